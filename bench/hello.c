@@ -1,0 +1,34 @@
+/* hello.c: the comparison responder for `scripts/dev bench http`: a minimal libfcgi
+ * loop printing a fixed page of the landing page's size (argv[1] bytes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+
+int main(int argc, char **argv)
+{
+	size_t size = argc > 2 ? (size_t)atol(argv[2]) : 4096;
+	int procs = argc > 3 ? atoi(argv[3]) : 2;
+	if (argc < 2) {
+		fprintf(stderr, "usage: hello-fcgi ADDR [BYTES] [PROCESSES]\n");
+		return 2;
+	}
+	char *page = malloc(size + 1);
+	memset(page, 'x', size);
+	FCGX_Init();
+	int sock = FCGX_OpenSocket(argv[1], 1024);
+	if (sock < 0)
+		return 1;
+	for (int i = 1; i < procs; i++)
+		if (fork() == 0)
+			break;
+	FCGX_Request r;
+	FCGX_InitRequest(&r, sock, 0);
+	while (FCGX_Accept_r(&r) >= 0) {
+		FCGX_FPrintF(r.out, "Status: 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n\r\n", size);
+		FCGX_PutStr(page, (int)size, r.out);
+		FCGX_Finish_r(&r);
+	}
+	return 0;
+}

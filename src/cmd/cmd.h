@@ -1,0 +1,13 @@
+/* cmd.h: the subcommands of the ghbridge binary. Each returns the process exit code. */
+#ifndef GHB_CMD_H
+#define GHB_CMD_H
+
+int cmd_fcgi(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Shared by subcommands: prints "ghbridge CMD: unknown option" plus usage, returns 2. */
+int cmd_usage_error(const char *cmd, const char *usage, const char *what);
+
+#endif

@@ -1,0 +1,276 @@
+/* parse.c: request parsers. Written by hand: libfcgi hands over raw bytes and no
+ * Debian C library parses forms and multipart bodies with the limits we need. */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include "http/parse.h"
+
+int kv_add(struct arena *a, struct kvlist *l, size_t max, const struct kv *kv, struct err *e)
+{
+	if (l->n >= max)
+		return err_set(e, ERR_TOOBIG, "too many fields (limit %zu)", max);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct kv *items = arena_alloc(a, cap * sizeof *items);
+		if (l->n)
+			memcpy(items, l->items, l->n * sizeof *items);
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *kv;
+	return 0;
+}
+
+const struct kv *kv_find(const struct kvlist *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].name, name) == 0)
+			return &l->items[i];
+	return NULL;
+}
+
+const char *kv_get(const struct kvlist *l, const char *name)
+{
+	const struct kv *kv = kv_find(l, name);
+	return kv ? kv->value : NULL;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int http_url_decode(char **out, size_t *outlen, struct arena *a, const char *s, size_t len,
+		    int plus_space, struct err *e)
+{
+	char *d = arena_alloc(a, len + 1);
+	size_t j = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%') {
+			int h, l;
+			if (len - i < 3)
+				return err_set(e, ERR_INVALID, "truncated percent-escape");
+			h = hexval((unsigned char)s[i + 1]);
+			l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return err_set(e, ERR_INVALID, "malformed percent-escape");
+			c = (unsigned char)(h * 16 + l);
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		}
+		if (c == '\0')
+			return err_set(e, ERR_INVALID, "NUL byte in input");
+		d[j++] = (char)c;
+	}
+	d[j] = '\0';
+	*out = d;
+	if (outlen)
+		*outlen = j;
+	return 0;
+}
+
+int utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned int cp;
+		if (c < 0x80) { i++; continue; }
+		else if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
+		else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
+		else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
+		else return 0;
+		if (len - i <= n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int http_parse_urlencoded(struct kvlist *out, struct arena *a, const char *s, size_t len,
+			  size_t max_fields, struct err *e)
+{
+	size_t i = 0;
+	while (i < len) {
+		const char *amp = memchr(s + i, '&', len - i);
+		size_t end = amp ? (size_t)(amp - s) : len;
+		if (end > i) {
+			const char *eq = memchr(s + i, '=', end - i);
+			size_t nend = eq ? (size_t)(eq - s) : end;
+			struct kv kv = { 0 };
+			char *name, *value;
+			if (http_url_decode(&name, NULL, a, s + i, nend - i, 1, e) ||
+			    http_url_decode(&value, &kv.value_len, a, eq ? eq + 1 : s + end,
+					    eq ? end - nend - 1 : 0, 1, e))
+				return ERR_INVALID;
+			if (!utf8_valid(name, strlen(name)) || !utf8_valid(value, kv.value_len))
+				return err_set(e, ERR_INVALID, "field is not valid UTF-8");
+			kv.name = name;
+			kv.value = value;
+			int rc = kv_add(a, out, max_fields, &kv, e);
+			if (rc)
+				return rc;
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
+int http_parse_cookies(struct kvlist *out, struct arena *a, const char *header, size_t max, struct err *e)
+{
+	const char *p = header;
+	while (p && *p) {
+		while (*p == ' ' || *p == ';' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (eq && eq > p) {
+			size_t nlen = (size_t)(eq - p);
+			while (nlen && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+				nlen--;
+			const char *v = eq + 1;
+			size_t vlen = len - (size_t)(v - p);
+			while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+				v++;
+				vlen -= 2;
+			}
+			struct kv kv = { .name = arena_strndup(a, p, nlen), .value = arena_strndup(a, v, vlen),
+					 .value_len = vlen };
+			int rc = kv_add(a, out, max, &kv, e);
+			if (rc)
+				return rc;
+		}
+		p = end;
+	}
+	return 0;
+}
+
+char *http_header_param(struct arena *a, const char *header, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = header ? strchr(header, ';') : NULL;
+	while (p) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			if (*v == '"') {
+				const char *q = strchr(v + 1, '"');
+				if (!q)
+					return NULL;
+				return arena_strndup(a, v + 1, (size_t)(q - v - 1));
+			}
+			size_t vlen = strcspn(v, "; \t");
+			return arena_strndup(a, v, vlen);
+		}
+		p = strchr(p, ';');
+	}
+	return NULL;
+}
+
+static const char *mem_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	return memmem(hay, hlen, needle, nlen);
+}
+
+/* Parses one part's headers (between start and end) into kv. */
+static int multipart_headers(struct kv *kv, struct arena *a, const char *h, size_t len, struct err *e)
+{
+	const char *p = h, *end = h + len;
+	while (p < end) {
+		const char *eol = mem_find(p, (size_t)(end - p), "\r\n", 2);
+		size_t llen = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		char *line = arena_strndup(a, p, llen);
+		if (strlen(line) != llen)
+			return err_set(e, ERR_INVALID, "NUL byte in multipart header");
+		if (strncasecmp(line, "Content-Disposition:", 20) == 0) {
+			const char *v = line + 20;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (strncasecmp(v, "form-data", 9) != 0)
+				return err_set(e, ERR_INVALID, "multipart part is not form-data");
+			kv->name = http_header_param(a, v, "name");
+			kv->filename = http_header_param(a, v, "filename");
+		} else if (strncasecmp(line, "Content-Type:", 13) == 0) {
+			const char *v = line + 13;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			kv->content_type = v;
+		}
+		p += llen + 2;
+	}
+	if (!kv->name || !*kv->name)
+		return err_set(e, ERR_INVALID, "multipart part without a name");
+	return 0;
+}
+
+int http_parse_multipart(struct kvlist *out, struct arena *a, const char *body, size_t len,
+			 const char *content_type, size_t max_fields, struct err *e)
+{
+	char *boundary = http_header_param(a, content_type, "boundary");
+	if (!boundary || !*boundary || strlen(boundary) > 70)
+		return err_set(e, ERR_INVALID, "multipart body without a valid boundary");
+	char *delim = arena_printf(a, "--%s", boundary);
+	size_t dlen = strlen(delim);
+	const char *p = mem_find(body, len, delim, dlen);
+	if (!p)
+		return err_set(e, ERR_INVALID, "multipart body does not contain its boundary");
+	const char *end = body + len;
+	/* The delimiter between parts is CRLF--boundary. */
+	char *next_delim = arena_printf(a, "\r\n--%s", boundary);
+	size_t ndlen = dlen + 2;
+	p += dlen;
+	for (;;) {
+		if ((size_t)(end - p) >= 2 && p[0] == '-' && p[1] == '-')
+			return 0; /* closing delimiter */
+		/* transport padding, then CRLF */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) < 2 || p[0] != '\r' || p[1] != '\n')
+			return err_set(e, ERR_INVALID, "truncated multipart body");
+		p += 2;
+		const char *hend = mem_find(p, (size_t)(end - p), "\r\n\r\n", 4);
+		if (!hend)
+			return err_set(e, ERR_INVALID, "truncated multipart part headers");
+		if (hend - p > 8192)
+			return err_set(e, ERR_TOOBIG, "multipart part headers too large");
+		struct kv kv = { 0 };
+		int rc = multipart_headers(&kv, a, p, (size_t)(hend - p), e);
+		if (rc)
+			return rc;
+		const char *content = hend + 4;
+		const char *cend = mem_find(content, (size_t)(end - content), next_delim, ndlen);
+		if (!cend)
+			return err_set(e, ERR_INVALID, "truncated multipart body");
+		size_t clen = (size_t)(cend - content);
+		if (!kv.filename && (memchr(content, '\0', clen) || !utf8_valid(content, clen)))
+			return err_set(e, ERR_INVALID, "form field '%s' is not valid text", kv.name);
+		kv.value = arena_strndup(a, content, clen);
+		kv.value_len = clen;
+		rc = kv_add(a, out, max_fields, &kv, e);
+		if (rc)
+			return rc;
+		p = cend + ndlen;
+	}
+}

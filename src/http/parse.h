@@ -1,0 +1,44 @@
+/* parse.h: parsers for what arrives in a request: percent-encoding, query strings,
+ * urlencoded and multipart forms, cookies. Pure functions over buffers, so they
+ * can be fuzzed and unit-tested without a server. */
+#ifndef GHB_PARSE_H
+#define GHB_PARSE_H
+
+#include <stddef.h>
+#include "core/arena.h"
+#include "core/err.h"
+
+struct kv {
+	const char *name;
+	const char *value;        /* NUL-terminated; for files may contain NULs, see value_len */
+	size_t value_len;
+	const char *filename;     /* multipart file parts only */
+	const char *content_type; /* multipart parts only */
+};
+
+struct kvlist {
+	struct kv *items;
+	size_t n, cap;
+};
+
+int kv_add(struct arena *a, struct kvlist *l, size_t max, const struct kv *kv, struct err *e);
+const struct kv *kv_find(const struct kvlist *l, const char *name);
+const char *kv_get(const struct kvlist *l, const char *name); /* NULL if absent */
+
+/* Decodes %XX (and '+' as space when plus_space). Refuses malformed escapes
+ * and NUL bytes (ERR_INVALID), so no decoded string can hide a terminator. */
+int http_url_decode(char **out, size_t *outlen, struct arena *a, const char *s, size_t len,
+		    int plus_space, struct err *e);
+/* a=1&b=2 (query strings and application/x-www-form-urlencoded bodies). */
+int http_parse_urlencoded(struct kvlist *out, struct arena *a, const char *s, size_t len,
+			  size_t max_fields, struct err *e);
+/* The Cookie header: "a=1; b=2". Malformed pairs are skipped, as browsers do. */
+int http_parse_cookies(struct kvlist *out, struct arena *a, const char *header, size_t max, struct err *e);
+/* multipart/form-data with the boundary taken from content_type. */
+int http_parse_multipart(struct kvlist *out, struct arena *a, const char *body, size_t len,
+			 const char *content_type, size_t max_fields, struct err *e);
+/* The value of parameter name in a header like `multipart/form-data; boundary="x"`. */
+char *http_header_param(struct arena *a, const char *header, const char *name);
+int utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,32 @@
+/* router.h: the route table type and matching with path parameters. */
+#ifndef GHB_ROUTER_H
+#define GHB_ROUTER_H
+
+#include "http/http.h"
+
+typedef int (*handler_fn)(struct request *req, struct response *resp);
+
+/* Per-route flags, in the spirit of cgit's command table. */
+enum {
+	ROUTE_API = 1 << 0,      /* errors as JSON */
+	ROUTE_SESSION = 1 << 1,  /* needs a signed-in user */
+	ROUTE_CSRF = 1 << 2,     /* state-changing browser request: CSRF token checked */
+	ROUTE_NODB = 1 << 3,     /* answers without the database */
+	ROUTE_RAWBODY = 1 << 4,  /* body is not parsed as a form */
+	ROUTE_UPLOAD = 1 << 5,   /* body limit is max_upload rather than max_body */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;     /* "/projects/{id}/files/{path*}" */
+	handler_fn handler;
+	unsigned flags;
+};
+
+/* 0 and *out set on a match; ERR_NOTFOUND (404); ERR_UNSUPPORTED (405) with the
+ * allowed methods written to allow; ERR_INVALID (400) for a malformed escape. */
+int router_match(const struct route **out, struct kvlist *params, char *allow, size_t allowlen,
+		 const struct route *routes, size_t n, const char *method, const char *raw_path,
+		 struct arena *a, struct err *e);
+
+#endif

@@ -1,0 +1,42 @@
+/* app.h: what one responder process holds for its whole life: a database connection and the templates. */
+#ifndef GHB_APP_H
+#define GHB_APP_H
+
+#include "http/router.h"
+#include "store/db.h"
+#include "view/tmpl.h"
+
+struct app {
+	struct db *db;
+	struct tmpl_set *tmpl;
+	const char *templates_dir;
+};
+
+extern struct app g_app;
+
+/* The route table (routes.c). */
+extern const struct route web_routes[];
+extern const size_t web_nroutes;
+
+/* Server hooks (web.c). */
+int web_child_init(struct err *e);
+void web_child_reload(void);
+void web_child_exit(void);
+void web_handle(struct request *req, struct response *resp);
+
+/* render.c: ctx is consumed (put) by these. */
+struct json_object;
+void render_page(struct request *req, struct response *resp, int status, const char *page,
+		 const char *title, struct json_object *ctx);
+void render_error(struct request *req, struct response *resp, int status, const char *message);
+/* Renders req->err (set by a failing handler or service) with its mapped status. */
+void render_err(struct request *req, struct response *resp);
+/* {"error":{"code":…,"message":…}} */
+void render_json_error(struct request *req, struct response *resp, int status, const char *code,
+		       const char *message);
+
+/* Pages (one file per family). Each comment above a handler lists its statuses. */
+int page_home(struct request *req, struct response *resp);
+int page_healthz(struct request *req, struct response *resp);
+
+#endif

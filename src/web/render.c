@@ -1,0 +1,114 @@
+/* render.c: pages through the layout, error pages, JSON errors. The only place HTML is produced. */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/log.h"
+#include "web/app.h"
+
+static void fallback_html(struct response *resp, int status, const char *message, const char *rid)
+{
+	/* Used only when the templates themselves failed: still escaped. */
+	buf_reset(&resp->body);
+	buf_printf(&resp->body, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title>"
+		   "</head><body><h1>%d %s</h1><p>", status, http_status_text(status), status,
+		   http_status_text(status));
+	html_escape(&resp->body, message, strlen(message));
+	buf_puts(&resp->body, "</p><p>Request id: ");
+	html_escape(&resp->body, rid, strlen(rid));
+	buf_puts(&resp->body, "</p></body></html>\n");
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+}
+
+void render_page(struct request *req, struct response *resp, int status, const char *page, const char *title,
+		 struct json_object *ctx)
+{
+	struct err e = { 0 };
+	struct buf content = BUF_INIT;
+	if (!ctx)
+		ctx = json_object_new_object();
+	json_object_object_add(ctx, "title", json_object_new_string(title ? title : "ghbridge"));
+	json_object_object_add(ctx, "request_id", json_object_new_string(req->request_id));
+	if (tmpl_render(&content, g_app.tmpl, page, ctx, &e) != 0) {
+		log_msg(LOG_ERROR, "render %s: %s", page, e.msg);
+		fallback_html(resp, 500, "The page could not be rendered.", req->request_id);
+		goto out;
+	}
+	json_object_object_add(ctx, "content", json_object_new_string_len(content.data ? content.data : "",
+									  (int)content.len));
+	buf_reset(&resp->body);
+	if (tmpl_render(&resp->body, g_app.tmpl, "layout", ctx, &e) != 0) {
+		log_msg(LOG_ERROR, "render layout: %s", e.msg);
+		fallback_html(resp, 500, "The page could not be rendered.", req->request_id);
+		goto out;
+	}
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+out:
+	buf_free(&content);
+	json_object_put(ctx);
+}
+
+void render_json_error(struct request *req, struct response *resp, int status, const char *code,
+		       const char *message)
+{
+	struct json_object *o = json_object_new_object(), *inner = json_object_new_object();
+	json_object_object_add(inner, "code", json_object_new_string(code));
+	json_object_object_add(inner, "message", json_object_new_string(message));
+	json_object_object_add(inner, "request_id", json_object_new_string(req->request_id));
+	json_object_object_add(o, "error", inner);
+	resp_json(resp, status, o);
+	json_object_put(o);
+}
+
+static const char *code_for_status(int status)
+{
+	switch (status) {
+	case 400: return "bad_request";
+	case 401: return "unauthorized";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 409: return "conflict";
+	case 413: return "too_large";
+	case 414: return "uri_too_long";
+	case 415: return "unsupported_media_type";
+	case 422: return "invalid";
+	case 429: return "rate_limited";
+	case 431: return "headers_too_large";
+	case 503: return "unavailable";
+	default: return "internal";
+	}
+}
+
+void render_error(struct request *req, struct response *resp, int status, const char *message)
+{
+	if (req->is_api)
+		return render_json_error(req, resp, status, code_for_status(status), message);
+	struct json_object *ctx = json_object_new_object();
+	json_object_object_add(ctx, "status", json_object_new_int(status));
+	json_object_object_add(ctx, "reason", json_object_new_string(http_status_text(status)));
+	json_object_object_add(ctx, "message", json_object_new_string(message));
+	if (!g_app.tmpl) {
+		json_object_put(ctx);
+		return fallback_html(resp, status, message, req->request_id);
+	}
+	char title[64];
+	snprintf(title, sizeof title, "%d %s", status, http_status_text(status));
+	render_page(req, resp, status, "error", title, ctx);
+	if (resp->status != status) /* the template failed: keep the real status */
+		resp->status = status;
+}
+
+void render_err(struct request *req, struct response *resp)
+{
+	int status = http_status_for_err(req->err.code);
+	const char *msg = req->err.msg[0] ? req->err.msg : http_status_text(status);
+	if (status >= 500) {
+		/* Internal details go to the log, not to the visitor. */
+		log_msg(LOG_ERROR, "%s", msg);
+		msg = status == 503 ? "The service is temporarily unavailable. Try again in a moment."
+				    : "Something went wrong on our side. The request id below helps the operator find it.";
+	}
+	render_error(req, resp, status, msg);
+}

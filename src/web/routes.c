@@ -1,0 +1,9 @@
+/* routes.c: every route in one table: method, path pattern, handler, flags. */
+#include "web/app.h"
+
+const struct route web_routes[] = {
+	{ "GET", "/", page_home, 0 },
+	{ "GET", "/healthz", page_healthz, ROUTE_API | ROUTE_NODB },
+};
+
+const size_t web_nroutes = sizeof web_routes / sizeof web_routes[0];
