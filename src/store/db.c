@@ -64,6 +64,15 @@ const char *db_last_sqlstate(struct db *db) { return db->sqlstate; }
 
 int db_ensure(struct db *db, struct err *e)
 {
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK && !db->in_tx) {
+		/* An idle connection with something to read has usually been told by
+		 * the server that it is going away: notice now, not on the next query. */
+		for (int i = 0; i < 4; i++) {
+			struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+			if (poll(&pfd, 1, 0) <= 0 || !PQconsumeInput(db->conn))
+				break;
+		}
+	}
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	db_drop(db);
@@ -211,6 +220,8 @@ int db_query_bin(PGresult **out, struct db *db, struct db_stmt *st, int nparams,
 		rc = db_check(res, db, e);
 		if (rc) {
 			PQclear(res);
+			if (rc == ERR_DB && was_up && !in_tx && attempt == 0 && !db->conn)
+				continue;
 			return rc;
 		}
 		*out = res;

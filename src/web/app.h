@@ -38,5 +38,6 @@ void render_json_error(struct request *req, struct response *resp, int status, c
 /* Pages (one file per family). Each comment above a handler lists its statuses. */
 int page_home(struct request *req, struct response *resp);
 int page_healthz(struct request *req, struct response *resp);
+int page_logout(struct request *req, struct response *resp);
 
 #endif
