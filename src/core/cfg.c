@@ -33,6 +33,13 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_DB_TIMEOUT_MS] = { "db_timeout_ms", "5000", 0, "database connect/query timeout" },
 	[CFG_LOG_LEVEL] = { "log_level", "info", 0, "debug, info, warn, error" },
 	[CFG_SOCKET_MODE] = { "socket_mode", "0660", 0, "permissions of a unix FastCGI socket" },
+	[CFG_WORKER_CONCURRENCY] = { "worker_concurrency", "2", 0, "worker processes started by ghbridge worker" },
+	[CFG_WORKER_QUEUE] = { "worker_queue", "default", 0, "job queue the workers take jobs from" },
+	[CFG_WORKER_POLL_SECONDS] = { "worker_poll_seconds", "30", 0, "safety-net poll when no NOTIFY arrives" },
+	[CFG_WORKER_DRAIN_SECONDS] = { "worker_drain_seconds", "30", 0, "on SIGTERM, time to finish a job before releasing it" },
+	[CFG_JOBS_LEASE_SECONDS] = { "jobs_lease_seconds", "60", 0, "job lease; renewed every third of it while running" },
+	[CFG_JOBS_BACKOFF_BASE_MS] = { "jobs_backoff_base_ms", "2000", 0, "retry backoff after the first failure (full jitter)" },
+	[CFG_JOBS_BACKOFF_CAP_MS] = { "jobs_backoff_cap_ms", "600000", 0, "longest retry backoff" },
 };
 
 static char *values[CFG_COUNT];
