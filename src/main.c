@@ -18,6 +18,11 @@ struct command {
 static const struct command commands[] = {
 	{ "fcgi", cmd_fcgi, "run the FastCGI responder pool (behind nginx)" },
 	{ "migrate", cmd_migrate, "apply database migrations" },
+	{ "worker", cmd_worker, "run jobs from the queue (sync, pull requests, ...)" },
+	{ "jobs", cmd_jobs, "list, show, retry or cancel jobs" },
+	{ "keygen", cmd_keygen, "create a master key for sealing tokens" },
+	{ "rotate-key", cmd_rotate_key, "re-seal every stored secret with a new master key" },
+	{ "apikey", cmd_apikey, "create, list or revoke API keys" },
 	{ "doctor", cmd_doctor, "print the effective configuration and check the installation" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -4,6 +4,11 @@
 
 int cmd_fcgi(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_rotate_key(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

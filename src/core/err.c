@@ -36,6 +36,7 @@ const char *err_code_name(int code)
 	case ERR_UNAUTH: return "unauthorized";
 	case ERR_TIMEOUT: return "timeout";
 	case ERR_UNSUPPORTED: return "unsupported";
+	case ERR_RATELIMIT: return "rate_limited";
 	default: return "internal";
 	}
 }

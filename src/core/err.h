@@ -18,6 +18,7 @@ enum {
 	ERR_UNAUTH = -8,
 	ERR_TIMEOUT = -9,
 	ERR_UNSUPPORTED = -10,
+	ERR_RATELIMIT = -11, /* too many requests: wait and retry */
 };
 
 struct err {

@@ -107,6 +107,7 @@ int http_status_for_err(int code)
 	case ERR_UNAUTH: return 401;
 	case ERR_TIMEOUT: return 504;
 	case ERR_UNSUPPORTED: return 415;
+	case ERR_RATELIMIT: return 429;
 	default: return 500;
 	}
 }

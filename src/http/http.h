@@ -10,6 +10,7 @@
 #include "http/parse.h"
 
 struct app;
+struct auth_user;
 
 /* Limits on what a request may carry; bigger gets 4xx before any handler runs. */
 #define HTTP_MAX_PATH 2048
@@ -40,7 +41,7 @@ struct request {
 	char request_id[24];
 	struct err err;            /* filled by a handler that returns < 0 */
 	void *body_io;             /* the FastCGI input stream, read by http_read_body */
-	void *user;                /* set by authentication middleware, owned by arena */
+	struct auth_user *user;    /* who is asking (web/web.c sets it), arena-owned */
 };
 
 struct response {

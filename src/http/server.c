@@ -15,6 +15,12 @@
 #include "http/server.h"
 
 static volatile sig_atomic_t stop_flag, hup_flag;
+static char csp[1024] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'";
+
+void http_set_csp(const char *policy)
+{
+	snprintf(csp, sizeof csp, "%s", policy);
+}
 
 static void on_stop(int sig) { (void)sig; stop_flag = 1; }
 static void on_hup(int sig) { (void)sig; hup_flag = 1; }
@@ -63,19 +69,19 @@ int http_read_body(struct request *req, size_t max, struct err *e)
 
 static void write_response(FCGX_Stream *out, struct request *req, struct response *resp)
 {
-	char head[1024];
+	char head[2048];
 	int n = snprintf(head, sizeof head,
 			 "Status: %d %s\r\n"
 			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n"
-			 "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; base-uri 'self'\r\n"
+			 "Content-Security-Policy: %s\r\n"
 			 "X-Content-Type-Options: nosniff\r\n"
 			 "X-Frame-Options: DENY\r\n"
 			 "Referrer-Policy: same-origin\r\n"
 			 "X-Request-Id: %s\r\n",
 			 resp->status, http_status_text(resp->status),
 			 resp->content_type ? resp->content_type : "text/html; charset=utf-8",
-			 resp->body.len, req->request_id);
+			 resp->body.len, csp, req->request_id);
 	FCGX_PutStr(head, n, out);
 	if (resp->headers.len)
 		FCGX_PutStr(resp->headers.data, (int)resp->headers.len, out);

@@ -21,6 +21,8 @@ struct server_opts {
 
 /* Runs the pool until SIGTERM/SIGINT; returns 0 after a clean drain. */
 int server_run(const struct server_opts *opts, const struct server_hooks *hooks, struct err *e);
+/* The Content-Security-Policy sent with every response. */
+void http_set_csp(const char *policy);
 /* Reads the request body (at most max bytes; ERR_TOOBIG past it) into req->body. */
 int http_read_body(struct request *req, size_t max, struct err *e);
 

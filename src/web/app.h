@@ -39,5 +39,15 @@ void render_json_error(struct request *req, struct response *resp, int status, c
 int page_home(struct request *req, struct response *resp);
 int page_healthz(struct request *req, struct response *resp);
 int page_logout(struct request *req, struct response *resp);
+int page_login(struct request *req, struct response *resp);
+int page_oauth_callback(struct request *req, struct response *resp);
+int page_account(struct request *req, struct response *resp);
+int page_session_end(struct request *req, struct response *resp);
+int page_sessions_end_all(struct request *req, struct response *resp);
+int page_key_create(struct request *req, struct response *resp);
+int page_key_revoke(struct request *req, struct response *resp);
+int page_disconnect(struct request *req, struct response *resp);
+int api_me(struct request *req, struct response *resp);
+const char *web_session_cookie_name(const struct request *req);
 
 #endif

@@ -1,10 +1,298 @@
-/* page-auth.c: sign-out (sign-in arrives with the OAuth flow). */
+/* page-auth.c: sign-in with GitHub, sign-out, the account page, GET /api/v1/me. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/log.h"
+#include "service/auth.h"
 #include "web/app.h"
 
-/* POST /logout → 303 to / (the session cookie is cleared) | 400 malformed form */
+static int secure(const struct request *req) { return strcmp(req->scheme, "https") == 0; }
+
+const char *web_session_cookie_name(const struct request *req)
+{
+	/* __Host- makes the browser insist on Secure, Path=/ and no Domain. */
+	return secure(req) ? AUTH_SESSION_COOKIE_SECURE : AUTH_SESSION_COOKIE;
+}
+
+static void set_cookie(struct request *req, struct response *resp, const char *name, const char *value, long max_age)
+{
+	char *c = arena_printf(req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name, value,
+			       secure(req) ? "; Secure" : "",
+			       max_age >= 0 ? arena_printf(req->arena, "; Max-Age=%ld", max_age) : "");
+	resp_header(resp, "Set-Cookie", c);
+}
+
+/* GET /login[?return_to=/path][&login=hint] → 302 to GitHub | 503 sign-in not configured */
+int page_login(struct request *req, struct response *resp)
+{
+	char *url = NULL, *pre = NULL;
+	int rc = auth_login_begin(&url, &pre, g_app.db, req_query(req, "return_to"), req_query(req, "login"), &req->err);
+	if (rc == ERR_UNSUPPORTED) {
+		render_error(req, resp, 503, req->err.msg);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	set_cookie(req, resp, AUTH_LOGIN_COOKIE, pre, 600);
+	resp_redirect(resp, 302, url);
+	free(url);
+	free(pre);
+	return 0;
+}
+
+/* GET /oauth/callback?code&state | ?error=access_denied&state
+ * → 302 to return_to with a new session | 200 "access denied, try again" | 400 bad state | 502 GitHub refused */
+int page_oauth_callback(struct request *req, struct response *resp)
+{
+	const char *error = req_query(req, "error");
+	if (error) {
+		struct json_object *ctx = json_object_new_object();
+		json_object_object_add(ctx, "denied", json_object_new_boolean(strcmp(error, "access_denied") == 0));
+		json_object_object_add(ctx, "error", json_object_new_string(error));
+		set_cookie(req, resp, AUTH_LOGIN_COOKIE, "", 0);
+		render_page(req, resp, strcmp(error, "access_denied") == 0 ? 200 : 400, "signin-failed",
+			    "Sign-in cancelled", ctx);
+		return 0;
+	}
+	char *tok = NULL, *ret = NULL;
+	int rc = auth_login_finish(&tok, &ret, g_app.db, req_query(req, "state"), req_query(req, "code"),
+				   req_cookie(req, AUTH_LOGIN_COOKIE), req->remote_addr, req_header(req, "User-Agent"),
+				   &req->err);
+	if (rc == ERR_INVALID) {
+		render_error(req, resp, 400, req->err.msg);
+		return 0;
+	}
+	if (rc == ERR_FAIL || rc == ERR_TIMEOUT || rc == ERR_UNAUTH) {
+		log_msg(LOG_WARN, "sign-in failed: %s", req->err.msg);
+		render_error(req, resp, 502, "GitHub did not complete the sign-in. Try again in a moment.");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	/* A session the browser already had ends: one browser, one session. */
+	const char *old = req_cookie(req, web_session_cookie_name(req));
+	if (old)
+		auth_logout(g_app.db, old, NULL);
+	set_cookie(req, resp, AUTH_LOGIN_COOKIE, "", 0);
+	set_cookie(req, resp, web_session_cookie_name(req), tok, -1);
+	resp_redirect(resp, 302, ret);
+	free(tok);
+	free(ret);
+	return 0;
+}
+
+/* POST /logout → 303 / */
 int page_logout(struct request *req, struct response *resp)
 {
-	resp_header(resp, "Set-Cookie", "ghb_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+	const char *tok = req_cookie(req, web_session_cookie_name(req));
+	if (tok && auth_logout(g_app.db, tok, &req->err) != 0)
+		return req->err.code;
+	set_cookie(req, resp, web_session_cookie_name(req), "", 0);
 	resp_redirect(resp, 303, "/");
+	return 0;
+}
+
+static struct json_object *jstr(const char *s) { return json_object_new_string(s ? s : ""); }
+
+static int account_render(struct request *req, struct response *resp, const char *new_key, const char *flash,
+			  const char *form_error)
+{
+	struct auth_user *u = req->user;
+	struct json_object *ctx = json_object_new_object();
+	struct connection c;
+	int rc = auth_connection(&c, g_app.db, u->user_id, &req->err);
+	if (rc && rc != ERR_NOTFOUND) {
+		json_object_put(ctx);
+		return rc;
+	}
+	struct json_object *conn = json_object_new_object();
+	if (rc == 0) {
+		json_object_object_add(conn, "ok", json_object_new_boolean(strcmp(c.status, "ok") == 0));
+		json_object_object_add(conn, "status", jstr(c.status));
+		json_object_object_add(conn, "reason", jstr(c.status_reason));
+		json_object_object_add(conn, "kind", jstr(strcmp(c.kind, "app") == 0 ? "GitHub App" : "OAuth App"));
+		json_object_object_add(conn, "scopes", jstr(c.scopes));
+		json_object_object_add(conn, "expires", jstr(c.access_expires_at ? c.access_expires_at : "never"));
+		store_connection_free(&c);
+	} else {
+		json_object_object_add(conn, "status", jstr("disconnected"));
+	}
+	json_object_object_add(ctx, "connection", conn);
+	err_clear(&req->err);
+
+	struct session_row *sess = NULL;
+	int ns = 0;
+	if ((rc = auth_sessions(&sess, &ns, g_app.db, u->user_id, &req->err)) != 0) {
+		json_object_put(ctx);
+		return rc;
+	}
+	struct json_object *sa = json_object_new_array();
+	for (int i = 0; i < ns; i++) {
+		struct json_object *s = json_object_new_object();
+		json_object_object_add(s, "id", json_object_new_int64(sess[i].id));
+		json_object_object_add(s, "current", json_object_new_boolean(sess[i].id == u->session_id));
+		json_object_object_add(s, "created_at", jstr(sess[i].created_at));
+		json_object_object_add(s, "last_seen_at", jstr(sess[i].last_seen_at));
+		json_object_object_add(s, "ip", jstr(sess[i].ip));
+		json_object_object_add(s, "user_agent", jstr(sess[i].user_agent));
+		json_object_array_add(sa, s);
+	}
+	store_sessions_free(sess, ns);
+	json_object_object_add(ctx, "sessions", sa);
+
+	struct apikey_row *keys = NULL;
+	int nk = 0;
+	if ((rc = auth_apikeys(&keys, &nk, g_app.db, u->user_id, &req->err)) != 0) {
+		json_object_put(ctx);
+		return rc;
+	}
+	struct json_object *ka = json_object_new_array();
+	for (int i = 0; i < nk; i++) {
+		struct json_object *k = json_object_new_object();
+		json_object_object_add(k, "id", json_object_new_int64(keys[i].id));
+		json_object_object_add(k, "name", jstr(keys[i].name));
+		json_object_object_add(k, "prefix", jstr(keys[i].public_id));
+		json_object_object_add(k, "scopes", jstr(keys[i].scopes));
+		json_object_object_add(k, "created_at", jstr(keys[i].created_at));
+		json_object_object_add(k, "expires_at", jstr(keys[i].expires_at ? keys[i].expires_at : "never"));
+		json_object_object_add(k, "last_used", jstr(keys[i].last_used_at ? keys[i].last_used_at : "never"));
+		json_object_object_add(k, "last_ip", jstr(keys[i].last_used_ip));
+		json_object_object_add(k, "uses", json_object_new_int64(keys[i].use_count));
+		json_object_object_add(k, "active", json_object_new_boolean(!keys[i].revoked && !keys[i].expired));
+		json_object_object_add(k, "state", jstr(keys[i].revoked ? "revoked" : keys[i].expired ? "expired" : "active"));
+		json_object_array_add(ka, k);
+	}
+	store_apikeys_free(keys, nk);
+	json_object_object_add(ctx, "keys", ka);
+	struct json_object *scopes = json_object_new_array();
+	for (int i = 0; auth_scopes[i]; i++)
+		json_object_array_add(scopes, json_object_new_string(auth_scopes[i]));
+	json_object_object_add(ctx, "all_scopes", scopes);
+	if (new_key)
+		json_object_object_add(ctx, "new_key", jstr(new_key));
+	if (flash)
+		json_object_object_add(ctx, "flash", jstr(flash));
+	if (form_error)
+		json_object_object_add(ctx, "form_error", jstr(form_error));
+	render_page(req, resp, form_error ? 400 : 200, "account", "Account", ctx);
+	return 0;
+}
+
+/* GET /account → 200 | 302 /login */
+int page_account(struct request *req, struct response *resp)
+{
+	const char *flash = req_query(req, "done");
+	const char *msg = NULL;
+	if (flash && strcmp(flash, "session") == 0)
+		msg = "The session was ended.";
+	else if (flash && strcmp(flash, "sessions") == 0)
+		msg = "All other sessions were ended.";
+	else if (flash && strcmp(flash, "revoked") == 0)
+		msg = "The API key was revoked. Requests with it are refused from now on.";
+	else if (flash && strcmp(flash, "disconnected") == 0)
+		msg = "GitHub was disconnected: the tokens were deleted and the grant revoked.";
+	return account_render(req, resp, NULL, msg, NULL);
+}
+
+static long long id_param(struct request *req)
+{
+	const char *s = req_param(req, "id");
+	char *end;
+	long long v = s ? strtoll(s, &end, 10) : 0;
+	return s && *end == '\0' && v > 0 ? v : 0;
+}
+
+/* POST /account/sessions/{id}/end → 303 /account | 404 not yours */
+int page_session_end(struct request *req, struct response *resp)
+{
+	long long id = id_param(req);
+	if (!id)
+		return err_set(&req->err, ERR_NOTFOUND, "No such session.");
+	int rc = auth_session_end(g_app.db, req->user->user_id, id, &req->err);
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, id == req->user->session_id ? "/" : "/account?done=session");
+	return 0;
+}
+
+/* POST /account/sessions/end-all → 303 / (every session, this one too) */
+int page_sessions_end_all(struct request *req, struct response *resp)
+{
+	int rc = auth_sessions_end_all(g_app.db, req->user->user_id, &req->err);
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, "/");
+	return 0;
+}
+
+/* POST /account/keys (name, scope…, expires_days) → 200 with the key shown once | 400 invalid */
+int page_key_create(struct request *req, struct response *resp)
+{
+	struct buf scopes = BUF_INIT;
+	for (size_t i = 0; i < req->form.n; i++)
+		if (strcmp(req->form.items[i].name, "scope") == 0)
+			buf_printf(&scopes, "%s%s", scopes.len ? " " : "", req->form.items[i].value);
+	const char *days = req_form(req, "expires_days");
+	char *end = NULL;
+	long d = days && *days ? strtol(days, &end, 10) : 0;
+	char *key = NULL;
+	int rc;
+	if (days && *days && (*end || d < 0 || d > 3650))
+		rc = err_set(&req->err, ERR_INVALID, "Expiry must be a number of days between 0 (never) and 3650.");
+	else
+		rc = auth_apikey_create(&key, g_app.db, req->user->user_id, req_form(req, "name"), buf_cstr(&scopes),
+					(int)d, &req->err);
+	buf_free(&scopes);
+	if (rc == ERR_INVALID) {
+		char msg[sizeof req->err.msg];
+		snprintf(msg, sizeof msg, "%s", req->err.msg);
+		err_clear(&req->err);
+		return account_render(req, resp, NULL, NULL, msg);
+	}
+	if (rc)
+		return rc;
+	resp_header(resp, "Cache-Control", "no-store");
+	rc = account_render(req, resp, key, "API key created. Copy it now: it is shown only once.", NULL);
+	free(key);
+	return rc;
+}
+
+/* POST /account/keys/{id}/revoke → 303 /account | 404 not yours */
+int page_key_revoke(struct request *req, struct response *resp)
+{
+	long long id = id_param(req);
+	if (!id)
+		return err_set(&req->err, ERR_NOTFOUND, "No such API key.");
+	int rc = auth_apikey_revoke(g_app.db, req->user->user_id, id, &req->err);
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, "/account?done=revoked");
+	return 0;
+}
+
+/* POST /account/disconnect → 303 /account */
+int page_disconnect(struct request *req, struct response *resp)
+{
+	int rc = auth_disconnect(g_app.db, req->user->user_id, &req->err);
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, "/account?done=disconnected");
+	return 0;
+}
+
+/* GET /api/v1/me → 200 {"login","auth","scopes"} | 401 */
+int api_me(struct request *req, struct response *resp)
+{
+	struct auth_user *u = req->user;
+	struct json_object *o = json_object_new_object(), *sc = json_object_new_array();
+	json_object_object_add(o, "login", json_object_new_string(u->login));
+	json_object_object_add(o, "auth", json_object_new_string(u->kind));
+	char *copy = arena_strdup(req->arena, u->scopes), *save = NULL;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		json_object_array_add(sc, json_object_new_string(t));
+	json_object_object_add(o, "scopes", sc);
+	resp_json(resp, 200, o);
+	json_object_put(o);
 	return 0;
 }

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "core/log.h"
+#include "core/cfg.h"
+#include "service/auth.h"
 #include "web/app.h"
 
 static void fallback_html(struct response *resp, int status, const char *message, const char *rid)
@@ -29,6 +31,19 @@ void render_page(struct request *req, struct response *resp, int status, const c
 		ctx = json_object_new_object();
 	json_object_object_add(ctx, "title", json_object_new_string(title ? title : "ghbridge"));
 	json_object_object_add(ctx, "request_id", json_object_new_string(req->request_id));
+	struct auth_user *u = req->user;
+	if (u && strcmp(u->kind, "session") == 0) {
+		struct json_object *uo = json_object_new_object();
+		json_object_object_add(uo, "login", json_object_new_string(u->login));
+		json_object_object_add(uo, "name", json_object_new_string(u->name));
+		json_object_object_add(uo, "avatar_url", json_object_new_string(u->avatar_url));
+		json_object_object_add(uo, "is_admin", json_object_new_boolean(u->is_admin));
+		json_object_object_add(ctx, "user", uo);
+		/* Every form in every page carries it: {{csrf}} */
+		json_object_object_add(ctx, "csrf", json_object_new_string(u->csrf));
+	} else {
+		json_object_object_add(ctx, "signin", json_object_new_boolean(*cfg_str(CFG_GITHUB_CLIENT_ID) != '\0'));
+	}
 	if (tmpl_render(&content, g_app.tmpl, page, ctx, &e) != 0) {
 		log_msg(LOG_ERROR, "render %s: %s", page, e.msg);
 		fallback_html(resp, 500, "The page could not be rendered.", req->request_id);

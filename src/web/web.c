@@ -5,13 +5,120 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "service/auth.h"
 #include "web/app.h"
 
 struct app g_app;
+static int auth_ready;
+
+static char *curl_escape_path(struct arena *a, const char *path);
+
+static int is_safe_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
+}
+
+/* scheme://host[:port] of this site, from public_url or the request. */
+static const char *own_origin(struct request *req)
+{
+	const char *pub = cfg_str(CFG_PUBLIC_URL);
+	if (*pub) {
+		const char *p = strstr(pub, "://");
+		const char *slash = p ? strchr(p + 3, '/') : NULL;
+		return slash ? arena_strndup(req->arena, pub, (size_t)(slash - pub)) : pub;
+	}
+	const char *host = req_header(req, "Host");
+	return arena_printf(req->arena, "%s://%s", req->scheme, host ? host : "");
+}
+
+/* Finds who is asking (API key or session cookie) and enforces the route's
+ * needs. Returns 0 to go on, 1 when it has answered already. */
+static int authenticate(struct request *req, struct response *resp, const struct route *route)
+{
+	const char *authz = req_header(req, "Authorization");
+	struct auth_user *u = arena_zalloc(req->arena, sizeof *u);
+	if (req->is_api && authz) {
+		if (strncmp(authz, "Bearer ", 7) != 0) {
+			render_json_error(req, resp, 401, "unauthorized", "Use 'Authorization: Bearer ghb_…' with an API key.");
+			return 1;
+		}
+		int retry = 0;
+		int rc = auth_apikey_verify(u, &retry, g_app.db, authz + 7, req->remote_addr, &req->err);
+		if (rc == ERR_RATELIMIT) {
+			char ra[16];
+			snprintf(ra, sizeof ra, "%d", retry);
+			resp_header(resp, "Retry-After", ra);
+			render_json_error(req, resp, 429, "rate_limited", req->err.msg);
+			return 1;
+		}
+		if (rc == ERR_UNAUTH || rc == ERR_NOTFOUND) {
+			resp_header(resp, "WWW-Authenticate", "Bearer");
+			render_json_error(req, resp, 401, "unauthorized", req->err.msg);
+			return 1;
+		}
+		if (rc) {
+			render_err(req, resp);
+			return 1;
+		}
+		req->user = u;
+	} else {
+		const char *tok = req_cookie(req, web_session_cookie_name(req));
+		if (tok) {
+			int rc = auth_session_get(u, g_app.db, tok, &req->err);
+			if (rc == 0)
+				req->user = u;
+			else if (rc != ERR_NOTFOUND) {
+				render_err(req, resp);
+				return 1;
+			}
+			err_clear(&req->err);
+		}
+	}
+	if ((route->flags & ROUTE_SESSION) && !req->user) {
+		if (req->is_api) {
+			resp_header(resp, "WWW-Authenticate", "Bearer");
+			render_json_error(req, resp, 401, "unauthorized", "Sign in or send an API key.");
+		} else {
+			char *ret = curl_escape_path(req->arena, req->raw_path);
+			resp_redirect(resp, 302, arena_printf(req->arena, "/login?return_to=%s", ret));
+		}
+		return 1;
+	}
+	/* Browser requests that change state: refuse cross-site ones, then check the token. */
+	struct auth_user *su = req->user && strcmp(req->user->kind, "session") == 0 ? req->user : NULL;
+	if (!is_safe_method(req->method) && (su || (route->flags & ROUTE_CSRF))) {
+		const char *site = req_header(req, "Sec-Fetch-Site");
+		const char *origin = req_header(req, "Origin");
+		if ((site && strcmp(site, "cross-site") == 0) || (origin && strcmp(origin, own_origin(req)) != 0)) {
+			render_error(req, resp, 403, "Cross-site request refused.");
+			return 1;
+		}
+		if (su) {
+			const char *t = req_form(req, "csrf");
+			if (!t)
+				t = req_header(req, "X-CSRF-Token");
+			if (!auth_csrf_check(su, t)) {
+				render_error(req, resp, 403, "The form has expired or did not come from this site. Reload the page and try again.");
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
 
 int web_child_init(struct err *e)
 {
 	log_set_component("fcgi");
+	/* Avatars come from GitHub's image host (or the configured GitHub's web host). */
+	char policy[1024];
+	const char *web = cfg_str(CFG_GITHUB_WEB_URL);
+	const char *p = strstr(web, "://");
+	const char *slash = p ? strchr(p + 3, '/') : NULL;
+	snprintf(policy, sizeof policy,
+		 "default-src 'self'; img-src 'self' data: https://avatars.githubusercontent.com %.*s; "
+		 "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+		 slash ? (int)(slash - web) : (int)strlen(web), web);
+	http_set_csp(policy);
 	g_app.templates_dir = cfg_str(CFG_TEMPLATES_DIR);
 	int rc = tmpl_set_load(&g_app.tmpl, g_app.templates_dir, e);
 	if (rc)
@@ -44,6 +151,24 @@ void web_child_exit(void)
 	tmpl_set_free(g_app.tmpl);
 	g_app.db = NULL;
 	g_app.tmpl = NULL;
+}
+
+/* Percent-encodes a path for use as a query value. */
+static char *curl_escape_path(struct arena *a, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = arena_alloc(a, strlen(path) * 3 + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 static int header_bytes(const struct request *req, size_t *count)
@@ -126,6 +251,18 @@ void web_handle(struct request *req, struct response *resp)
 		log_msg(LOG_WARN, "%s", req->err.msg);
 		return render_error(req, resp, 503,
 				    "The database is not reachable right now. Try again in a moment.");
+	}
+
+	if (!(route->flags & ROUTE_NODB)) {
+		if (!auth_ready) {
+			if (auth_init(g_app.db, &req->err) != 0) {
+				log_msg(LOG_ERROR, "authentication cannot start: %s", req->err.msg);
+				return render_error(req, resp, 503, "The service is not fully configured yet. The operator has been told.");
+			}
+			auth_ready = 1;
+		}
+		if (authenticate(req, resp, route))
+			return;
 	}
 
 	err_clear(&req->err);

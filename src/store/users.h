@@ -1,0 +1,25 @@
+/* users.h: the users table. */
+#ifndef GHB_STORE_USERS_H
+#define GHB_STORE_USERS_H
+
+#include "store/db.h"
+
+struct user {
+	long long id;
+	long long github_id;
+	char *login, *name, *email, *avatar_url;
+	int is_admin;
+};
+
+/* Inserts or updates by github_id; the first user ever becomes admin. */
+int store_user_upsert(struct user *out, struct db *db, long long github_id, const char *login, const char *name,
+		      const char *email, const char *avatar_url, struct err *e);
+int store_user_get(struct user *out, struct db *db, long long id, struct err *e);
+int store_user_by_login(struct user *out, struct db *db, const char *login, struct err *e);
+void store_user_free(struct user *u);
+
+/* Helpers for store files: a column as a malloc'd string (NULL for SQL NULL). */
+char *store_col(PGresult *r, int row, int col);
+long long store_col_ll(PGresult *r, int row, int col);
+
+#endif
