@@ -1,0 +1,68 @@
+/* jobs/kinds.c: the table of job kinds and the built-in ones (noop, test). A new kind is one row here. */
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "jobs/jobs.h"
+#include "store/jobs.h"
+
+/* For benchmarks and smoke tests: the cost of the queue itself. */
+static int job_noop(struct job_ctx *ctx, const struct job *job)
+{
+	(void)ctx;
+	(void)job;
+	return JOB_DONE;
+}
+
+static long long payload_int(const struct job *job, const char *key, long long def)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(job->payload, key, &v))
+		return json_object_get_int64(v);
+	return def;
+}
+
+static const char *payload_str(const struct job *job, const char *key)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(job->payload, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+/* For the integration tests: records each run's interval in job_test_runs, then
+ * sleeps sleep_ms (in slices, so SIGTERM and lost leases cut it short), then
+ * fails as asked while claims <= fail_times:
+ *   {"sleep_ms": 200, "fail": "retry"|"wait"|"permanent", "fail_times": 2, "wait_ms": 500} */
+static int job_test(struct job_ctx *ctx, const struct job *job)
+{
+	long long run_id = 0;
+	struct err e = { 0 };
+	if (store_job_test_run_begin(&run_id, ctx->db, job->id, job->project_id, job->attempt, ctx->worker, &e))
+		return job_retry(ctx, "recording the run: %s", e.msg);
+	long long sleep_ms = payload_int(job, "sleep_ms", 0);
+	while (sleep_ms > 0 && !job_should_stop(ctx)) {
+		long long slice = sleep_ms < 50 ? sleep_ms : 50;
+		struct timespec ts = { (time_t)(slice / 1000), (long)(slice % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		sleep_ms -= slice;
+	}
+	if (store_job_test_run_end(ctx->db, run_id, &e))
+		return job_retry(ctx, "recording the run: %s", e.msg);
+	const char *fail = payload_str(job, "fail");
+	if (!fail || job->claims > payload_int(job, "fail_times", 1 << 30))
+		return JOB_DONE;
+	if (strcmp(fail, "retry") == 0)
+		return job_retry(ctx, "test failure %d (retryable)", job->claims);
+	if (strcmp(fail, "wait") == 0)
+		return job_wait(ctx, ctx->clock->now(ctx->clock->arg) + (double)payload_int(job, "wait_ms", 1000) / 1000,
+				"test rate limit %d", job->claims);
+	if (strcmp(fail, "permanent") == 0)
+		return job_permanent(ctx, "test failure (permanent)");
+	return job_permanent(ctx, "test job: unknown fail mode '%s'", fail);
+}
+
+const struct job_kind jobs_kinds[] = {
+	{ "noop", job_noop, 3, "does nothing; measures the queue" },
+	{ "test", job_test, 3, "records its run in job_test_runs, sleeps and fails as its payload says" },
+};
+const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);
