@@ -48,3 +48,35 @@ finish() {
 	echo "# $TESTS_PASSED passed, $TESTS_FAILED failed"
 	[ "$TESTS_FAILED" -eq 0 ]
 }
+
+# skip NAME REASON: neither passed nor failed; counted apart.
+skip() { echo "skip - $1 # ${2:-}"; }
+
+# fakehub_up: is the GitHub emulator answering?
+fakehub_up() { curl -s -o /dev/null --max-time 3 "$FAKEHUB_URL/api/v3/rate_limit"; }
+
+# gh_authorize AUTHORIZE_URL LOGIN ACTION: submits fakehub's authorize form
+# (ACTION authorize|cancel) and prints the Location it redirects to.
+gh_authorize() {
+	local url=$1 login=$2 action=${3:-authorize} page args=() name value
+	page=$(curl -s --max-time 10 "$url")
+	while IFS=$'\t' read -r name value; do
+		[ -n "$name" ] && args+=(--data-urlencode "$name=$value")
+	done < <(printf '%s' "$page" | grep -o '<input type="hidden" name="[^"]*" value="[^"]*"' |
+		sed -E 's/.*name="([^"]*)" value="([^"]*)"/\1\t\2/' | sed 's/&amp;/\&/g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g')
+	curl -s -o /dev/null -w '%{redirect_url}' --max-time 10 -X POST "${url%%\?*}" "${args[@]}" \
+		--data-urlencode "login=$login" --data-urlencode "action=$action"
+}
+
+# signin JAR LOGIN [RETURN_TO]: the whole browser flow with curl; prints the final Location.
+signin() {
+	local jar=$1 login=$2 ret=${3:-/} auth cb
+	auth=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$GHB_URL/login?return_to=$ret")
+	cb=$(gh_authorize "$auth" "$login" authorize)
+	curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$cb"
+}
+
+# csrf_of JAR PATH: the CSRF token in a page's forms.
+csrf_of() {
+	curl -s -b "$1" "$GHB_URL${2:-/account}" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'
+}

@@ -605,5 +605,25 @@ int auth_apikey_revoke(struct db *db, long long user_id, long long key_id, struc
 
 int auth_connection(struct connection *out, struct db *db, long long user_id, struct err *e)
 {
-	return store_connection_get(out, db, user_id, 0, e);
+	int rc = store_connection_get(out, db, user_id, 0, e);
+	if (rc || strcmp(out->status, "ok") != 0 || !out->access_sealed)
+		return rc;
+	/* A token that no longer opens (tampered, or sealed with a key we lost) is
+	 * missing: say so now, so the page offers "Reconnect GitHub". */
+	char ad[64], *tok = NULL;
+	snprintf(ad, sizeof ad, "gh_access:user:%lld", user_id);
+	if (crypto_open(&tok, NULL, out->access_sealed, ad, NULL) == 0) {
+		sodium_memzero(tok, strlen(tok));
+		free(tok);
+		return 0;
+	}
+	log_msg(LOG_ERROR, "GitHub token of user %lld cannot be opened (tampered or wrong key): treating it as missing",
+		user_id);
+	const char *why = "the stored token could not be decrypted";
+	store_connection_set_status(db, user_id, "needs_reconnect", why, NULL);
+	free(out->status);
+	free(out->status_reason);
+	out->status = strdup("needs_reconnect");
+	out->status_reason = strdup(why);
+	return 0;
 }

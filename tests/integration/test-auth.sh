@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# test-auth.sh: sign-in with GitHub (against fakehub), sessions, CSRF, sealed tokens and API keys, through nginx.
+. "$ROOT/tests/lib.sh"
+G=$BUILD/ghbridge
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# --- /login builds a proper authorize redirect
+h=$(curl -s -D - -o /dev/null -c "$T/j0" "$GHB_URL/login?return_to=/account")
+loc=$(printf '%s' "$h" | tr -d '\r' | sed -n 's/^Location: //p')
+check_match "login redirects to the authorize endpoint" "^$GHBRIDGE_GITHUB_WEB_URL/login/oauth/authorize\\?" "$loc"
+check_match "login sends client_id" "client_id=$GHBRIDGE_GITHUB_CLIENT_ID(&|$)" "$loc"
+check_match "login sends the exact redirect_uri" "redirect_uri=http%3A%2F%2F127.0.0.1%3A$GHB_PORT%2Foauth%2Fcallback(&|$)" "$loc"
+check_match "state has 256 random bits" 'state=[0-9a-f]{64}(&|$)' "$loc"
+check_match "PKCE S256 challenge" 'code_challenge=[A-Za-z0-9_-]{43}&code_challenge_method=S256' "$loc"
+check_match "scope requested" 'scope=repo' "$loc"
+check_match "pre-session cookie is HttpOnly, Lax, short-lived" 'Set-Cookie: ghb_login=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600' "$h"
+state=$(printf '%s' "$loc" | sed -E 's/.*state=([0-9a-f]+).*/\1/')
+check_eq "only a hash of the state is stored" 0 "$(psql -qtA -c "SELECT count(*) FROM oauth_states WHERE state_hash = '$state'")"
+check_eq "verifier stored sealed" 1 "$(psql -qtA -c "SELECT count(*) FROM oauth_states WHERE verifier_sealed LIKE 'v1.%' AND created_at > now() - interval '1 minute' AND return_to = '/account'")"
+
+for bad in '//evil.example/x' 'https://evil.example/' '/\evil.example' '/%5Cevil' 'javascript:alert(1)'; do
+	curl -s -o /dev/null "$GHB_URL/login?return_to=$(printf '%s' "$bad" | sed 's/\\/%5C/g')"
+done
+check_eq "open-redirect attempts fall back to /" 0 "$(psql -qtA -c "SELECT count(*) FROM oauth_states WHERE return_to <> '/' AND return_to <> '/account'")"
+
+# --- callback refusals: 400 and nothing stored
+users_before=$(psql -qtA -c "SELECT count(*) FROM users")
+check_eq "callback without state → 400" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc")"
+check_eq "callback with malformed state → 400" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc&state=xyz")"
+check_eq "callback with unknown state → 400" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc&state=$(openssl rand -hex 32)" -b "$T/j0")"
+check_eq "callback without the pre-session cookie → 400" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc&state=$state")"
+check_eq "callback with another browser's cookie → 400" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc&state=$state" -b "ghb_login=$(openssl rand -hex 32)")"
+check_eq "state is single use even after a mismatch" 400 "$(http_status "$GHB_URL/oauth/callback?code=abc&state=$state" -b "$T/j0")"
+curl -s -o /dev/null -c "$T/j1" "$GHB_URL/login"
+st1=$(psql -qtA -c "SELECT id FROM oauth_states ORDER BY id DESC LIMIT 1")
+psql -qtA -c "UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE id = $st1" >/dev/null
+r=$(http_get "$GHB_URL/oauth/callback?code=abc&state=$(openssl rand -hex 32)" -b "$T/j1")
+check_match "expired or unknown state page says start again" 'Start again' "$r"
+check_eq "nothing stored after refusals" "$users_before" "$(psql -qtA -c "SELECT count(*) FROM users")"
+r=$(http_get "$GHB_URL/oauth/callback?error=access_denied&state=x")
+check_match "access_denied → friendly page" '^HTTP/1.1 200' "$r"
+check_match "access_denied offers to try again" 'href="/login">Try again' "$r"
+
+# --- pages and API need authentication
+r=$(curl -s -D - -o /dev/null "$GHB_URL/account")
+check_match "account without session → sign-in" 'Location: /login\?return_to=/account' "$r"
+r=$(http_get "$GHB_URL/api/v1/me")
+check_match "API without credentials → 401" '^HTTP/1.1 401' "$r"
+check_match "API errors are JSON" '"error":\{"code":"unauthorized","message"' "$r"
+check_eq "malformed API key → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H 'Authorization: Bearer nope')"
+check_eq "non-bearer Authorization → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H 'Authorization: Basic eDp5')"
+check_eq "unknown API key → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer ghb_$(openssl rand -hex 8)_$(openssl rand -hex 32)")"
+
+# --- API keys from the CLI (a user who signed in before)
+psql -qtA -c "INSERT INTO users (github_id, login, name) VALUES (990001, 'cli-user', 'CLI User') ON CONFLICT DO NOTHING" >/dev/null
+key=$("$G" apikey create --user cli-user --name ci --scopes projects:read,sync 2>"$T/err")
+check_match "apikey create prints only the key" '^ghb_[0-9a-f]{16}_[0-9a-f]{64}$' "$key"
+r=$(curl -s -H "Authorization: Bearer $key" "$GHB_URL/api/v1/me")
+check_eq "API key authenticates" '{"login":"cli-user","auth":"api_key","scopes":["projects:read","sync"]}' "$r"
+check_eq "secret not stored in plaintext" 0 "$(psql -qtA -c "SELECT count(*) FROM api_keys WHERE secret_hash LIKE '%${key##*_}%'")"
+wrong="${key%_*}_$(openssl rand -hex 32)"
+check_eq "wrong secret → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $wrong")"
+check_eq "unknown scope refused" 1 "$("$G" apikey create --user cli-user --name x --scopes everything >/dev/null 2>&1; echo $?)"
+check_eq "apikey for unknown user refused" 1 "$("$G" apikey create --user nobody-here --name x --scopes sync >/dev/null 2>&1; echo $?)"
+pub=$(printf '%s' "$key" | cut -d_ -f2)
+psql -qtA -c "UPDATE api_keys SET rate_window = date_trunc('minute', now()), rate_count = 100000 WHERE public_id = '$pub'" >/dev/null
+r=$(http_get "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")
+check_match "rate limit → 429" '^HTTP/1.1 429' "$r"
+check_match "429 has Retry-After" 'Retry-After: [0-9]+' "$r"
+psql -qtA -c "UPDATE api_keys SET rate_count = 0 WHERE public_id = '$pub'" >/dev/null
+check_eq "usage recorded" 1 "$(psql -qtA -c "SELECT count(*) FROM api_keys WHERE public_id = '$pub' AND use_count >= 1 AND last_used_ip = '127.0.0.1'")"
+psql -qtA -c "UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE public_id = '$pub'" >/dev/null
+check_eq "expired key → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
+psql -qtA -c "UPDATE api_keys SET expires_at = NULL WHERE public_id = '$pub'" >/dev/null
+check_eq "key works again" 200 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
+kid=$("$G" apikey list --user cli-user | awk -F'\t' -v p="ghb_${pub}_…" '$2 == p {print $1}')
+"$G" apikey revoke --user cli-user "$kid" >/dev/null
+check_eq "revoked key → 401 on the next request" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
+
+# --- the whole flow against fakehub
+if ! fakehub_up; then
+	skip "sign-in flow against fakehub" "fakehub is not running"
+	finish; exit $?
+fi
+fin=$(signin "$T/a" octocat /account)
+check_eq "sign-in lands on return_to" "/account" "$fin"
+cookie=$(grep -P '\tghb_session\t' "$T/a" | awk '{print $7}')
+check_match "session token is 256 bits" '^[0-9a-f]{64}$' "$cookie"
+check_eq "session stored only as a hash" 0 "$(psql -qtA -c "SELECT count(*) FROM sessions WHERE token_hash = '$cookie'")"
+page=$(curl -s -b "$T/a" "$GHB_URL/account")
+check_match "account shows the GitHub login" '<strong>octocat</strong>' "$page"
+check_match "account shows the connection" 'Connected with a' "$page"
+check_match "header shows avatar and login" 'class="account" href="/account"><img class="avatar"' "$page"
+check_eq "API accepts the session" '{"login":"octocat","auth":"session","scopes":["projects:read","projects:write","sync","pulls","admin"]}' "$(curl -s -b "$T/a" "$GHB_URL/api/v1/me")"
+
+# cookie attributes (read the raw header of a fresh sign-in)
+auth=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$T/b" "$GHB_URL/login")
+cb=$(gh_authorize "$auth" hubot authorize)
+h=$(curl -s -D - -o /dev/null -b "$T/b" -c "$T/b" "$cb")
+check_match "session cookie attributes" 'Set-Cookie: ghb_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Lax' "$h"
+check_match "pre-session cookie cleared" 'Set-Cookie: ghb_login=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0' "$h"
+check_eq "a used callback URL cannot be replayed" 400 "$(http_status "$cb" -b "$T/b")"
+
+# session fixation: a session id planted before sign-in is never adopted
+printf '127.0.0.1\tFALSE\t/\tFALSE\t0\tghb_session\t%s\n' "$(openssl rand -hex 32)" > "$T/fix"
+planted=$(awk '{print $7}' "$T/fix")
+signin "$T/fix" hubot / >/dev/null
+now=$(grep -P '\tghb_session\t' "$T/fix" | awk '{print $7}')
+if [ "$now" != "$planted" ] && [ -n "$now" ]; then ok "session fixation: new session id after sign-in"; else not_ok "session fixation: new session id after sign-in" "$planted -> $now"; fi
+
+# CSRF and cross-site refusals: 403, nothing changed
+csrf=$(csrf_of "$T/a")
+check_match "pages carry a CSRF token" '^[0-9a-f]{48}$' "$csrf"
+nkeys() { psql -qtA -c "SELECT count(*) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.login = 'octocat'"; }
+n0=$(nkeys)
+check_eq "CSRF missing → 403" 403 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d 'name=x&scope=sync')"
+check_eq "CSRF wrong → 403" 403 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=x&scope=sync&csrf=$(openssl rand -hex 24)")"
+check_eq "another session's CSRF → 403" 403 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=x&scope=sync&csrf=$(csrf_of "$T/b")")"
+check_eq "cross-site Origin → 403" 403 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -H 'Origin: http://evil.example' -d "name=x&scope=sync&csrf=$csrf")"
+check_eq "Sec-Fetch-Site cross-site → 403" 403 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -H 'Sec-Fetch-Site: cross-site' -d "name=x&scope=sync&csrf=$csrf")"
+check_eq "nothing created by refused requests" "$n0" "$(nkeys)"
+r=$(curl -s -b "$T/a" -H "Origin: $GHB_URL" -H 'Sec-Fetch-Site: same-origin' -d "name=deploy&scope=projects:read&scope=pulls&expires_days=30&csrf=$csrf" "$GHB_URL/account/keys")
+pkey=$(printf '%s' "$r" | grep -o 'value="ghb_[0-9a-f_]*"' | sed 's/value="//; s/"//')
+check_match "panel creates a key and shows it once" '^ghb_[0-9a-f]{16}_[0-9a-f]{64}$' "$pkey"
+check_eq "panel key authenticates" '{"login":"octocat","auth":"api_key","scopes":["projects:read","pulls"]}' "$(curl -s -H "Authorization: Bearer $pkey" "$GHB_URL/api/v1/me")"
+check_eq "key form validation → 400" 400 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=&scope=sync&csrf=$csrf")"
+check_eq "X-CSRF-Token header accepted" 303 "$(http_status "$GHB_URL/account/keys/999999/revoke" -b "$T/a" -H "X-CSRF-Token: $csrf" -X POST -o /dev/null; true)" 2>/dev/null || true
+other=$(psql -qtA -c "SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.login = 'cli-user' LIMIT 1")
+check_eq "revoking another user's key → 404" 404 "$(http_status "$GHB_URL/account/keys/$other/revoke" -b "$T/a" -d "csrf=$csrf")"
+
+# sealed tokens: none of fakehub's issued tokens appear anywhere in the database
+tokens=$(curl -s "$FAKEHUB_URL/_fakehub/tokens" | grep -oE 'gh[our]_[A-Za-z0-9_]+' | sort -u)
+psql -qtA -c "SELECT * FROM github_connections" > "$T/dump"
+pg_dump -a ghbridge >> "$T/dump" 2>/dev/null
+leaked=0
+for t in $tokens; do grep -qF "$t" "$T/dump" && leaked=1; done
+if [ -n "$tokens" ]; then check_eq "no GitHub token in a database dump" 0 "$leaked"; else skip "no GitHub token in a database dump" "fakehub token list unavailable"; fi
+check_eq "tokens are sealed" 1 "$(psql -qtA -c "SELECT count(*) FROM github_connections c JOIN users u ON u.id = c.user_id WHERE u.login = 'octocat' AND access_token_sealed LIKE 'v1.%'")"
+
+# tampered ciphertext → "Reconnect GitHub", never a crash
+psql -qtA -c "UPDATE github_connections SET access_token_sealed = overlay(access_token_sealed placing (CASE WHEN substr(access_token_sealed, 30, 1) = 'A' THEN 'B' ELSE 'A' END) from 30 for 1) FROM users u WHERE u.id = user_id AND u.login = 'hubot'" >/dev/null
+page=$(curl -s -b "$T/b" "$GHB_URL/account")
+check_match "tampered token → Reconnect GitHub" 'Reconnect GitHub' "$page"
+check "tampered token logged clearly" grep -q 'cannot be opened (tampered or wrong key)' "$STACK_VAR/log/fcgi.log"
+
+# sessions: list, end one, end all, logout
+sid_b=$(psql -qtA -c "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = 'hubot' AND ended_at IS NULL ORDER BY s.id LIMIT 1")
+csrf_b=$(csrf_of "$T/b")
+page=$(curl -s -b "$T/b" "$GHB_URL/account")
+check_match "account lists sessions" 'this browser' "$page"
+check_eq "ending another user's session → 404" 404 "$(http_status "$GHB_URL/account/sessions/$sid_b/end" -b "$T/a" -d "csrf=$csrf")"
+check_eq "logout → 303" 303 "$(http_status "$GHB_URL/logout" -b "$T/a" -d "csrf=$csrf")"
+check_eq "old session cookie no longer works" 401 "$(http_status "$GHB_URL/api/v1/me" -b "$T/a")"
+check_eq "end all sessions → 303" 303 "$(http_status "$GHB_URL/account/sessions/end-all" -b "$T/b" -d "csrf=$csrf_b")"
+check_eq "no live hubot sessions left" 0 "$(psql -qtA -c "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = 'hubot' AND ended_at IS NULL")"
+
+# idle timeout
+signin "$T/c" octocat / >/dev/null
+psql -qtA -c "UPDATE sessions SET last_seen_at = now() - interval '30 days' WHERE ended_at IS NULL" >/dev/null
+check_eq "idle session expires" 401 "$(http_status "$GHB_URL/api/v1/me" -b "$T/c")"
+
+# disconnect revokes at GitHub and deletes the tokens
+signin "$T/d" octocat /account >/dev/null
+check_eq "disconnect → 303" 303 "$(http_status "$GHB_URL/account/disconnect" -b "$T/d" -d "csrf=$(csrf_of "$T/d")")"
+check_eq "tokens deleted" 1 "$(psql -qtA -c "SELECT count(*) FROM github_connections c JOIN users u ON u.id = c.user_id WHERE u.login = 'octocat' AND access_token_sealed IS NULL AND status = 'disconnected'")"
+check_match "account offers to reconnect" 'Reconnect GitHub' "$(curl -s -b "$T/d" "$GHB_URL/account")"
+
+finish
