@@ -30,8 +30,9 @@ static const char *payload_str(const struct job *job, const char *key)
 }
 
 /* For the integration tests: records each run's interval in job_test_runs, then
- * sleeps sleep_ms (in slices, so SIGTERM and lost leases cut it short), then
- * fails as asked while claims <= fail_times:
+ * sleeps sleep_ms (in slices, so SIGTERM and lost leases cut it short, unless
+ * ignore_stop plays a handler stuck in a long call), then fails as asked while
+ * claims <= fail_times:
  *   {"sleep_ms": 200, "fail": "retry"|"wait"|"permanent", "fail_times": 2, "wait_ms": 500} */
 static int job_test(struct job_ctx *ctx, const struct job *job)
 {
@@ -40,7 +41,8 @@ static int job_test(struct job_ctx *ctx, const struct job *job)
 	if (store_job_test_run_begin(&run_id, ctx->db, job->id, job->project_id, job->attempt, ctx->worker, &e))
 		return job_retry(ctx, "recording the run: %s", e.msg);
 	long long sleep_ms = payload_int(job, "sleep_ms", 0);
-	while (sleep_ms > 0 && !job_should_stop(ctx)) {
+	int ignore_stop = payload_int(job, "ignore_stop", 0) != 0;
+	while (sleep_ms > 0 && (ignore_stop || !job_should_stop(ctx))) {
 		long long slice = sleep_ms < 50 ? sleep_ms : 50;
 		struct timespec ts = { (time_t)(slice / 1000), (long)(slice % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
