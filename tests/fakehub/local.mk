@@ -1,0 +1,8 @@
+# tests/fakehub/local.mk: the fakehub GitHub emulator (one binary: serve + admin verbs), its schema and tests.
+noinst_PROGRAMS = tests/fakehub/fakehub
+tests_fakehub_fakehub_SOURCES = tests/fakehub/fakehub.h tests/fakehub/main.c tests/fakehub/util.c \
+	tests/fakehub/serve.c tests/fakehub/oauth.c tests/fakehub/api.c tests/fakehub/gitops.c \
+	tests/fakehub/pulls.c tests/fakehub/hooks.c tests/fakehub/admin.c
+tests_fakehub_fakehub_CPPFLAGS = $(AM_CPPFLAGS) -DFAKEHUB_SQL_DIR='"$(abs_top_srcdir)/tests/fakehub/sql"'
+tests_fakehub_fakehub_LDADD = libghbridge.a $(DEPS_LIBS)
+EXTRA_DIST += tests/fakehub/sql tests/fakehub/dev.sh
