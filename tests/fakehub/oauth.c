@@ -359,7 +359,8 @@ int oauth_access_token(struct request *req, struct response *resp)
 		return bad_code();
 	}
 	const char *ru = in("redirect_uri"), *bound = fh_val(r, 0, "redirect_uri");
-	if ((bound && (!ru || strcmp(ru, bound) != 0)) || (!bound && ru && !redirect_ok(c.callback, ru))) {
+	/* Like GitHub, a redirect_uri left out of the exchange is not a mismatch; a different one is. */
+	if (ru && ((bound && strcmp(ru, bound) != 0) || (!bound && !redirect_ok(c.callback, ru)))) {
 		PQclear(r);
 		return token_error("redirect_uri_mismatch",
 				   "The redirect_uri MUST match the registered callback URL for this application.",

@@ -253,7 +253,7 @@ static int parse_body(int git)
 	if (git || !req->body_len)
 		return 0;
 	const char *ct = req->content_type ? req->content_type : "";
-	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 && req->body[0] != '{') {
 		if (http_parse_urlencoded(&req->form, req->arena, req->body, req->body_len, HTTP_MAX_FIELDS, &req->err))
 			return fh_error(400, "Problems parsing the form body"), -1;
 		return 0;
