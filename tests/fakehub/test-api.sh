@@ -1,0 +1,86 @@
+#!/bin/bash
+# tests/fakehub/test-api.sh: fakehub REST basics: auth rules, rate-limit headers, ETag/304, repos (201/422/404), pagination, branches, refs, commits, compare.
+. "$ROOT/tests/lib.sh"
+. "$ROOT/tests/fakehub/lib-fakehub.sh"
+
+T=$(token octocat); H=$(token hubot)
+check_match "admin API issues a gho_ token" '^gho_[A-Za-z0-9]{36}$' "$T"
+check_eq "no token on /user: 401" 401 "$(http_status "$A/user")"
+out=$(curl -s "$A/user" -H "Authorization: Bearer gho_nonsense")
+check_match "bad token: 401 Bad credentials" '"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"' "$out"
+check_eq "GET /user login" octocat "$(curl -s "$A/user" -H "Authorization: token $T" | jstr login)"
+check_match "GET /user/orgs lists acme" '"login":"acme"' "$(curl -s "$A/user/orgs" -H "Authorization: Bearer $T")"
+check_eq "unknown route: 404 JSON" 404 "$(http_status "$A/nope/nope" -H "Authorization: Bearer $T")"
+
+hdr=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T")
+for h in X-RateLimit-Limit X-RateLimit-Remaining X-RateLimit-Used X-RateLimit-Reset X-RateLimit-Resource X-GitHub-Request-Id ETag; do
+	check_match "header $h" "^$h: " "$(printf '%s' "$hdr" | tr -d '\r')"
+done
+used1=$(printf '%s' "$hdr" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')
+etag=$(printf '%s' "$hdr" | tr -d '\r' | sed -n 's/^ETag: //p')
+hdr2=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T" -H "If-None-Match: $etag")
+check_match "If-None-Match with current ETag: 304" '^HTTP/1.1 304' "$hdr2"
+used2=$(printf '%s' "$hdr2" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')
+check_eq "304 does not count against the limit" "$used1" "$used2"
+hdr3=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T")
+check_eq "a 200 counts" "$((used1 + 1))" "$(printf '%s' "$hdr3" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')"
+rl=$(curl -s "$A/rate_limit" -H "Authorization: Bearer $T")
+check_match "/rate_limit shape" '"resources":\{"core":\{"limit":5000,"used":[0-9]+,"remaining":[0-9]+,"reset":[0-9]+\}' "$rl"
+check_match "anonymous limit is 60" '^X-RateLimit-Limit: 60' "$(curl -s -D - -o /dev/null "$A/rate_limit" | tr -d '\r')"
+
+# repositories
+name=$(uniq_name demo)
+res=$(api POST /user/repos "$T" "{\"name\":\"$name\",\"description\":\"d\",\"auto_init\":true}")
+check_eq "POST /user/repos: 201" 201 "$(printf '%s' "$res" | status_of)"
+check_eq "full_name" "octocat/$name" "$(printf '%s' "$res" | body_of | jstr full_name)"
+check_eq "default_branch main" main "$(printf '%s' "$res" | body_of | jstr default_branch)"
+res=$(api POST /user/repos "$T" "{\"name\":\"$name\"}")
+check_eq "duplicate name: 422" 422 "$(printf '%s' "$res" | status_of)"
+check_match "422 shape" '"message":"Repository creation failed.","errors":\[\{"resource":"Repository","field":"name","code":"custom","message":"name already exists on this account"\}\]' "$(printf '%s' "$res" | body_of)"
+check_eq "missing name: 422" 422 "$(api POST /user/repos "$T" '{}' | status_of)"
+check_eq "no token: 401" 401 "$(http_status "$A/user/repos" -X POST -d "{\"name\":\"x$name\"}")"
+check_eq "org repo by member: 201" 201 "$(api POST /orgs/acme/repos "$T" "{\"name\":\"$name\"}" | status_of)"
+check_eq "org repo by non-member: 403" 403 "$(api POST /orgs/acme/repos "$H" "{\"name\":\"h$name\"}" | status_of)"
+check_eq "org repo in unknown org: 404" 404 "$(api POST /orgs/no-such-org-x/repos "$T" "{\"name\":\"$name\"}" | status_of)"
+priv=$(uniq_name secret)
+check_eq "private repo: 201" 201 "$(api POST /user/repos "$T" "{\"name\":\"$priv\",\"private\":true}" | status_of)"
+check_eq "owner sees private repo" 200 "$(api GET /repos/octocat/$priv "$T" | status_of)"
+check_eq "other user gets 404 (not 403)" 404 "$(api GET /repos/octocat/$priv "$H" | status_of)"
+check_eq "anonymous gets 404" 404 "$(http_status "$A/repos/octocat/$priv")"
+check_eq "public repo readable by others" 200 "$(api GET /repos/octocat/$name "$H" | status_of)"
+check_eq "token without repo scope cannot see private repo" 404 "$(api GET /repos/octocat/$priv "$(token octocat read:user)" | status_of)"
+
+# pagination: make sure octocat has at least 5 repos, then page by 2
+for i in 1 2 3; do api POST /user/repos "$T" "{\"name\":\"$(uniq_name page)\"}" >/dev/null; done
+hdr=$(curl -s -D - -o /tmp/fh-page.$$ "$A/user/repos?per_page=2&page=2" -H "Authorization: Bearer $T" | tr -d '\r')
+link=$(printf '%s' "$hdr" | sed -n 's/^Link: //p')
+check_match "Link has next" '<http://[^>]*per_page=2&page=3>; rel="next"' "$link"
+check_match "Link has prev" 'page=1>; rel="prev"' "$link"
+check_match "Link has last" 'rel="last"' "$link"
+check_match "Link has first" 'rel="first"' "$link"
+check_eq "page holds per_page repos" 2 "$(grep -o '"full_name"' /tmp/fh-page.$$ | wc -l)"
+rm -f /tmp/fh-page.$$
+last=$(printf '%s' "$link" | sed -n 's/.*page=\([0-9]*\)>; rel="last".*/\1/p')
+check_eq "last page has no next" "" "$(curl -s -D - -o /dev/null "$A/user/repos?per_page=2&page=$last" -H "Authorization: Bearer $T" | tr -d '\r' | sed -n 's/^Link: //p' | grep -o 'rel="next"')"
+
+# branches, refs, commits, compare
+main=$(api GET /repos/octocat/$name/branches/main "$T" | body_of)
+sha=$(printf '%s' "$main" | jstr sha)
+check_match "branch main has a commit" '^[0-9a-f]{40}$' "$sha"
+check_eq "missing branch: 404" 404 "$(api GET /repos/octocat/$name/branches/nope "$T" | status_of)"
+res=$(api POST /repos/octocat/$name/git/refs "$T" "{\"ref\":\"refs/heads/feature/x\",\"sha\":\"$sha\"}")
+check_eq "create ref: 201" 201 "$(printf '%s' "$res" | status_of)"
+check_eq "create existing ref: 422" 422 "$(api POST /repos/octocat/$name/git/refs "$T" "{\"ref\":\"refs/heads/feature/x\",\"sha\":\"$sha\"}" | status_of)"
+check_eq "create ref with unknown sha: 422" 422 "$(api POST /repos/octocat/$name/git/refs "$T" "{\"ref\":\"refs/heads/y\",\"sha\":\"1111111111111111111111111111111111111111\"}" | status_of)"
+check_eq "create ref by non-collaborator: 403" 403 "$(api POST /repos/octocat/$name/git/refs "$H" "{\"ref\":\"refs/heads/z\",\"sha\":\"$sha\"}" | status_of)"
+check_eq "GET git/ref/heads/feature/x" "refs/heads/feature/x" "$(api GET /repos/octocat/$name/git/ref/heads/feature/x "$T" | body_of | jstr ref)"
+check_eq "branches lists 2" 2 "$(api GET /repos/octocat/$name/branches "$T" | body_of | grep -o '"name"' | wc -l)"
+c=$(api GET /repos/octocat/$name/commits/main "$T" | body_of)
+check_match "commit has files with README.md" '"filename":"README.md","status":"added"' "$c"
+check_match "commit has stats" '"stats":\{"total":[0-9]+,"additions":[0-9]+,"deletions":0\}' "$c"
+check_eq "compare identical" identical "$(api GET "/repos/octocat/$name/compare/main...feature/x" "$T" | body_of | jstr status)"
+check_eq "update ref to same sha: 200" 200 "$(api PATCH /repos/octocat/$name/git/refs/heads/feature/x "$T" "{\"sha\":\"$sha\"}" | status_of)"
+check_eq "delete ref: 204" 204 "$(api DELETE /repos/octocat/$name/git/refs/heads/feature/x "$T" | status_of)"
+check_eq "delete missing ref: 422" 422 "$(api DELETE /repos/octocat/$name/git/refs/heads/feature/x "$T" | status_of)"
+check_eq "missing ref: 404" 404 "$(api GET /repos/octocat/$name/git/ref/heads/feature/x "$T" | status_of)"
+finish
