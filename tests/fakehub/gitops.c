@@ -488,7 +488,7 @@ int fh_git_commit_file(char out[41], git_repository *g, const char *branch, cons
 	memset(&entry, 0, sizeof entry);
 	entry.path = path;
 	entry.mode = GIT_FILEMODE_BLOB;
-	if (git_index_add_from_buffer(idx, &entry, content, strlen(content)) ||
+	if (git_blob_create_from_buffer(&entry.id, g, content, strlen(content)) || git_index_add(idx, &entry) ||
 	    git_index_write_tree_to(&tree_oid, idx, g) || git_tree_lookup(&tree, g, &tree_oid) ||
 	    git_commit_create(&new_oid, g, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
 			      (const git_commit **)&parent)) {

