@@ -106,7 +106,7 @@ check_match "405 message" '"message":"Pull Request is not mergeable"' "$(printf 
 out=$(curl -s -X POST "$F/_fakehub/repos/octocat/$name/commits" -H 'Content-Type: application/json' -d '{"as":"hubot","branch":"main","path":"docs/web.md","content":"from the web\n","message":"Edit on GitHub"}')
 wsha=$(printf '%s' "$out" | jstr sha)
 check_match "web-editor commit" '^[0-9a-f]{40}$' "$wsha"
-git pull -q origin main 2>/dev/null
+git fetch -q origin && git checkout -q -B main origin/main
 check_eq "pull brings the web commit" "$wsha" "$(git rev-parse HEAD)"
 check "file arrived" test -f docs/web.md
 check_match "push webhook sender is hubot" '"sender":\{"login":"hubot"' "$(curl -s "$F/_fakehub/sink/$sink/last/body")"
