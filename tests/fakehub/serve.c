@@ -171,6 +171,8 @@ static void rate_headers(long long limit, long long used, long long reset)
 	resp_header(resp, "X-RateLimit-Resource", "core");
 }
 
+static int authenticate(int basic_is_client);
+
 /* ---- faults */
 
 /* Answers per the first matching fault and returns its kind, or NULL. *handled is
@@ -206,6 +208,8 @@ static const char *fault_apply(int *handled)
 	if (!kind)
 		return NULL;
 	*handled = 1;
+	/* Who the faulted call was from, for the request log and the rate-limit message. */
+	authenticate(0);
 	if (strcmp(kind, "hang") == 0) {
 		usleep((useconds_t)((seconds > 0 ? seconds : 30) * 1e6));
 		*handled = 0;
