@@ -100,9 +100,11 @@ int cmd_rotate_key(int argc, char **argv)
 		fprintf(stderr, "ghbridge rotate-key: %s\n", e.msg);
 		return 1;
 	}
-	printf("re-sealed %d secrets with key %s; %d could not be opened (they read as missing)\n", resealed,
-	       crypto_key_id(), failed);
-	return failed ? 1 : 0;
+	printf("re-sealed %d secrets with key %s\n", resealed, crypto_key_id());
+	if (failed)
+		fprintf(stderr, "ghbridge rotate-key: %d secrets could not be opened and were left as they are; "
+				"they already read as missing (their users are asked to reconnect)\n", failed);
+	return 0;
 }
 
 static const char apikey_usage[] =

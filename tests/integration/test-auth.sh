@@ -161,6 +161,23 @@ signin "$T/c" octocat / >/dev/null
 psql -qtA -c "UPDATE sessions SET last_seen_at = now() - interval '30 days' WHERE ended_at IS NULL" >/dev/null
 check_eq "idle session expires" 401 "$(http_status "$GHB_URL/api/v1/me" -b "$T/c")"
 
+# key rotation while requests run: every secret re-sealed, nothing lost, no request fails
+signin "$T/r" octocat / >/dev/null
+"$G" keygen --out "$T/new.key" 2>/dev/null
+check_eq "keygen writes a 0600 file" 600 "$(stat -c %a "$T/new.key")"
+check_eq "keygen refuses to overwrite" 1 "$("$G" keygen --out "$T/new.key" >/dev/null 2>&1; echo $?)"
+( for i in $(seq 1 60); do curl -s -o /dev/null -w '%{http_code}\n' -b "$T/r" "$GHB_URL/account"; done > "$T/during" ) &
+loop=$!
+out=$("$G" rotate-key --new-key "$T/new.key" 2>&1); rc=$?
+wait $loop
+check_eq "rotate-key succeeds" 0 "$rc"
+check_match "rotate-key re-seals secrets" 're-sealed [1-9][0-9]* secrets' "$out"
+check_eq "no request failed during rotation" 60 "$(grep -c '^200$' "$T/during")"
+newid=$(printf '%s\n' "$out" | sed -n -E 's/^re-sealed .* with key ([0-9a-f]{8}).*/\1/p')
+check_eq "every sealed token uses the new key" 0 "$(psql -qtA -c "SELECT count(*) FROM github_connections WHERE access_token_sealed IS NOT NULL AND access_token_sealed NOT LIKE 'v1.$newid.%' AND status = 'ok'")"
+check_match "tokens still open after rotation" 'Connected with a' "$(curl -s -b "$T/r" "$GHB_URL/account")"
+check_eq "sign-in still works after rotation" "$GHB_URL/" "$(signin "$T/r2" octocat /)"
+
 # disconnect revokes at GitHub and deletes the tokens
 signin "$T/d" octocat /account >/dev/null
 check_eq "disconnect → 303" 303 "$(http_status "$GHB_URL/account/disconnect" -b "$T/d" -d "csrf=$(csrf_of "$T/d")")"
