@@ -43,6 +43,8 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_SESSION_IDLE_MINUTES] = { "session_idle_minutes", "720", 0, "sign out after this long without a request" },
 	[CFG_SESSION_LIFETIME_HOURS] = { "session_lifetime_hours", "336", 0, "sign out this long after sign-in, whatever happens" },
 	[CFG_API_RATE_LIMIT] = { "api_rate_limit", "600", 0, "requests per minute per API key (429 past it)" },
+	[CFG_PROJECT_MAX_FILE] = { "project_max_file", "52428800", 0, "largest file in a project, bytes (GitHub refuses > 100 MiB)" },
+	[CFG_PROJECT_QUOTA] = { "project_quota", "1073741824", 0, "total bytes of one project's files" },
 };
 
 static char *values[CFG_COUNT];

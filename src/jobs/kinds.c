@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include "jobs/jobs.h"
 #include "store/jobs.h"
+#include "service/sync.h"
 
 /* For benchmarks and smoke tests: the cost of the queue itself. */
 static int job_noop(struct job_ctx *ctx, const struct job *job)
@@ -66,5 +67,6 @@ static int job_test(struct job_ctx *ctx, const struct job *job)
 const struct job_kind jobs_kinds[] = {
 	{ "noop", job_noop, 3, "does nothing; measures the queue" },
 	{ "test", job_test, 3, "records its run in job_test_runs, sleeps and fails as its payload says" },
+	{ "sync", sync_job, 8, "syncs a project's workspace with its GitHub branch (fetch, merge, commit, push)" },
 };
 const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);

@@ -1,1 +1,6 @@
 # src/service/local.mk: projects, files, repositories and the sync engine (included by Makefile.am).
+libghbridge_a_SOURCES += \
+	src/store/projects.c src/store/projects.h \
+	src/git/workspace.c src/git/workspace.h \
+	src/service/projects.c src/service/projects.h \
+	src/service/sync.c src/service/sync.h

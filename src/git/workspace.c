@@ -1,0 +1,673 @@
+/* workspace.c: a project's workspace as a git working tree, with libgit2. Never forces a push. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <git2.h>
+#include <json-c/json.h>
+#include "core/buf.h"
+#include "git/workspace.h"
+
+/* libgit2's documented *_INIT macros set only the version fields. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+static void lib_init(void)
+{
+	static int done;
+	if (!done) {
+		git_libgit2_init();
+		done = 1;
+	}
+}
+
+/* Sets e from libgit2's last error, mapping the codes callers act on. */
+static int git_fail(struct err *e, int grc, const char *what)
+{
+	const git_error *ge = git_error_last();
+	const char *msg = ge && ge->message ? ge->message : "unknown error";
+	int code = ERR_FAIL;
+	if (grc == GIT_EAUTH || strstr(msg, "authentication") || strstr(msg, "401"))
+		code = ERR_UNAUTH;
+	else if (grc == GIT_ENONFASTFORWARD || grc == GIT_EMERGECONFLICT)
+		code = ERR_CONFLICT;
+	else if (ge && ge->klass == GIT_ERROR_NET && strstr(msg, "timed out"))
+		code = ERR_TIMEOUT;
+	return err_set(e, code, "%s: %s", what, msg);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *d = strdup(dir);
+	if (!d)
+		abort();
+	for (char *p = d + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(d, 0755) && errno != EEXIST) {
+				free(d);
+				return -1;
+			}
+			*p = '/';
+		}
+	}
+	int rc = mkdir(d, 0755) && errno != EEXIST ? -1 : 0;
+	free(d);
+	return rc;
+}
+
+int git_workspace_init(const char *dir, struct err *e)
+{
+	lib_init();
+	if (mkdir_p(dir))
+		return err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(errno));
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
+		git_repository_free(repo);
+		return 0;
+	}
+	int grc = git_repository_init(&repo, dir, 0);
+	if (grc)
+		return git_fail(e, grc, "creating the workspace repository");
+	git_repository_free(repo);
+	return 0;
+}
+
+static int open_repo(git_repository **repo, const char *dir, const char *excludes, struct err *e)
+{
+	lib_init();
+	int grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (grc)
+		return git_fail(e, grc, "opening the workspace");
+	if (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0) {
+		git_repository_free(*repo);
+		*repo = NULL;
+		return git_fail(e, grc, "exclude patterns");
+	}
+	return 0;
+}
+
+int git_workspace_excluded(const char *dir, const char *excludes, const char *path)
+{
+	git_repository *repo;
+	struct err e = { 0 };
+	if (open_repo(&repo, dir, excludes, &e))
+		return 0;
+	int ign = 0;
+	git_ignore_path_is_ignored(&ign, repo, path);
+	git_repository_free(repo);
+	return ign;
+}
+
+/* ---------------------------------------------------------------- files and status */
+
+struct walk {
+	struct ws_file *files;
+	int n, cap;
+	long long bytes;
+};
+
+static void walk_add(struct walk *w, const char *path, const char *status, long long size)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->files = realloc(w->files, (size_t)w->cap * sizeof *w->files);
+		if (!w->files)
+			abort();
+	}
+	struct ws_file *f = &w->files[w->n++];
+	f->path = strdup(path);
+	if (!f->path)
+		abort();
+	f->status = status;
+	f->size = size;
+}
+
+/* Regular files only: symlinks and special files are not project content. */
+static void walk_dir(struct walk *w, const char *root, const char *rel, int collect)
+{
+	char *abs = rel[0] ? NULL : strdup(root);
+	if (!abs && asprintf(&abs, "%s/%s", root, rel) < 0)
+		abort();
+	DIR *d = opendir(abs);
+	free(abs);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!rel[0] && strcmp(de->d_name, ".git") == 0)
+			continue;
+		char *r2, *a2;
+		if (asprintf(&r2, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) < 0 ||
+		    asprintf(&a2, "%s/%s", root, r2) < 0)
+			abort();
+		struct stat st;
+		if (lstat(a2, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				walk_dir(w, root, r2, collect);
+			else if (S_ISREG(st.st_mode)) {
+				w->bytes += st.st_size;
+				if (collect)
+					walk_add(w, r2, "synced", st.st_size);
+			}
+		}
+		free(a2);
+		free(r2);
+	}
+	closedir(d);
+}
+
+long long git_workspace_bytes(const char *dir)
+{
+	struct walk w = { 0 };
+	walk_dir(&w, dir, "", 0);
+	return w.bytes;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct ws_file *)a)->path, ((const struct ws_file *)b)->path);
+}
+
+int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e)
+{
+	*files = NULL;
+	*n = 0;
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, excludes, e);
+	if (rc)
+		return rc;
+	struct walk w = { 0 };
+	walk_dir(&w, dir, "", 1);
+	qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
+	git_status_options so = GIT_STATUS_OPTIONS_INIT;
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	git_status_list *sl = NULL;
+	int grc = git_status_list_new(&sl, repo, &so);
+	if (grc) {
+		rc = git_fail(e, grc, "workspace status");
+		goto out;
+	}
+	int nwalked = w.n;
+	size_t cnt = git_status_list_entrycount(sl);
+	for (size_t i = 0; i < cnt; i++) {
+		const git_status_entry *se = git_status_byindex(sl, i);
+		const git_diff_delta *dd = se->index_to_workdir ? se->index_to_workdir : se->head_to_index;
+		if (!dd)
+			continue;
+		const char *path = dd->new_file.path ? dd->new_file.path : dd->old_file.path;
+		unsigned s = se->status;
+		/* Compared with the last commit: staged-but-uncommitted counts as changed. */
+		const char *st = NULL;
+		if (s & GIT_STATUS_WT_DELETED || ((s & GIT_STATUS_INDEX_DELETED) && !(s & GIT_STATUS_WT_NEW)))
+			st = "deleted";
+		else if (s & (GIT_STATUS_WT_NEW | GIT_STATUS_INDEX_NEW))
+			st = "new";
+		else if (s & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_INDEX_MODIFIED | GIT_STATUS_WT_TYPECHANGE))
+			st = "modified";
+		if (!st)
+			continue;
+		struct ws_file key = { (char *)path, NULL, 0 };
+		struct ws_file *f = bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file);
+		if (f)
+			f->status = strcmp(st, "deleted") == 0 ? "new" : st;
+		else if (strcmp(st, "deleted") == 0)
+			walk_add(&w, path, "deleted", -1);
+	}
+	for (int i = 0; i < nwalked; i++) {
+		int ign = 0;
+		if (excludes && *excludes && git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
+			w.files[i].status = "excluded";
+	}
+	qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
+	*files = w.files;
+	*n = w.n;
+	w.files = NULL;
+out:
+	git_status_list_free(sl);
+	git_repository_free(repo);
+	if (w.files)
+		git_workspace_files_free(w.files, w.n);
+	return rc;
+}
+
+void git_workspace_files_free(struct ws_file *files, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(files[i].path);
+	free(files);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static int skip_excluded(const char *path, const char *matched, void *payload)
+{
+	(void)matched;
+	int ign = 0;
+	if (git_ignore_path_is_ignored(&ign, (git_repository *)payload, path) == 0 && ign)
+		return 1;
+	return 0;
+}
+
+static char *ref_name(const char *branch)
+{
+	char *r;
+	if (asprintf(&r, "refs/heads/%s", branch) < 0)
+		abort();
+	return r;
+}
+
+static int diff_stats(struct ws_commit *out, git_repository *repo, git_tree *old, git_tree *new_, struct err *e)
+{
+	git_diff *diff = NULL;
+	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+	int grc = git_diff_tree_to_tree(&diff, repo, old, new_, &o);
+	if (grc)
+		return git_fail(e, grc, "diff");
+	git_diff_find_options fo = GIT_DIFF_FIND_OPTIONS_INIT;
+	fo.flags = GIT_DIFF_FIND_RENAMES;
+	git_diff_find_similar(diff, &fo);
+	out->files = json_object_new_array();
+	size_t n = git_diff_num_deltas(diff);
+	out->files_changed = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		size_t ctx = 0, add = 0, del = 0;
+		git_patch *patch = NULL;
+		if (n <= 5000 && git_patch_from_diff(&patch, diff, i) == 0 && patch)
+			git_patch_line_stats(&ctx, &add, &del, patch);
+		git_patch_free(patch);
+		out->additions += (int)add;
+		out->deletions += (int)del;
+		const char *st = "modified";
+		switch (d->status) {
+		case GIT_DELTA_ADDED: st = "added"; break;
+		case GIT_DELTA_DELETED: st = "deleted"; break;
+		case GIT_DELTA_RENAMED: st = "renamed"; break;
+		default: break;
+		}
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(d->new_file.path ? d->new_file.path
+											 : d->old_file.path));
+		if (d->status == GIT_DELTA_RENAMED)
+			json_object_object_add(f, "from", json_object_new_string(d->old_file.path));
+		json_object_object_add(f, "status", json_object_new_string(st));
+		json_object_object_add(f, "additions", json_object_new_int((int)add));
+		json_object_object_add(f, "deletions", json_object_new_int((int)del));
+		json_object_object_add(f, "binary", json_object_new_boolean((d->flags & GIT_DIFF_FLAG_BINARY) != 0));
+		json_object_array_add(out->files, f);
+	}
+	git_diff_free(diff);
+	return 0;
+}
+
+int git_workspace_commit(struct ws_commit *out, const char *dir, const char *branch, const char *excludes,
+			 ws_message_fn message, void *arg, const char *author_name, const char *author_email,
+			 struct err *e)
+{
+	char *msg = NULL;
+	memset(out, 0, sizeof *out);
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, excludes, e);
+	if (rc)
+		return rc;
+	char *ref = ref_name(branch);
+	git_index *idx = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_commit *parent = NULL;
+	git_signature *author = NULL, *committer = NULL;
+	git_oid tree_oid, parent_oid, oid;
+	int grc, has_parent = git_reference_name_to_id(&parent_oid, repo, ref) == 0;
+	if ((grc = git_repository_index(&idx, repo)) ||
+	    (grc = git_index_add_all(idx, NULL, GIT_INDEX_ADD_DEFAULT, skip_excluded, repo)) ||
+	    (grc = git_index_update_all(idx, NULL, skip_excluded, repo)) || (grc = git_index_write(idx)) ||
+	    (grc = git_index_write_tree(&tree_oid, idx))) {
+		rc = git_fail(e, grc, "staging the workspace");
+		goto out;
+	}
+	if (has_parent) {
+		if ((grc = git_commit_lookup(&parent, repo, &parent_oid)) || (grc = git_commit_tree(&ptree, parent))) {
+			rc = git_fail(e, grc, "reading the last commit");
+			goto out;
+		}
+		if (git_oid_equal(git_tree_id(ptree), &tree_oid))
+			goto out; /* nothing changed */
+	} else if (git_index_entrycount(idx) == 0) {
+		goto out;
+	}
+	if ((grc = git_tree_lookup(&tree, repo, &tree_oid))) {
+		rc = git_fail(e, grc, "reading the staged tree");
+		goto out;
+	}
+	if ((rc = diff_stats(out, repo, ptree, tree, e)))
+		goto out;
+	if ((grc = git_signature_now(&author, author_name, author_email)) ||
+	    (grc = git_signature_now(&committer, "ghbridge", "ghbridge@users.noreply.github.com"))) {
+		rc = git_fail(e, grc, "commit signature");
+		goto out;
+	}
+	const git_commit *parents[1] = { parent };
+	msg = message(arg, out->files_changed);
+	if ((grc = git_commit_create(&oid, repo, ref, author, committer, NULL, msg, tree, has_parent ? 1 : 0,
+				     parents))) {
+		rc = git_fail(e, grc, "committing");
+		goto out;
+	}
+	git_repository_set_head(repo, ref);
+	git_oid_tostr(out->sha, sizeof out->sha, &oid);
+out:
+	free(msg);
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	git_index_free(idx);
+	git_repository_free(repo);
+	free(ref);
+	return rc;
+}
+
+int git_workspace_head(char sha[41], const char *dir, const char *branch, struct err *e)
+{
+	sha[0] = '\0';
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	char *ref = ref_name(branch);
+	git_oid oid;
+	if (git_reference_name_to_id(&oid, repo, ref) == 0)
+		git_oid_tostr(sha, 41, &oid);
+	free(ref);
+	git_repository_free(repo);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- network */
+
+struct net {
+	const char *token;
+	int cred_calls;
+	int rejected;
+	char reject_msg[256];
+	unsigned objects;
+};
+
+static int cred_cb(git_credential **out, const char *url, const char *user_from_url, unsigned int allowed,
+		   void *payload)
+{
+	(void)url;
+	(void)user_from_url;
+	struct net *n = payload;
+	/* A second ask means the first was refused: stop instead of looping. */
+	if (!n->token || n->cred_calls++ > 0 || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+		git_error_set_str(GIT_ERROR_NET, "authentication refused by the git server (401)");
+		return GIT_EAUTH;
+	}
+	return git_credential_userpass_plaintext_new(out, "x-access-token", n->token);
+}
+
+static int push_ref_cb(const char *refname, const char *status, void *payload)
+{
+	struct net *n = payload;
+	if (status) {
+		n->rejected = 1;
+		snprintf(n->reject_msg, sizeof n->reject_msg, "%s: %s", refname, status);
+	}
+	return 0;
+}
+
+static int push_progress_cb(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	(void)total;
+	(void)bytes;
+	((struct net *)payload)->objects = current;
+	return 0;
+}
+
+static void net_callbacks(git_remote_callbacks *cb, struct net *n)
+{
+	cb->credentials = cred_cb;
+	cb->push_update_reference = push_ref_cb;
+	cb->push_transfer_progress = push_progress_cb;
+	cb->payload = n;
+}
+
+int git_workspace_fetch(char remote_sha[41], const char *dir, const char *url, const char *branch, const char *token,
+			struct err *e)
+{
+	remote_sha[0] = '\0';
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	git_remote *remote = NULL;
+	struct net n = { .token = token };
+	char *spec, *tracking;
+	if (asprintf(&spec, "+refs/heads/%s:refs/remotes/origin/%s", branch, branch) < 0 ||
+	    asprintf(&tracking, "refs/heads/%s", branch) < 0)
+		abort();
+	int grc = git_remote_create_anonymous(&remote, repo, url);
+	if (grc) {
+		rc = git_fail(e, grc, "remote");
+		goto out;
+	}
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	net_callbacks(&fo.callbacks, &n);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	char *specs[] = { spec };
+	git_strarray sa = { specs, 1 };
+	if ((grc = git_remote_fetch(remote, &sa, &fo, NULL))) {
+		rc = git_fail(e, grc, "fetching from GitHub");
+		goto out;
+	}
+	/* The anonymous remote does not keep tracking refs: read the advertised tip and store it. */
+	const git_remote_head **heads;
+	size_t nh = 0;
+	if (git_remote_ls(&heads, &nh, remote) == 0) {
+		for (size_t i = 0; i < nh; i++) {
+			if (strcmp(heads[i]->name, tracking) == 0) {
+				git_oid_tostr(remote_sha, 41, &heads[i]->oid);
+				char *rname;
+				if (asprintf(&rname, "refs/remotes/origin/%s", branch) < 0)
+					abort();
+				git_reference *r = NULL;
+				git_reference_create(&r, repo, rname, &heads[i]->oid, 1, "fetch");
+				git_reference_free(r);
+				free(rname);
+			}
+		}
+	}
+out:
+	git_remote_free(remote);
+	git_repository_free(repo);
+	free(spec);
+	free(tracking);
+	return rc;
+}
+
+static int conflicts_json(char **out, git_index *idx)
+{
+	struct json_object *a = json_object_new_array();
+	git_index_conflict_iterator *it = NULL;
+	const git_index_entry *anc, *ours, *theirs;
+	if (git_index_conflict_iterator_new(&it, idx) == 0) {
+		while (git_index_conflict_next(&anc, &ours, &theirs, it) == 0) {
+			const git_index_entry *x = ours ? ours : theirs ? theirs : anc;
+			json_object_array_add(a, json_object_new_string(x->path));
+		}
+		git_index_conflict_iterator_free(it);
+	}
+	*out = strdup(json_object_to_json_string(a));
+	json_object_put(a);
+	return 0;
+}
+
+int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const char *branch, const char *remote_sha,
+			struct err *e)
+{
+	*outcome = WS_NOTHING;
+	if (conflicts)
+		*conflicts = NULL;
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	char *ref = ref_name(branch);
+	git_oid local, remote;
+	git_commit *lc = NULL, *rcm = NULL;
+	git_tree *rtree = NULL, *mtree = NULL;
+	git_index *midx = NULL, *idx = NULL;
+	git_signature *sig = NULL;
+	git_reference *r = NULL;
+	int grc, has_local = git_reference_name_to_id(&local, repo, ref) == 0;
+	if (!remote_sha || !*remote_sha) {
+		*outcome = has_local ? WS_AHEAD : WS_NOTHING;
+		goto out;
+	}
+	if ((grc = git_oid_fromstr(&remote, remote_sha)) || (grc = git_commit_lookup(&rcm, repo, &remote)) ||
+	    (grc = git_commit_tree(&rtree, rcm))) {
+		rc = git_fail(e, grc, "reading GitHub's commit");
+		goto out;
+	}
+	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+	co.checkout_strategy = GIT_CHECKOUT_SAFE;
+	if (!has_local) {
+		/* Adopt GitHub's history; the workspace's own files stay as changes on top of it,
+		 * and GitHub's files the workspace lacks are written out. */
+		if ((grc = git_reference_create(&r, repo, ref, &remote, 0, "adopt")) ||
+		    (grc = git_repository_set_head(repo, ref)) || (grc = git_repository_index(&idx, repo)) ||
+		    (grc = git_index_read_tree(idx, rtree)) || (grc = git_index_write(idx))) {
+			rc = git_fail(e, grc, "adopting GitHub's branch");
+			goto out;
+		}
+		co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING;
+		if ((grc = git_checkout_head(repo, &co))) {
+			rc = git_fail(e, grc, "writing GitHub's files");
+			goto out;
+		}
+		*outcome = WS_ADOPTED;
+		goto out;
+	}
+	if (git_oid_equal(&local, &remote)) {
+		*outcome = WS_UPTODATE;
+		goto out;
+	}
+	size_t ahead = 0, behind = 0;
+	if ((grc = git_graph_ahead_behind(&ahead, &behind, repo, &local, &remote))) {
+		rc = git_fail(e, grc, "comparing with GitHub");
+		goto out;
+	}
+	if (behind == 0) {
+		*outcome = WS_AHEAD;
+		goto out;
+	}
+	if ((grc = git_commit_lookup(&lc, repo, &local))) {
+		rc = git_fail(e, grc, "reading the workspace commit");
+		goto out;
+	}
+	if (ahead == 0) {
+		if ((grc = git_checkout_tree(repo, (git_object *)rcm, &co)) ||
+		    (grc = git_reference_create(&r, repo, ref, &remote, 1, "fast-forward"))) {
+			rc = git_fail(e, grc, "fast-forwarding to GitHub's branch");
+			goto out;
+		}
+		*outcome = WS_FASTFORWARD;
+		goto out;
+	}
+	git_merge_options mo = GIT_MERGE_OPTIONS_INIT;
+	if ((grc = git_merge_commits(&midx, repo, lc, rcm, &mo))) {
+		rc = git_fail(e, grc, "merging GitHub's changes");
+		goto out;
+	}
+	if (git_index_has_conflicts(midx)) {
+		if (conflicts)
+			conflicts_json(conflicts, midx);
+		rc = err_set(e, ERR_CONFLICT, "GitHub's branch and the workspace changed the same lines");
+		goto out;
+	}
+	git_oid tree_oid, moid;
+	char msg[256];
+	snprintf(msg, sizeof msg, "Merge GitHub's changes into %s\n", branch);
+	const git_commit *parents[2] = { lc, rcm };
+	if ((grc = git_index_write_tree_to(&tree_oid, midx, repo)) || (grc = git_tree_lookup(&mtree, repo, &tree_oid)) ||
+	    (grc = git_signature_now(&sig, "ghbridge", "ghbridge@users.noreply.github.com")) ||
+	    (grc = git_commit_create(&moid, repo, NULL, sig, sig, NULL, msg, mtree, 2, parents))) {
+		rc = git_fail(e, grc, "writing the merge commit");
+		goto out;
+	}
+	git_commit *mc = NULL;
+	if ((grc = git_commit_lookup(&mc, repo, &moid)) || (grc = git_checkout_tree(repo, (git_object *)mc, &co)) ||
+	    (grc = git_reference_create(&r, repo, ref, &moid, 1, "merge"))) {
+		git_commit_free(mc);
+		rc = git_fail(e, grc, "checking out the merge");
+		goto out;
+	}
+	git_commit_free(mc);
+	*outcome = WS_MERGED;
+out:
+	git_reference_free(r);
+	git_signature_free(sig);
+	git_index_free(midx);
+	git_index_free(idx);
+	git_tree_free(rtree);
+	git_tree_free(mtree);
+	git_commit_free(lc);
+	git_commit_free(rcm);
+	git_repository_free(repo);
+	free(ref);
+	return rc;
+}
+
+int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
+		       const char *token, struct err *e)
+{
+	if (objects)
+		*objects = 0;
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	git_remote *remote = NULL;
+	git_reference *r = NULL;
+	struct net n = { .token = token };
+	char *local_ref, *spec;
+	/* A local ref of the same name lets the refspec carry no '+': never a forced update. */
+	if (asprintf(&local_ref, "refs/ghbridge/push/%s", remote_branch) < 0 ||
+	    asprintf(&spec, "%s:refs/heads/%s", local_ref, remote_branch) < 0)
+		abort();
+	git_oid oid;
+	int grc;
+	if ((grc = git_oid_fromstr(&oid, sha)) || (grc = git_reference_create(&r, repo, local_ref, &oid, 1, "push")) ||
+	    (grc = git_remote_create_anonymous(&remote, repo, url))) {
+		rc = git_fail(e, grc, "preparing the push");
+		goto out;
+	}
+	git_push_options po = GIT_PUSH_OPTIONS_INIT;
+	net_callbacks(&po.callbacks, &n);
+	char *specs[] = { spec };
+	git_strarray sa = { specs, 1 };
+	grc = git_remote_push(remote, &sa, &po);
+	if (grc) {
+		rc = git_fail(e, grc, "pushing to GitHub");
+		goto out;
+	}
+	if (n.rejected) {
+		rc = err_set(e, ERR_CONFLICT, "GitHub refused the push (%s)", n.reject_msg);
+		goto out;
+	}
+	if (objects)
+		*objects = n.objects;
+out:
+	git_reference_free(r);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	free(local_ref);
+	free(spec);
+	return rc;
+}

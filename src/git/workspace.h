@@ -1,0 +1,58 @@
+/* workspace.h: a project's workspace as a git working tree (libgit2): status, stage, commit, fetch, merge, push. */
+#ifndef GHB_GIT_WORKSPACE_H
+#define GHB_GIT_WORKSPACE_H
+
+#include "core/err.h"
+
+struct json_object;
+
+/* Creates dir (and parents) and a repository in it if there is none. */
+int git_workspace_init(const char *dir, struct err *e);
+
+struct ws_file {
+	char *path;
+	const char *status;   /* "new", "modified", "deleted", "synced", "excluded" */
+	long long size;       /* -1 for deleted */
+};
+/* Every file in the working tree plus the deleted ones, sorted by path. */
+int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e);
+void git_workspace_files_free(struct ws_file *files, int n);
+/* Bytes of the working tree's files (not .git). */
+long long git_workspace_bytes(const char *dir);
+
+struct ws_commit {
+	char sha[41];                /* "" when nothing changed */
+	int files_changed, additions, deletions;
+	struct json_object *files;   /* [{path,status,additions,deletions}], caller puts */
+};
+/* Stages everything but the excludes (gitignore lines) and commits on refs/heads/branch when the
+ * tree differs from the branch tip; message(arg, files_changed) gives the message (malloc'd). */
+typedef char *(*ws_message_fn)(void *arg, int files_changed);
+int git_workspace_commit(struct ws_commit *out, const char *dir, const char *branch, const char *excludes,
+			 ws_message_fn message, void *arg, const char *author_name, const char *author_email,
+			 struct err *e);
+
+/* Fetches branch from url; remote_sha is "" when the branch does not exist there (an empty
+ * repository). ERR_UNAUTH when the token is refused, ERR_FAIL/ERR_TIMEOUT for transport failures. */
+int git_workspace_fetch(char remote_sha[41], const char *dir, const char *url, const char *branch, const char *token,
+			struct err *e);
+
+enum { WS_NOTHING, WS_UPTODATE, WS_AHEAD, WS_FASTFORWARD, WS_MERGED, WS_ADOPTED };
+/* Brings the fetched remote_sha into refs/heads/branch: adopt (no local commit yet: local files
+ * stay as uncommitted changes on top), fast-forward, or a three-way merge commit. ERR_CONFLICT
+ * when both sides changed the same lines; conflicts (JSON array text, caller frees) names them. */
+int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const char *branch, const char *remote_sha,
+			struct err *e);
+
+/* The tip of refs/heads/branch, "" if none. */
+int git_workspace_head(char sha[41], const char *dir, const char *branch, struct err *e);
+
+/* Pushes sha to refs/heads/remote_branch (never forced). ERR_CONFLICT when the remote moved
+ * (not a fast-forward), ERR_UNAUTH when the token is refused. objects is set to objects sent. */
+int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
+		       const char *token, struct err *e);
+
+/* 1 when path (relative) matches the excludes. */
+int git_workspace_excluded(const char *dir, const char *excludes, const char *path);
+
+#endif

@@ -1,0 +1,571 @@
+/* projects.c: projects, their workspace files, their GitHub repository and sync settings. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "core/buf.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "github/gh.h"
+#include "jobs/jobs.h"
+#include "service/auth.h"
+#include "service/projects.h"
+
+int project_name_check(const char *name, struct err *e)
+{
+	if (!name || !*name)
+		return err_set(e, ERR_INVALID, "Give the project a name.");
+	size_t n = strlen(name);
+	if (n > PROJECT_NAME_MAX)
+		return err_set(e, ERR_INVALID, "The project name is longer than %d characters.", PROJECT_NAME_MAX);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return err_set(e, ERR_INVALID, "The project name contains a control character.");
+	return 0;
+}
+
+int project_path_check(const char *path, struct err *e)
+{
+	if (!path || !*path)
+		return err_set(e, ERR_INVALID, "The file path is empty.");
+	size_t n = strlen(path);
+	if (n > PROJECT_PATH_MAX)
+		return err_set(e, ERR_INVALID, "The file path is longer than %d bytes.", PROJECT_PATH_MAX);
+	if (path[0] == '/')
+		return err_set(e, ERR_INVALID, "The file path must be relative (no leading '/').");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return err_set(e, ERR_INVALID, "The file path contains a control character.");
+		if (*p == '\\')
+			return err_set(e, ERR_INVALID, "Use '/' between folders in a file path, not '\\'.");
+	}
+	const char *s = path;
+	for (;;) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		if (len == 0)
+			return err_set(e, ERR_INVALID, "The file path has an empty folder name ('//' or a trailing '/').");
+		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			return err_set(e, ERR_INVALID, "The file path may not contain '.' or '..'.");
+		if (len == 4 && strncasecmp(s, ".git", 4) == 0)
+			return err_set(e, ERR_INVALID, "Files under .git are git's own and cannot be written.");
+		if (len > 255)
+			return err_set(e, ERR_INVALID, "A name in the file path is longer than 255 bytes.");
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	return 0;
+}
+
+int projects_create(struct project *out, struct db *db, long long user_id, const char *name, struct err *e)
+{
+	int rc = project_name_check(name, e);
+	if (rc)
+		return rc;
+	rc = store_project_create(out, db, user_id, name, cfg_str(CFG_DATA_DIR), e);
+	if (rc)
+		return rc;
+	rc = git_workspace_init(out->workspace, e);
+	if (rc) {
+		struct err e2 = { 0 };
+		store_project_delete(db, out->id, &e2);
+		store_project_free(out);
+	}
+	return rc;
+}
+
+int projects_get(struct project *out, struct db *db, long long user_id, long long id, struct err *e)
+{
+	if (id <= 0)
+		return err_set(e, ERR_NOTFOUND, "There is no such project.");
+	return store_project_get(out, db, id, user_id, e);
+}
+
+int projects_list(struct project **rows, int *n, struct db *db, long long user_id, struct err *e)
+{
+	return store_projects_list(rows, n, db, user_id, e);
+}
+
+int projects_rename(struct db *db, struct project *p, const char *name, struct err *e)
+{
+	int rc = project_name_check(name, e);
+	if (rc)
+		return rc;
+	rc = store_project_rename(db, p->id, name, e);
+	if (rc == 0) {
+		free(p->name);
+		p->name = strdup(name);
+	}
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int projects_delete(struct db *db, struct project *p, struct err *e)
+{
+	int rc = store_project_delete(db, p->id, e);
+	if (rc)
+		return rc;
+	/* Only ever the project's own folder under the data folder. */
+	if (p->workspace && strstr(p->workspace, "/workspaces/") && nftw(p->workspace, rm_one, 32, FTW_DEPTH | FTW_PHYS))
+		log_msg(LOG_WARN, "project %lld: removing workspace %s: %s", p->id, p->workspace, strerror(errno));
+	return 0;
+}
+
+static char *abs_path(const struct project *p, const char *path)
+{
+	char *s;
+	if (asprintf(&s, "%s/%s", p->workspace, path) < 0)
+		abort();
+	return s;
+}
+
+/* Creates the parent folders of path inside the workspace, refusing to go through a symlink or a file. */
+static int make_parents(const struct project *p, const char *path, struct err *e)
+{
+	char *rel = strdup(path);
+	if (!rel)
+		abort();
+	int rc = 0;
+	for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		char *a = abs_path(p, rel);
+		struct stat st;
+		if (lstat(a, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				rc = err_set(e, ERR_CONFLICT, "'%s' is a file, so it cannot hold other files.", rel);
+		} else if (mkdir(a, 0755) && errno != EEXIST) {
+			rc = err_set(e, ERR_FAIL, "creating folder %s: %s", rel, strerror(errno));
+		}
+		free(a);
+		*s = '/';
+		if (rc)
+			break;
+	}
+	free(rel);
+	return rc;
+}
+
+int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e)
+{
+	int rc = project_path_check(path, e);
+	if (rc)
+		return rc;
+	long long max = cfg_long(CFG_PROJECT_MAX_FILE);
+	if ((long long)len > max)
+		return err_set(e, ERR_TOOBIG, "The file is %zu bytes; files may be at most %lld bytes.", len, max);
+	char *a = abs_path(p, path);
+	struct stat st;
+	long long old = 0;
+	if (lstat(a, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			free(a);
+			return err_set(e, ERR_CONFLICT, "'%s' is a folder.", path);
+		}
+		if (S_ISREG(st.st_mode))
+			old = st.st_size;
+	}
+	long long used = git_workspace_bytes(p->workspace), quota = cfg_long(CFG_PROJECT_QUOTA);
+	if (used - old + (long long)len > quota) {
+		free(a);
+		return err_set(e, ERR_TOOBIG, "The project would use %lld bytes; its quota is %lld bytes.",
+			       used - old + (long long)len, quota);
+	}
+	if ((rc = make_parents(p, path, e))) {
+		free(a);
+		return rc;
+	}
+	char *tmp;
+	if (asprintf(&tmp, "%s/.git/ghbridge-upload-XXXXXX", p->workspace) < 0)
+		abort();
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
+		goto out;
+	}
+	const char *d = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, d, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
+			break;
+		}
+		d += w;
+		left -= (size_t)w;
+	}
+	fchmod(fd, 0644);
+	if (close(fd) && !rc)
+		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
+	if (!rc && rename(tmp, a))
+		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+out:
+	free(tmp);
+	free(a);
+	if (rc)
+		return rc;
+	struct err e2 = { 0 };
+	if (projects_changed(db, p, &e2))
+		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
+	return 0;
+}
+
+int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e)
+{
+	*data = NULL;
+	*len = 0;
+	int rc = project_path_check(path, e);
+	if (rc)
+		return rc;
+	char *a = abs_path(p, path);
+	int fd = open(a, O_RDONLY | O_NOFOLLOW);
+	free(a);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		abort();
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return 0;
+}
+
+int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e)
+{
+	int rc = project_path_check(path, e);
+	if (rc)
+		return rc;
+	char *a = abs_path(p, path);
+	struct stat st;
+	if (lstat(a, &st) || S_ISDIR(st.st_mode)) {
+		free(a);
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	}
+	if (unlink(a)) {
+		rc = err_set(e, ERR_FAIL, "deleting %s: %s", path, strerror(errno));
+		free(a);
+		return rc;
+	}
+	/* Empty folders left behind mean nothing to git; tidy them. */
+	size_t root = strlen(p->workspace);
+	for (size_t n = strlen(a); n > root; n--) {
+		if (a[n] != '/')
+			continue;
+		a[n] = '\0';
+		if (rmdir(a))
+			break;
+	}
+	free(a);
+	struct err e2 = { 0 };
+	if (projects_changed(db, p, &e2))
+		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
+	return 0;
+}
+
+int projects_files(struct ws_file **files, int *n, struct project *p, struct err *e)
+{
+	return git_workspace_files(files, n, p->workspace, p->exclude_patterns, e);
+}
+
+const char *projects_branch(const struct project *p)
+{
+	if (p->sync_branch && *p->sync_branch)
+		return p->sync_branch;
+	if (p->repo_default_branch && *p->repo_default_branch)
+		return p->repo_default_branch;
+	return "main";
+}
+
+int projects_sync_enqueue(long long *job_id, struct db *db, struct project *p, const char *trigger, long long delay_ms,
+			  struct err *e)
+{
+	if (!p->repo_owner)
+		return err_set(e, ERR_CONFLICT, "Connect a GitHub repository to this project first.");
+	char key[48], payload[96];
+	snprintf(key, sizeof key, "sync:%lld", p->id);
+	snprintf(payload, sizeof payload, "{\"trigger\":\"%s\"}", trigger);
+	struct jobs_enqueue_opts o = { .project_id = p->id, .payload = payload, .dedup_key = key,
+				       .delay_ms = delay_ms };
+	int coalesced = 0;
+	long long id = 0;
+	int rc = jobs_enqueue(&id, &coalesced, db, "sync", &o, e);
+	if (rc)
+		return rc;
+	if (job_id)
+		*job_id = id;
+	return store_project_mark_pending(db, p->id, e);
+}
+
+int projects_changed(struct db *db, struct project *p, struct err *e)
+{
+	if (!p->repo_owner || !p->auto_sync)
+		return 0;
+	return projects_sync_enqueue(NULL, db, p, "auto", (long long)p->batch_minutes * 60000, e);
+}
+
+/* ---------------------------------------------------------------- settings */
+
+void projects_settings_of(struct project_settings *s, const struct project *p)
+{
+	s->auto_sync = p->auto_sync;
+	s->batch_minutes = p->batch_minutes;
+	s->pull_enabled = p->pull_enabled;
+	s->sync_branch = p->sync_branch ? p->sync_branch : "";
+	s->commit_template = p->commit_template;
+	s->excludes = p->exclude_patterns;
+}
+
+static const char *branch_problem(const char *b)
+{
+	size_t n = strlen(b);
+	if (n > 200)
+		return "A branch name may be at most 200 characters.";
+	if (b[0] == '/' || b[0] == '-' || b[n - 1] == '/' || b[n - 1] == '.' || strstr(b, "..") || strstr(b, "//") ||
+	    strstr(b, "@{") || (n >= 5 && strcmp(b + n - 5, ".lock") == 0))
+		return "That is not a valid git branch name.";
+	for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || strchr("~^:?*[\\", *p))
+			return "A branch name may not contain spaces or any of ~ ^ : ? * [ \\.";
+	return NULL;
+}
+
+int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
+			     struct json_object **field_errors, struct err *e)
+{
+	struct json_object *fe = json_object_new_object();
+	const char *b = s->sync_branch ? s->sync_branch : "";
+	const char *msg;
+	if (*b && (msg = branch_problem(b)))
+		json_object_object_add(fe, "sync_branch", json_object_new_string(msg));
+	const char *t = s->commit_template ? s->commit_template : "";
+	size_t tl = strlen(t);
+	int blank = 1;
+	for (const char *c = t; *c; c++)
+		if (*c != ' ' && *c != '\n' && *c != '\r' && *c != '\t')
+			blank = 0;
+	if (blank)
+		json_object_object_add(fe, "commit_template", json_object_new_string("The commit message template cannot be empty."));
+	else if (tl > 2000)
+		json_object_object_add(fe, "commit_template", json_object_new_string("The commit message template is longer than 2000 characters."));
+	const char *x = s->excludes ? s->excludes : "";
+	int lines = 1;
+	for (const unsigned char *c = (const unsigned char *)x; *c; c++) {
+		if (*c == '\n')
+			lines++;
+		else if ((*c < 0x20 && *c != '\t' && *c != '\r') || *c == 0x7f) {
+			json_object_object_add(fe, "excludes", json_object_new_string("Exclude patterns may not contain control characters."));
+			break;
+		}
+	}
+	if (strlen(x) > 10000 || lines > 500)
+		json_object_object_add(fe, "excludes", json_object_new_string("At most 500 exclude patterns and 10,000 characters."));
+	if (s->batch_minutes < 0 || s->batch_minutes > 1440)
+		json_object_object_add(fe, "batch_minutes", json_object_new_string("The batch timeout is 0 to 1440 minutes."));
+	if (json_object_object_length(fe) > 0) {
+		if (field_errors)
+			*field_errors = fe;
+		else
+			json_object_put(fe);
+		return err_set(e, ERR_INVALID, "Some settings are not valid; nothing was saved.");
+	}
+	json_object_put(fe);
+	if (field_errors)
+		*field_errors = NULL;
+	return store_project_set_settings(db, p->id, s->auto_sync, b, t, x, s->batch_minutes, s->pull_enabled, e);
+}
+
+char *projects_render_message(const char *tmpl, const char *project, int files_changed, const char *user)
+{
+	struct buf b = BUF_INIT;
+	char ts[32], n[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(n, sizeof n, "%d", files_changed);
+	static const char *names[] = { "{{project}}", "{{timestamp}}", "{{files_changed}}", "{{user}}" };
+	const char *vals[] = { project, ts, n, user };
+	for (const char *s = tmpl; *s;) {
+		int hit = 0;
+		for (int i = 0; i < 4 && !hit; i++) {
+			size_t l = strlen(names[i]);
+			if (strncmp(s, names[i], l) == 0) {
+				buf_puts(&b, vals[i]);
+				s += l;
+				hit = 1;
+			}
+		}
+		if (!hit)
+			buf_putc(&b, *s++);
+	}
+	if (!b.len || b.data[b.len - 1] != '\n')
+		buf_putc(&b, '\n');
+	return buf_steal(&b);
+}
+
+/* ---------------------------------------------------------------- repository */
+
+static int name_ok(const char *s, size_t max)
+{
+	if (!s || !*s || strlen(s) > max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("._-", *c)))
+			return 0;
+	return 1;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : NULL;
+}
+
+static int gh_failed(struct gh_resp *r, struct err *e, const char *what)
+{
+	char m[256];
+	gh_error_message(r, m, sizeof m);
+	long until;
+	if (gh_is_rate_limited(r, &until))
+		return err_set(e, ERR_RATELIMIT, "GitHub's rate limit is reached; try again later.");
+	if (r->status == 401)
+		return err_set(e, ERR_UNAUTH, "GitHub refused the token. Reconnect GitHub.");
+	if (r->status == 404)
+		return err_set(e, ERR_NOTFOUND, "%s: not found on GitHub, or you have no access.", what);
+	if (r->status == 403)
+		return err_set(e, ERR_FORBIDDEN, "%s: GitHub refused (%s).", what, m);
+	if (r->status == 422)
+		return err_set(e, ERR_CONFLICT, "%s: %s", what, m);
+	return err_set(e, ERR_FAIL, "%s: GitHub answered %s", what, m);
+}
+
+int projects_connect(struct db *db, struct project *p, long long user_id, const char *mode, const char *owner,
+		     const char *name, int private_, const char *description, long long *job_id, struct err *e)
+{
+	if (!mode || (strcmp(mode, "create") != 0 && strcmp(mode, "link") != 0))
+		return err_set(e, ERR_INVALID, "mode must be \"create\" or \"link\".");
+	if (!name_ok(name, 100))
+		return err_set(e, ERR_INVALID, "A repository name is 1 to 100 letters, digits, '.', '-' or '_'.");
+	if (owner && *owner && !name_ok(owner, 39))
+		return err_set(e, ERR_INVALID, "That is not a valid GitHub account name.");
+	if (description && strlen(description) > 350)
+		return err_set(e, ERR_INVALID, "The description may be at most 350 characters.");
+	if (p->repo_owner)
+		return err_set(e, ERR_CONFLICT, "This project is already connected to %s/%s; disconnect it first.",
+			       p->repo_owner, p->repo_name);
+	struct user u = { 0 };
+	int rc = store_user_get(&u, db, user_id, e);
+	if (rc)
+		return rc;
+	char *token = NULL;
+	struct gh_resp r = { 0 };
+	if ((rc = auth_github_token(&token, db, user_id, e)))
+		goto out;
+	int mine = !owner || !*owner || strcasecmp(owner, u.login) == 0;
+	char *url;
+	if (strcmp(mode, "create") == 0) {
+		struct json_object *b = json_object_new_object();
+		json_object_object_add(b, "name", json_object_new_string(name));
+		json_object_object_add(b, "private", json_object_new_boolean(private_));
+		json_object_object_add(b, "auto_init", json_object_new_boolean(0));
+		if (description && *description)
+			json_object_object_add(b, "description", json_object_new_string(description));
+		if (mine)
+			url = strdup("/user/repos");
+		else if (asprintf(&url, "/orgs/%s/repos", owner) < 0)
+			abort();
+		rc = gh_call(&r, "POST", url, token, json_object_to_json_string(b), NULL, e);
+		json_object_put(b);
+		free(url);
+		if (rc)
+			goto out;
+		if (r.status != 201) {
+			rc = gh_failed(&r, e, "Creating the repository");
+			goto out;
+		}
+	} else {
+		if (asprintf(&url, "/repos/%s/%s", mine ? u.login : owner, name) < 0)
+			abort();
+		rc = gh_call(&r, "GET", url, token, NULL, NULL, e);
+		free(url);
+		if (rc)
+			goto out;
+		if (r.status != 200) {
+			rc = gh_failed(&r, e, "The repository");
+			goto out;
+		}
+		struct json_object *perm, *push;
+		if (json_object_object_get_ex(r.json, "permissions", &perm) &&
+		    json_object_object_get_ex(perm, "push", &push) && !json_object_get_boolean(push)) {
+			rc = err_set(e, ERR_FORBIDDEN, "You cannot push to that repository, so ghbridge cannot sync to it.");
+			goto out;
+		}
+	}
+	struct json_object *ow = NULL, *priv = NULL;
+	json_object_object_get_ex(r.json, "owner", &ow);
+	json_object_object_get_ex(r.json, "private", &priv);
+	const char *rowner = jstr(ow, "login"), *rname = jstr(r.json, "name"), *clone = jstr(r.json, "clone_url");
+	if (!rowner || !rname || !clone) {
+		rc = err_set(e, ERR_FAIL, "GitHub's answer has no owner, name or clone_url");
+		goto out;
+	}
+	const char *branch = jstr(r.json, "default_branch");
+	rc = store_project_set_repo(db, p->id, rowner, rname, branch && *branch ? branch : "main",
+				    jstr(r.json, "html_url"), clone, priv && json_object_get_boolean(priv), e);
+	if (rc)
+		goto out;
+	free(p->repo_owner);
+	p->repo_owner = strdup(rowner);
+	free(p->repo_name);
+	p->repo_name = strdup(rname);
+	/* Existing content comes in (and the workspace goes out) with the first sync. */
+	rc = projects_sync_enqueue(job_id, db, p, "initial", 0, e);
+out:
+	gh_resp_free(&r);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	store_user_free(&u);
+	return rc;
+}
+
+int projects_disconnect(struct db *db, struct project *p, struct err *e)
+{
+	if (!p->repo_owner)
+		return err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
+	return store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e);
+}

@@ -1,0 +1,56 @@
+/* projects.h: projects, their files (workspace), their GitHub repository and sync settings. No HTTP here. */
+#ifndef GHB_SERVICE_PROJECTS_H
+#define GHB_SERVICE_PROJECTS_H
+
+#include <stddef.h>
+#include "git/workspace.h"
+#include "store/projects.h"
+
+struct json_object;
+
+#define PROJECT_NAME_MAX 100
+#define PROJECT_PATH_MAX 1024
+
+/* 0 when path is a safe relative file path; ERR_INVALID with a message a person can act on. */
+int project_path_check(const char *path, struct err *e);
+int project_name_check(const char *name, struct err *e);
+
+int projects_create(struct project *out, struct db *db, long long user_id, const char *name, struct err *e);
+/* ERR_NOTFOUND too when the project belongs to someone else: its existence is not told. */
+int projects_get(struct project *out, struct db *db, long long user_id, long long id, struct err *e);
+int projects_list(struct project **rows, int *n, struct db *db, long long user_id, struct err *e);
+int projects_rename(struct db *db, struct project *p, const char *name, struct err *e);
+/* Removes the workspace and the project; the GitHub repository is never touched. */
+int projects_delete(struct db *db, struct project *p, struct err *e);
+
+/* Writes atomically. ERR_TOOBIG over the file limit or the project quota (nothing written). */
+int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e);
+int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e);
+int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e);
+int projects_files(struct ws_file **files, int *n, struct project *p, struct err *e);
+/* A file change happened (also for host-platform writes): auto-sync enqueues one deduplicated job. */
+int projects_changed(struct db *db, struct project *p, struct err *e);
+
+struct project_settings {
+	int auto_sync, batch_minutes, pull_enabled;
+	const char *sync_branch;        /* "" or NULL: the repository's default branch */
+	const char *commit_template;
+	const char *excludes;
+};
+void projects_settings_of(struct project_settings *s, const struct project *p);
+/* ERR_INVALID with *field_errors {"field": "message"} (caller puts) when anything is wrong; nothing saved then. */
+int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
+			     struct json_object **field_errors, struct err *e);
+/* The commit message for a sync. Caller frees. */
+char *projects_render_message(const char *tmpl, const char *project, int files_changed, const char *user);
+const char *projects_branch(const struct project *p);
+
+/* mode "create" (owner: the user or an organisation) or "link" (push access needed). */
+int projects_connect(struct db *db, struct project *p, long long user_id, const char *mode, const char *owner,
+		     const char *name, int private_, const char *description, long long *job_id, struct err *e);
+int projects_disconnect(struct db *db, struct project *p, struct err *e);
+/* Enqueues the project's sync job now (coalescing with a waiting one); trigger: manual, initial, retry, … */
+int projects_sync_enqueue(long long *job_id, struct db *db, struct project *p, const char *trigger, long long delay_ms,
+			  struct err *e);
+
+#endif

@@ -1,0 +1,386 @@
+/* projects.c: SQL for projects, project members and the sync history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/projects.h"
+#include "store/users.h"
+
+#define P_COLS "p.id, p.owner_id, u.github_id, u.login, p.name, p.workspace, p.repo_owner, p.repo_name," \
+	" p.repo_default_branch, p.repo_html_url, p.repo_clone_url, coalesce(p.repo_private, false), p.auto_sync," \
+	" p.batch_minutes, p.pull_enabled, p.sync_branch, p.commit_template, p.exclude_patterns, p.status," \
+	" p.last_error, p.last_commit_sha, to_char(p.last_sync_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
+	" p.conflict_branch, p.conflict_url, p.progress::text," \
+	" to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
+	" to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+#define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id"
+
+static void project_from(struct project *p, PGresult *r, int row)
+{
+	int c = 0;
+	p->id = store_col_ll(r, row, c++);
+	p->owner_id = store_col_ll(r, row, c++);
+	p->owner_github_id = store_col_ll(r, row, c++);
+	p->owner_login = store_col(r, row, c++);
+	p->name = store_col(r, row, c++);
+	p->workspace = store_col(r, row, c++);
+	p->repo_owner = store_col(r, row, c++);
+	p->repo_name = store_col(r, row, c++);
+	p->repo_default_branch = store_col(r, row, c++);
+	p->repo_html_url = store_col(r, row, c++);
+	p->repo_clone_url = store_col(r, row, c++);
+	p->repo_private = PQgetvalue(r, row, c++)[0] == 't';
+	p->auto_sync = PQgetvalue(r, row, c++)[0] == 't';
+	p->batch_minutes = (int)store_col_ll(r, row, c++);
+	p->pull_enabled = PQgetvalue(r, row, c++)[0] == 't';
+	p->sync_branch = store_col(r, row, c++);
+	p->commit_template = store_col(r, row, c++);
+	p->exclude_patterns = store_col(r, row, c++);
+	p->status = store_col(r, row, c++);
+	p->last_error = store_col(r, row, c++);
+	p->last_commit_sha = store_col(r, row, c++);
+	p->last_sync_at = store_col(r, row, c++);
+	p->conflict_branch = store_col(r, row, c++);
+	p->conflict_url = store_col(r, row, c++);
+	p->progress = store_col(r, row, c++);
+	p->created_at = store_col(r, row, c++);
+	p->updated_at = store_col(r, row, c++);
+}
+
+void store_project_free(struct project *p)
+{
+	if (!p)
+		return;
+	char **fields[] = { &p->owner_login, &p->name, &p->workspace, &p->repo_owner, &p->repo_name,
+			    &p->repo_default_branch, &p->repo_html_url, &p->repo_clone_url, &p->sync_branch,
+			    &p->commit_template, &p->exclude_patterns, &p->status, &p->last_error,
+			    &p->last_commit_sha, &p->last_sync_at, &p->conflict_branch, &p->conflict_url,
+			    &p->progress, &p->created_at, &p->updated_at };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}
+
+void store_projects_free(struct project *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		store_project_free(&rows[i]);
+	free(rows);
+}
+
+#define LL(buf, v) snprintf(buf, sizeof buf, "%lld", (long long)(v))
+
+DB_STMT(stmt_project_create,
+	"WITH p AS (INSERT INTO projects (owner_id, name) VALUES ($1, $2) RETURNING id),"
+	" m AS (INSERT INTO project_members (project_id, user_id, role) SELECT id, $1, 'owner' FROM p)"
+	" SELECT id FROM p");
+DB_STMT(stmt_project_set_workspace, "UPDATE projects SET workspace = $2 || '/workspaces/' || id WHERE id = $1");
+
+int store_project_create(struct project *out, struct db *db, long long owner_id, const char *name,
+			 const char *data_dir, struct err *e)
+{
+	char o[24];
+	LL(o, owner_id);
+	const char *p[] = { o, name };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_project_create, 2, p, e);
+	if (rc)
+		return rc;
+	long long id = store_col_ll(r, 0, 0);
+	PQclear(r);
+	char i[24];
+	LL(i, id);
+	const char *w[] = { i, data_dir };
+	rc = db_query(&r, db, &stmt_project_set_workspace, 2, w, e);
+	if (rc)
+		return rc;
+	PQclear(r);
+	return store_project_get(out, db, id, 0, e);
+}
+
+DB_STMT(stmt_project_get, "SELECT " P_COLS P_FROM " WHERE p.id = $1 AND ($2::bigint = 0 OR p.owner_id = $2)");
+
+int store_project_get(struct project *out, struct db *db, long long id, long long owner_id, struct err *e)
+{
+	char i[24], o[24];
+	LL(i, id);
+	LL(o, owner_id);
+	const char *p[] = { i, o };
+	PGresult *r;
+	memset(out, 0, sizeof *out);
+	int rc = db_query(&r, db, &stmt_project_get, 2, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return err_set(e, ERR_NOTFOUND, "There is no project %lld.", id);
+	}
+	project_from(out, r, 0);
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_projects_list, "SELECT " P_COLS P_FROM " WHERE p.owner_id = $1 ORDER BY p.id DESC LIMIT 1000");
+
+int store_projects_list(struct project **rows, int *n, struct db *db, long long owner_id, struct err *e)
+{
+	char o[24];
+	LL(o, owner_id);
+	const char *p[] = { o };
+	PGresult *r;
+	*rows = NULL;
+	*n = 0;
+	int rc = db_query(&r, db, &stmt_projects_list, 1, p, e);
+	if (rc)
+		return rc;
+	int nt = PQntuples(r);
+	*rows = calloc((size_t)nt + 1, sizeof **rows);
+	if (!*rows)
+		abort();
+	for (int i = 0; i < nt; i++)
+		project_from(&(*rows)[i], r, i);
+	*n = nt;
+	PQclear(r);
+	return 0;
+}
+
+static int exec_one(struct db *db, struct db_stmt *st, int np, const char *const *p, struct err *e)
+{
+	PGresult *r;
+	int rc = db_query(&r, db, st, np, p, e);
+	if (rc)
+		return rc;
+	int affected = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return affected > 0 ? 0 : err_set(e, ERR_NOTFOUND, "no such project");
+}
+
+DB_STMT(stmt_project_rename, "UPDATE projects SET name = $2, updated_at = now() WHERE id = $1");
+
+int store_project_rename(struct db *db, long long id, const char *name, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, name };
+	return exec_one(db, &stmt_project_rename, 2, p, e);
+}
+
+DB_STMT(stmt_project_delete, "DELETE FROM projects WHERE id = $1");
+
+int store_project_delete(struct db *db, long long id, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i };
+	return exec_one(db, &stmt_project_delete, 1, p, e);
+}
+
+DB_STMT(stmt_project_set_repo,
+	"UPDATE projects SET repo_owner = $2, repo_name = $3, repo_default_branch = $4, repo_html_url = $5,"
+	" repo_clone_url = $6, repo_private = $7::boolean, status = 'IDLE', last_error = NULL,"
+	" conflict_branch = NULL, conflict_url = NULL, updated_at = now() WHERE id = $1");
+
+int store_project_set_repo(struct db *db, long long id, const char *owner, const char *name, const char *branch,
+			   const char *html_url, const char *clone_url, int private_, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, owner, name, branch, html_url, clone_url, owner ? (private_ ? "t" : "f") : NULL };
+	return exec_one(db, &stmt_project_set_repo, 7, p, e);
+}
+
+DB_STMT(stmt_project_set_settings,
+	"UPDATE projects SET auto_sync = $2::boolean, sync_branch = nullif($3, ''), commit_template = $4,"
+	" exclude_patterns = $5, batch_minutes = $6::int, pull_enabled = $7::boolean, updated_at = now()"
+	" WHERE id = $1");
+
+int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
+			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
+			       struct err *e)
+{
+	char i[24], b[16];
+	LL(i, id);
+	LL(b, batch_minutes);
+	const char *p[] = { i, auto_sync ? "t" : "f", sync_branch ? sync_branch : "", commit_template, excludes, b,
+			    pull_enabled ? "t" : "f" };
+	return exec_one(db, &stmt_project_set_settings, 7, p, e);
+}
+
+DB_STMT(stmt_project_set_status,
+	"UPDATE projects SET status = $2, last_error = $3, last_commit_sha = coalesce($4, last_commit_sha),"
+	" conflict_branch = $5, conflict_url = $6,"
+	" last_sync_at = CASE WHEN $7::boolean THEN now() ELSE last_sync_at END,"
+	" progress = CASE WHEN $2 = 'SYNCING' THEN progress ELSE '{}' END, updated_at = now() WHERE id = $1");
+
+int store_project_set_status(struct db *db, long long id, const char *status, const char *error,
+			     const char *commit_sha, const char *conflict_branch, const char *conflict_url, int synced,
+			     struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, status, error, commit_sha, conflict_branch, conflict_url, synced ? "t" : "f" };
+	return exec_one(db, &stmt_project_set_status, 7, p, e);
+}
+
+DB_STMT(stmt_project_mark_pending,
+	"UPDATE projects SET status = 'PENDING', updated_at = now()"
+	" WHERE id = $1 AND status IN ('IDLE', 'SUCCESS', 'ERROR')");
+
+int store_project_mark_pending(struct db *db, long long id, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_project_mark_pending, 1, p, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_project_set_progress, "UPDATE projects SET progress = $2::jsonb WHERE id = $1");
+
+int store_project_set_progress(struct db *db, long long id, const char *json, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, json };
+	return exec_one(db, &stmt_project_set_progress, 2, p, e);
+}
+
+/* ---------------------------------------------------------------- sync history */
+
+#define S_COLS "id, project_id, coalesce(job_id, 0), trigger, status, commit_sha, error," \
+	" to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
+	" to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), files::text, files_changed," \
+	" additions, deletions, attempts," \
+	" coalesce(extract(epoch FROM finished_at - started_at)::double precision, -1)"
+
+static void sync_from(struct sync_run *s, PGresult *r, int row)
+{
+	s->id = store_col_ll(r, row, 0);
+	s->project_id = store_col_ll(r, row, 1);
+	s->job_id = store_col_ll(r, row, 2);
+	s->trigger = store_col(r, row, 3);
+	s->status = store_col(r, row, 4);
+	s->commit_sha = store_col(r, row, 5);
+	s->error = store_col(r, row, 6);
+	s->started_at = store_col(r, row, 7);
+	s->finished_at = store_col(r, row, 8);
+	s->files = store_col(r, row, 9);
+	s->files_changed = (int)store_col_ll(r, row, 10);
+	s->additions = (int)store_col_ll(r, row, 11);
+	s->deletions = (int)store_col_ll(r, row, 12);
+	s->attempts = (int)store_col_ll(r, row, 13);
+	s->duration_s = strtod(PQgetvalue(r, row, 14), NULL);
+}
+
+void store_sync_free(struct sync_run *s)
+{
+	if (!s)
+		return;
+	free(s->trigger);
+	free(s->status);
+	free(s->commit_sha);
+	free(s->error);
+	free(s->started_at);
+	free(s->finished_at);
+	free(s->files);
+	memset(s, 0, sizeof *s);
+}
+
+void store_syncs_free(struct sync_run *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		store_sync_free(&rows[i]);
+	free(rows);
+}
+
+DB_STMT(stmt_sync_begin,
+	"INSERT INTO sync_history (project_id, job_id, trigger, attempts) VALUES ($1, nullif($2::bigint, 0), $3, $4::int)"
+	" RETURNING id");
+
+int store_sync_begin(long long *id, struct db *db, long long project_id, long long job_id, const char *trigger,
+		     int attempt, struct err *e)
+{
+	char pi[24], ji[24], a[16];
+	LL(pi, project_id);
+	LL(ji, job_id);
+	LL(a, attempt);
+	const char *p[] = { pi, ji, trigger, a };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_sync_begin, 4, p, e);
+	if (rc)
+		return rc;
+	*id = store_col_ll(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_sync_finish,
+	"UPDATE sync_history SET status = $2, commit_sha = $3, files_changed = $4::int, additions = $5::int,"
+	" deletions = $6::int, error = $7, files = coalesce($8::jsonb, '[]'), finished_at = clock_timestamp()"
+	" WHERE id = $1");
+
+int store_sync_finish(struct db *db, long long id, const char *status, const char *commit_sha, int files_changed,
+		      int additions, int deletions, const char *error, const char *files_json, struct err *e)
+{
+	char i[24], f[16], a[16], d[16];
+	LL(i, id);
+	LL(f, files_changed);
+	LL(a, additions);
+	LL(d, deletions);
+	const char *p[] = { i, status, commit_sha, f, a, d, error, files_json };
+	return exec_one(db, &stmt_sync_finish, 8, p, e);
+}
+
+DB_STMT(stmt_sync_list,
+	"SELECT " S_COLS " FROM sync_history WHERE project_id = $1 AND ($3::bigint = 0 OR id < $3)"
+	" ORDER BY id DESC LIMIT $2::int");
+
+int store_sync_list(struct sync_run **rows, int *n, struct db *db, long long project_id, int limit,
+		    long long before_id, struct err *e)
+{
+	char pi[24], l[16], b[24];
+	LL(pi, project_id);
+	LL(l, limit);
+	LL(b, before_id);
+	const char *p[] = { pi, l, b };
+	PGresult *r;
+	*rows = NULL;
+	*n = 0;
+	int rc = db_query(&r, db, &stmt_sync_list, 3, p, e);
+	if (rc)
+		return rc;
+	int nt = PQntuples(r);
+	*rows = calloc((size_t)nt + 1, sizeof **rows);
+	if (!*rows)
+		abort();
+	for (int i = 0; i < nt; i++)
+		sync_from(&(*rows)[i], r, i);
+	*n = nt;
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_sync_get, "SELECT " S_COLS " FROM sync_history WHERE project_id = $1 AND id = $2");
+
+int store_sync_get(struct sync_run *out, struct db *db, long long project_id, long long id, struct err *e)
+{
+	char pi[24], i[24];
+	LL(pi, project_id);
+	LL(i, id);
+	const char *p[] = { pi, i };
+	PGresult *r;
+	memset(out, 0, sizeof *out);
+	int rc = db_query(&r, db, &stmt_sync_get, 2, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return err_set(e, ERR_NOTFOUND, "There is no such sync in this project's history.");
+	}
+	sync_from(out, r, 0);
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* projects.h: SQL for projects, project members and the sync history. */
+#ifndef GHB_STORE_PROJECTS_H
+#define GHB_STORE_PROJECTS_H
+
+#include "store/db.h"
+
+struct project {
+	long long id, owner_id, owner_github_id;
+	char *owner_login;
+	char *name, *workspace;
+	char *repo_owner, *repo_name, *repo_default_branch, *repo_html_url, *repo_clone_url; /* NULL: not connected */
+	int repo_private;
+	int auto_sync, batch_minutes, pull_enabled;
+	char *sync_branch, *commit_template, *exclude_patterns;
+	char *status, *last_error, *last_commit_sha, *last_sync_at, *conflict_branch, *conflict_url, *progress;
+	char *created_at, *updated_at;
+};
+
+/* Creates the project with its owner as member 'owner'. */
+int store_project_create(struct project *out, struct db *db, long long owner_id, const char *name,
+			 const char *data_dir, struct err *e);
+/* ERR_NOTFOUND when missing or (owner_id != 0) not owned by owner_id. */
+int store_project_get(struct project *out, struct db *db, long long id, long long owner_id, struct err *e);
+int store_projects_list(struct project **rows, int *n, struct db *db, long long owner_id, struct err *e);
+int store_project_rename(struct db *db, long long id, const char *name, struct err *e);
+int store_project_delete(struct db *db, long long id, struct err *e);
+/* All NULL disconnects. */
+int store_project_set_repo(struct db *db, long long id, const char *owner, const char *name, const char *branch,
+			   const char *html_url, const char *clone_url, int private_, struct err *e);
+int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
+			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
+			       struct err *e);
+/* commit_sha NULL keeps the old one; conflict_* NULL clears them; synced sets last_sync_at. */
+int store_project_set_status(struct db *db, long long id, const char *status, const char *error,
+			     const char *commit_sha, const char *conflict_branch, const char *conflict_url, int synced,
+			     struct err *e);
+/* Only moves IDLE/SUCCESS/ERROR to PENDING (a running or conflicted project keeps its status). */
+int store_project_mark_pending(struct db *db, long long id, struct err *e);
+int store_project_set_progress(struct db *db, long long id, const char *json, struct err *e);
+void store_project_free(struct project *p);
+void store_projects_free(struct project *rows, int n);
+
+struct sync_run {
+	long long id, project_id, job_id;
+	char *trigger, *status, *commit_sha, *error, *started_at, *finished_at, *files;
+	int files_changed, additions, deletions, attempts;
+	double duration_s;                   /* -1 while running */
+};
+int store_sync_begin(long long *id, struct db *db, long long project_id, long long job_id, const char *trigger,
+		     int attempt, struct err *e);
+int store_sync_finish(struct db *db, long long id, const char *status, const char *commit_sha, int files_changed,
+		      int additions, int deletions, const char *error, const char *files_json, struct err *e);
+/* Newest first; before_id 0 = from the newest. */
+int store_sync_list(struct sync_run **rows, int *n, struct db *db, long long project_id, int limit,
+		    long long before_id, struct err *e);
+int store_sync_get(struct sync_run *out, struct db *db, long long project_id, long long id, struct err *e);
+void store_sync_free(struct sync_run *r);
+void store_syncs_free(struct sync_run *rows, int n);
+
+#endif
