@@ -123,6 +123,7 @@ static int authenticate(int basic_is_client)
 }
 
 /* ---- rate limits: a window of an hour per token (per address when anonymous) */
+/* A window ending more than an hour ahead was opened under a test clock that has since gone back: start afresh. */
 
 static const char *rate_key(void)
 {
@@ -133,7 +134,7 @@ static const char *rate_key(void)
 
 static void rate_read(long long *used, long long *reset)
 {
-	FH_STMT(st, "SELECT used, reset_at FROM rate_usage WHERE key = $1 AND reset_at > $2");
+	FH_STMT(st, "SELECT used, reset_at FROM rate_usage WHERE key = $1 AND reset_at > $2::bigint AND reset_at <= $2::bigint + 3600");
 	PGresult *r = Q(st, rate_key(), fh_ll(C->now));
 	*used = 0;
 	*reset = C->now + 3600;
@@ -149,8 +150,9 @@ static void rate_count(long long *used, long long *reset)
 {
 	FH_STMT(st, "INSERT INTO rate_usage (key, reset_at, used) VALUES ($1, $2::bigint + 3600, 1) "
 		    "ON CONFLICT (key) DO UPDATE SET "
-		    "used = CASE WHEN rate_usage.reset_at <= $2::bigint THEN 1 ELSE rate_usage.used + 1 END, "
-		    "reset_at = CASE WHEN rate_usage.reset_at <= $2::bigint THEN $2::bigint + 3600 "
+		    "used = CASE WHEN rate_usage.reset_at <= $2::bigint OR rate_usage.reset_at > $2::bigint + 3600 THEN 1 "
+		    "ELSE rate_usage.used + 1 END, "
+		    "reset_at = CASE WHEN rate_usage.reset_at <= $2::bigint OR rate_usage.reset_at > $2::bigint + 3600 THEN $2::bigint + 3600 "
 		    "ELSE rate_usage.reset_at END RETURNING used, reset_at");
 	PGresult *r = Q(st, rate_key(), fh_ll(C->now));
 	if (r && PQntuples(r)) {
@@ -302,6 +304,12 @@ static void api_dispatch(const char *sub)
 	resp_header(C->resp, "X-GitHub-Media-Type", "github.v3; format=json");
 	rc = rc ? rc : authenticate(route->flags & FH_ROUTE_CLIENT_AUTH);
 	if (rc == ERR_UNAUTH) {
+		/* GitHub counts bad-credential calls against the address, and says so. */
+		long long u, rs;
+		C->v.id = 0;
+		C->v.token_id = 0;
+		rate_count(&u, &rs);
+		rate_headers(RATE_LIMIT_ANON, u, rs);
 		fh_error(401, "Bad credentials");
 		return;
 	}

@@ -423,14 +423,11 @@ int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
 	/* OAuth App tokens act only within their scopes: writes need repo (or public_repo). */
 	if (C && C->v.token_prefix && strcmp(C->v.token_prefix, "gho") == 0) {
 		const char *sc = C->v.scope ? C->v.scope : "";
-		int repo_scope = strstr(sc, "repo") && (strstr(sc, "public_repo") != sc || strstr(sc, ",repo") ||
-							strncmp(sc, "repo", 4) == 0);
 		int full_repo = 0;
 		char *copy = arena_strdup(a, sc), *save = NULL;
 		for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
 			if (strcmp(t, "repo") == 0)
 				full_repo = 1;
-		(void)repo_scope;
 		int public_repo = strstr(sc, "public_repo") != NULL;
 		if (r->private_ && !full_repo)
 			r->can_read = r->can_push = r->can_admin = 0;
