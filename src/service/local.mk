@@ -4,3 +4,4 @@ libghbridge_a_SOURCES += \
 	src/git/workspace.c src/git/workspace.h \
 	src/service/projects.c src/service/projects.h \
 	src/service/sync.c src/service/sync.h
+libghbridge_a_SOURCES += src/web/api-projects.c

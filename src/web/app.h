@@ -50,4 +50,25 @@ int page_disconnect(struct request *req, struct response *resp);
 int api_me(struct request *req, struct response *resp);
 const char *web_session_cookie_name(const struct request *req);
 
+/* Projects and sync: JSON API (api-projects.c). */
+struct project;
+struct sync_run;
+struct json_object *web_project_json(const struct project *p);
+struct json_object *web_sync_json(const struct sync_run *s, int with_files);
+int api_projects_create(struct request *req, struct response *resp);
+int api_projects_list(struct request *req, struct response *resp);
+int api_project_get(struct request *req, struct response *resp);
+int api_project_patch(struct request *req, struct response *resp);
+int api_project_delete(struct request *req, struct response *resp);
+int api_project_file_put(struct request *req, struct response *resp);
+int api_project_file_get(struct request *req, struct response *resp);
+int api_project_file_delete(struct request *req, struct response *resp);
+int api_project_files(struct request *req, struct response *resp);
+int api_project_repo_connect(struct request *req, struct response *resp);
+int api_project_repo_disconnect(struct request *req, struct response *resp);
+int api_project_settings(struct request *req, struct response *resp);
+int api_project_sync(struct request *req, struct response *resp);
+int api_project_status(struct request *req, struct response *resp);
+int api_project_history(struct request *req, struct response *resp);
+
 #endif

@@ -14,6 +14,23 @@ const struct route web_routes[] = {
 	{ "POST", "/account/keys/{id}/revoke", page_key_revoke, ROUTE_SESSION | ROUTE_CSRF },
 	{ "POST", "/account/disconnect", page_disconnect, ROUTE_SESSION | ROUTE_CSRF },
 	{ "GET", "/api/v1/me", api_me, ROUTE_API | ROUTE_SESSION },
+#define PA (ROUTE_API | ROUTE_SESSION)
+	{ "POST", "/api/v1/projects", api_projects_create, PA },
+	{ "GET", "/api/v1/projects", api_projects_list, PA },
+	{ "GET", "/api/v1/projects/{id}", api_project_get, PA },
+	{ "PATCH", "/api/v1/projects/{id}", api_project_patch, PA },
+	{ "DELETE", "/api/v1/projects/{id}", api_project_delete, PA },
+	{ "GET", "/api/v1/projects/{id}/files", api_project_files, PA },
+	{ "PUT", "/api/v1/projects/{id}/files/{path*}", api_project_file_put, PA | ROUTE_RAWBODY | ROUTE_UPLOAD },
+	{ "GET", "/api/v1/projects/{id}/files/{path*}", api_project_file_get, PA },
+	{ "DELETE", "/api/v1/projects/{id}/files/{path*}", api_project_file_delete, PA },
+	{ "POST", "/api/v1/projects/{id}/repository", api_project_repo_connect, PA },
+	{ "DELETE", "/api/v1/projects/{id}/repository", api_project_repo_disconnect, PA },
+	{ "PATCH", "/api/v1/projects/{id}/settings", api_project_settings, PA },
+	{ "POST", "/api/v1/projects/{id}/sync", api_project_sync, PA },
+	{ "GET", "/api/v1/projects/{id}/status", api_project_status, PA },
+	{ "GET", "/api/v1/projects/{id}/history", api_project_history, PA },
+#undef PA
 };
 
 const size_t web_nroutes = sizeof web_routes / sizeof web_routes[0];

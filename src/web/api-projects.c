@@ -1,0 +1,556 @@
+/* api-projects.c: the JSON API for projects, their files, repository, settings, sync, status and history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "service/auth.h"
+#include "service/projects.h"
+#include "web/app.h"
+
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *web_project_json(const struct project *p)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(p->id));
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "owner", json_object_new_string(p->owner_login ? p->owner_login : ""));
+	json_object_object_add(o, "status", json_object_new_string(p->status));
+	json_object_object_add(o, "last_error", jstr_or_null(p->last_error));
+	json_object_object_add(o, "last_commit_sha", jstr_or_null(p->last_commit_sha));
+	json_object_object_add(o, "last_sync_at", jstr_or_null(p->last_sync_at));
+	json_object_object_add(o, "conflict_branch", jstr_or_null(p->conflict_branch));
+	json_object_object_add(o, "conflict_url", jstr_or_null(p->conflict_url));
+	json_object_object_add(o, "created_at", jstr_or_null(p->created_at));
+	json_object_object_add(o, "workspace", json_object_new_string(p->workspace));
+	struct json_object *prog = p->progress ? json_tokener_parse(p->progress) : NULL;
+	json_object_object_add(o, "progress", prog ? prog : json_object_new_object());
+	if (p->repo_owner) {
+		struct json_object *r = json_object_new_object();
+		json_object_object_add(r, "owner", json_object_new_string(p->repo_owner));
+		json_object_object_add(r, "name", json_object_new_string(p->repo_name));
+		char full[256];
+		snprintf(full, sizeof full, "%s/%s", p->repo_owner, p->repo_name);
+		json_object_object_add(r, "full_name", json_object_new_string(full));
+		json_object_object_add(r, "default_branch", jstr_or_null(p->repo_default_branch));
+		json_object_object_add(r, "html_url", jstr_or_null(p->repo_html_url));
+		json_object_object_add(r, "clone_url", jstr_or_null(p->repo_clone_url));
+		json_object_object_add(r, "private", json_object_new_boolean(p->repo_private));
+		json_object_object_add(o, "repository", r);
+	} else {
+		json_object_object_add(o, "repository", NULL);
+	}
+	struct json_object *s = json_object_new_object();
+	json_object_object_add(s, "auto_sync", json_object_new_boolean(p->auto_sync));
+	json_object_object_add(s, "sync_branch", json_object_new_string(projects_branch(p)));
+	json_object_object_add(s, "commit_template", json_object_new_string(p->commit_template));
+	json_object_object_add(s, "exclude_patterns", json_object_new_string(p->exclude_patterns));
+	json_object_object_add(s, "batch_minutes", json_object_new_int(p->batch_minutes));
+	json_object_object_add(s, "pull_enabled", json_object_new_boolean(p->pull_enabled));
+	json_object_object_add(o, "settings", s);
+	return o;
+}
+
+struct json_object *web_sync_json(const struct sync_run *s, int with_files)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(s->id));
+	json_object_object_add(o, "job_id", s->job_id ? json_object_new_int64(s->job_id) : NULL);
+	json_object_object_add(o, "trigger", json_object_new_string(s->trigger));
+	json_object_object_add(o, "status", json_object_new_string(s->status));
+	json_object_object_add(o, "commit_sha", jstr_or_null(s->commit_sha));
+	json_object_object_add(o, "files_changed", json_object_new_int(s->files_changed));
+	json_object_object_add(o, "additions", json_object_new_int(s->additions));
+	json_object_object_add(o, "deletions", json_object_new_int(s->deletions));
+	json_object_object_add(o, "error", jstr_or_null(s->error));
+	json_object_object_add(o, "attempt", json_object_new_int(s->attempts));
+	json_object_object_add(o, "started_at", jstr_or_null(s->started_at));
+	json_object_object_add(o, "finished_at", jstr_or_null(s->finished_at));
+	json_object_object_add(o, "duration_s", s->duration_s >= 0 ? json_object_new_double(s->duration_s) : NULL);
+	if (with_files) {
+		struct json_object *f = s->files ? json_tokener_parse(s->files) : NULL;
+		json_object_object_add(o, "files", f ? f : json_object_new_array());
+	}
+	return o;
+}
+
+/* 1 (answered 403) when the caller lacks scope. */
+static int lacks(struct request *req, struct response *resp, const char *scope)
+{
+	if (auth_has_scope(req->user, scope))
+		return 0;
+	char *m = arena_printf(req->arena, "This API key lacks the '%s' scope.", scope);
+	render_json_error(req, resp, 403, "forbidden", m);
+	return 1;
+}
+
+static struct json_object *body_json(struct request *req, struct response *resp)
+{
+	struct json_tokener *t = json_tokener_new();
+	struct json_object *o = req->body_len ? json_tokener_parse_ex(t, req->body, (int)req->body_len) : NULL;
+	int ok = o && json_tokener_get_error(t) == json_tokener_success && json_object_is_type(o, json_type_object);
+	json_tokener_free(t);
+	if (!ok) {
+		json_object_put(o);
+		render_json_error(req, resp, 400, "bad_request", "Send a JSON object as the request body.");
+		return NULL;
+	}
+	return o;
+}
+
+static const char *jget_str(struct json_object *o, const char *k, int *bad)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_object_get_string(v);
+}
+
+/* Loads {id} for the caller: 404 for missing and for other people's projects alike. */
+static int load(struct project *p, struct request *req)
+{
+	const char *s = req_param(req, "id");
+	char *end;
+	long long id = s ? strtoll(s, &end, 10) : 0;
+	if (!s || *end || id <= 0)
+		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
+	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
+}
+
+static void project_reply(struct response *resp, int status, const struct project *p)
+{
+	struct json_object *o = web_project_json(p);
+	resp_json(resp, status, o);
+	json_object_put(o);
+}
+
+/* POST /api/v1/projects {"name"} → 201 | 400 | 403 */
+int api_projects_create(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct json_object *b = body_json(req, resp);
+	if (!b)
+		return 0;
+	int bad = 0;
+	const char *name = jget_str(b, "name", &bad);
+	struct project p;
+	int rc = projects_create(&p, g_app.db, req->user->user_id, name, &req->err);
+	json_object_put(b);
+	if (rc)
+		return rc;
+	resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/projects/%lld", p.id));
+	project_reply(resp, 201, &p);
+	store_project_free(&p);
+	return 0;
+}
+
+/* GET /api/v1/projects → 200 {"projects":[…]} */
+int api_projects_list(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project *rows;
+	int n, rc = projects_list(&rows, &n, g_app.db, req->user->user_id, &req->err);
+	if (rc)
+		return rc;
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, web_project_json(&rows[i]));
+	json_object_object_add(o, "projects", a);
+	resp_json(resp, 200, o);
+	json_object_put(o);
+	store_projects_free(rows, n);
+	return 0;
+}
+
+/* GET /api/v1/projects/{id} → 200 | 404 */
+int api_project_get(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	project_reply(resp, 200, &p);
+	store_project_free(&p);
+	return 0;
+}
+
+/* PATCH /api/v1/projects/{id} {"name"} → 200 | 400 | 404 */
+int api_project_patch(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct json_object *b = body_json(req, resp);
+	if (b) {
+		int bad = 0;
+		const char *name = jget_str(b, "name", &bad);
+		if (name || bad)
+			rc = projects_rename(g_app.db, &p, name, &req->err);
+		if (!rc)
+			project_reply(resp, 200, &p);
+		json_object_put(b);
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* DELETE /api/v1/projects/{id} → 204 | 404. The GitHub repository stays. */
+int api_project_delete(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_delete(g_app.db, &p, &req->err);
+	store_project_free(&p);
+	if (!rc)
+		resp_text(resp, 204, "text/plain", "");
+	return rc;
+}
+
+/* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced | 400 bad path | 413 too big | 404 */
+int api_project_file_put(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *path = req_param(req, "path");
+	char *old = NULL;
+	size_t oldlen = 0;
+	struct err ignore = { 0 };
+	int existed = project_path_check(path, &ignore) == 0 &&
+		      projects_file_get(&old, &oldlen, &p, path, &ignore) == 0;
+	free(old);
+	rc = projects_file_put(g_app.db, &p, path, req->body ? req->body : "", req->body_len, &req->err);
+	if (!rc) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", json_object_new_string(path));
+		json_object_object_add(o, "size", json_object_new_int64((long long)req->body_len));
+		resp_json(resp, existed ? 200 : 201, o);
+		json_object_put(o);
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes | 404 */
+int api_project_file_get(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	char *data = NULL;
+	size_t len = 0;
+	rc = projects_file_get(&data, &len, &p, req_param(req, "path"), &req->err);
+	if (!rc) {
+		resp->status = 200;
+		resp->content_type = "application/octet-stream";
+		buf_reset(&resp->body);
+		buf_append(&resp->body, data, len);
+		resp_header(resp, "X-Content-Type-Options", "nosniff");
+		free(data);
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 */
+int api_project_file_delete(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_file_delete(g_app.db, &p, req_param(req, "path"), &req->err);
+	store_project_free(&p);
+	if (!rc)
+		resp_text(resp, 204, "text/plain", "");
+	return rc;
+}
+
+/* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status}]} */
+int api_project_files(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct ws_file *f;
+	int n;
+	rc = projects_files(&f, &n, &p, &req->err);
+	if (!rc) {
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (int i = 0; i < n; i++) {
+			struct json_object *x = json_object_new_object();
+			json_object_object_add(x, "path", json_object_new_string(f[i].path));
+			json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
+			json_object_object_add(x, "status", json_object_new_string(f[i].status));
+			json_object_array_add(a, x);
+		}
+		json_object_object_add(o, "files", a);
+		resp_json(resp, 200, o);
+		json_object_put(o);
+		git_workspace_files_free(f, n);
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /api/v1/projects/{id}/repository {"mode","owner","name","private","description"}
+ * → 201 {project, job_id} | 400 | 403 no push access | 404 | 409 already connected / name taken / reconnect GitHub */
+int api_project_repo_connect(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct json_object *b = body_json(req, resp);
+	if (!b) {
+		store_project_free(&p);
+		return 0;
+	}
+	int bad = 0;
+	struct json_object *pv;
+	int priv = json_object_object_get_ex(b, "private", &pv) && json_object_get_boolean(pv);
+	long long job = 0;
+	rc = projects_connect(g_app.db, &p, req->user->user_id, jget_str(b, "mode", &bad), jget_str(b, "owner", &bad),
+			      jget_str(b, "name", &bad), priv, jget_str(b, "description", &bad), &job, &req->err);
+	json_object_put(b);
+	if (rc == ERR_UNAUTH) {
+		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
+		rc = 0;
+	} else if (!rc) {
+		struct project q;
+		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p.id, &req->err)) == 0) {
+			struct json_object *o = web_project_json(&q);
+			json_object_object_add(o, "job_id", json_object_new_int64(job));
+			resp_json(resp, 201, o);
+			json_object_put(o);
+			store_project_free(&q);
+		}
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* DELETE /api/v1/projects/{id}/repository → 204 | 404. The repository itself is kept. */
+int api_project_repo_disconnect(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_disconnect(g_app.db, &p, &req->err);
+	store_project_free(&p);
+	if (!rc)
+		resp_text(resp, 204, "text/plain", "");
+	return rc;
+}
+
+/* PATCH /api/v1/projects/{id}/settings → 200 | 422 {"error":{…,"fields":{…}}} nothing saved | 404 */
+int api_project_settings(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:write"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct json_object *b = body_json(req, resp);
+	if (!b) {
+		store_project_free(&p);
+		return 0;
+	}
+	struct project_settings s;
+	projects_settings_of(&s, &p);
+	struct json_object *fe = json_object_new_object(), *v;
+	struct buf ex = BUF_INIT;
+	json_object_object_foreach(b, key, val) {
+		v = val;
+		if (strcmp(key, "auto_sync") == 0 || strcmp(key, "pull_enabled") == 0) {
+			if (!json_object_is_type(v, json_type_boolean))
+				json_object_object_add(fe, key, json_object_new_string("Must be true or false."));
+			else if (key[0] == 'a')
+				s.auto_sync = json_object_get_boolean(v);
+			else
+				s.pull_enabled = json_object_get_boolean(v);
+		} else if (strcmp(key, "batch_minutes") == 0) {
+			if (!json_object_is_type(v, json_type_int))
+				json_object_object_add(fe, key, json_object_new_string("Must be a whole number of minutes."));
+			else
+				s.batch_minutes = (int)json_object_get_int64(v);
+		} else if (strcmp(key, "sync_branch") == 0 || strcmp(key, "commit_template") == 0) {
+			if (!json_object_is_type(v, json_type_string))
+				json_object_object_add(fe, key, json_object_new_string("Must be a string."));
+			else if (key[0] == 's')
+				s.sync_branch = json_object_get_string(v);
+			else
+				s.commit_template = json_object_get_string(v);
+		} else if (strcmp(key, "exclude_patterns") == 0 || strcmp(key, "excludes") == 0) {
+			if (json_object_is_type(v, json_type_string)) {
+				s.excludes = json_object_get_string(v);
+			} else if (json_object_is_type(v, json_type_array)) {
+				for (size_t i = 0; i < json_object_array_length(v); i++) {
+					struct json_object *x = json_object_array_get_idx(v, i);
+					if (!json_object_is_type(x, json_type_string)) {
+						json_object_object_add(fe, "exclude_patterns", json_object_new_string("Give a list of strings."));
+						break;
+					}
+					buf_printf(&ex, "%s%s", i ? "\n" : "", json_object_get_string(x));
+				}
+				s.excludes = buf_cstr(&ex);
+			} else {
+				json_object_object_add(fe, "exclude_patterns", json_object_new_string("Give a string or a list of strings."));
+			}
+		} else {
+			json_object_object_add(fe, key, json_object_new_string("Unknown setting."));
+		}
+	}
+	struct json_object *fe2 = NULL;
+	if (json_object_object_length(fe) == 0)
+		rc = projects_settings_update(g_app.db, &p, &s, &fe2, &req->err);
+	else
+		rc = err_set(&req->err, ERR_INVALID, "Some settings are not valid; nothing was saved.");
+	if (fe2) {
+		json_object_put(fe);
+		fe = fe2;
+	}
+	if (rc == ERR_INVALID) {
+		struct json_object *o = json_object_new_object(), *in = json_object_new_object();
+		json_object_object_add(in, "code", json_object_new_string("invalid"));
+		json_object_object_add(in, "message", json_object_new_string(req->err.msg));
+		json_object_object_add(in, "fields", json_object_get(fe));
+		json_object_object_add(in, "request_id", json_object_new_string(req->request_id));
+		json_object_object_add(o, "error", in);
+		resp_json(resp, 422, o);
+		json_object_put(o);
+		rc = 0;
+	} else if (!rc) {
+		struct project q;
+		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p.id, &req->err)) == 0) {
+			project_reply(resp, 200, &q);
+			store_project_free(&q);
+		}
+	}
+	json_object_put(fe);
+	json_object_put(b);
+	buf_free(&ex);
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /api/v1/projects/{id}/sync → 202 {"job_id"} | 404 | 409 not connected */
+int api_project_sync(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "sync"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	long long job = 0;
+	rc = projects_sync_enqueue(&job, g_app.db, &p, "manual", 0, &req->err);
+	store_project_free(&p);
+	if (!rc) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "job_id", json_object_new_int64(job));
+		resp_json(resp, 202, o);
+		json_object_put(o);
+	}
+	return rc;
+}
+
+/* GET /api/v1/projects/{id}/status → 200 {status, last_error, last_commit_sha, last_sync_at, progress, pending_changes} */
+int api_project_status(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct json_object *full = web_project_json(&p), *o = json_object_new_object();
+	static const char *keep[] = { "id", "status", "last_error", "last_commit_sha", "last_sync_at", "conflict_url",
+				      "conflict_branch", "progress", "repository" };
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		struct json_object *v = NULL;
+		json_object_object_get_ex(full, keep[i], &v);
+		json_object_object_add(o, keep[i], json_object_get(v));
+	}
+	struct ws_file *f;
+	int n, pending = 0;
+	if (projects_files(&f, &n, &p, &req->err) == 0) {
+		for (int i = 0; i < n; i++)
+			pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
+		git_workspace_files_free(f, n);
+	}
+	json_object_object_add(o, "pending_changes", json_object_new_int(pending));
+	resp_json(resp, 200, o);
+	json_object_put(o);
+	json_object_put(full);
+	store_project_free(&p);
+	return 0;
+}
+
+/* GET /api/v1/projects/{id}/history?limit=&before= → 200 {"history":[…], "next_before"} */
+int api_project_history(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *ls = req_query(req, "limit"), *bs = req_query(req, "before");
+	int limit = ls ? atoi(ls) : 20;
+	long long before = bs ? strtoll(bs, NULL, 10) : 0;
+	if (limit < 1 || limit > 100 || before < 0) {
+		store_project_free(&p);
+		return err_set(&req->err, ERR_INVALID, "limit is 1 to 100; before is a history id.");
+	}
+	struct sync_run *rows;
+	int n;
+	rc = store_sync_list(&rows, &n, g_app.db, p.id, limit, before, &req->err);
+	if (!rc) {
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (int i = 0; i < n; i++)
+			json_object_array_add(a, web_sync_json(&rows[i], 1));
+		json_object_object_add(o, "history", a);
+		json_object_object_add(o, "next_before", n == limit ? json_object_new_int64(rows[n - 1].id) : NULL);
+		resp_json(resp, 200, o);
+		json_object_put(o);
+		store_syncs_free(rows, n);
+	}
+	store_project_free(&p);
+	return rc;
+}
