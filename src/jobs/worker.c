@@ -168,7 +168,43 @@ static const char *outcome_name(int o)
 	}
 }
 
-static void run_job(struct lease *l, struct db *hdb, const char *worker, const struct job_row *row)
+/* A finished job whose completion rides on the next claim's statement. */
+struct pending {
+	int has;
+	long long id, project_id;
+	int claims;
+	char kind[64];
+};
+
+static void pending_log(const struct pending *pd, int owned)
+{
+	if (owned)
+		return;
+	char sid[24];
+	snprintf(sid, sizeof sid, "%lld", pd->id);
+	log_kv(LOG_WARN, "job was cancelled or taken over: outcome discarded", "job", sid, "kind", pd->kind, "outcome",
+	       "done", NULL);
+}
+
+/* Completes a pending job on its own (shutting down, or the combined statement failed). */
+static void pending_flush(struct pending *pd, struct db *cdb)
+{
+	if (!pd->has)
+		return;
+	struct err e = { 0 };
+	int owned = 0;
+	if (store_job_complete(&owned, cdb, pd->id, pd->claims, pd->project_id, &e) != 0) {
+		char sid[24];
+		snprintf(sid, sizeof sid, "%lld", pd->id);
+		log_kv(LOG_ERROR, "recording the job's outcome failed; it will run again after its lease", "job", sid,
+		       "error", e.msg, NULL);
+	} else {
+		pending_log(pd, owned);
+	}
+	pd->has = 0;
+}
+
+static void run_job(struct lease *l, struct db *hdb, const char *worker, const struct job_row *row, struct pending *pd)
 {
 	const struct worker_opts *o = l->o;
 	struct json_object *payload = json_tokener_parse(row->payload ? row->payload : "{}");
@@ -213,6 +249,20 @@ static void run_job(struct lease *l, struct db *hdb, const char *worker, const s
 	long long delay = 0;
 	switch (outcome) {
 	case JOB_DONE:
+		if (!stop_flag) {
+			/* The claim loop completes it together with the next claim. */
+			pd->has = 1;
+			pd->id = row->id;
+			pd->claims = row->claims;
+			pd->project_id = row->project_id;
+			snprintf(pd->kind, sizeof pd->kind, "%s", row->kind);
+			char sid[24], sms[32];
+			snprintf(sid, sizeof sid, "%lld", row->id);
+			snprintf(sms, sizeof sms, "%.1f", ms);
+			log_kv(LOG_DEBUG, "job done", "job", sid, "kind", row->kind, "ms", sms, NULL);
+			json_object_put(payload);
+			return;
+		}
 		rc = store_job_complete(&owned, l->db, row->id, row->claims, row->project_id, &e);
 		break;
 	case JOB_RETRY:
@@ -349,6 +399,7 @@ static int child_main(const struct worker_opts *o)
 	log_kv(LOG_INFO, "worker started", "worker", worker, "queue", o->queue, NULL);
 
 	int backend_pid = 0, failures = 0;
+	struct pending pd = { 0 };
 	/* Reaping is cheap, but there is no point doing it more often than a lease can expire. */
 	double reap_every = o->lease_seconds / 4.0 < 1 ? 1 : o->lease_seconds / 4.0, next_reap = 0;
 	while (!stop_flag) {
@@ -372,14 +423,26 @@ static int child_main(const struct worker_opts *o)
 			next_reap = now + reap_every;
 		}
 		struct job_row row;
-		int found = 0;
-		if (store_job_claim(&row, &found, cdb, o->queue, worker, o->lease_seconds, &e) != 0) {
+		int found = 0, rc;
+		if (pd.has) {
+			int owned = 0;
+			rc = store_job_complete_claim(&owned, &row, &found, cdb, pd.id, pd.claims, pd.project_id, o->queue,
+						      worker, o->lease_seconds, &e);
+			if (rc == 0) {
+				pending_log(&pd, owned);
+				pd.has = 0;
+			}
+		} else {
+			rc = store_job_claim(&row, &found, cdb, o->queue, worker, o->lease_seconds, &e);
+		}
+		if (rc != 0) {
 			log_msg(LOG_WARN, "claiming a job: %s", e.msg);
+			pending_flush(&pd, cdb);
 			wait_wake(cdb, 1);
 			continue;
 		}
 		if (found) {
-			run_job(&l, hdb, worker, &row);
+			run_job(&l, hdb, worker, &row, &pd);
 			store_job_row_free(&row);
 			continue;
 		}
@@ -399,6 +462,7 @@ static int child_main(const struct worker_opts *o)
 			timeout = 0.02;
 		wait_wake(cdb, timeout);
 	}
+	pending_flush(&pd, cdb);
 	pthread_mutex_lock(&l.mu);
 	l.quit = 1;
 	pthread_cond_signal(&l.cv);

@@ -44,6 +44,11 @@ int store_job_enqueue(long long *id, int *coalesced, struct db *db, const struct
  * *found = 0 when there is nothing to take. */
 int store_job_claim(struct job_row *out, int *found, struct db *db, const char *queue, const char *worker,
 		    int lease_seconds, struct err *e);
+/* store_job_complete for (id, claims, project_id), then store_job_claim, in one
+ * round trip: the worker's hot path. */
+int store_job_complete_claim(int *owned, struct job_row *next, int *found, struct db *db, long long id, int claims,
+			     long long project_id, const char *queue, const char *worker, int lease_seconds,
+			     struct err *e);
 /* Extends the lease of a job this claim still owns. *owned = 0 when it does not
  * (cancelled, reaped) or the project lock was lost with the connection. */
 int store_job_renew(int *owned, struct db *db, long long id, int claims, long long project_id, int lease_seconds,
