@@ -53,6 +53,16 @@ static int parse_id(long long *id, const char *s)
 	return 0;
 }
 
+static int parse_int(long long *out, const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static const char *dash(const char *s) { return s && *s ? s : "-"; }
 
 static int open_db(struct db **db, struct err *e)
@@ -198,8 +208,17 @@ static int jobs_enqueue_cmd(int argc, char **argv)
 			break;
 		case 'P': o.payload = optarg; break;
 		case 'q': o.queue = optarg; break;
-		case 'r': o.priority = atoi(optarg); break;
-		case 'd': o.delay_ms = atoll(optarg); break;
+		case 'r':
+			if (parse_int(&v, optarg) || v < -1000000 || v > 1000000 || v == 0)
+				return cmd_usage_error("jobs enqueue", usage_enqueue,
+						       "--priority must be a non-zero integer (lower runs first; default 100)");
+			o.priority = (int)v;
+			break;
+		case 'd':
+			if (parse_int(&v, optarg) || v < 0 || v > 366LL * 86400 * 1000)
+				return cmd_usage_error("jobs enqueue", usage_enqueue, "--delay-ms must be 0 or more");
+			o.delay_ms = v;
+			break;
 		case 'k': o.dedup_key = optarg; break;
 		case 'm':
 			if (parse_id(&v, optarg) || v > 1000)
