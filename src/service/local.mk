@@ -5,3 +5,4 @@ libghbridge_a_SOURCES += \
 	src/service/projects.c src/service/projects.h \
 	src/service/sync.c src/service/sync.h
 libghbridge_a_SOURCES += src/web/api-projects.c
+libghbridge_a_SOURCES += src/web/page-projects.c

@@ -70,5 +70,24 @@ int api_project_settings(struct request *req, struct response *resp);
 int api_project_sync(struct request *req, struct response *resp);
 int api_project_status(struct request *req, struct response *resp);
 int api_project_history(struct request *req, struct response *resp);
+/* Projects panel (page-projects.c). */
+int page_projects(struct request *req, struct response *resp);
+int page_project_create(struct request *req, struct response *resp);
+int page_project(struct request *req, struct response *resp);
+int page_project_sync(struct request *req, struct response *resp);
+int page_project_rename(struct request *req, struct response *resp);
+int page_project_delete(struct request *req, struct response *resp);
+int page_project_files(struct request *req, struct response *resp);
+int page_project_file(struct request *req, struct response *resp);
+int page_project_file_save(struct request *req, struct response *resp);
+int page_project_upload(struct request *req, struct response *resp);
+int page_project_file_delete(struct request *req, struct response *resp);
+int page_project_connect(struct request *req, struct response *resp);
+int page_project_connect_post(struct request *req, struct response *resp);
+int page_project_disconnect(struct request *req, struct response *resp);
+int page_project_settings(struct request *req, struct response *resp);
+int page_project_settings_post(struct request *req, struct response *resp);
+int page_project_history(struct request *req, struct response *resp);
+int page_project_history_one(struct request *req, struct response *resp);
 
 #endif

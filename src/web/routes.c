@@ -31,6 +31,29 @@ const struct route web_routes[] = {
 	{ "GET", "/api/v1/projects/{id}/status", api_project_status, PA },
 	{ "GET", "/api/v1/projects/{id}/history", api_project_history, PA },
 #undef PA
+#define PS ROUTE_SESSION
+#define PP (ROUTE_SESSION | ROUTE_CSRF)
+	{ "GET", "/projects", page_projects, PS },
+	{ "POST", "/projects", page_project_create, PP },
+	{ "GET", "/projects/{id}", page_project, PS },
+	{ "POST", "/projects/{id}/sync", page_project_sync, PP },
+	{ "POST", "/projects/{id}/rename", page_project_rename, PP },
+	{ "POST", "/projects/{id}/delete", page_project_delete, PP },
+	{ "GET", "/projects/{id}/files", page_project_files, PS },
+	{ "POST", "/projects/{id}/files", page_project_file_save, PP | ROUTE_UPLOAD },
+	{ "GET", "/projects/{id}/files/{path*}", page_project_file, PS },
+	{ "GET", "/projects/{id}/new", page_project_file, PS },
+	{ "POST", "/projects/{id}/upload", page_project_upload, PP | ROUTE_UPLOAD },
+	{ "POST", "/projects/{id}/files-delete", page_project_file_delete, PP },
+	{ "GET", "/projects/{id}/connect", page_project_connect, PS },
+	{ "POST", "/projects/{id}/connect", page_project_connect_post, PP },
+	{ "POST", "/projects/{id}/disconnect", page_project_disconnect, PP },
+	{ "GET", "/projects/{id}/settings", page_project_settings, PS },
+	{ "POST", "/projects/{id}/settings", page_project_settings_post, PP },
+	{ "GET", "/projects/{id}/history", page_project_history, PS },
+	{ "GET", "/projects/{id}/history/{hid}", page_project_history_one, PS },
+#undef PS
+#undef PP
 };
 
 const size_t web_nroutes = sizeof web_routes / sizeof web_routes[0];

@@ -1,0 +1,555 @@
+/* page-projects.c: the projects panel: list and create, project page, files, connect, settings, history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "service/auth.h"
+#include "service/projects.h"
+#include "web/app.h"
+
+static struct json_object *js(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static int load(struct project *p, struct request *req)
+{
+	const char *s = req_param(req, "id");
+	char *end;
+	long long id = s ? strtoll(s, &end, 10) : 0;
+	if (!s || *end || id <= 0)
+		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
+	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
+}
+
+static void go(struct request *req, struct response *resp, long long id, const char *rest)
+{
+	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld%s", id, rest));
+}
+
+/* The project as the templates see it: the API's shape plus display helpers. */
+static struct json_object *ctx_of(const struct project *p)
+{
+	struct json_object *ctx = json_object_new_object(), *o = web_project_json(p);
+	char st[16];
+	snprintf(st, sizeof st, "%s", p->status);
+	for (char *c = st; *c; c++)
+		*c = (char)(*c - 'A' + 'a');
+	json_object_object_add(o, "status_class", js(st));
+	json_object_object_add(o, "is_conflict", json_object_new_boolean(strcmp(p->status, "CONFLICT") == 0));
+	json_object_object_add(o, "is_busy", json_object_new_boolean(strcmp(p->status, "SYNCING") == 0 ||
+								    strcmp(p->status, "PENDING") == 0));
+	if (p->last_commit_sha && p->repo_html_url) {
+		json_object_object_add(o, "commit_url", js(NULL));
+		char *u;
+		if (asprintf(&u, "%s/commit/%s", p->repo_html_url, p->last_commit_sha) >= 0) {
+			json_object_object_add(o, "commit_url", js(u));
+			free(u);
+		}
+		char s7[8];
+		snprintf(s7, sizeof s7, "%.7s", p->last_commit_sha);
+		json_object_object_add(o, "short_sha", js(s7));
+	}
+	json_object_object_add(ctx, "project", o);
+	return ctx;
+}
+
+static const char *title_of(struct request *req, const struct project *p, const char *what)
+{
+	return what ? arena_printf(req->arena, "%s · %s", what, p->name) : arena_strdup(req->arena, p->name);
+}
+
+/* GET /projects → 200 */
+int page_projects(struct request *req, struct response *resp)
+{
+	struct project *rows;
+	int n, rc = projects_list(&rows, &n, g_app.db, req->user->user_id, &req->err);
+	if (rc)
+		return rc;
+	struct json_object *ctx = json_object_new_object(), *a = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct json_object *c = ctx_of(&rows[i]), *o = NULL;
+		json_object_object_get_ex(c, "project", &o);
+		json_object_array_add(a, json_object_get(o));
+		json_object_put(c);
+	}
+	json_object_object_add(ctx, "projects", a);
+	/* A code, not text: a link must not be able to put words on this page. */
+	const char *err = req_query(req, "error");
+	if (err && strcmp(err, "name") == 0)
+		json_object_object_add(ctx, "form_error", js("Give the project a name of at most 100 characters."));
+	store_projects_free(rows, n);
+	render_page(req, resp, 200, "project-list", "Projects", ctx);
+	return 0;
+}
+
+/* POST /projects (name) → 303 to the new project | 400 with the form again */
+int page_project_create(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = projects_create(&p, g_app.db, req->user->user_id, req_form(req, "name"), &req->err);
+	if (rc == ERR_INVALID) {
+		resp_redirect(resp, 303, "/projects?error=name");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	go(req, resp, p.id, "");
+	store_project_free(&p);
+	return 0;
+}
+
+/* GET /projects/{id} → 200 | 404 */
+int page_project(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct json_object *ctx = ctx_of(&p);
+	struct ws_file *f;
+	int n, pending = 0;
+	if (projects_files(&f, &n, &p, &req->err) == 0) {
+		for (int i = 0; i < n; i++)
+			pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
+		json_object_object_add(ctx, "file_count", json_object_new_int(n));
+		git_workspace_files_free(f, n);
+	}
+	err_clear(&req->err);
+	json_object_object_add(ctx, "pending", json_object_new_int(pending));
+	struct sync_run *h;
+	int nh;
+	if (store_sync_list(&h, &nh, g_app.db, p.id, 5, 0, &req->err) == 0) {
+		struct json_object *a = json_object_new_array();
+		for (int i = 0; i < nh; i++)
+			json_object_array_add(a, web_sync_json(&h[i], 0));
+		json_object_object_add(ctx, "recent", a);
+		store_syncs_free(h, nh);
+	}
+	const char *flash = req_query(req, "done");
+	if (flash)
+		json_object_object_add(ctx, "flash", js(strcmp(flash, "sync") == 0 ? "Sync queued." : "Saved."));
+	const char *err = req_query(req, "error");
+	if (err && strcmp(err, "confirm") == 0)
+		json_object_object_add(ctx, "form_error", js("Type the project's name to confirm the deletion."));
+	render_page(req, resp, 200, "project", title_of(req, &p, NULL), ctx);
+	store_project_free(&p);
+	return 0;
+}
+
+/* POST /projects/{id}/sync → 303 | 404 | 409 not connected */
+int page_project_sync(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *trigger = req_form(req, "retry") ? "retry" : "manual";
+	rc = projects_sync_enqueue(NULL, g_app.db, &p, trigger, 0, &req->err);
+	if (!rc)
+		go(req, resp, p.id, "?done=sync");
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/rename (name) → 303 | 400 */
+int page_project_rename(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_rename(g_app.db, &p, req_form(req, "name"), &req->err);
+	if (!rc)
+		go(req, resp, p.id, "?done=saved");
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/delete (confirm = the project's name) → 303 to /projects | 400 */
+int page_project_delete(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *c = req_form(req, "confirm");
+	if (!c || strcmp(c, p.name) != 0) {
+		go(req, resp, p.id, "?error=confirm");
+	} else if ((rc = projects_delete(g_app.db, &p, &req->err)) == 0) {
+		resp_redirect(resp, 303, "/projects");
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int files_render(struct request *req, struct response *resp, struct project *p, int status, const char *error,
+			const char *flash)
+{
+	struct json_object *ctx = ctx_of(p), *a = json_object_new_array();
+	struct ws_file *f;
+	int n;
+	int rc = projects_files(&f, &n, p, &req->err);
+	if (rc) {
+		json_object_put(ctx);
+		json_object_put(a);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "path", js(f[i].path));
+		json_object_object_add(x, "status", js(f[i].status));
+		json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
+		json_object_object_add(x, "present", json_object_new_boolean(f[i].size >= 0));
+		json_object_array_add(a, x);
+	}
+	git_workspace_files_free(f, n);
+	json_object_object_add(ctx, "files", a);
+	if (error)
+		json_object_object_add(ctx, "form_error", js(error));
+	if (flash)
+		json_object_object_add(ctx, "flash", js(flash));
+	render_page(req, resp, status, "project-files", title_of(req, p, "Files"), ctx);
+	return 0;
+}
+
+/* GET /projects/{id}/files → 200 | 404 */
+int page_project_files(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *d = req_query(req, "done");
+	rc = files_render(req, resp, &p, 200, NULL, d ? "Saved." : NULL);
+	store_project_free(&p);
+	return rc;
+}
+
+static int is_text(const char *d, size_t n)
+{
+	return memchr(d, '\0', n) == NULL && utf8_valid(d, n);
+}
+
+/* GET /projects/{id}/files/{path*} → 200 view/edit | 404. GET /projects/{id}/new → an empty editor. */
+int page_project_file(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *path = req_param(req, "path");
+	struct json_object *ctx = ctx_of(&p);
+	if (path) {
+		char *data = NULL;
+		size_t len = 0;
+		if ((rc = projects_file_get(&data, &len, &p, path, &req->err))) {
+			json_object_put(ctx);
+			store_project_free(&p);
+			return rc;
+		}
+		json_object_object_add(ctx, "path", js(path));
+		json_object_object_add(ctx, "size", json_object_new_int64((long long)len));
+		if (is_text(data, len) && len <= 1024 * 1024)
+			json_object_object_add(ctx, "content", json_object_new_string_len(data, (int)len));
+		else
+			json_object_object_add(ctx, "binary", json_object_new_boolean(1));
+		free(data);
+	} else {
+		json_object_object_add(ctx, "is_new", json_object_new_boolean(1));
+		json_object_object_add(ctx, "content", js(""));
+	}
+	render_page(req, resp, 200, "project-file", title_of(req, &p, path ? path : "New file"), ctx);
+	store_project_free(&p);
+	return 0;
+}
+
+/* POST /projects/{id}/files (path, content) → 303 to the files | 400 bad path (form again) | 413 */
+int page_project_file_save(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *path = req_form(req, "path"), *content = req_form(req, "content");
+	if (!content)
+		content = "";
+	/* Browsers send textarea lines with CRLF; files keep the LF the user sees. */
+	size_t n = strlen(content);
+	char *c = arena_alloc(req->arena, n + 1), *o = c;
+	for (size_t i = 0; i < n; i++)
+		if (!(content[i] == '\r' && content[i + 1] == '\n'))
+			*o++ = content[i];
+	*o = '\0';
+	rc = projects_file_put(g_app.db, &p, path, c, (size_t)(o - c), &req->err);
+	if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
+		struct json_object *ctx = ctx_of(&p);
+		json_object_object_add(ctx, "is_new", json_object_new_boolean(1));
+		json_object_object_add(ctx, "path", js(path));
+		json_object_object_add(ctx, "content", js(c));
+		json_object_object_add(ctx, "form_error", js(req->err.msg));
+		render_page(req, resp, rc == ERR_TOOBIG ? 413 : 400, "project-file", title_of(req, &p, "New file"), ctx);
+		rc = 0;
+	} else if (!rc) {
+		go(req, resp, p.id, "/files?done=saved");
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/upload (multipart: folder, files…) → 303 | 400/413 with the file list and the reason */
+int page_project_upload(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *folder = req_form(req, "folder");
+	int saved = 0;
+	for (size_t i = 0; i < req->form.n && !rc; i++) {
+		const struct kv *kv = &req->form.items[i];
+		if (!kv->filename || !*kv->filename)
+			continue;
+		const char *base = strrchr(kv->filename, '/');
+		base = base ? base + 1 : kv->filename;
+		const char *path = folder && *folder ? arena_printf(req->arena, "%s/%s", folder, base) : base;
+		rc = projects_file_put(g_app.db, &p, path, kv->value, kv->value_len, &req->err);
+		saved += rc == 0;
+	}
+	if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
+		const char *msg = arena_printf(req->arena, "%s%s", req->err.msg,
+					       saved ? arena_printf(req->arena, " (%d file(s) before it were saved)", saved) : "");
+		rc = files_render(req, resp, &p, rc == ERR_TOOBIG ? 413 : 400, msg, NULL);
+	} else if (!rc && !saved) {
+		rc = files_render(req, resp, &p, 400, "Choose one or more files to upload.", NULL);
+	} else if (!rc) {
+		go(req, resp, p.id, "/files?done=uploaded");
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/files-delete (path) → 303 | 404 */
+int page_project_file_delete(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_file_delete(g_app.db, &p, req_form(req, "path"), &req->err);
+	if (!rc)
+		go(req, resp, p.id, "/files?done=deleted");
+	store_project_free(&p);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- connect */
+
+static void connect_render(struct request *req, struct response *resp, struct project *p, int status, const char *error)
+{
+	struct json_object *ctx = ctx_of(p);
+	json_object_object_add(ctx, "login", js(req->user->login));
+	const char *fields[] = { "mode", "owner", "name", "description" };
+	for (size_t i = 0; i < 4; i++)
+		if (req_form(req, fields[i]))
+			json_object_object_add(ctx, arena_printf(req->arena, "f_%s", fields[i]), js(req_form(req, fields[i])));
+	if (error)
+		json_object_object_add(ctx, "form_error", js(error));
+	render_page(req, resp, status, "project-connect", title_of(req, p, "Connect"), ctx);
+}
+
+/* GET /projects/{id}/connect → 200 */
+int page_project_connect(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	connect_render(req, resp, &p, 200, NULL);
+	store_project_free(&p);
+	return 0;
+}
+
+/* POST /projects/{id}/connect (mode, owner, name, private, description) → 303 | 4xx with the form and the reason */
+int page_project_connect_post(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *priv = req_form(req, "private");
+	rc = projects_connect(g_app.db, &p, req->user->user_id, req_form(req, "mode"), req_form(req, "owner"),
+			      req_form(req, "name"), priv && strcmp(priv, "0") != 0, req_form(req, "description"), NULL,
+			      &req->err);
+	if (rc && rc != ERR_DB && rc != ERR_FAIL) {
+		int st = http_status_for_err(rc);
+		connect_render(req, resp, &p, st == 401 ? 409 : st, req->err.msg);
+		rc = 0;
+	} else if (!rc) {
+		go(req, resp, p.id, "?done=sync");
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/disconnect → 303 (the GitHub repository is kept) */
+int page_project_disconnect(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	rc = projects_disconnect(g_app.db, &p, &req->err);
+	if (!rc)
+		go(req, resp, p.id, "?done=saved");
+	store_project_free(&p);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- settings */
+
+static void settings_render(struct request *req, struct response *resp, struct project *p,
+			    const struct project_settings *s, struct json_object *field_errors, int status)
+{
+	struct json_object *ctx = ctx_of(p), *f = json_object_new_object();
+	json_object_object_add(f, "auto_sync", json_object_new_boolean(s->auto_sync));
+	json_object_object_add(f, "pull_enabled", json_object_new_boolean(s->pull_enabled));
+	json_object_object_add(f, "batch_minutes", json_object_new_int(s->batch_minutes));
+	json_object_object_add(f, "sync_branch", js(s->sync_branch));
+	json_object_object_add(f, "commit_template", js(s->commit_template));
+	json_object_object_add(f, "excludes", js(s->excludes));
+	json_object_object_add(f, "default_branch", js(p->repo_default_branch ? p->repo_default_branch : "main"));
+	json_object_object_add(ctx, "f", f);
+	json_object_object_add(ctx, "errors", field_errors ? field_errors : json_object_new_object());
+	/* Previews: the message as the next sync would write it, and the files the saved patterns exclude. */
+	char *m = projects_render_message(s->commit_template ? s->commit_template : "", p->name, 3, p->owner_login);
+	json_object_object_add(ctx, "preview_message", js(m));
+	free(m);
+	struct ws_file *files;
+	int n;
+	struct json_object *ex = json_object_new_array();
+	struct err e = { 0 };
+	if (projects_files(&files, &n, p, &e) == 0) {
+		for (int i = 0; i < n; i++)
+			if (strcmp(files[i].status, "excluded") == 0)
+				json_object_array_add(ex, js(files[i].path));
+		git_workspace_files_free(files, n);
+	}
+	json_object_object_add(ctx, "excluded", ex);
+	if (req_query(req, "done"))
+		json_object_object_add(ctx, "flash", js("Settings saved."));
+	render_page(req, resp, status, "project-settings", title_of(req, p, "Settings"), ctx);
+}
+
+/* GET /projects/{id}/settings → 200 */
+int page_project_settings(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct project_settings s;
+	projects_settings_of(&s, &p);
+	settings_render(req, resp, &p, &s, NULL, 200);
+	store_project_free(&p);
+	return 0;
+}
+
+/* POST /projects/{id}/settings → 303 | 422 with inline errors, nothing saved */
+int page_project_settings_post(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct project_settings s;
+	projects_settings_of(&s, &p);
+	s.auto_sync = req_form(req, "auto_sync") != NULL;
+	s.pull_enabled = req_form(req, "pull_enabled") != NULL;
+	s.sync_branch = req_form(req, "sync_branch");
+	s.commit_template = req_form(req, "commit_template");
+	s.excludes = req_form(req, "excludes");
+	const char *b = req_form(req, "batch_minutes");
+	char *end = NULL;
+	long bm = b && *b ? strtol(b, &end, 10) : 0;
+	s.batch_minutes = (end && *end) || bm < -1 || bm > 100000 ? -1 : (int)bm;
+	/* textarea CRLF → LF */
+	if (s.excludes) {
+		char *x = arena_strdup(req->arena, s.excludes), *o = x;
+		for (const char *c = s.excludes; *c; c++)
+			if (*c != '\r')
+				*o++ = *c;
+		*o = '\0';
+		s.excludes = x;
+	}
+	struct json_object *fe = NULL;
+	rc = projects_settings_update(g_app.db, &p, &s, &fe, &req->err);
+	if (rc == ERR_INVALID) {
+		settings_render(req, resp, &p, &s, fe, 422);
+		rc = 0;
+	} else if (!rc) {
+		go(req, resp, p.id, "/settings?done=1");
+	}
+	store_project_free(&p);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- history */
+
+/* GET /projects/{id}/history?before= → 200 */
+int page_project_history(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	const char *bs = req_query(req, "before");
+	long long before = bs ? strtoll(bs, NULL, 10) : 0;
+	struct sync_run *h;
+	int n;
+	if ((rc = store_sync_list(&h, &n, g_app.db, p.id, 25, before > 0 ? before : 0, &req->err))) {
+		store_project_free(&p);
+		return rc;
+	}
+	struct json_object *ctx = ctx_of(&p), *a = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = web_sync_json(&h[i], 0);
+		if (h[i].commit_sha && p.repo_html_url)
+			json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, h[i].commit_sha)));
+		json_object_object_add(o, "failed", json_object_new_boolean(strcmp(h[i].status, "error") == 0));
+		json_object_object_add(o, "duration", js(h[i].duration_s >= 0 ? arena_printf(req->arena, "%.1f s", h[i].duration_s) : "…"));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(ctx, "history", a);
+	if (n == 25)
+		json_object_object_add(ctx, "next_before", json_object_new_int64(h[n - 1].id));
+	store_syncs_free(h, n);
+	render_page(req, resp, 200, "project-history", title_of(req, &p, "History"), ctx);
+	store_project_free(&p);
+	return 0;
+}
+
+/* GET /projects/{id}/history/{hid} → 200 | 404 */
+int page_project_history_one(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = load(&p, req);
+	if (rc)
+		return rc;
+	struct sync_run s;
+	if ((rc = store_sync_get(&s, g_app.db, p.id, strtoll(req_param(req, "hid"), NULL, 10), &req->err))) {
+		store_project_free(&p);
+		return rc;
+	}
+	struct json_object *ctx = ctx_of(&p), *o = web_sync_json(&s, 1);
+	if (s.commit_sha && p.repo_html_url)
+		json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, s.commit_sha)));
+	json_object_object_add(o, "failed", json_object_new_boolean(strcmp(s.status, "error") == 0));
+	json_object_object_add(ctx, "run", o);
+	render_page(req, resp, 200, "project-sync", title_of(req, &p, "Sync"), ctx);
+	store_sync_free(&s);
+	store_project_free(&p);
+	return 0;
+}
