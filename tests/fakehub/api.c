@@ -243,6 +243,11 @@ static int create_repo_common(long long owner_id, const char *owner)
 		return fh_validation("Repository creation failed.", "Repository", "name", "missing_field", NULL);
 	const char *vis = fh_in("visibility");
 	int priv = jget_bool(C->json, "private", 0) || (vis && strcmp(vis, "private") == 0);
+	/* docs (repos/create-for-authenticated-user, repos/create-in-org): OAuth tokens need public_repo or repo
+	 * for a public repository and repo for a private one; GitHub answers 404 without them. */
+	if (C->v.token_prefix && strcmp(C->v.token_prefix, "gho") == 0 &&
+	    !(fh_scope_has("repo") || (!priv && fh_scope_has("public_repo"))))
+		return fh_not_found();
 	struct err e = { 0 };
 	int rc = fh_repo_create(NULL, owner_id, name, fh_in("description"), priv, jget_bool(C->json, "auto_init", 0),
 				C->v.login, &e);
@@ -308,19 +313,53 @@ static int repo_list(PGresult *r)
 	return fh_json(200, arr);
 }
 
+/* GET /user/repos (docs: repos/list-for-authenticated-user): visibility all|public|private, affiliation a
+ * comma-separated list of owner, collaborator, organization_member (default all three), type
+ * all|owner|public|private|member; type together with visibility or affiliation is a 422. */
 static int api_user_repos(struct request *req, struct response *resp)
 {
 	if (need_user())
 		return 0;
 	FH_STMT(st, "SELECT a.login, r.name FROM repos r JOIN accounts a ON a.id = r.owner_id WHERE "
-		    "(r.owner_id = $1 OR EXISTS (SELECT 1 FROM collaborators c WHERE c.repo_id = r.id AND c.user_id = $1) "
-		    " OR EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = r.owner_id AND m.user_id = $1)) "
-		    "AND ($2 = 'all' OR ($2 = 'public' AND NOT r.private) OR ($2 = 'private' AND r.private)) "
-		    "AND ($3 <> 'owner' OR r.owner_id = $1) "
-		    "ORDER BY CASE $4 WHEN 'created' THEN r.created_at WHEN 'updated' THEN r.updated_at "
+		    "(($2::boolean AND r.owner_id = $1) "
+		    " OR ($3::boolean AND EXISTS (SELECT 1 FROM collaborators c WHERE c.repo_id = r.id AND c.user_id = $1)) "
+		    " OR ($4::boolean AND EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = r.owner_id AND m.user_id = $1))) "
+		    "AND ($5 = 'all' OR ($5 = 'public' AND NOT r.private) OR ($5 = 'private' AND r.private)) "
+		    "ORDER BY CASE $6 WHEN 'created' THEN r.created_at WHEN 'updated' THEN r.updated_at "
 		    "WHEN 'pushed' THEN COALESCE(r.pushed_at, r.created_at) ELSE 0 END, lower(a.login), lower(r.name)");
 	const char *vis = req_query(req, "visibility"), *type = req_query(req, "type"), *sort = req_query(req, "sort");
-	PGresult *r = Q(st, fh_ll(C->v.id), vis ? vis : "all", type ? type : "all", sort ? sort : "full_name");
+	const char *aff = req_query(req, "affiliation");
+	if (type && (vis || aff))
+		return fh_error(422, "If you specify visibility or affiliation, you cannot specify type.");
+	if (vis && strcmp(vis, "all") && strcmp(vis, "public") && strcmp(vis, "private"))
+		return fh_validation(NULL, "Repository", "visibility", "invalid", NULL);
+	int own = 1, collab = 1, orgm = 1;
+	if (aff) {
+		own = collab = orgm = 0;
+		char *copy = arena_strdup(req->arena, aff), *save = NULL;
+		for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+			if (strcmp(t, "owner") == 0)
+				own = 1;
+			else if (strcmp(t, "collaborator") == 0)
+				collab = 1;
+			else if (strcmp(t, "organization_member") == 0)
+				orgm = 1;
+			else
+				return fh_validation(NULL, "Repository", "affiliation", "invalid", NULL);
+		}
+	}
+	if (type) {
+		if (strcmp(type, "owner") == 0)
+			collab = orgm = 0;
+		else if (strcmp(type, "member") == 0)
+			own = 0;
+		else if (strcmp(type, "public") == 0 || strcmp(type, "private") == 0)
+			vis = type;
+		else if (strcmp(type, "all") != 0)
+			return fh_validation(NULL, "Repository", "type", "invalid", NULL);
+	}
+	PGresult *r = Q(st, fh_ll(C->v.id), own ? "t" : "f", collab ? "t" : "f", orgm ? "t" : "f", vis ? vis : "all",
+			sort ? sort : "full_name");
 	return r ? repo_list(r) : -1;
 }
 

@@ -111,6 +111,8 @@ int fh_token_issue(char *out, size_t outlen, long long user_id, const char *clie
 		   struct err *e);
 long long fh_clock_now(void);
 
+int fh_scope_has(const char *name); /* the viewer's OAuth scopes hold NAME */
+
 /* Repositories: load with permissions for the viewer; 404 unless readable. */
 int fh_repo_load(struct fh_repo *r, const char *owner, const char *name);
 struct json_object *fh_repo_json(const struct fh_repo *r);

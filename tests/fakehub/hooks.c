@@ -1,4 +1,5 @@
 /* hooks.c: repository webhooks: the hooks API, signed deliveries (HMAC-SHA256) with a delivery log, push events. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,99 @@ static void url_escape(struct buf *b, const char *s)
 	}
 }
 
+/* HMAC-SHA1 for X-Hub-Signature (libsodium has no SHA-1; this is the FIPS 180-4 algorithm). */
+struct sha1 {
+	uint32_t h[5];
+	unsigned char blk[64];
+	size_t n;
+	uint64_t len;
+};
+
+static uint32_t rol(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static void sha1_block(struct sha1 *c)
+{
+	uint32_t w[80], a = c->h[0], b = c->h[1], d = c->h[2], e = c->h[3], f = c->h[4];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)c->blk[4 * i] << 24 | (uint32_t)c->blk[4 * i + 1] << 16 | (uint32_t)c->blk[4 * i + 2] << 8 |
+		       c->blk[4 * i + 3];
+	for (int i = 16; i < 80; i++)
+		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	for (int i = 0; i < 80; i++) {
+		uint32_t k, fn;
+		if (i < 20)
+			fn = (b & d) | (~b & e), k = 0x5A827999;
+		else if (i < 40)
+			fn = b ^ d ^ e, k = 0x6ED9EBA1;
+		else if (i < 60)
+			fn = (b & d) | (b & e) | (d & e), k = 0x8F1BBCDC;
+		else
+			fn = b ^ d ^ e, k = 0xCA62C1D6;
+		uint32_t t = rol(a, 5) + fn + f + k + w[i];
+		f = e, e = d, d = rol(b, 30), b = a, a = t;
+	}
+	c->h[0] += a, c->h[1] += b, c->h[2] += d, c->h[3] += e, c->h[4] += f;
+}
+
+static void sha1_init(struct sha1 *c)
+{
+	static const uint32_t iv[5] = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0 };
+	memcpy(c->h, iv, sizeof iv);
+	c->n = 0;
+	c->len = 0;
+}
+
+static void sha1_update(struct sha1 *c, const unsigned char *p, size_t n)
+{
+	c->len += n;
+	while (n--) {
+		c->blk[c->n++] = *p++;
+		if (c->n == 64) {
+			sha1_block(c);
+			c->n = 0;
+		}
+	}
+}
+
+static void sha1_final(struct sha1 *c, unsigned char out[20])
+{
+	uint64_t bits = c->len * 8;
+	unsigned char pad = 0x80, zero = 0, lenb[8];
+	sha1_update(c, &pad, 1);
+	while (c->n != 56)
+		sha1_update(c, &zero, 1);
+	for (int i = 0; i < 8; i++)
+		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(c, lenb, 8);
+	for (int i = 0; i < 20; i++)
+		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void hmac_sha1_hex(char hex[41], const char *key, const void *msg, size_t len)
+{
+	unsigned char k[64] = { 0 }, ipad[64], opad[64], inner[20], mac[20];
+	size_t kl = strlen(key);
+	struct sha1 c;
+	if (kl > 64) {
+		sha1_init(&c);
+		sha1_update(&c, (const unsigned char *)key, kl);
+		sha1_final(&c, k);
+	} else {
+		memcpy(k, key, kl);
+	}
+	for (int i = 0; i < 64; i++)
+		ipad[i] = k[i] ^ 0x36, opad[i] = k[i] ^ 0x5c;
+	sha1_init(&c);
+	sha1_update(&c, ipad, 64);
+	sha1_update(&c, msg, len);
+	sha1_final(&c, inner);
+	sha1_init(&c);
+	sha1_update(&c, opad, 64);
+	sha1_update(&c, inner, 20);
+	sha1_final(&c, mac);
+	sodium_bin2hex(hex, 41, mac, sizeof mac);
+}
+
 /* Sends one delivery and records it. The payload is the JSON text as GitHub would sign it. */
 static long long deliver(long long hook_id, long long repo_id, const char *url, const char *secret, const char *ctype,
 			 const char *event, const char *action, const char *payload, const char *guid, int redelivery)
@@ -100,6 +194,11 @@ static long long deliver(long long hook_id, long long repo_id, const char *url, 
 		char hex[65];
 		sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
 		buf_printf(&hdrs, "X-Hub-Signature-256: sha256=%s\n", hex);
+		/* docs "Webhook events and payloads", Delivery headers: the SHA-1 one is still sent, for
+		 * compatibility, whenever a secret is configured. */
+		char hex1[41];
+		hmac_sha1_hex(hex1, secret, buf_cstr(&body), body.len);
+		buf_printf(&hdrs, "X-Hub-Signature: sha1=%s\n", hex1);
 	}
 	struct curl_slist *list = NULL;
 	char *hcopy = strdup(buf_cstr(&hdrs)), *sv = NULL;
@@ -387,6 +486,21 @@ int api_hooks_create(struct request *req, struct response *resp)
 		buf_puts(&ev, "push");
 	}
 	buf_puts(&ev, "}");
+	/* docs repos/create-webhook: hooks may share a config only if their events do not overlap. */
+	FH_STMT(dup, "SELECT 1 FROM hooks WHERE repo_id = $1 AND url = $2 AND content_type = $3 "
+		     "AND COALESCE(secret, '') = COALESCE($4, '') AND (events && $5::text[] OR '*' = ANY(events) "
+		     "OR '*' = ANY($5::text[]))");
+	PGresult *d = Q(dup, fh_ll(r.id), url, ctype ? ctype : "form", secret, buf_cstr(&ev));
+	if (!d) {
+		buf_free(&ev);
+		return -1;
+	}
+	int clash = PQntuples(d) > 0;
+	PQclear(d);
+	if (clash) {
+		buf_free(&ev);
+		return fh_validation(NULL, "Hook", NULL, "custom", "Hook already exists on this repository");
+	}
 	FH_STMT(ins, "INSERT INTO hooks (repo_id, url, secret, content_type, events, active, created_at, updated_at) "
 		     "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $7) RETURNING *");
 	PGresult *x = Q(ins, fh_ll(r.id), url, secret, ctype ? ctype : "form", buf_cstr(&ev),

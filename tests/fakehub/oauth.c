@@ -37,20 +37,74 @@ static int client_get(struct client *c, const char *id)
 	return 0;
 }
 
-/* GitHub's rule: same scheme, host and port; the path must be the callback's path or below it. */
-static int redirect_ok(const char *cb, const char *uri)
+/* Splits "host[:port]" (or "[v6]:port") of a URL's authority; port defaults by scheme. */
+static void authority(const char *url, char *host, size_t hcap, long *port)
 {
+	const char *s = strstr(url, "://");
+	int https = s && (s - url) == 5 && strncasecmp(url, "https", 5) == 0;
+	*port = https ? 443 : 80;
+	host[0] = '\0';
+	if (!s)
+		return;
+	s += 3;
+	size_t n = strcspn(s, "/?#");
+	const char *at = memchr(s, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - s);
+		s = at + 1;
+	}
+	const char *colon = NULL;
+	if (*s == '[') {
+		const char *rb = memchr(s, ']', n);
+		if (rb && (size_t)(rb + 1 - s) < n && rb[1] == ':')
+			colon = rb + 1;
+	} else {
+		colon = memchr(s, ':', n);
+	}
+	size_t hl = colon ? (size_t)(colon - s) : n;
+	if (hl >= hcap)
+		hl = hcap - 1;
+	for (size_t i = 0; i < hl; i++)
+		host[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	host[hl] = '\0';
+	if (colon)
+		*port = strtol(colon + 1, NULL, 10);
+}
+
+static int is_loopback_host(const char *h)
+{
+	return strcmp(h, "127.0.0.1") == 0 || strcmp(h, "[::1]") == 0;
+}
+
+/* GitHub's rules (docs: "Authorizing OAuth apps", Redirect URLs). OAuth Apps: same scheme; the
+ * host may be a sub-domain of the callback's; the port must match, except for loopback callbacks
+ * (127.0.0.1, ::1) where any port is allowed; the path must be the callback's path or below it.
+ * GitHub Apps (docs: "Generating a user access token for a GitHub App"): an exact match. */
+static int redirect_ok(const struct client *c, const char *uri)
+{
+	const char *cb = c->callback;
 	if (!uri || !*uri)
 		return 1;
+	if (strcmp(c->kind, "app") == 0)
+		return strcmp(cb, uri) == 0;
 	const char *cs = strstr(cb, "://"), *us = strstr(uri, "://");
 	if (!cs || !us || (cs - cb) != (us - uri) || strncasecmp(cb, uri, (size_t)(cs - cb)) != 0)
 		return 0;
+	char ch[256], uh[256];
+	long cport, uport;
+	authority(cb, ch, sizeof ch, &cport);
+	authority(uri, uh, sizeof uh, &uport);
+	size_t chl = strlen(ch), uhl = strlen(uh);
+	int same_host = strcmp(ch, uh) == 0;
+	int sub_host = !same_host && !is_loopback_host(ch) && uhl > chl + 1 && uh[uhl - chl - 1] == '.' &&
+		       strcmp(uh + uhl - chl, ch) == 0;
+	if (!same_host && !sub_host)
+		return 0;
+	if (cport != uport && !(same_host && is_loopback_host(ch)))
+		return 0;
 	cs += 3;
 	us += 3;
-	size_t ch = strcspn(cs, "/?#"), uh = strcspn(us, "/?#");
-	if (ch != uh || strncasecmp(cs, us, ch) != 0)
-		return 0;
-	const char *cp = cs + ch, *up = us + uh;
+	const char *cp = cs + strcspn(cs, "/?#"), *up = us + strcspn(us, "/?#");
 	size_t cpl = strcspn(cp, "?#"), upl = strcspn(up, "?#");
 	while (cpl && cp[cpl - 1] == '/')
 		cpl--;
@@ -134,6 +188,8 @@ static int authorize_page(const struct client *c, const char *problem)
 	return 0;
 }
 
+static int redirect_to(const char *uri, struct buf *q);
+
 /* Checks client, redirect URI and PKCE method; answers the error page itself (returns <0). */
 static int authorize_check(struct client *c)
 {
@@ -142,10 +198,15 @@ static int authorize_check(struct client *c)
 		return error_page(500, "Server error", "The database is not reachable."), -1;
 	if (rc)
 		return error_page(404, "Application not found", "The client_id is not valid."), -1;
-	if (!redirect_ok(c->callback, param("redirect_uri")))
-		return error_page(400, "Redirect URI mismatch",
-				  "The redirect_uri MUST match the registered callback URL for this application."),
-		       -1;
+	if (!redirect_ok(c, param("redirect_uri"))) {
+		/* docs: "Troubleshooting authorization request errors": GitHub redirects to the
+		 * registered callback URL with error=redirect_uri_mismatch (and the state). */
+		struct buf q = BUF_INIT;
+		buf_puts(&q, "error=redirect_uri_mismatch&error_description=The+redirect_uri+MUST+match+the+registered+"
+			     "callback+URL+for+this+application.&error_uri=https%3A%2F%2Fdocs.github.com%2Fapps%2F"
+			     "managing-oauth-apps%2Ftroubleshooting-authorization-request-errors%2F%23redirect-uri-mismatch");
+		return redirect_to(c->callback, &q), -1;
+	}
 	const char *ch = param("code_challenge"), *m = param("code_challenge_method");
 	if (ch && *ch && (!m || strcmp(m, "S256") != 0))
 		return error_page(400, "Invalid code_challenge_method", "Only S256 is supported."), -1;
@@ -162,11 +223,8 @@ int oauth_authorize_get(struct request *req, struct response *resp)
 	return authorize_page(&c, NULL);
 }
 
-static int redirect_back(const struct client *c, struct buf *q)
+static int redirect_to(const char *uri, struct buf *q)
 {
-	const char *uri = param("redirect_uri");
-	if (!uri || !*uri)
-		uri = c->callback;
 	const char *state = param("state");
 	if (state) {
 		buf_puts(q, "&state=");
@@ -176,6 +234,12 @@ static int redirect_back(const struct client *c, struct buf *q)
 	resp_redirect(C->resp, 302, loc);
 	buf_free(q);
 	return 0;
+}
+
+static int redirect_back(const struct client *c, struct buf *q)
+{
+	const char *uri = param("redirect_uri");
+	return redirect_to(uri && *uri ? uri : c->callback, q);
 }
 
 int oauth_authorize_post(struct request *req, struct response *resp)
@@ -257,10 +321,10 @@ static int token_error(const char *error, const char *desc, const char *anchor)
 	struct json_object *o = json_object_new_object();
 	js(o, "error", error);
 	js(o, "error_description", desc);
+	/* The anchor names a section of the token-request errors page, or "page/#section" of another. */
 	js(o, "error_uri",
-	   arena_printf(C->req->arena,
-			"https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#%s",
-			anchor));
+	   arena_printf(C->req->arena, "https://docs.github.com/apps/managing-oauth-apps/%s%s", strchr(anchor, '/') ? "" :
+			"troubleshooting-oauth-app-access-token-request-errors/#", anchor));
 	return token_answer(o);
 }
 
@@ -275,12 +339,18 @@ static int issue_tokens(const struct client *c, long long uid, const char *scope
 	struct err e = { 0 };
 	struct json_object *o = json_object_new_object();
 	if (strcmp(c->kind, "app") == 0) {
-		if (fh_token_issue(access, sizeof access, uid, c->id, "access", "ghu", "", C->now + APP_TOKEN_TTL, NULL, &e) ||
+		long long aid = 0, rid = 0;
+		if (fh_token_issue(access, sizeof access, uid, c->id, "access", "ghu", "", C->now + APP_TOKEN_TTL, &aid, &e) ||
 		    fh_token_issue(refresh, sizeof refresh, uid, c->id, "refresh", "ghr", "", C->now + APP_REFRESH_TTL,
-				   NULL, &e)) {
+				   &rid, &e)) {
 			json_object_put(o);
 			return fh_error(500, e.msg);
 		}
+		/* The refresh token remembers its access token: using it retires both. */
+		FH_STMT(pair, "UPDATE tokens SET pair_id = $2 WHERE id = $1");
+		PGresult *pr = Q(pair, fh_ll(rid), fh_ll(aid));
+		if (pr)
+			PQclear(pr);
 		js(o, "access_token", access);
 		ji(o, "expires_in", APP_TOKEN_TTL);
 		js(o, "refresh_token", refresh);
@@ -326,9 +396,12 @@ int oauth_access_token(struct request *req, struct response *resp)
 					   "bad-refresh-token");
 		char hash[65];
 		fh_sha256_hex(hash, rt, strlen(rt));
-		/* Rotation: the refresh token is spent by this use, whatever happens next. */
-		FH_STMT(spend, "UPDATE tokens SET revoked_at = $3 WHERE token_hash = $1 AND kind = 'refresh' "
-			       "AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3 RETURNING user_id");
+		/* Rotation (docs: "Refreshing user access tokens"): once used, the refresh token and the old
+		 * user access token no longer work, whatever happens next. */
+		FH_STMT(spend, "WITH r AS (UPDATE tokens SET revoked_at = $3 WHERE token_hash = $1 AND kind = 'refresh' "
+			       "AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3 RETURNING user_id, pair_id), "
+			       "a AS (UPDATE tokens SET revoked_at = $3 WHERE id = (SELECT pair_id FROM r) AND revoked_at IS NULL) "
+			       "SELECT user_id FROM r");
 		PGresult *r = Q(spend, hash, c.id, fh_ll(C->now));
 		if (!r)
 			return fh_error(500, "Server Error");
@@ -360,11 +433,11 @@ int oauth_access_token(struct request *req, struct response *resp)
 	}
 	const char *ru = in("redirect_uri"), *bound = fh_val(r, 0, "redirect_uri");
 	/* Like GitHub, a redirect_uri left out of the exchange is not a mismatch; a different one is. */
-	if (ru && ((bound && strcmp(ru, bound) != 0) || (!bound && !redirect_ok(c.callback, ru)))) {
+	if (ru && ((bound && strcmp(ru, bound) != 0) || (!bound && !redirect_ok(&c, ru)))) {
 		PQclear(r);
 		return token_error("redirect_uri_mismatch",
 				   "The redirect_uri MUST match the registered callback URL for this application.",
-				   "redirect-uri-mismatch");
+				   "troubleshooting-authorization-request-errors/#redirect-uri-mismatch2");
 	}
 	const char *challenge = fh_val(r, 0, "code_challenge"), *verifier = in("code_verifier");
 	if (challenge && (!verifier || !s256_matches(verifier, challenge))) {

@@ -190,7 +190,8 @@ int api_pulls_list(struct request *req, struct response *resp)
 	PGresult *x = Q(st, fh_ll(r.id), state ? state : "open", headref, base, sort ? sort : "created");
 	if (!x)
 		return -1;
-	int asc = dir ? strcmp(dir, "asc") == 0 : 0;
+	/* docs pulls/list: direction defaults to desc when sort is created (or not given), otherwise asc. */
+	int asc = dir ? strcmp(dir, "asc") == 0 : (sort && strcmp(sort, "created") != 0);
 	long long off, lim, n = PQntuples(x);
 	fh_paginate(n, &off, &lim);
 	git_repository *g = NULL;

@@ -122,13 +122,14 @@ static int authenticate(int basic_is_client)
 	return ERR_UNAUTH;
 }
 
-/* ---- rate limits: a window of an hour per token (per address when anonymous) */
+/* ---- rate limits: a window of an hour per user (per address when anonymous). docs "Rate limits for the
+ * REST API": every token acting for a user (OAuth App, GitHub App user token, PAT) shares that user's 5,000. */
 /* A window ending more than an hour ahead was opened under a test clock that has since gone back: start afresh. */
 
 static const char *rate_key(void)
 {
-	if (C->v.token_id)
-		return arena_printf(C->req->arena, "token:%lld", C->v.token_id);
+	if (C->v.id)
+		return arena_printf(C->req->arena, "user:%lld", C->v.id);
 	return arena_printf(C->req->arena, "ip:%s", C->req->remote_addr ? C->req->remote_addr : "?");
 }
 

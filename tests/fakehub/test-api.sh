@@ -24,6 +24,11 @@ used2=$(printf '%s' "$hdr2" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')
 check_eq "304 does not count against the limit" "$used1" "$used2"
 hdr3=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T")
 check_eq "a 200 counts" "$((used1 + 1))" "$(printf '%s' "$hdr3" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')"
+# docs "Rate limits for the REST API": the limit is the user's, shared by every token acting for them.
+T2=$(token octocat)
+u_a=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')
+u_b=$(curl -s -D - -o /dev/null "$A/user" -H "Authorization: Bearer $T2" | tr -d '\r' | sed -n 's/^X-RateLimit-Used: //p')
+check_eq "two tokens of one user share the limit" "$((u_a + 1))" "$u_b"
 rl=$(curl -s "$A/rate_limit" -H "Authorization: Bearer $T")
 check_match "/rate_limit shape" '"resources":\{"core":\{"limit":5000,"used":[0-9]+,"remaining":[0-9]+,"reset":[0-9]+\}' "$rl"
 check_match "anonymous limit is 60" '^X-RateLimit-Limit: 60' "$(curl -s -D - -o /dev/null "$A/rate_limit" | tr -d '\r')"
@@ -49,6 +54,25 @@ check_eq "other user gets 404 (not 403)" 404 "$(api GET /repos/octocat/$priv "$H
 check_eq "anonymous gets 404" 404 "$(http_status "$A/repos/octocat/$priv")"
 check_eq "public repo readable by others" 200 "$(api GET /repos/octocat/$name "$H" | status_of)"
 check_eq "token without repo scope cannot see private repo" 404 "$(api GET /repos/octocat/$priv "$(token octocat read:user)" | status_of)"
+
+# docs repos/create-for-authenticated-user: public_repo creates public repositories only, repo any; 404 otherwise
+PR=$(token octocat public_repo)
+check_eq "public_repo scope creates a public repo" 201 "$(api POST /user/repos "$PR" "{\"name\":\"$(uniq_name pub)\"}" | status_of)"
+check_eq "public_repo scope cannot create a private repo: 404" 404 "$(api POST /user/repos "$PR" "{\"name\":\"$(uniq_name pub)\",\"private\":true}" | status_of)"
+check_eq "no repo scope cannot create a repo: 404" 404 "$(api POST /user/repos "$(token octocat read:user)" "{\"name\":\"$(uniq_name nos)\"}" | status_of)"
+check_eq "no repo scope cannot create an org repo: 404" 404 "$(api POST /orgs/acme/repos "$(token octocat read:org)" "{\"name\":\"$(uniq_name nos)\"}" | status_of)"
+
+# docs repos/list-for-authenticated-user: affiliation, type, visibility
+own=$(api GET "/user/repos?affiliation=owner&per_page=100" "$T" | body_of | grep -o '"full_name":"[^"]*"' | sort -u)
+check_match "affiliation=owner lists octocat's repos" '"full_name":"octocat/' "$own"
+check_eq "affiliation=owner lists no organisation repos" "" "$(printf '%s' "$own" | grep -v '"full_name":"octocat/')"
+orgs=$(api GET "/user/repos?affiliation=organization_member&per_page=100" "$T" | body_of | grep -o '"full_name":"[^"]*"' | sort -u)
+check_match "affiliation=organization_member lists acme repos" '"full_name":"acme/' "$orgs"
+check_eq "affiliation=organization_member lists no own repos" "" "$(printf '%s' "$orgs" | grep '"full_name":"octocat/')"
+check_eq "type=member lists no own repos" "" "$(api GET "/user/repos?type=member&per_page=100" "$T" | body_of | grep -o '"full_name":"octocat/')"
+check_eq "visibility=private lists only private repos" "" "$(api GET "/user/repos?visibility=private&per_page=100" "$T" | body_of | grep -o '"private":false')"
+check_eq "type with visibility: 422" 422 "$(api GET "/user/repos?type=owner&visibility=public" "$T" | status_of)"
+check_eq "type with affiliation: 422" 422 "$(api GET "/user/repos?type=owner&affiliation=owner" "$T" | status_of)"
 
 # pagination: make sure octocat has at least 5 repos, then page by 2
 for i in 1 2 3; do api POST /user/repos "$T" "{\"name\":\"$(uniq_name page)\"}" >/dev/null; done

@@ -42,9 +42,24 @@ check_match "delivery id header" 'X-Github-Delivery: [0-9a-f-]{36}' "$hdrs"
 sig=$(printf '%s' "$hdrs" | sed -n 's/^X-Hub-Signature-256: //p')
 mine=$(curl -s "$F/_fakehub/sink/$sink/last/body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= //')
 check_eq "X-Hub-Signature-256 verifies with openssl" "sha256=$mine" "$sig"
+# docs "Webhook events and payloads", Delivery headers: X-Hub-Signature (HMAC-SHA1) is sent too
+sig1=$(printf '%s' "$hdrs" | sed -n 's/^X-Hub-Signature: //p')
+mine1=$(curl -s "$F/_fakehub/sink/$sink/last/body" | openssl dgst -sha1 -hmac "$secret" | sed 's/^.*= //')
+check_eq "X-Hub-Signature (sha1) verifies with openssl" "sha1=$mine1" "$sig1"
+hook_id=$(printf '%s' "$res" | body_of | jnum id)
+check_match "X-GitHub-Hook-ID names the hook" "^X-Github-Hook-Id: $hook_id\$" "$hdrs"
+check_match "User-Agent starts with GitHub-Hookshot/" '^User-Agent: GitHub-Hookshot/' "$hdrs"
 body=$(curl -s "$F/_fakehub/sink/$sink/last/body")
 check_match "push payload ref/after" "\"ref\":\"refs/heads/main\",\"before\":\"[0-9a-f]{40}\",\"after\":\"$head\"" "$body"
 check_match "push payload lists the commit" '"message":"add hello\\n"' "$body"
+check_match "push payload pusher" '"pusher":\{"name":"octocat","email":"[^"]+"\}' "$body"
+check_match "push payload repository" '"repository":\{"id":[0-9]+,"node_id":"[^"]+","name":"'"$name"'","full_name":"octocat/'"$name"'"' "$body"
+check_match "push payload sender" '"sender":\{"login":"octocat"' "$body"
+# docs repos/create-webhook: a second hook with the same config may not share events
+res2=$(api POST /repos/octocat/$name/hooks "$T" "{\"events\":[\"push\"],\"config\":{\"url\":\"$F/_fakehub/sink/$sink\",\"content_type\":\"json\",\"secret\":\"$secret\"}}")
+check_eq "same config with overlapping events: 422" 422 "$(printf '%s' "$res2" | status_of)"
+check_match "422 says the hook exists" '"message":"Hook already exists on this repository"' "$(printf '%s' "$res2" | body_of)"
+check_eq "hook without a url: 422" 422 "$(api POST /repos/octocat/$name/hooks "$T" '{"config":{"content_type":"json"}}' | status_of)"
 
 # pull request lifecycle
 git checkout -qb feature && echo more >> hello.txt && git commit -qam "more hello" && git push -q origin feature
@@ -52,7 +67,9 @@ res=$(api POST /repos/octocat/$name/pulls "$T" '{"title":"More hello","head":"fe
 check_eq "create PR: 201" 201 "$(printf '%s' "$res" | status_of)"
 num=$(printf '%s' "$res" | body_of | jnum number)
 check_match "pull_request opened webhook" '"action":"opened"' "$(curl -s "$F/_fakehub/sink/$sink/last/body")"
-check_eq "duplicate PR: 422" 422 "$(api POST /repos/octocat/$name/pulls "$T" '{"title":"again","head":"feature","base":"main"}' | status_of)"
+res=$(api POST /repos/octocat/$name/pulls "$T" '{"title":"again","head":"feature","base":"main"}')
+check_eq "duplicate PR: 422" 422 "$(printf '%s' "$res" | status_of)"
+check_match "duplicate PR: 422 shape" '^\{"message":"Validation Failed","errors":\[\{"resource":"PullRequest","code":"custom","message":"A pull request already exists for octocat:feature."\}\],"documentation_url":"https://docs.github.com/rest"' "$(printf '%s' "$res" | body_of)"
 check_eq "PR with no commits: 422" 422 "$(api POST /repos/octocat/$name/pulls "$T" '{"title":"none","head":"main","base":"main"}' | status_of)"
 check_eq "PR from missing branch: 422" 422 "$(api POST /repos/octocat/$name/pulls "$T" '{"title":"x","head":"nope","base":"main"}' | status_of)"
 pr=$(api GET /repos/octocat/$name/pulls/$num "$T" | body_of)
@@ -98,6 +115,14 @@ na=$(api POST /repos/octocat/$name/pulls "$T" '{"title":"a","head":"conflict-a",
 nb=$(api POST /repos/octocat/$name/pulls "$T" '{"title":"b","head":"conflict-b","base":"main"}' | body_of | jnum number)
 check_eq "first of two conflicting PRs merges" 200 "$(api PUT /repos/octocat/$name/pulls/$na/merge "$T" '{}' | status_of)"
 check_match "second is not mergeable" '"mergeable":false' "$(api GET /repos/octocat/$name/pulls/$nb "$T" | body_of)"
+# docs pulls/list: direction defaults to desc for sort=created (or none), asc otherwise
+all_default=$(api GET "/repos/octocat/$name/pulls?state=all" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')
+check_eq "default order is newest first" "$(api GET "/repos/octocat/$name/pulls?state=all&sort=created&direction=desc" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')" "$all_default"
+check_eq "sort=updated defaults to ascending" \
+	"$(api GET "/repos/octocat/$name/pulls?state=all&sort=updated&direction=asc" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')" \
+	"$(api GET "/repos/octocat/$name/pulls?state=all&sort=updated" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')"
+check "sort=updated asc differs from desc" test "$(api GET "/repos/octocat/$name/pulls?state=all&sort=updated" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')" != \
+	"$(api GET "/repos/octocat/$name/pulls?state=all&sort=updated&direction=desc" "$T" | body_of | grep -o '"number":[0-9]*' | tr '\n' ' ')"
 res=$(api PUT /repos/octocat/$name/pulls/$nb/merge "$T" '{}')
 check_eq "merge conflicting PR: 405" 405 "$(printf '%s' "$res" | status_of)"
 check_match "405 message" '"message":"Pull Request is not mergeable"' "$(printf '%s' "$res" | body_of)"

@@ -17,10 +17,32 @@ check_match "authorize page has Authorize button" '>Authorize</button>' "$page"
 check_match "authorize page has Cancel button" '>Cancel</button>' "$page"
 check_match "authorize form posts back with hidden state" 'type="hidden" name="state" value="st1"' "$page"
 check_eq "unknown client: error page, no redirect" 404 "$(http_status "$F/login/oauth/authorize?client_id=nope&state=x")"
-check_eq "redirect_uri outside callback: error page" 400 \
-	"$(http_status "$F/login/oauth/authorize?client_id=$CID&redirect_uri=http://evil.example/cb&state=x")"
-check_eq "redirect_uri sibling path refused" 400 \
-	"$(http_status "$F/login/oauth/authorize?client_id=$CID&redirect_uri=http://127.0.0.1:9/cbx&state=x")"
+# docs "Troubleshooting authorization request errors": a mismatch redirects to the registered callback.
+loc_of() { curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$@"; }
+check_match "redirect_uri outside callback: 302 to the callback with redirect_uri_mismatch" \
+	"^302 $CB\\?error=redirect_uri_mismatch&error_description=The\\+redirect_uri\\+MUST\\+match[^ ]*&state=x\$" \
+	"$(loc_of "$F/login/oauth/authorize?client_id=$CID&redirect_uri=http://evil.example/cb&state=x")"
+check_match "redirect_uri sibling path refused" "^302 $CB\\?error=redirect_uri_mismatch&" \
+	"$(loc_of "$F/login/oauth/authorize?client_id=$CID&redirect_uri=http://127.0.0.1:9/cbx&state=x")"
+check_eq "loopback callback: any port is allowed" 200 \
+	"$(http_status "$F/login/oauth/authorize?client_id=$CID&redirect_uri=http://127.0.0.1:1234/cb/x&state=x")"
+# docs "Authorizing OAuth apps", Redirect URLs: the GOOD and BAD examples for CALLBACK http://example.com/path
+HCID=test-host-$RANDOM
+curl -s -o /dev/null -X POST "$F/_fakehub/clients" -H 'Content-Type: application/json' \
+	-d "{\"client_id\":\"$HCID\",\"client_secret\":\"x\",\"kind\":\"oauth\",\"callback_url\":\"http://example.com/path\"}"
+for good in http://example.com/path http://example.com/path/subdir/other http://oauth.example.com/path \
+	http://oauth.example.com/path/subdir/other; do
+	check_eq "redirect_uri $good is accepted" 200 "$(http_status "$F/login/oauth/authorize?client_id=$HCID&redirect_uri=$good")"
+done
+for bad in http://example.com/bar http://example.com/ http://example.com:8080/path http://oauth.example.com:8080/path \
+	http://example.org; do
+	check_match "redirect_uri $bad is refused" '^302 http://example.com/path\?error=redirect_uri_mismatch&' \
+		"$(loc_of "$F/login/oauth/authorize?client_id=$HCID&redirect_uri=$bad")"
+done
+# docs "Generating a user access token for a GitHub App": redirect_uri must match a callback URL exactly.
+check_match "GitHub App: a path below the callback is refused" "^302 $CB\\?error=redirect_uri_mismatch&" \
+	"$(loc_of "$F/login/oauth/authorize?client_id=$APPID&redirect_uri=$CB/x")"
+check_eq "GitHub App: the exact callback is accepted" 200 "$(http_status "$F/login/oauth/authorize?client_id=$APPID&redirect_uri=$CB")"
 
 # authorize LOGIN [extra form args...]: prints the Location header.
 authorize() {
@@ -44,6 +66,7 @@ check_match "wrong secret: 200 with incorrect_client_credentials (urlencoded)" '
 out=$(curl -s -X POST "$F/login/oauth/access_token" -H 'Accept: application/json' \
 	-d "client_id=$CID&client_secret=$SECRET&code=$code&redirect_uri=http://127.0.0.1:9/other")
 check_match "redirect_uri mismatch at exchange" '"error":"redirect_uri_mismatch"' "$out"
+check_match "redirect_uri mismatch points at its docs section" '"error_uri":"https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/#redirect-uri-mismatch2"' "$out"
 out=$(curl -s -X POST "$F/login/oauth/access_token" -H 'Accept: application/json' -H 'Content-Type: application/json' \
 	-d "{\"client_id\":\"$CID\",\"client_secret\":\"$SECRET\",\"code\":\"$code\",\"redirect_uri\":\"$CB\"}")
 check_match "JSON exchange gives a gho_ token" '"access_token":"gho_[A-Za-z0-9]{36}"' "$out"
@@ -92,6 +115,9 @@ out2=$(curl -s -X POST "$F/login/oauth/access_token" -H 'Accept: application/jso
 	-d "client_id=$APPID&client_secret=$APPSECRET&grant_type=refresh_token&refresh_token=$ghr")
 check_match "refresh gives a new pair" '"access_token":"ghu_.*"refresh_token":"ghr_' "$out2"
 ghr2=$(printf %s "$out2" | jstr refresh_token)
+check_eq "after a refresh the old user access token no longer works" 401 "$(http_status "$A/user" -H "Authorization: Bearer $ghu")"
+check_eq "the new user access token works" 200 "$(http_status "$A/user" -H "Authorization: Bearer $(printf %s "$out2" | jstr access_token)")"
+ghu=$(printf %s "$out2" | jstr access_token)
 out=$(curl -s -X POST "$F/login/oauth/access_token" -H 'Accept: application/json' \
 	-d "client_id=$APPID&client_secret=$APPSECRET&grant_type=refresh_token&refresh_token=$ghr")
 check_match "used refresh token is spent (rotation)" '"error":"bad_refresh_token"' "$out"

@@ -381,6 +381,21 @@ long long fh_clock_now(void)
 	return (long long)time(NULL) + off;
 }
 
+/* Whether the viewer's OAuth scope list (comma or space separated) holds NAME exactly. */
+int fh_scope_has(const char *name)
+{
+	const char *sc = C && C->v.scope ? C->v.scope : "";
+	size_t n = strlen(name);
+	for (const char *p = sc; *p;) {
+		p += strspn(p, ", ");
+		size_t len = strcspn(p, ", ");
+		if (len == n && strncmp(p, name, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
 /* ---- repositories */
 
 int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
