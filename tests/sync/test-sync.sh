@@ -159,6 +159,23 @@ clone
 check_eq "both changes on GitHub" "docs/guide/intro-renamed.md gh.txt img/blob.bin index.html local.txt" "$(cd "$T/c" && git ls-files | tr '\n' ' ' | sed 's/ $//')"
 check_match "GitHub's commit kept in history" 'edit on GitHub' "$(cd "$T/c" && git log --format=%s)"
 
+# ---------------------------------------------------------------- a GitHub fault is retried
+curl -s -X POST "$FAKEHUB_URL/_fakehub/faults" -H 'Content-Type: application/json' \
+	-d "{\"method\":\"POST\",\"path\":\"*git-receive-pack*\",\"kind\":\"status\",\"status\":500,\"count\":1}" >/dev/null
+put_text fault.txt 'after a 500' >/dev/null
+H=$(nhist)
+call POST "/projects/$PID/sync" >/dev/null
+for i in $(seq 1 150); do
+	call GET "/projects/$PID/history?limit=2" >/dev/null
+	[ "$(jq -r '.history[0].status' "$T/body")" = success ] && break
+	sleep 0.2
+done
+check_eq "push answered 500 → retried → success on attempt 2" "success 2 | error 1" \
+	"$(jq -r '"\(.history[0].status) \(.history[0].attempt) | \(.history[1].status) \(.history[1].attempt)"' "$T/body")"
+check_eq "fault file reached GitHub" "after a 500" "$(git archive --remote="$CLONE" HEAD fault.txt 2>/dev/null | tar -xO 2>/dev/null || (clone; cat "$T/c/fault.txt"))"
+curl -s -X DELETE "$FAKEHUB_URL/_fakehub/faults" >/dev/null
+clone
+
 # ---------------------------------------------------------------- conflict → branch + pull request
 (cd "$T/c" && git config user.email m@example.com && git config user.name Maint && printf 'line from github\n' > index.html &&
 	git commit -qam 'github edits index' && git push -q origin "$BR" 2>/dev/null)
