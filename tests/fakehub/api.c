@@ -1116,8 +1116,11 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 	if (strcmp(perm, "pull") && strcmp(perm, "push") && strcmp(perm, "admin") && strcmp(perm, "maintain") &&
 	    strcmp(perm, "triage"))
 		return fh_validation(NULL, "Repository", "permission", "invalid", NULL);
+	/* GitHub answers 422 (docs repos/add-collaborator: "validation failed") for the owner themselves. */
+	if (uid == r.owner_id)
+		return fh_validation(NULL, "Repository", NULL, "custom", "Repository owner cannot be a collaborator");
 	FH_STMT(is, "SELECT 1 FROM collaborators WHERE repo_id = $1 AND user_id = $2 UNION "
-		    "SELECT 1 FROM memberships WHERE org_id = $3 AND user_id = $2 UNION SELECT 1 WHERE $2 = $3");
+		    "SELECT 1 FROM memberships WHERE org_id = $3 AND user_id = $2");
 	PGresult *x = Q(is, fh_ll(r.id), fh_ll(uid), fh_ll(r.owner_id));
 	if (!x)
 		return -1;

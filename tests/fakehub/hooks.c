@@ -350,6 +350,8 @@ void fh_after_push(const struct fh_repo *r, const char *ref, const char *before,
 	js(p, "base_ref", NULL);
 	js(p, "compare", arena_printf(fh_arena(), "%s/%s/%s/compare/%.12s...%.12s", g_fh.web_url, r->owner, r->name, before, after));
 	if (!deleted) {
+		/* docs (push event): the 20-commit cap is for timeline events only; webhook deliveries carry
+		 * up to 2048 commits. */
 		git_revwalk *w;
 		git_oid a, b, oid;
 		if (git_revwalk_new(&w, g) == 0) {
@@ -358,7 +360,7 @@ void fh_after_push(const struct fh_repo *r, const char *ref, const char *before,
 			git_revwalk_push(w, &a);
 			if (!created && git_oid_fromstr(&b, before) == 0)
 				git_revwalk_hide(w, &b);
-			while (git_revwalk_next(&oid, w) == 0 && json_object_array_length(commits) < 20) {
+			while (git_revwalk_next(&oid, w) == 0 && json_object_array_length(commits) < 2048) {
 				struct json_object *c = push_commit(g, r, &oid, 1);
 				if (c)
 					json_object_array_add(commits, c);

@@ -20,6 +20,12 @@ check_eq "adding again: 204" 204 "$(api PUT /repos/octocat/$name/collaborators/h
 check_eq "hubot now sees the repo" 200 "$(api GET /repos/octocat/$name "$H" | status_of)"
 check_match "collaborators list" '"login":"hubot"' "$(api GET /repos/octocat/$name/collaborators "$T" | body_of)"
 check_eq "non-admin cannot add collaborators: 403" 403 "$(api PUT /repos/octocat/$name/collaborators/octocat "$H" '{}' | status_of)"
+res=$(api PUT /repos/octocat/$name/collaborators/octocat "$T" '{}')
+check_eq "the owner as a collaborator: 422" 422 "$(printf '%s' "$res" | status_of)"
+check_match "owner 422 shape" '"errors":\[\{"resource":"Repository","code":"custom","message":"Repository owner cannot be a collaborator"\}\]' "$(printf '%s' "$res" | body_of)"
+oname=$(uniq_name orgcollab)
+api POST /orgs/acme/repos "$T" "{\"name\":\"$oname\"}" >/dev/null
+check_eq "an organisation member added to an org repo: 204" 204 "$(api PUT /repos/acme/$oname/collaborators/octocat "$T" '{}' | status_of)"
 check_eq "unknown user: 404" 404 "$(api PUT /repos/octocat/$name/collaborators/no-such-user-zz "$T" '{}' | status_of)"
 check_eq "remove collaborator: 204" 204 "$(api DELETE /repos/octocat/$name/collaborators/hubot "$T" | status_of)"
 check_eq "removed: repo hidden again" 404 "$(api GET /repos/octocat/$name "$H" | status_of)"
