@@ -196,6 +196,12 @@ int jobs_stats(struct job_stats *out, struct db *db, struct err *e)
 	return store_job_stats(out, db, e);
 }
 
+int jobs_list(struct job_row **rows, size_t *n, struct db *db, const char *state, const char *kind, int limit,
+	      struct err *e)
+{
+	return store_job_list(rows, n, db, state, kind, NULL, 0, limit, e);
+}
+
 int jobs_retry(struct db *db, long long id, struct err *e)
 {
 	return store_job_retry(db, id, e);

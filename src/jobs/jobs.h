@@ -95,6 +95,9 @@ int jobs_enqueue(long long *id, int *coalesced, struct db *db, const char *kind,
 		 struct err *e);
 int jobs_get(struct job_row *out, struct db *db, long long id, struct err *e);
 int jobs_stats(struct job_stats *out, struct db *db, struct err *e);
+/* Newest first; state/kind NULL = any. */
+int jobs_list(struct job_row **rows, size_t *n, struct db *db, const char *state, const char *kind, int limit,
+	      struct err *e);
 int jobs_retry(struct db *db, long long id, struct err *e);
 int jobs_cancel(struct db *db, long long id, struct err *e);
 

@@ -2,7 +2,8 @@
 libghbridge_a_SOURCES += \
 	src/store/jobs.c src/store/jobs.h \
 	src/jobs/jobs.c src/jobs/jobs.h src/jobs/kinds.c \
-	src/jobs/worker.c src/jobs/worker.h
+	src/jobs/worker.c src/jobs/worker.h \
+	src/web/page-jobs.c
 ghbridge_SOURCES += src/cmd/cmd-worker.c src/cmd/cmd-jobs.c
 # The worker's lease thread.
 ghbridge_LDADD += -lpthread

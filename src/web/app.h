@@ -48,6 +48,10 @@ int page_key_create(struct request *req, struct response *resp);
 int page_key_revoke(struct request *req, struct response *resp);
 int page_disconnect(struct request *req, struct response *resp);
 int api_me(struct request *req, struct response *resp);
+/* The job queue (page-jobs.c). */
+int api_job_get(struct request *req, struct response *resp);
+int page_admin_jobs(struct request *req, struct response *resp);
+int page_admin_job_retry(struct request *req, struct response *resp);
 const char *web_session_cookie_name(const struct request *req);
 
 /* Projects and sync: JSON API (api-projects.c). */

@@ -14,6 +14,9 @@ const struct route web_routes[] = {
 	{ "POST", "/account/keys/{id}/revoke", page_key_revoke, ROUTE_SESSION | ROUTE_CSRF },
 	{ "POST", "/account/disconnect", page_disconnect, ROUTE_SESSION | ROUTE_CSRF },
 	{ "GET", "/api/v1/me", api_me, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/api/v1/jobs/{id}", api_job_get, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/admin/jobs", page_admin_jobs, ROUTE_SESSION },
+	{ "POST", "/admin/jobs/{id}/retry", page_admin_job_retry, ROUTE_SESSION | ROUTE_CSRF },
 #define PA (ROUTE_API | ROUTE_SESSION)
 	{ "POST", "/api/v1/projects", api_projects_create, PA },
 	{ "GET", "/api/v1/projects", api_projects_list, PA },
