@@ -8,14 +8,15 @@
 #include "jobs/jobs.h"
 
 static const char usage[] =
-	"usage: ghbridge jobs <list|show|retry|cancel|enqueue|stats> [options]\n\n"
+	"usage: ghbridge jobs <list|show|retry|cancel|enqueue|stats|purge> [options]\n\n"
 	"Looks at and acts on the job queue that `ghbridge worker` runs.\n\n"
 	"  list     recent jobs, newest first (filters: --state, --kind, --queue, --project)\n"
 	"  show ID  one job with its payload and last error\n"
 	"  retry ID put a dead or cancelled job back in the queue with fresh attempts\n"
 	"  cancel ID  cancel a queued job, or stop a running one at its next lease renewal\n"
 	"  enqueue KIND  add a job (for operators and tests)\n"
-	"  stats    counts by queue, kind and state; the oldest waiting job\n\n"
+	"  stats    counts by queue, kind and state; the oldest waiting job\n"
+	"  purge    delete finished jobs older than jobs_keep_days (workers also do this)\n\n"
 	"'ghbridge jobs <subcommand> --help' for its options.\n";
 
 static const char usage_list[] =
@@ -33,6 +34,9 @@ static const char usage_enqueue[] =
 	"                              [--delay-ms MS] [--dedup KEY] [--max-attempts N] [--count N]\n\n"
 	"Adds a job and prints its id (with --count, adds N jobs and prints the number added).\n"
 	"With --dedup, a queued job with the same key is updated instead.\n";
+static const char usage_purge[] =
+	"usage: ghbridge jobs purge [--days N]\n\nDeletes done and cancelled jobs that finished more than N days ago\n"
+	"(default: the jobs_keep_days setting). Dead jobs stay until retried or cancelled.\n";
 static const char usage_stats[] = "usage: ghbridge jobs stats\n\nCounts jobs by queue, kind and state.\n";
 
 static int is_help(int argc, char **argv)
@@ -285,6 +289,45 @@ static int jobs_stats_cmd(int argc, char **argv)
 	return 0;
 }
 
+static int jobs_purge_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "days", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	long long days = cfg_long(CFG_JOBS_KEEP_DAYS);
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_int(&days, optarg) || days < 0 || days > 36500)
+				return cmd_usage_error("jobs purge", usage_purge, "--days must be 0..36500");
+			break;
+		case 'h': fputs(usage_purge, stdout); return 0;
+		default: return cmd_usage_error("jobs purge", usage_purge, "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("jobs purge", usage_purge, "unexpected argument");
+	struct db *db;
+	struct err e = { 0 };
+	long long total = 0;
+	int n = 0, rc;
+	open_db(&db, &e);
+	do {
+		rc = store_job_purge(&n, db, (int)days, &e);
+		total += n;
+	} while (rc == 0 && n >= 5000);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "ghbridge jobs purge: %s\n", e.msg);
+		return 1;
+	}
+	printf("%lld\n", total);
+	return 0;
+}
+
 int cmd_jobs(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -310,5 +353,7 @@ int cmd_jobs(int argc, char **argv)
 		return jobs_enqueue_cmd(argc, argv);
 	if (strcmp(sub, "stats") == 0)
 		return jobs_stats_cmd(argc, argv);
+	if (strcmp(sub, "purge") == 0)
+		return jobs_purge_cmd(argc, argv);
 	return cmd_usage_error("jobs", usage, "unknown subcommand");
 }

@@ -17,7 +17,7 @@ static const char usage[] =
 	"  -n, --concurrency N  worker processes (setting: worker_concurrency)\n"
 	"  -q, --queue NAME     queue to take jobs from (setting: worker_queue)\n"
 	"  -h, --help           this help\n\n"
-	"settings: jobs_lease_seconds, jobs_backoff_base_ms, jobs_backoff_cap_ms,\n"
+	"settings: jobs_lease_seconds, jobs_backoff_base_ms, jobs_backoff_cap_ms, jobs_keep_days,\n"
 	"worker_poll_seconds, worker_drain_seconds (see ghbridge doctor)\n";
 
 static int in_range(long v, long lo, long hi) { return v >= lo && v <= hi; }
@@ -52,6 +52,7 @@ int cmd_worker(int argc, char **argv)
 		.backoff_cap_ms = cfg_long(CFG_JOBS_BACKOFF_CAP_MS),
 		.poll_seconds = (int)cfg_long(CFG_WORKER_POLL_SECONDS),
 		.drain_seconds = (int)cfg_long(CFG_WORKER_DRAIN_SECONDS),
+		.keep_days = (int)cfg_long(CFG_JOBS_KEEP_DAYS),
 		.clock = jobs_clock_system(),
 	};
 	if (!in_range(o.concurrency, 1, 256))
@@ -59,9 +60,10 @@ int cmd_worker(int argc, char **argv)
 	if (!*o.queue)
 		return cmd_usage_error("worker", usage, "queue name is empty");
 	if (!in_range(o.lease_seconds, 2, 86400) || !in_range(o.poll_seconds, 1, 3600) ||
-	    !in_range(o.drain_seconds, 0, 86400) || o.backoff_base_ms < 0 || o.backoff_cap_ms < o.backoff_base_ms) {
+	    !in_range(o.drain_seconds, 0, 86400) || !in_range(o.keep_days, 0, 36500) || o.backoff_base_ms < 0 ||
+	    o.backoff_cap_ms < o.backoff_base_ms) {
 		fprintf(stderr, "ghbridge worker: settings out of range: jobs_lease_seconds 2..86400, "
-				"worker_poll_seconds 1..3600, worker_drain_seconds 0..86400, "
+				"worker_poll_seconds 1..3600, worker_drain_seconds 0..86400, jobs_keep_days 0..36500, "
 				"0 <= jobs_backoff_base_ms <= jobs_backoff_cap_ms\n");
 		return 2;
 	}

@@ -40,6 +40,7 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_JOBS_LEASE_SECONDS] = { "jobs_lease_seconds", "60", 0, "job lease; renewed every third of it while running" },
 	[CFG_JOBS_BACKOFF_BASE_MS] = { "jobs_backoff_base_ms", "2000", 0, "retry backoff after the first failure (full jitter)" },
 	[CFG_JOBS_BACKOFF_CAP_MS] = { "jobs_backoff_cap_ms", "600000", 0, "longest retry backoff" },
+	[CFG_JOBS_KEEP_DAYS] = { "jobs_keep_days", "14", 0, "days finished (done, cancelled) jobs are kept; dead ones stay" },
 	[CFG_SESSION_IDLE_MINUTES] = { "session_idle_minutes", "720", 0, "sign out after this long without a request" },
 	[CFG_SESSION_LIFETIME_HOURS] = { "session_lifetime_hours", "336", 0, "sign out this long after sign-in, whatever happens" },
 	[CFG_API_RATE_LIMIT] = { "api_rate_limit", "600", 0, "requests per minute per API key (429 past it)" },

@@ -402,6 +402,8 @@ static int child_main(const struct worker_opts *o)
 	struct pending pd = { 0 };
 	/* Reaping is cheap, but there is no point doing it more often than a lease can expire. */
 	double reap_every = o->lease_seconds / 4.0 < 1 ? 1 : o->lease_seconds / 4.0, next_reap = 0;
+	/* Spread over the processes so they do not all purge at the same moment. */
+	double next_purge = mono_now() + 30 + (getpid() % 60);
 	while (!stop_flag) {
 		if (session_ensure(cdb, &backend_pid, &e) != 0) {
 			if (failures++ == 0)
@@ -421,6 +423,15 @@ static int child_main(const struct worker_opts *o)
 			else if (n > 0)
 				log_msg(LOG_WARN, "requeued %d job(s) whose worker stopped renewing the lease", n);
 			next_reap = now + reap_every;
+		}
+		if (o->keep_days > 0 && now >= next_purge) {
+			int n = 0;
+			if (store_job_purge(&n, cdb, o->keep_days, &e) != 0)
+				log_msg(LOG_WARN, "deleting old finished jobs: %s", e.msg);
+			else if (n > 0)
+				log_msg(LOG_INFO, "deleted %d finished job(s) older than %d days", n, o->keep_days);
+			/* A full batch means more are due: come back soon, not in ten minutes. */
+			next_purge = now + (n >= 5000 ? 5 : 600);
 		}
 		struct job_row row;
 		int found = 0, rc;

@@ -14,6 +14,7 @@ struct worker_opts {
 	long long backoff_base_ms, backoff_cap_ms;
 	int poll_seconds;       /* safety-net poll; NOTIFY does the real waking */
 	int drain_seconds;      /* on SIGTERM: finish the job within this, else release it */
+	int keep_days;          /* finished jobs older than this are deleted; 0 keeps them */
 	const struct jobs_clock *clock;
 };
 

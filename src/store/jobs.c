@@ -566,3 +566,26 @@ int store_job_listen(struct db *db, struct err *e)
 		rc = db_exec(db, "LISTEN ghbridge_jobs", e);
 	return rc;
 }
+
+/* Batched so that a large backlog never holds locks or bloats WAL in one go;
+ * runs rarely, so the sequential scan is cheaper than an index every
+ * completion would have to write. Dead jobs stay until someone retries them. */
+DB_STMT(stmt_job_purge,
+	"WITH old AS (SELECT id FROM jobs WHERE state IN ('done', 'cancelled')"
+	"               AND finished_at < now() - make_interval(days => $1::int) LIMIT 5000),"
+	" runs AS (DELETE FROM job_test_runs WHERE job_id IN (SELECT id FROM old))"
+	" DELETE FROM jobs WHERE id IN (SELECT id FROM old)");
+
+int store_job_purge(int *n, struct db *db, int keep_days, struct err *e)
+{
+	char days[16];
+	snprintf(days, sizeof days, "%d", keep_days);
+	const char *p[] = { days };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_job_purge, 1, p, e);
+	if (rc)
+		return rc;
+	*n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}

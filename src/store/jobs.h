@@ -76,6 +76,8 @@ int store_job_listen(struct db *db, struct err *e);
 /* Requeues jobs whose lease expired (their worker died) or buries them when
  * they have no attempts left; *n = rows touched. */
 int store_job_reap(int *n, struct db *db, struct err *e);
+/* Deletes up to 5,000 done or cancelled jobs finished more than keep_days ago. */
+int store_job_purge(int *n, struct db *db, int keep_days, struct err *e);
 /* Seconds until something in queue becomes due (a delayed job, an expiring
  * lease); -1 when nothing is scheduled. *ready = jobs due now that no running
  * project blocks (another worker raced us to them, so look again soon). */

@@ -4,7 +4,7 @@
 
 # --- CLI help
 check "worker --help exits 0" "$GHB" worker --help
-for s in list show retry cancel enqueue stats; do
+for s in list show retry cancel enqueue stats purge; do
 	check "jobs $s --help exits 0" "$GHB" jobs "$s" --help
 done
 out=$("$GHB" jobs frobnicate 2>&1); rc=$?
@@ -126,6 +126,17 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check_eq "SIGTERM with a stuck job: exit 0" 0 "$rc"
 if [ "$ms" -lt 5000 ]; then ok "SIGTERM with a stuck job: exits after the drain deadline (${ms} ms)"; else not_ok "SIGTERM with a stuck job: exits after the drain deadline" "$ms ms"; fi
 check_eq "the stuck job was released to the queue with its attempt given back" "queued|0" "$(q "SELECT state, attempts FROM jobs WHERE id = $id")"
+# --- purge: old finished jobs go, recent and dead ones stay
+Q=$(new_queue purge)
+for st in done cancelled dead; do
+	for age in 3 0; do
+		id=$("$GHB" jobs enqueue noop --queue "$Q")
+		q "UPDATE jobs SET state = '$st', finished_at = now() - interval '$age days' WHERE id = $id" >/dev/null
+	done
+done
+n=$("$GHB" jobs purge --days 2)
+check_eq "jobs purge --days 2 deletes the 2 old finished jobs" 2 "$n"
+check_eq "recent finished jobs and all dead jobs stay" "cancelled:1 dead:2 done:1" "$(q "SELECT string_agg(state || ':' || n, ' ' ORDER BY state) FROM (SELECT state, count(*) n FROM jobs WHERE queue = '$Q' GROUP BY state) x")"
 q "DELETE FROM jobs WHERE queue LIKE 't$$-%'" >/dev/null
 
 finish
