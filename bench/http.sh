@@ -18,9 +18,9 @@ PORT=$((GHB_PORT + 50))
 procs=${GHBRIDGE_PROCESSES:-2}
 
 # The comparison responder: the same number of processes as ghbridge's pool.
-pkill -f "hello-fcgi unix:$B/hello.sock" 2>/dev/null || true
+pkill -f "hello-fcgi $B/hello.sock" 2>/dev/null || true
 rm -f "$B/hello.sock"
-setsid "$BUILD/bench/hello-fcgi" "unix:$B/hello.sock" "$size" "$procs" >/dev/null 2>&1 &
+setsid "$BUILD/bench/hello-fcgi" "$B/hello.sock" "$size" "$procs" >/dev/null 2>&1 &
 for i in $(seq 50); do [ -S "$B/hello.sock" ] && break; sleep 0.1; done
 chmod 666 "$B/hello.sock"
 
@@ -42,7 +42,7 @@ http {
 CONF
 [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$B/nginx.conf"
 nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log"
-trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi unix:$B/hello.sock" 2>/dev/null || true' EXIT
+trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi $B/hello.sock" 2>/dev/null || true' EXIT
 sleep 0.5
 
 fcgi_rss() { # total RSS (KiB) of ghbridge's responders
