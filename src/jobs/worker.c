@@ -441,6 +441,10 @@ static int child_main(const struct worker_opts *o)
 						      worker, o->lease_seconds, &e);
 			if (rc == 0) {
 				pending_log(&pd, owned);
+				/* The combined claim could not take the finished job's project
+				 * (same snapshot); its next job may be the only one left. */
+				if (!found && pd.project_id)
+					rc = store_job_claim(&row, &found, cdb, o->queue, worker, o->lease_seconds, &e);
 				pd.has = 0;
 			}
 		} else {
