@@ -58,6 +58,27 @@ wait_sql 10 "SELECT state = 'done' FROM jobs WHERE id = $other"
 after=$(q "SELECT (SELECT min(started_at) FROM job_test_runs WHERE job_id = $other) >= (SELECT max(finished_at) FROM job_test_runs WHERE job_id = $id)")
 check_eq "the project's other job ran after the redo, not during it" t "$after"
 stop_worker "$W"; check_eq "the supervisor (which restarted the killed process) exits 0" 0 "$?"
+
+# --- a stalled worker (SIGSTOP) loses its lease; its project stays locked until it notices
+Q=$(new_queue stall)
+start_worker "$Q" 2 GHBRIDGE_JOBS_LEASE_SECONDS=2
+id=$("$GHB" jobs enqueue test --queue "$Q" --project 900077 --payload '{"sleep_ms":6000}')
+wait_sql 10 "SELECT EXISTS (SELECT 1 FROM job_test_runs WHERE job_id = $id)"
+stalled=$(q "SELECT split_part(locked_by, ':', 2) FROM jobs WHERE id = $id")
+kill -STOP "$stalled"
+# The lease runs out and the job is requeued, but the stalled process's connection still holds
+# the project lock, so no other process may start the job meanwhile.
+wait_sql 10 "SELECT state = 'queued' FROM jobs WHERE id = $id"
+check_match "the stalled worker's job is requeued when its lease expires" "lease expired" "$(q "SELECT last_error FROM jobs WHERE id = $id")"
+sleep 1.5
+check_eq "while the stalled process holds the project lock, nobody else runs the job" 1 "$(q "SELECT count(*) FROM job_test_runs WHERE job_id = $id")"
+kill -CONT "$stalled"
+if wait_sql 20 "SELECT state = 'done' FROM jobs WHERE id = $id"; then ok "after the stall the job is done"; else not_ok "after the stall the job is done" "$(q "SELECT state FROM jobs WHERE id = $id")"; fi
+check_eq "the resumed worker stopped its run (lease lost) and a fresh run completed the job" "2|2" "$(q "SELECT count(*), count(finished_at) FROM job_test_runs WHERE job_id = $id")"
+overlap=$(q "SELECT count(*) FROM job_test_runs a JOIN job_test_runs b ON a.job_id = b.job_id AND a.id < b.id
+             WHERE a.job_id = $id AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")
+check_eq "the two runs did not overlap" 0 "$overlap"
+stop_worker "$W"
 q "DELETE FROM jobs WHERE queue LIKE 't$$-%'" >/dev/null
 
 finish
