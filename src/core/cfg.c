@@ -46,6 +46,8 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_API_RATE_LIMIT] = { "api_rate_limit", "600", 0, "requests per minute per API key (429 past it)" },
 	[CFG_PROJECT_MAX_FILE] = { "project_max_file", "52428800", 0, "largest file in a project, bytes (GitHub refuses > 100 MiB)" },
 	[CFG_PROJECT_QUOTA] = { "project_quota", "1073741824", 0, "total bytes of one project's files" },
+	[CFG_PROJECT_POLL_SECONDS] = { "project_poll_seconds", "60", 0, "how often each connected project is checked for changes on GitHub (conditional request) and in its workspace folder; 0: never" },
+	[CFG_GIT_TIMEOUT_SECONDS] = { "git_timeout_seconds", "120", 0, "a git fetch or push gives up when GitHub sends or takes nothing for this long" },
 };
 
 static char *values[CFG_COUNT];

@@ -8,6 +8,7 @@
 #include <git2.h>
 #include <json-c/json.h>
 #include "core/buf.h"
+#include "git/netstream.h"
 #include "git/workspace.h"
 
 /* libgit2's documented *_INIT macros set only the version fields. */
@@ -18,8 +19,14 @@ static void lib_init(void)
 	static int done;
 	if (!done) {
 		git_libgit2_init();
+		git_netstream_register();
 		done = 1;
 	}
+}
+
+void git_workspace_set_timeout(int seconds)
+{
+	git_netstream_timeout(seconds);
 }
 
 /* Sets e from libgit2's last error, mapping the codes callers act on. */
@@ -32,7 +39,7 @@ static int git_fail(struct err *e, int grc, const char *what)
 		code = ERR_UNAUTH;
 	else if (grc == GIT_ENONFASTFORWARD || grc == GIT_EMERGECONFLICT)
 		code = ERR_CONFLICT;
-	else if (ge && ge->klass == GIT_ERROR_NET && strstr(msg, "timed out"))
+	else if (strstr(msg, "timed out"))
 		code = ERR_TIMEOUT;
 	return err_set(e, code, "%s: %s", what, msg);
 }
@@ -108,7 +115,7 @@ struct walk {
 	long long bytes;
 };
 
-static void walk_add(struct walk *w, const char *path, const char *status, long long size)
+static void walk_add(struct walk *w, const char *path, const char *status, long long size, long long mtime_ns)
 {
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
@@ -122,6 +129,7 @@ static void walk_add(struct walk *w, const char *path, const char *status, long 
 		abort();
 	f->status = status;
 	f->size = size;
+	f->mtime_ns = mtime_ns;
 }
 
 /* Regular files only: symlinks and special files are not project content. */
@@ -151,7 +159,8 @@ static void walk_dir(struct walk *w, const char *root, const char *rel, int coll
 			else if (S_ISREG(st.st_mode)) {
 				w->bytes += st.st_size;
 				if (collect)
-					walk_add(w, r2, "synced", st.st_size);
+					walk_add(w, r2, "synced", st.st_size,
+						 (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 			}
 		}
 		free(a2);
@@ -211,12 +220,12 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 			st = "modified";
 		if (!st)
 			continue;
-		struct ws_file key = { (char *)path, NULL, 0 };
+		struct ws_file key = { (char *)path, NULL, 0, 0 };
 		struct ws_file *f = bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file);
 		if (f)
 			f->status = strcmp(st, "deleted") == 0 ? "new" : st;
 		else if (strcmp(st, "deleted") == 0)
-			walk_add(&w, path, "deleted", -1);
+			walk_add(&w, path, "deleted", -1, 0);
 	}
 	for (int i = 0; i < nwalked; i++) {
 		int ign = 0;
@@ -372,6 +381,35 @@ out:
 	return rc;
 }
 
+int git_workspace_diff(struct ws_commit *out, const char *dir, const char *from_sha, const char *to_sha,
+		       struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	git_oid a, b;
+	git_commit *ca = NULL, *cb = NULL;
+	git_tree *ta = NULL, *tb = NULL;
+	int grc;
+	if ((grc = git_oid_fromstr(&b, to_sha)) || (grc = git_commit_lookup(&cb, repo, &b)) ||
+	    (grc = git_commit_tree(&tb, cb)) ||
+	    (from_sha && *from_sha &&
+	     ((grc = git_oid_fromstr(&a, from_sha)) || (grc = git_commit_lookup(&ca, repo, &a)) ||
+	      (grc = git_commit_tree(&ta, ca))))) {
+		rc = git_fail(e, grc, "reading the commits to compare");
+	} else if ((rc = diff_stats(out, repo, ta, tb, e)) == 0) {
+		snprintf(out->sha, sizeof out->sha, "%s", to_sha);
+	}
+	git_tree_free(ta);
+	git_tree_free(tb);
+	git_commit_free(ca);
+	git_commit_free(cb);
+	git_repository_free(repo);
+	return rc;
+}
+
 int git_workspace_head(char sha[41], const char *dir, const char *branch, struct err *e)
 {
 	sha[0] = '\0';
@@ -386,6 +424,41 @@ int git_workspace_head(char sha[41], const char *dir, const char *branch, struct
 	free(ref);
 	git_repository_free(repo);
 	return 0;
+}
+
+int git_workspace_tracking(char sha[41], const char *dir, const char *branch, struct err *e)
+{
+	sha[0] = '\0';
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	char *ref;
+	if (asprintf(&ref, "refs/remotes/origin/%s", branch) < 0)
+		abort();
+	git_oid oid;
+	if (git_reference_name_to_id(&oid, repo, ref) == 0)
+		git_oid_tostr(sha, 41, &oid);
+	free(ref);
+	git_repository_free(repo);
+	return 0;
+}
+
+int git_workspace_ahead_behind(size_t *ahead, size_t *behind, const char *dir, const char *local_sha,
+			       const char *remote_sha, struct err *e)
+{
+	*ahead = *behind = 0;
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	git_oid l, r;
+	int grc;
+	if ((grc = git_oid_fromstr(&l, local_sha)) || (grc = git_oid_fromstr(&r, remote_sha)) ||
+	    (grc = git_graph_ahead_behind(ahead, behind, repo, &l, &r)))
+		rc = git_fail(e, grc, "comparing with GitHub");
+	git_repository_free(repo);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- network */
@@ -572,8 +645,11 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 		goto out;
 	}
 	if (ahead == 0) {
-		if ((grc = git_checkout_tree(repo, (git_object *)rcm, &co)) ||
-		    (grc = git_reference_create(&r, repo, ref, &remote, 1, "fast-forward"))) {
+		if ((grc = git_checkout_tree(repo, (git_object *)rcm, &co)) == GIT_ECONFLICT) {
+			*outcome = WS_BLOCKED;
+			goto out;
+		}
+		if (grc || (grc = git_reference_create(&r, repo, ref, &remote, 1, "fast-forward"))) {
 			rc = git_fail(e, grc, "fast-forwarding to GitHub's branch");
 			goto out;
 		}
@@ -602,8 +678,14 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 		goto out;
 	}
 	git_commit *mc = NULL;
-	if ((grc = git_commit_lookup(&mc, repo, &moid)) || (grc = git_checkout_tree(repo, (git_object *)mc, &co)) ||
-	    (grc = git_reference_create(&r, repo, ref, &moid, 1, "merge"))) {
+	if ((grc = git_commit_lookup(&mc, repo, &moid)) == 0 &&
+	    (grc = git_checkout_tree(repo, (git_object *)mc, &co)) == GIT_ECONFLICT) {
+		/* The merge commit stays unreferenced: git's garbage, not the project's. */
+		git_commit_free(mc);
+		*outcome = WS_BLOCKED;
+		goto out;
+	}
+	if (grc || (grc = git_reference_create(&r, repo, ref, &moid, 1, "merge"))) {
 		git_commit_free(mc);
 		rc = git_fail(e, grc, "checking out the merge");
 		goto out;

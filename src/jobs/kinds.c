@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include "jobs/jobs.h"
 #include "store/jobs.h"
+#include "service/poll.h"
 #include "service/sync.h"
 
 /* For benchmarks and smoke tests: the cost of the queue itself. */
@@ -68,5 +69,6 @@ const struct job_kind jobs_kinds[] = {
 	{ "noop", job_noop, 3, "does nothing; measures the queue" },
 	{ "test", job_test, 3, "records its run in job_test_runs, sleeps and fails as its payload says" },
 	{ "sync", sync_job, 8, "syncs a project's workspace with its GitHub branch (fetch, merge, commit, push)" },
+	{ "poll", poll_job, 10, "checks a project for changes on GitHub (conditional request) and in its workspace folder" },
 };
 const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);

@@ -367,6 +367,63 @@ int auth_github_token(char **token, struct db *db, long long user_id, struct err
 	return rc;
 }
 
+int auth_github_token_refused(char **token, struct db *db, long long user_id, const char *refused, struct err *e)
+{
+	*token = NULL;
+	char ad[64], rad[64];
+	snprintf(ad, sizeof ad, "gh_access:user:%lld", user_id);
+	snprintf(rad, sizeof rad, "gh_refresh:user:%lld", user_id);
+	/* Under the row lock, like the refresh above: one process refreshes, the others get its token. */
+	int rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	struct connection c;
+	if ((rc = store_connection_get(&c, db, user_id, 1, e))) {
+		db_rollback(db);
+		return rc == ERR_NOTFOUND ? err_set(e, ERR_UNAUTH, "Not connected to GitHub. Connect GitHub first.") : rc;
+	}
+	char *current = NULL, *refresh = NULL;
+	if (strcmp(c.status, "ok") == 0 && c.access_sealed && crypto_open(&current, NULL, c.access_sealed, ad, NULL) == 0 &&
+	    refused && strcmp(current, refused) != 0) {
+		store_connection_free(&c);
+		db_commit(db, NULL);
+		*token = current;
+		return 0;
+	}
+	if (current) {
+		sodium_memzero(current, strlen(current));
+		free(current);
+	}
+	if (strcmp(c.status, "ok") != 0 || !c.refresh_sealed || crypto_open(&refresh, NULL, c.refresh_sealed, rad, NULL) != 0) {
+		/* An OAuth App token does not expire: refused means revoked. */
+		store_connection_free(&c);
+		db_rollback(db);
+		return mark_reconnect(db, user_id, "GitHub refused the token", e);
+	}
+	store_connection_free(&c);
+	struct gh_tokens t;
+	struct err ge = { 0 };
+	rc = gh_oauth_refresh(&t, refresh, &ge);
+	sodium_memzero(refresh, strlen(refresh));
+	free(refresh);
+	if (rc) {
+		db_rollback(db);
+		log_msg(LOG_WARN, "token refresh for user %lld after a refusal failed: %s", user_id, ge.msg);
+		return rc == ERR_INVALID ? mark_reconnect(db, user_id, "GitHub refused the refresh token", e)
+					 : err_set(e, rc, "%s", ge.msg);
+	}
+	rc = store_tokens(db, user_id, &t, e);
+	if (rc == 0)
+		rc = db_commit(db, e);
+	else
+		db_rollback(db);
+	if (rc == 0)
+		*token = strdup(t.access_token);
+	sodium_memzero(t.access_token, strlen(t.access_token));
+	gh_tokens_free(&t);
+	return rc;
+}
+
 int auth_disconnect(struct db *db, long long user_id, struct err *e)
 {
 	struct connection c;

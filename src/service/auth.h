@@ -47,6 +47,10 @@ int auth_csrf_check(const struct auth_user *u, const char *token);
  * it expires within 5 minutes (once across all processes). ERR_UNAUTH with a
  * "Reconnect GitHub" message when the connection is unusable. Caller frees. */
 int auth_github_token(char **token, struct db *db, long long user_id, struct err *e);
+/* GitHub answered 401 to the token `refused`: returns a newer one (refreshed now, or by another
+ * process meanwhile) when the connection has a refresh token; otherwise the connection is marked
+ * "needs reconnect" and ERR_UNAUTH comes back. Caller frees. */
+int auth_github_token_refused(char **token, struct db *db, long long user_id, const char *refused, struct err *e);
 /* Deletes the stored tokens and revokes the grant at GitHub. */
 int auth_disconnect(struct db *db, long long user_id, struct err *e);
 

@@ -3,6 +3,9 @@ libghbridge_a_SOURCES += \
 	src/store/projects.c src/store/projects.h \
 	src/git/workspace.c src/git/workspace.h \
 	src/service/projects.c src/service/projects.h \
-	src/service/sync.c src/service/sync.h
+	src/service/sync.c src/service/sync.h \
+	src/service/poll.c src/service/poll.h \
+	src/git/netstream.c src/git/netstream.h
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c
+EXTRA_DIST += tests/sync

@@ -11,7 +11,8 @@
 	" p.last_error, p.last_commit_sha, to_char(p.last_sync_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
 	" p.conflict_branch, p.conflict_url, p.progress::text," \
 	" to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
-	" to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+	" to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), p.poll_key, p.poll_etag," \
+	" p.poll_remote_sha, p.poll_workspace, to_char(p.polled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 #define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id"
 
 static void project_from(struct project *p, PGresult *r, int row)
@@ -44,6 +45,11 @@ static void project_from(struct project *p, PGresult *r, int row)
 	p->progress = store_col(r, row, c++);
 	p->created_at = store_col(r, row, c++);
 	p->updated_at = store_col(r, row, c++);
+	p->poll_key = store_col(r, row, c++);
+	p->poll_etag = store_col(r, row, c++);
+	p->poll_remote_sha = store_col(r, row, c++);
+	p->poll_workspace = store_col(r, row, c++);
+	p->polled_at = store_col(r, row, c++);
 }
 
 void store_project_free(struct project *p)
@@ -54,7 +60,8 @@ void store_project_free(struct project *p)
 			    &p->repo_default_branch, &p->repo_html_url, &p->repo_clone_url, &p->sync_branch,
 			    &p->commit_template, &p->exclude_patterns, &p->status, &p->last_error,
 			    &p->last_commit_sha, &p->last_sync_at, &p->conflict_branch, &p->conflict_url,
-			    &p->progress, &p->created_at, &p->updated_at };
+			    &p->progress, &p->created_at, &p->updated_at, &p->poll_key, &p->poll_etag,
+			    &p->poll_remote_sha, &p->poll_workspace, &p->polled_at };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;
@@ -246,6 +253,44 @@ int store_project_set_progress(struct db *db, long long id, const char *json, st
 	LL(i, id);
 	const char *p[] = { i, json };
 	return exec_one(db, &stmt_project_set_progress, 2, p, e);
+}
+
+/* ---------------------------------------------------------------- periodic check */
+
+DB_STMT(stmt_project_set_poll_remote,
+	"UPDATE projects SET poll_key = $2, poll_etag = $3, poll_remote_sha = $4, polled_at = now() WHERE id = $1");
+
+int store_project_set_poll_remote(struct db *db, long long id, const char *key, const char *etag,
+				  const char *remote_sha, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, key, etag, remote_sha };
+	return exec_one(db, &stmt_project_set_poll_remote, 4, p, e);
+}
+
+DB_STMT(stmt_project_set_poll_workspace, "UPDATE projects SET poll_workspace = $2, polled_at = now() WHERE id = $1");
+
+int store_project_set_poll_workspace(struct db *db, long long id, const char *fingerprint, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, fingerprint };
+	return exec_one(db, &stmt_project_set_poll_workspace, 2, p, e);
+}
+
+DB_STMT(stmt_poll_job_forget, "DELETE FROM jobs WHERE id = $1 AND kind = 'poll' AND state = 'done'");
+
+int store_poll_job_forget(struct db *db, long long job_id, struct err *e)
+{
+	char i[24];
+	LL(i, job_id);
+	const char *p[] = { i };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_poll_job_forget, 1, p, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- sync history */

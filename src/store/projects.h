@@ -14,6 +14,8 @@ struct project {
 	char *sync_branch, *commit_template, *exclude_patterns;
 	char *status, *last_error, *last_commit_sha, *last_sync_at, *conflict_branch, *conflict_url, *progress;
 	char *created_at, *updated_at;
+	/* the periodic check (006_poll.sql): NULL until the first one */
+	char *poll_key, *poll_etag, *poll_remote_sha, *poll_workspace, *polled_at;
 };
 
 /* Creates the project with its owner as member 'owner'. */
@@ -37,6 +39,14 @@ int store_project_set_status(struct db *db, long long id, const char *status, co
 /* Only moves IDLE/SUCCESS/ERROR to PENDING (a running or conflicted project keeps its status). */
 int store_project_mark_pending(struct db *db, long long id, struct err *e);
 int store_project_set_progress(struct db *db, long long id, const char *json, struct err *e);
+/* What GitHub answered for the sync branch: key "owner/repo/branch", its ETag and tip (NULLs clear them). */
+int store_project_set_poll_remote(struct db *db, long long id, const char *key, const char *etag,
+				  const char *remote_sha, struct err *e);
+/* The fingerprint of the workspace's unsynced files at this check; also stamps polled_at. */
+int store_project_set_poll_workspace(struct db *db, long long id, const char *fingerprint, struct err *e);
+/* Deletes a finished `poll` job row: a check every minute per project would otherwise fill the jobs
+ * table with rows nobody reads. Anything but a done poll job is left alone. */
+int store_poll_job_forget(struct db *db, long long job_id, struct err *e);
 void store_project_free(struct project *p);
 void store_projects_free(struct project *rows, int n);
 

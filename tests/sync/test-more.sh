@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# tests/sync/test-more.sh: the periodic check (GitHub's branch by ETag, files the host platform wrote),
+# pulling on and off, a 1,000-file project, fakehub faults during syncs, and refused GitHub tokens.
+set -u
+. "$ROOT/tests/lib.sh"
+
+if ! command -v jq >/dev/null; then skip "more sync tests" "jq is not installed"; finish; exit; fi
+if [ -z "${FAKEHUB_URL:-}" ] || ! fakehub_up; then skip "more sync tests" "fakehub is not running"; finish; exit; fi
+if [ -z "${STACK_VAR:-}" ] || [ ! -f "$STACK_VAR/run/worker.pid" ]; then skip "more sync tests" "no stack worker to swap"; finish; exit; fi
+
+T=$(mktemp -d)
+API=$GHB_URL/api/v1
+FH=$FAKEHUB_URL/_fakehub
+U=more$$                  # a fakehub user of our own: its requests, rate limit and grants are this test's
+POLL=2                    # seconds between periodic checks in this test
+GIT_TIMEOUT=4             # seconds of silence before a git fetch/push gives up
+
+# The stack's worker checks projects every 60 s and waits 120 s on a silent GitHub; this test swaps
+# it for one with short intervals, and puts the stack's own back when it ends.
+WPIDF=$STACK_VAR/run/worker.pid
+worker_restart() {
+	local pid i
+	pid=$(cat "$WPIDF" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+	fi
+	env "$@" setsid "$BUILD/ghbridge" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
+	echo $! > "$WPIDF"
+}
+cleanup() {
+	curl -s -X DELETE "$FH/faults" >/dev/null
+	curl -s -X POST "$FH/clock" -H 'Content-Type: application/json' -d '{"offset_seconds":0}' >/dev/null
+	worker_restart
+	rm -rf "$T"
+}
+trap cleanup EXIT
+worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=$POLL GHBRIDGE_GIT_TIMEOUT_SECONDS=$GIT_TIMEOUT
+
+curl -s -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$U\",\"name\":\"More Tests\"}" >/dev/null
+signin "$T/jar" "$U" >/dev/null
+KEY=$("$BUILD/ghbridge" apikey create --user "$U" --name more --scopes projects:read,projects:write,sync 2>&1 | tail -1)
+check_match "API key for a user of this test" '^ghb_' "$KEY"
+TOKEN=$(curl -s -X POST "$FH/users/$U/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
+
+# call METHOD PATH [curl args]: body to $T/body, prints the status.
+call() { local m=$1 p=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' --max-time 60 -X "$m" -H "Authorization: Bearer $KEY" "$@" "$API$p"; }
+json() { call PATCH "$1" -H 'Content-Type: application/json' -d "$2"; }
+put_text() { printf '%s' "$2" > "$T/put"; call PUT "/projects/$PID/files/$1" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream'; }
+file_is() { call GET "/projects/$PID/files/$1" >/dev/null 2>&1 && [ "$(cat "$T/body")" = "$2" ]; }
+# hist_count FILTER: history rows (newest 100) matching a jq select() expression.
+hist_count() { call GET "/projects/$PID/history?limit=100" >/dev/null; jq "[.history[] | select($1)] | length" "$T/body"; }
+hist_has() { [ "$(hist_count "$1")" -ge "${2:-1}" ]; }
+status_is() { call GET "/projects/$PID/status" >/dev/null; [ "$(jq -r .status "$T/body")" = "$1" ]; }
+idle() { call GET "/projects/$PID/status" >/dev/null; local s; s=$(jq -r .status "$T/body"); [ "$s" != PENDING ] && [ "$s" != SYNCING ]; }
+web_commit() { # PATH CONTENT: a commit made in GitHub's web editor
+	curl -s -X POST "$FH/repos/$U/$REPO/commits" -H 'Content-Type: application/json' \
+		-d "$(jq -nc --arg who "$U" --arg p "$1" --arg c "$2" '{"as":$who,path:$p,content:$c,message:("web edit " + $p)}')" | jq -r .sha
+}
+remote_head() { git ls-remote "$CLONE" "refs/heads/${1:-main}" | cut -f1; }
+clone() { rm -rf "$T/c"; git clone -q ${2:+-b "$2"} "$CLONE" "$T/c" 2>"$T/clone.err"; }
+ws() { echo "$WS/$1"; }
+max_request_id() { curl -s "$FH/requests?since_id=${1:-0}" | jq '[.[].id] | max // 0'; }
+
+# ---------------------------------------------------------------- a connected project
+check_eq "create project → 201" 201 "$(call POST /projects -H 'Content-Type: application/json' -d '{"name":"More"}')"
+PID=$(jq -r .id "$T/body")
+WS=$(jq -r .workspace "$T/body")
+put_text index.html '<h1>more</h1>' >/dev/null
+REPO=more-$(date +%s)-$RANDOM
+check_eq "connect with a new repository → 201" 201 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
+	-d "{\"mode\":\"create\",\"name\":\"$REPO\",\"private\":true}")"
+CLONE=${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$REPO.git
+check "initial sync → SUCCESS" wait_for 60 hist_has '.trigger == "initial" and .status == "success"'
+wait_for 20 idle
+BR=$(call GET "/projects/$PID" >/dev/null; jq -r .settings.sync_branch "$T/body")
+
+# ---------------------------------------------------------------- 1. GitHub's changes without a webhook
+H0=$(max_request_id)
+SHA=$(web_commit from-web.txt 'written on GitHub')
+check_match "web-editor commit on fakehub" '^[0-9a-f]{40}$' "$SHA"
+check "the periodic check pulls it into the workspace (no sync requested)" wait_for 30 file_is from-web.txt 'written on GitHub'
+check "history: a pull with that commit" wait_for 10 hist_has ".trigger == \"pull\" and .status == \"success\" and .commit_sha == \"$SHA\""
+check_eq "the pull lists the file" from-web.txt "$(call GET "/projects/$PID/history?limit=100" >/dev/null;
+	jq -r "[.history[] | select(.trigger == \"pull\")][0].files | map(.path) | join(\",\")" "$T/body")"
+check_eq "no sync was asked for (no manual rows in the history)" 0 "$(hist_count '.trigger == "manual"')"
+check_eq "a pull pushes nothing (GitHub's head is the web commit)" "$SHA" "$(remote_head "$BR")"
+# Let a few checks go by with nothing changing on GitHub, then read fakehub's log and rate counter.
+wait_for 30 idle
+sleep $((POLL * 2))
+USED0=$(curl -s -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/rate_limit" | jq .rate.used)
+H1=$(max_request_id)
+sleep $((POLL * 3 + 1))
+USED1=$(curl -s -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/rate_limit" | jq .rate.used)
+curl -s "$FH/requests?since_id=$H0&login=$U" > "$T/log.json"
+checks=$(jq --arg p "/repos/$U/$REPO/branches/$BR" '[.[] | select(.method == "GET" and (.path | endswith($p)))]' "$T/log.json")
+check_match "the check is GET …/branches/$BR (with 200 after a change)" '^[1-9]' \
+	"$(printf '%s' "$checks" | jq '[.[] | select(.status == 200)] | length')"
+n304=$(printf '%s' "$checks" | jq --argjson h "$H1" '[.[] | select(.status == 304 and .id > $h)] | length')
+check_match "unchanged branch → 304 in fakehub's request log ($n304 in $((POLL * 3 + 1)) s)" '^[2-9]|^[1-9][0-9]' "$n304"
+check_eq "those 304s did not count against the rate limit" "$USED0" "$USED1"
+check_eq "the checks wrote nothing to GitHub" 0 "$(jq --arg r "/$U/$REPO" '[.[] | select(.method != "GET" and (.path | contains($r)))] | length' \
+	<(curl -s "$FH/requests?since_id=$H1&login=$U"))"
+
+# ---------------------------------------------------------------- 2. a pull brings GitHub's changes in and nothing out
+check_eq "auto-sync off → 200" 200 "$(json "/projects/$PID/settings" '{"auto_sync":false}')"
+put_text local-only.txt 'not pushed yet' >/dev/null
+SHA2=$(web_commit second-web.txt 'second from GitHub')
+check "GitHub's second commit pulled" wait_for 30 file_is second-web.txt 'second from GitHub'
+wait_for 20 idle
+check_eq "the pull left GitHub's branch alone" "$SHA2" "$(remote_head "$BR")"
+check_eq "the local file is still unsynced" new "$(call GET "/projects/$PID/files" >/dev/null; jq -r '.files[] | select(.path == "local-only.txt") | .status' "$T/body")"
+n=$(hist_count '.trigger == "auto"')
+sleep $((POLL * 2 + 1))
+check_eq "auto-sync off: the check queues no sync for it" "$n" "$(hist_count '.trigger == "auto"')"
+
+# ---------------------------------------------------------------- 3. files the host platform writes into the folder
+check_eq "auto-sync on → 200" 200 "$(json "/projects/$PID/settings" '{"auto_sync":true}')"
+check "turning auto-sync on syncs what waited" wait_for 30 hist_has '.trigger == "auto" and .status == "success"'
+wait_for 20 idle
+clone "" "$BR"
+check "local-only.txt reached GitHub" test -f "$T/c/local-only.txt"
+n=$(hist_count '.trigger == "auto" and .status == "success"')
+mkdir -p "$(ws host/deep)"
+printf 'written by the host platform\n' > "$(ws host/deep/page.html)"
+printf 'second host file\n' > "$(ws host/other.txt)"
+check "a file written into the workspace folder is noticed and synced" wait_for 30 hist_has '.trigger == "auto" and .status == "success"' $((n + 1))
+wait_for 20 idle
+clone "" "$BR"
+check_eq "host-written files on GitHub" "written by the host platform|second host file" "$(cat "$T/c/host/deep/page.html")|$(cat "$T/c/host/other.txt")"
+check_eq "the host-written files are synced" synced "$(call GET "/projects/$PID/files" >/dev/null;
+	jq -r '[.files[] | select(.path | startswith("host/")) | .status] | unique | join(",")' "$T/body")"
+n=$(hist_count '.trigger == "auto"')
+sleep $((POLL * 2 + 1))
+check_eq "nothing new in the folder: no further sync" "$n" "$(hist_count '.trigger == "auto"')"
+rm -f "$(ws host/other.txt)"
+check "a file deleted from the folder is synced as a deletion" wait_for 30 hist_has '.trigger == "auto" and .status == "success"' $((n + 1))
+wait_for 20 idle
+clone "" "$BR"
+check "deletion on GitHub" test ! -e "$T/c/host/other.txt"
+
+# ---------------------------------------------------------------- 4. pulling off: GitHub's changes stay out, nothing is overwritten
+check_eq "pull off → 200" 200 "$(json "/projects/$PID/settings" '{"pull_enabled":false,"auto_sync":false}')"
+sleep 1
+H2=$(max_request_id)
+SHA3=$(web_commit off-web.txt 'GitHub while pull is off')
+sleep $((POLL * 3 + 1))
+check "pull off: GitHub's change does not reach the workspace" test ! -e "$(ws off-web.txt)"
+check_eq "pull off: no branch checks" 0 "$(curl -s "$FH/requests?since_id=$H2&login=$U" | jq --arg r "/repos/$U/$REPO/branches/" '[.[] | select(.path | contains($r))] | length')"
+put_text panel-while-off.txt 'made here while pull is off' >/dev/null
+n=$(hist_count 'true')
+call POST "/projects/$PID/sync" >/dev/null
+check "pull off + both sides changed → CONFLICT" wait_for 30 status_is CONFLICT
+call GET "/projects/$PID/status" >/dev/null
+UB=$(jq -r .conflict_branch "$T/body")
+check_match "the local side is on ghbridge/unmerged-…" '^ghbridge/unmerged-' "$UB"
+check_match "with a pull request" '/pull/[0-9]+' "$(jq -r .conflict_url "$T/body")"
+check_match "the reason is given" 'pulling them is off' "$(jq -r .last_error "$T/body")"
+check_eq "GitHub's branch not overwritten" "$SHA3" "$(remote_head "$BR")"
+clone "" "$UB"
+check "the side branch has the project's file" test -f "$T/c/panel-while-off.txt"
+check "the side branch does not have GitHub's new file" test ! -e "$T/c/off-web.txt"
+check "the workspace still lacks GitHub's file" test ! -e "$(ws off-web.txt)"
+check_eq "pull on → 200" 200 "$(json "/projects/$PID/settings" '{"pull_enabled":true,"auto_sync":true}')"
+check "pull on again: the check brings GitHub's change in" wait_for 30 file_is off-web.txt 'GitHub while pull is off'
+check "and the merge reaches GitHub" wait_for 30 bash -c "git ls-remote '$CLONE' 'refs/heads/$BR' | grep -qv '^$SHA3'"
+wait_for 30 idle
+clone "" "$BR"
+check_eq "both sides on the sync branch" "yes|yes" "$([ -f "$T/c/off-web.txt" ] && echo yes)|$([ -f "$T/c/panel-while-off.txt" ] && echo yes)"
+check_eq "project back to SUCCESS" SUCCESS "$(call GET "/projects/$PID/status" >/dev/null; jq -r .status "$T/body")"
+
+finish
