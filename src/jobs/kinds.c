@@ -6,6 +6,8 @@
 #include "store/jobs.h"
 #include "service/poll.h"
 #include "service/sync.h"
+#include "service/pulls.h"
+#include "service/webhooks.h"
 
 /* For benchmarks and smoke tests: the cost of the queue itself. */
 static int job_noop(struct job_ctx *ctx, const struct job *job)
@@ -69,6 +71,11 @@ const struct job_kind jobs_kinds[] = {
 	{ "noop", job_noop, 3, "does nothing; measures the queue" },
 	{ "test", job_test, 3, "records its run in job_test_runs, sleeps and fails as its payload says" },
 	{ "sync", sync_job, 8, "syncs a project's workspace with its GitHub branch (fetch, merge, commit, push)" },
+	{ "pulls_create", pulls_job_create, 6, "commits pending changes to a new branch, pushes it and opens a pull request" },
+	{ "pulls_refresh", pulls_job_refresh, 6, "refreshes a project's open pull requests and checks (conditional requests)" },
+	{ "webhook", webhooks_job_delivery, 8, "applies a received GitHub webhook delivery" },
+	{ "webhook_register", webhooks_job_register, 8, "registers the repository webhook of a project (or finds it)" },
+	{ "webhook_delete", webhooks_job_delete, 8, "removes a repository webhook after a disconnect" },
 	{ "poll", poll_job, 10, "checks a project for changes on GitHub (conditional request) and in its workspace folder" },
 };
 const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);

@@ -17,6 +17,7 @@
 #include "jobs/jobs.h"
 #include "service/auth.h"
 #include "service/projects.h"
+#include "service/webhooks.h"
 
 int project_name_check(const char *name, struct err *e)
 {
@@ -116,6 +117,8 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 int projects_delete(struct db *db, struct project *p, struct err *e)
 {
+	if (p->repo_owner)
+		webhooks_on_disconnect(db, p); /* the link goes: so does the repository's webhook */
 	int rc = store_project_delete(db, p->id, e);
 	if (rc)
 		return rc;
@@ -555,6 +558,8 @@ int projects_connect(struct db *db, struct project *p, long long user_id, const 
 	p->repo_name = strdup(rname);
 	/* Existing content comes in (and the workspace goes out) with the first sync. */
 	rc = projects_sync_enqueue(job_id, db, p, "initial", 0, e);
+	if (rc == 0)
+		webhooks_on_connect(db, p); /* a job; never fails the connect */
 out:
 	gh_resp_free(&r);
 	if (token) {
@@ -569,5 +574,6 @@ int projects_disconnect(struct db *db, struct project *p, struct err *e)
 {
 	if (!p->repo_owner)
 		return err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
+	webhooks_on_disconnect(db, p); /* the hook goes (a job), the stored pull requests too */
 	return store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e);
 }

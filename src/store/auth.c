@@ -467,7 +467,9 @@ DB_STMT(stmt_sealed_all,
 	" UNION ALL SELECT 'github_connections', 'access_token_sealed', user_id::text, 'gh_access:user:' || user_id,"
 	"   access_token_sealed FROM github_connections WHERE access_token_sealed IS NOT NULL"
 	" UNION ALL SELECT 'github_connections', 'refresh_token_sealed', user_id::text, 'gh_refresh:user:' || user_id,"
-	"   refresh_token_sealed FROM github_connections WHERE refresh_token_sealed IS NOT NULL");
+	"   refresh_token_sealed FROM github_connections WHERE refresh_token_sealed IS NOT NULL"
+	" UNION ALL SELECT 'webhooks', 'secret_sealed', project_id::text, 'webhook_secret:project:' || project_id,"
+	"   secret_sealed FROM webhooks");
 /* Compare-and-set: a row rewritten meanwhile by the service is left alone (it is sealed with a current key). */
 DB_STMT(stmt_sealed_upd_secret, "UPDATE server_secrets SET sealed = $3 WHERE name = $1 AND sealed = $2");
 DB_STMT(stmt_sealed_upd_state, "UPDATE oauth_states SET verifier_sealed = $3 WHERE id = $1::bigint AND verifier_sealed = $2");
@@ -475,6 +477,8 @@ DB_STMT(stmt_sealed_upd_access,
 	"UPDATE github_connections SET access_token_sealed = $3 WHERE user_id = $1::bigint AND access_token_sealed = $2");
 DB_STMT(stmt_sealed_upd_refresh,
 	"UPDATE github_connections SET refresh_token_sealed = $3 WHERE user_id = $1::bigint AND refresh_token_sealed = $2");
+DB_STMT(stmt_sealed_upd_webhook,
+	"UPDATE webhooks SET secret_sealed = $3 WHERE project_id = $1::bigint AND secret_sealed = $2");
 
 int store_sealed_all(struct sealed_row **rows, int *n, struct db *db, struct err *e)
 {
@@ -503,6 +507,8 @@ int store_sealed_update(struct db *db, const struct sealed_row *row, const char 
 		st = &stmt_sealed_upd_secret;
 	else if (strcmp(row->table, "oauth_states") == 0)
 		st = &stmt_sealed_upd_state;
+	else if (strcmp(row->table, "webhooks") == 0)
+		st = &stmt_sealed_upd_webhook;
 	else if (strcmp(row->column, "access_token_sealed") == 0)
 		st = &stmt_sealed_upd_access;
 	else if (strcmp(row->column, "refresh_token_sealed") == 0)

@@ -94,4 +94,29 @@ int page_project_settings_post(struct request *req, struct response *resp);
 int page_project_history(struct request *req, struct response *resp);
 int page_project_history_one(struct request *req, struct response *resp);
 
+/* Branches, pull requests and webhooks: JSON API (api-pulls.c), panel (page-pulls.c), deliveries (webhooks.c). */
+struct pull;
+struct json_object *web_pull_json(const struct pull *pr);
+int web_webhook_github(struct request *req, struct response *resp);
+int api_pulls_list(struct request *req, struct response *resp);
+int api_pulls_create(struct request *req, struct response *resp);
+int api_pull_get(struct request *req, struct response *resp);
+int api_pull_patch(struct request *req, struct response *resp);
+int api_pull_merge(struct request *req, struct response *resp);
+int api_branches_list(struct request *req, struct response *resp);
+int api_branch_create(struct request *req, struct response *resp);
+int api_branch_delete(struct request *req, struct response *resp);
+int page_pulls(struct request *req, struct response *resp);
+int page_pull_create(struct request *req, struct response *resp);
+int page_pull_new(struct request *req, struct response *resp);
+int page_pull(struct request *req, struct response *resp);
+int page_pull_merge(struct request *req, struct response *resp);
+int page_pull_close(struct request *req, struct response *resp);
+int page_pull_reopen(struct request *req, struct response *resp);
+int page_pull_ready(struct request *req, struct response *resp);
+int page_branches(struct request *req, struct response *resp);
+int page_branch_create(struct request *req, struct response *resp);
+int page_branch_delete(struct request *req, struct response *resp);
+
+
 #endif

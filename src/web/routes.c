@@ -57,6 +57,28 @@ const struct route web_routes[] = {
 	{ "GET", "/projects/{id}/history/{hid}", page_project_history_one, PS },
 #undef PS
 #undef PP
+	/* Branches, pull requests and GitHub webhooks (page-pulls.c, api-pulls.c, webhooks.c). GitHub
+	 * signs webhook deliveries: no session, no CSRF; ROUTE_UPLOAD lets its own limit apply. */
+	{ "POST", "/webhooks/github", web_webhook_github, ROUTE_API | ROUTE_RAWBODY | ROUTE_UPLOAD },
+	{ "GET", "/api/v1/projects/{id}/pulls", api_pulls_list, ROUTE_API | ROUTE_SESSION },
+	{ "POST", "/api/v1/projects/{id}/pulls", api_pulls_create, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/api/v1/projects/{id}/pulls/{number}", api_pull_get, ROUTE_API | ROUTE_SESSION },
+	{ "PATCH", "/api/v1/projects/{id}/pulls/{number}", api_pull_patch, ROUTE_API | ROUTE_SESSION },
+	{ "POST", "/api/v1/projects/{id}/pulls/{number}/merge", api_pull_merge, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/api/v1/projects/{id}/branches", api_branches_list, ROUTE_API | ROUTE_SESSION },
+	{ "POST", "/api/v1/projects/{id}/branches", api_branch_create, ROUTE_API | ROUTE_SESSION },
+	{ "DELETE", "/api/v1/projects/{id}/branches/{name*}", api_branch_delete, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/projects/{id}/pulls", page_pulls, ROUTE_SESSION },
+	{ "POST", "/projects/{id}/pulls", page_pull_create, ROUTE_SESSION | ROUTE_CSRF },
+	{ "GET", "/projects/{id}/pulls/new", page_pull_new, ROUTE_SESSION },
+	{ "GET", "/projects/{id}/pulls/{number}", page_pull, ROUTE_SESSION },
+	{ "POST", "/projects/{id}/pulls/{number}/merge", page_pull_merge, ROUTE_SESSION | ROUTE_CSRF },
+	{ "POST", "/projects/{id}/pulls/{number}/close", page_pull_close, ROUTE_SESSION | ROUTE_CSRF },
+	{ "POST", "/projects/{id}/pulls/{number}/reopen", page_pull_reopen, ROUTE_SESSION | ROUTE_CSRF },
+	{ "POST", "/projects/{id}/pulls/{number}/ready", page_pull_ready, ROUTE_SESSION | ROUTE_CSRF },
+	{ "GET", "/projects/{id}/branches", page_branches, ROUTE_SESSION },
+	{ "POST", "/projects/{id}/branches", page_branch_create, ROUTE_SESSION | ROUTE_CSRF },
+	{ "POST", "/projects/{id}/branches/delete", page_branch_delete, ROUTE_SESSION | ROUTE_CSRF },
 };
 
 const size_t web_nroutes = sizeof web_routes / sizeof web_routes[0];

@@ -1,0 +1,30 @@
+/* branch.h: branch names and the workspace operations behind "a pull request from pending changes" (libgit2). */
+#ifndef GHB_GIT_BRANCH_H
+#define GHB_GIT_BRANCH_H
+
+#include "core/err.h"
+#include "git/workspace.h"
+
+/* 1 when name is a valid branch name by git's ref-format rules (refs/heads/<name>). */
+int git_branch_name_ok(const char *name);
+
+/* Commits the working tree (minus the excludes) on top of refs/heads/base into a new
+ * refs/heads/branch, leaving HEAD, the base branch and the index file alone. When
+ * refs/heads/branch exists already (a redone job) its tip is returned with *reused = 1.
+ * ERR_NOTFOUND when base has no commit (never synced); ERR_INVALID when the working tree
+ * has nothing that base lacks. out->files is not filled. */
+int git_workspace_commit_branch(struct ws_commit *out, int *reused, const char *dir, const char *base,
+				const char *branch, const char *excludes, const char *message, const char *author_name,
+				const char *author_email, struct err *e);
+
+/* The pending changes now live in commit from_sha on another branch: puts the working tree and
+ * index back to refs/heads/base wherever the files still are as in from_sha. ERR_CONFLICT, with
+ * nothing touched, when a file changed since (it stays a pending change: nothing is lost). */
+int git_workspace_restore(const char *dir, const char *from_sha, const char *base, const char *excludes,
+			  struct err *e);
+
+/* *has = 1 when sha is the tip of refs/heads/branch or one of its ancestors (GitHub tells of a
+ * push the workspace already holds, e.g. its own). */
+int git_workspace_contains(int *has, const char *dir, const char *branch, const char *sha, struct err *e);
+
+#endif

@@ -1,0 +1,8 @@
+# src/web/pulls.mk: branches, pull requests and GitHub webhooks (included by Makefile.am).
+libghbridge_a_SOURCES += \
+	src/store/pulls.c src/store/pulls.h \
+	src/git/branch.c src/git/branch.h \
+	src/service/pulls.c src/service/pulls.h \
+	src/service/webhooks.c src/service/webhooks.h \
+	src/web/page-pulls.c src/web/api-pulls.c src/web/webhooks.c
+EXTRA_DIST += tests/pulls tests/e2e/pulls.test.mjs
