@@ -33,6 +33,7 @@ const struct route web_routes[] = {
 	{ "POST", "/api/v1/projects/{id}/sync", api_project_sync, PA },
 	{ "GET", "/api/v1/projects/{id}/status", api_project_status, PA },
 	{ "GET", "/api/v1/projects/{id}/history", api_project_history, PA },
+	{ "GET", "/api/v1/github/repos", api_github_repos, PA },
 #undef PA
 #define PS ROUTE_SESSION
 #define PP (ROUTE_SESSION | ROUTE_CSRF)
