@@ -824,6 +824,20 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 			rc = err_set(e, ERR_INVALID, "There are no pending changes to put in a pull request.");
 			goto out;
 		}
+		/* The new branch is cut from the sync branch as the workspace knows it, and the pull
+		 * request goes into it on GitHub: both must exist (an empty repository has neither). */
+		char local[41] = "", remote[41] = "";
+		int base_there = remote_branch(remote, &g, sync, e);
+		if (base_there < 0) {
+			rc = base_there;
+			goto out;
+		}
+		if (git_workspace_head(local, p->workspace, sync, e) || !local[0] || !base_there) {
+			err_clear(e);
+			rc = err_set(e, ERR_CONFLICT, "The project has not been synced to %s on GitHub yet: use Sync now once, "
+				     "then propose further changes as a pull request.", sync);
+			goto out;
+		}
 		int exists = remote_branch(NULL, &g, head, e);
 		if (exists < 0) {
 			rc = exists;

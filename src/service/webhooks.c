@@ -355,10 +355,12 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 			int deleted = del && json_object_get_boolean(del);
 			if (ref && after && !deleted && strncmp(ref, "refs/heads/", 11) == 0 &&
 			    strcmp(ref + 11, projects_branch(&p)) == 0 && p.pull_enabled) {
-				/* Our own pushes come back as events too: only what the workspace lacks is pulled. */
+				/* Our own pushes come back as events too: only what the workspace lacks is pulled.
+				 * A "pull" brings GitHub's changes in and pushes nothing (sync.c), so auto-sync
+				 * off and batch timeouts still hold for the workspace's own changes. */
 				int has = 0;
 				git_workspace_contains(&has, p.workspace, ref + 11, after, &e);
-				if (!has && projects_sync_enqueue(NULL, ctx->db, &p, "webhook", 0, &e) == 0)
+				if (!has && projects_sync_enqueue(NULL, ctx->db, &p, "pull", 0, &e) == 0)
 					queued++;
 			}
 		} else {
@@ -405,6 +407,12 @@ static int row_secret(char **secret, struct webhook *w, struct db *db, const str
 {
 	char ad[64];
 	secret_ad(ad, sizeof ad, p->id);
+	/* Workers open sealed values lazily (crypto_open loads the keys); sealing needs them first. */
+	if (!crypto_key_id()[0]) {
+		int krc = crypto_keys_load(e);
+		if (krc)
+			return krc;
+	}
 	char fresh[65];
 	crypto_random_hex(fresh, 32);
 	char *sealed = crypto_seal(fresh, strlen(fresh), ad, e);
