@@ -5,6 +5,7 @@ libghbridge_a_SOURCES += \
 	src/service/projects.c src/service/projects.h \
 	src/service/sync.c src/service/sync.h \
 	src/service/poll.c src/service/poll.h \
+	src/service/ghrepos.c src/service/ghrepos.h \
 	src/git/netstream.c src/git/netstream.h
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c

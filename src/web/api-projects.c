@@ -4,6 +4,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "service/auth.h"
+#include "service/ghrepos.h"
 #include "service/projects.h"
 #include "web/app.h"
 
@@ -553,4 +554,69 @@ int api_project_history(struct request *req, struct response *resp)
 	}
 	store_project_free(&p);
 	return rc;
+}
+
+struct json_object *web_ghrepo_json(const struct ghrepo *r)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "full_name", json_object_new_string(r->full_name));
+	json_object_object_add(o, "owner", json_object_new_string(r->owner));
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "private", json_object_new_boolean(r->private_));
+	json_object_object_add(o, "description", jstr_or_null(r->description));
+	json_object_object_add(o, "default_branch", jstr_or_null(r->default_branch));
+	json_object_object_add(o, "html_url", jstr_or_null(r->html_url));
+	return o;
+}
+
+/* 1 when the page parameter is missing (1) or a whole number; *page gets it. */
+int web_page_param(int *page, const char *s)
+{
+	char *end;
+	long v = s && *s ? strtol(s, &end, 10) : 1;
+	if (s && *s && (*end || v < 1 || v > 1000))
+		return 0;
+	*page = (int)v;
+	return 1;
+}
+
+/* GET /api/v1/github/repos?q=&page= → 200 {"repositories":[…], "page", "per_page", "next_page", "truncated"}
+ * | 400 bad page or q | 409 github_reconnect | 429 rate limited | 502 GitHub failed */
+int api_github_repos(struct request *req, struct response *resp)
+{
+	if (lacks(req, resp, "projects:read"))
+		return 0;
+	int page;
+	if (!web_page_param(&page, req_query(req, "page")))
+		return err_set(&req->err, ERR_INVALID, "page is a whole number from 1 to 1000.");
+	struct ghrepos_page pg;
+	const char *q = req_query(req, "q");
+	int rc = ghrepos_list(&pg, g_app.db, req->user->user_id, q, page, &req->err);
+	if (rc == ERR_UNAUTH) {
+		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
+		return 0;
+	}
+	if (rc == ERR_RATELIMIT) {
+		render_json_error(req, resp, 429, "github_rate_limited", req->err.msg);
+		return 0;
+	}
+	if (rc == ERR_FAIL || rc == ERR_TIMEOUT) {
+		render_json_error(req, resp, 502, "github_unavailable", req->err.msg);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	for (int i = 0; i < pg.n; i++)
+		json_object_array_add(a, web_ghrepo_json(&pg.items[i]));
+	json_object_object_add(o, "repositories", a);
+	json_object_object_add(o, "q", json_object_new_string(q ? q : ""));
+	json_object_object_add(o, "page", json_object_new_int(pg.page));
+	json_object_object_add(o, "per_page", json_object_new_int(GHREPOS_PER_PAGE));
+	json_object_object_add(o, "next_page", pg.has_next ? json_object_new_int(pg.page + 1) : NULL);
+	json_object_object_add(o, "truncated", json_object_new_boolean(pg.truncated));
+	resp_json(resp, 200, o);
+	json_object_put(o);
+	ghrepos_page_free(&pg);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "service/auth.h"
+#include "service/ghrepos.h"
 #include "service/projects.h"
 #include "web/app.h"
 
@@ -347,6 +348,53 @@ int page_project_file_delete(struct request *req, struct response *resp)
 
 /* ---------------------------------------------------------------- connect */
 
+/* "Link an existing repository": the user's repositories with push access, searched (q) and paged
+ * (page). GitHub failing only costs this list: the form below it still links by name. */
+static void repos_into(struct json_object *ctx, struct request *req)
+{
+	const char *q = req_query(req, "q");
+	int page = 1;
+	struct err e = { 0 };
+	struct ghrepos_page pg;
+	json_object_object_add(ctx, "q", js(q));
+	if (q && *q) {
+		/* For the paging links: percent-encoded here, HTML-escaped by the template. */
+		static const char hex[] = "0123456789ABCDEF";
+		char *u = arena_alloc(req->arena, strlen(q) * 3 + 1), *o = u;
+		for (const unsigned char *c = (const unsigned char *)q; *c; c++) {
+			if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
+				*o++ = (char)*c;
+			} else {
+				*o++ = '%';
+				*o++ = hex[*c >> 4];
+				*o++ = hex[*c & 15];
+			}
+		}
+		*o = '\0';
+		json_object_object_add(ctx, "q_url", js(u));
+	}
+	if (!web_page_param(&page, req_query(req, "page"))) {
+		json_object_object_add(ctx, "repos_error", js("page is a whole number from 1 to 1000."));
+		return;
+	}
+	if (ghrepos_list(&pg, g_app.db, req->user->user_id, q, page, &e)) {
+		json_object_object_add(ctx, "repos_error", js(e.msg));
+		return;
+	}
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < pg.n; i++)
+		json_object_array_add(a, web_ghrepo_json(&pg.items[i]));
+	json_object_object_add(ctx, "repos", a);
+	json_object_object_add(ctx, "repos_none", json_object_new_boolean(pg.n == 0));
+	json_object_object_add(ctx, "page", json_object_new_int(page));
+	if (page > 1)
+		json_object_object_add(ctx, "prev_page", json_object_new_int(page - 1));
+	if (pg.has_next)
+		json_object_object_add(ctx, "next_page", json_object_new_int(page + 1));
+	json_object_object_add(ctx, "truncated", json_object_new_boolean(pg.truncated));
+	ghrepos_page_free(&pg);
+}
+
 static void connect_render(struct request *req, struct response *resp, struct project *p, int status, const char *error)
 {
 	struct json_object *ctx = ctx_of(p);
@@ -357,6 +405,8 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 			json_object_object_add(ctx, arena_printf(req->arena, "f_%s", fields[i]), js(req_form(req, fields[i])));
 	if (error)
 		json_object_object_add(ctx, "form_error", js(error));
+	if (!p->repo_owner)
+		repos_into(ctx, req);
 	render_page(req, resp, status, "project-connect", title_of(req, p, "Connect"), ctx);
 }
 

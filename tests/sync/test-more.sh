@@ -74,6 +74,13 @@ CLONE=${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$REPO.git
 check "initial sync → SUCCESS" wait_for 60 hist_has '.trigger == "initial" and .status == "success"'
 wait_for 20 idle
 BR=$(call GET "/projects/$PID" >/dev/null; jq -r .settings.sync_branch "$T/body")
+gh() { local m=$1 p=$2 tok=$3; shift 3; curl -s -X "$m" -H "Authorization: Bearer $tok" "$@" "$FAKEHUB_API_URL$p"; }
+# With a public URL ghbridge registers a repository webhook; this test is about doing without one,
+# so the hook goes (once registered) and GitHub's changes can only arrive through the check.
+hooks() { gh GET "/repos/$U/$REPO/hooks" "$TOKEN" | jq -r '.[].id' 2>/dev/null; }
+wait_for 15 bash -c "[ -n \"\$(curl -s -H 'Authorization: Bearer $TOKEN' '$FAKEHUB_API_URL/repos/$U/$REPO/hooks' | jq -r '.[].id')\" ]"
+for h in $(hooks); do gh DELETE "/repos/$U/$REPO/hooks/$h" "$TOKEN" >/dev/null; done
+check_eq "no webhook on the repository" "" "$(hooks)"
 
 # ---------------------------------------------------------------- 1. GitHub's changes without a webhook
 H0=$(max_request_id)
@@ -84,6 +91,7 @@ check "history: a pull with that commit" wait_for 10 hist_has ".trigger == \"pul
 check_eq "the pull lists the file" from-web.txt "$(call GET "/projects/$PID/history?limit=100" >/dev/null;
 	jq -r "[.history[] | select(.trigger == \"pull\")][0].files | map(.path) | join(\",\")" "$T/body")"
 check_eq "no sync was asked for (no manual rows in the history)" 0 "$(hist_count '.trigger == "manual"')"
+check_eq "and no webhook delivered the push" 0 "$(curl -s "$FH/deliveries?repo=$U/$REPO&event=push" | jq 'length')"
 check_eq "a pull pushes nothing (GitHub's head is the web commit)" "$SHA" "$(remote_head "$BR")"
 # Let a few checks go by with nothing changing on GitHub, then read fakehub's log and rate counter.
 wait_for 30 idle
@@ -168,5 +176,43 @@ wait_for 30 idle
 clone "" "$BR"
 check_eq "both sides on the sync branch" "yes|yes" "$([ -f "$T/c/off-web.txt" ] && echo yes)|$([ -f "$T/c/panel-while-off.txt" ] && echo yes)"
 check_eq "project back to SUCCESS" SUCCESS "$(call GET "/projects/$PID/status" >/dev/null; jq -r .status "$T/body")"
+
+# ---------------------------------------------------------------- 5. link an existing repository: search and pages
+L=lnk$RANDOM
+for i in $(seq -w 1 35); do gh POST /user/repos "$TOKEN" -d "{\"name\":\"$L-$i\"}" >/dev/null; done
+HTOK=$(curl -s -X POST "$FH/users/hubot/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
+for perm in pull push; do
+	gh POST /user/repos "$HTOK" -d "{\"name\":\"$L-hubot-$perm\"}" >/dev/null
+	inv=$(gh PUT "/repos/hubot/$L-hubot-$perm/collaborators/$U" "$HTOK" -d "{\"permission\":\"$perm\"}" | jq -r .id)
+	gh PATCH "/user/repository_invitations/$inv" "$TOKEN" >/dev/null
+done
+curl -s -X POST "$FH/repos/hubot/$L-hubot-push/commits" -H 'Content-Type: application/json' \
+	-d '{"as":"hubot","path":"README.md","content":"hubot was here\n","message":"start"}' >/dev/null
+check_eq "GET /github/repos?q= → 200" 200 "$(call GET "/github/repos?q=$L")"
+check_eq "page 1: 30 of the 36 matches, next page 2" "30 1 2" "$(jq -r '"\(.repositories | length) \(.page) \(.next_page)"' "$T/body")"
+check_eq "alphabetical by owner/name" "hubot/$L-hubot-push $U/$L-01" "$(jq -r '"\(.repositories[0].full_name) \(.repositories[1].full_name)"' "$T/body")"
+call GET "/github/repos?q=$L&page=2" >/dev/null
+check_eq "page 2: the other 6, no next page" "6 null $U/$L-35" "$(jq -r '"\(.repositories | length) \(.next_page) \(.repositories[5].full_name)"' "$T/body")"
+call GET "/github/repos?q=$L-HUBOT" >/dev/null
+check_eq "search is case-insensitive; read-only access is left out" "hubot/$L-hubot-push" "$(jq -r '[.repositories[].full_name] | join(",")' "$T/body")"
+check_eq "each item says owner, name, private" "hubot $L-hubot-push false" "$(jq -r '.repositories[0] | "\(.owner) \(.name) \(.private)"' "$T/body")"
+check_eq "no match → empty list" "0 null" "$(call GET "/github/repos?q=zz-nothing-$L" >/dev/null; jq -r '"\(.repositories | length) \(.next_page)"' "$T/body")"
+check_eq "page=0 → 400" 400 "$(call GET "/github/repos?page=0")"
+check_eq "page=x → 400" 400 "$(call GET "/github/repos?page=x")"
+check_eq "a 101-character search → 400" 400 "$(call GET "/github/repos?q=$(printf 'a%.0s' $(seq 1 101))")"
+check_eq "without a key → 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$API/github/repos")"
+CSRF=$(csrf_of "$T/jar" /projects)
+r=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" -X POST "$GHB_URL/projects" --data-urlencode "csrf=$CSRF" --data-urlencode "name=Linked")
+P2=${r##*/}
+pg=$(curl -s -b "$T/jar" "$GHB_URL/projects/$P2/connect?q=$L")
+check_eq "connect page lists 30 repositories with a Link button" 30 "$(printf '%s' "$pg" | grep -c 'aria-label="Link ')"
+check_match "and a link to the next page, keeping the search" "connect\?page=2&amp;q=$L#link" "$pg"
+check_match "page 2 on the panel" "$U/$L-35" "$(curl -s -b "$T/jar" "$GHB_URL/projects/$P2/connect?q=$L&page=2")"
+r=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -X POST "$GHB_URL/projects/$P2/connect" --data-urlencode "csrf=$CSRF" \
+	--data-urlencode mode=link --data-urlencode owner=hubot --data-urlencode "name=$L-hubot-push")
+check_eq "Link from the list → 303" 303 "$r"
+PID=$P2
+check "linking pulls the repository's content into the project first" wait_for 60 file_is README.md 'hubot was here'
+check_eq "linked project shows the repository" "hubot/$L-hubot-push" "$(call GET "/projects/$P2" >/dev/null; jq -r .repository.full_name "$T/body")"
 
 finish
