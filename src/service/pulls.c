@@ -65,6 +65,12 @@ static char *ts_or_null(const char *s)
 	return xstrdup(s);
 }
 
+/* Links shown in the panel: only http(s) (a status's target_url is whatever a CI wrote). */
+static const char *web_url(const char *u)
+{
+	return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) ? u : NULL;
+}
+
 static void free_token(char *t)
 {
 	if (t) {
@@ -242,7 +248,7 @@ int pulls_from_json(struct pull *out, struct json_object *o, long long project_i
 	out->head_sha = xstrdup(jstr(head, "sha"));
 	out->base_ref = xstrdup(br);
 	out->author = xstrdup(jstr(user, "login"));
-	out->html_url = dup_or_null(jstr(o, "html_url"));
+	out->html_url = dup_or_null(web_url(jstr(o, "html_url")));
 	out->mergeable = m && json_object_is_type(m, json_type_boolean) ? json_object_get_boolean(m) : -1;
 	out->mergeable_state = xstrdup(jstr(o, "mergeable_state") ? jstr(o, "mergeable_state") : "unknown");
 	out->merged_by = dup_or_null(jstr(mb, "login"));
@@ -315,7 +321,7 @@ static void check_add(struct json_object *a, const char *kind, const char *name,
 	json_object_object_add(c, "kind", json_object_new_string(kind));
 	json_object_object_add(c, "name", json_object_new_string(name ? name : ""));
 	json_object_object_add(c, "state", json_object_new_string(state));
-	json_object_object_add(c, "url", url ? json_object_new_string(url) : NULL);
+	json_object_object_add(c, "url", web_url(url) ? json_object_new_string(url) : NULL);
 	json_object_object_add(c, "description", description ? json_object_new_string(description) : NULL);
 	json_object_array_add(a, c);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <json-c/json.h>
 #include <sodium.h>
 #include "core/cfg.h"
@@ -277,6 +278,8 @@ int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhoo
 		goto out;
 	}
 	struct json_object *small = extract(in->event, ev);
+	/* Whose secret vouched for it: the job acts for that project and those sharing its hook. */
+	json_object_object_add(small, "_verified_by", json_object_new_int64(match->project_id));
 	const char *action = jstr(ev, "action");
 	long long did = 0, job = 0;
 	int coalesced = 0;
@@ -326,18 +329,38 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 		return JOB_DONE;
 	if (rc)
 		return job_retry(ctx, "%s", e.msg);
-	struct json_object *pl = d.payload ? json_tokener_parse(d.payload) : NULL;
+	struct json_object *pl = d.payload ? json_tokener_parse(d.payload) : NULL, *vb;
 	long long *pids = NULL;
 	int n = 0, updated = 0, queued = 0, outcome = JOB_DONE;
 	char detail[256] = "";
-	if ((rc = store_projects_of_repo(&pids, &n, ctx->db, d.repo_owner, d.repo_name, &e))) {
+	/* Only the projects whose webhook this is: a project linked to the same repository through a
+	 * hook of its own hears of the event from that hook (GitHub sends to every hook). */
+	struct webhook *rows = NULL;
+	int nrows = 0;
+	if (d.hook_id && (rc = store_webhooks_by_hook(&rows, &nrows, ctx->db, d.hook_id, &e))) {
 		outcome = job_retry(ctx, "%s", e.msg);
 		goto out;
 	}
+	pids = calloc((size_t)nrows + 1, sizeof *pids);
+	if (!pids)
+		abort();
+	for (int i = 0; i < nrows; i++)
+		pids[n++] = rows[i].project_id;
+	store_webhooks_free(rows, nrows);
+	long long verified = json_object_object_get_ex(pl, "_verified_by", &vb) ? json_object_get_int64(vb) : 0;
+	int seen = 0;
+	for (int i = 0; i < n; i++)
+		seen |= pids[i] == verified;
+	if (verified > 0 && !seen)
+		pids[n++] = verified;
 	for (int i = 0; i < n; i++) {
 		struct project p;
 		if (store_project_get(&p, ctx->db, pids[i], 0, &e))
 			continue;
+		if (!p.repo_owner || strcasecmp(p.repo_owner, d.repo_owner) != 0 || strcasecmp(p.repo_name, d.repo_name) != 0) {
+			store_project_free(&p); /* relinked elsewhere since */
+			continue;
+		}
 		if (strcmp(d.event, "pull_request") == 0) {
 			struct pull pr;
 			if (pulls_from_json(&pr, jobj(pl, "pull_request"), p.id) == 0) {

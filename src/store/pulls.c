@@ -527,27 +527,6 @@ int store_webhook_delivered(struct db *db, long long project_id, struct err *e)
 	return exec_only(db, &stmt_webhook_delivered, 1, v, e);
 }
 
-DB_STMT(stmt_projects_of_repo,
-	"SELECT id FROM projects WHERE lower(repo_owner) = lower($1) AND lower(repo_name) = lower($2) ORDER BY id");
-
-int store_projects_of_repo(long long **ids, int *n, struct db *db, const char *owner, const char *name,
-			   struct err *e)
-{
-	const char *v[] = { owner, name };
-	PGresult *r;
-	int rc = db_query(&r, db, &stmt_projects_of_repo, 2, v, e);
-	if (rc)
-		return rc;
-	*n = PQntuples(r);
-	*ids = calloc((size_t)*n + 1, sizeof **ids);
-	if (!*ids)
-		abort();
-	for (int i = 0; i < *n; i++)
-		(*ids)[i] = store_col_ll(r, i, 0);
-	PQclear(r);
-	return 0;
-}
-
 /* ---------------------------------------------------------------- deliveries */
 
 void store_delivery_free(struct delivery *d)

@@ -79,10 +79,6 @@ int store_webhooks_by_repo(struct webhook **rows, int *n, struct db *db, const c
 			   struct err *e);
 int store_webhook_delivered(struct db *db, long long project_id, struct err *e);
 
-/* Projects linked to a repository (case-insensitive), for dispatching a delivery. */
-int store_projects_of_repo(long long **ids, int *n, struct db *db, const char *owner, const char *name,
-			   struct err *e);
-
 /* ---------------------------------------------------------------- deliveries */
 
 struct delivery {

@@ -123,5 +123,4 @@ int page_branches(struct request *req, struct response *resp);
 int page_branch_create(struct request *req, struct response *resp);
 int page_branch_delete(struct request *req, struct response *resp);
 
-
 #endif

@@ -134,6 +134,14 @@ J=$(jq -r .refresh_job_id "$T/body")
 until_ok 20 job_done "$J"
 check "refreshing the unchanged open list → 304 in fakehub's log" test "$(log304 pulls)" -ge 2
 
+# ---------------------------------------------------------------- key rotation re-seals webhook secrets
+"$BUILD/ghbridge" keygen --out "$T/new.key" >/dev/null 2>&1
+out=$("$BUILD/ghbridge" rotate-key --new-key "$T/new.key" 2>&1)
+newid=$(printf '%s\n' "$out" | sed -n -E 's/^re-sealed .* with key ([0-9a-f]{8}).*/\1/p')
+check_match "rotate-key re-seals the secrets" '^[0-9a-f]{8}$' "$newid"
+check_eq "the webhook secret is sealed with the new key" "v1.$newid." "$(psql -qtAc "SELECT secret_sealed FROM webhooks WHERE project_id = $PID" | cut -c1-12)"
+check_eq "deliveries still verify after the rotation" 202 "$(post_hook push "test-$RANDOM" "$T/push.json")"
+
 # ---------------------------------------------------------------- without a webhook: polling
 check_eq "the hook removed on GitHub → 204" 204 "$(gh DELETE "/repos/$OWNER/$REPO/hooks/$HOOK")"
 web_commit feature/ci ci2.txt "more" # a push nobody tells ghbridge about
