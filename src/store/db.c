@@ -62,6 +62,13 @@ int db_is_up(struct db *db) { return db->conn && PQstatus(db->conn) == CONNECTIO
 
 const char *db_last_sqlstate(struct db *db) { return db->sqlstate; }
 
+/* Server notices and warnings go through our logfmt log, not raw to stderr. */
+static void db_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_msg(LOG_WARN, "postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 int db_ensure(struct db *db, struct err *e)
 {
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK && !db->in_tx) {
@@ -88,6 +95,7 @@ int db_ensure(struct db *db, struct err *e)
 		return ERR_DB;
 	}
 	PQsetnonblocking(db->conn, 0);
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	return 0;
 }
 
