@@ -988,7 +988,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 		rc = err_set(e, ERR_FORBIDDEN, "GitHub refused the merge: you lack permission or the branch is protected "
 			     "(%s).", m[0] ? m : "403");
 	} else {
-		o->why = r.status == 404 ? "not_found" : r.status == 422 ? "invalid" : "github";
+		o->why = r.status == 422 ? "invalid" : NULL; /* the error's own class says the rest */
 		rc = pulls_gh_refused(&r, e, "Merging");
 	}
 	gh_resp_free(&r);
@@ -1062,7 +1062,7 @@ static int mark_ready(struct ghx *g, const struct pull *pr, struct pull_outcome 
 		rc = err_set(e, ERR_CONFLICT, "This GitHub has no GraphQL API, the only way to mark a draft ready for "
 			     "review; do it on GitHub.");
 	} else if (r.status != 200) {
-		o->why = r.status == 403 ? "forbidden" : "github";
+		o->why = NULL;
 		rc = pulls_gh_refused(&r, e, "Marking ready for review");
 	}
 	gh_resp_free(&r);
@@ -1111,7 +1111,7 @@ int pulls_update(struct pull *out, struct pull_outcome *o, struct db *db, struct
 		if (r.status == 200 && r.json) {
 			rc = store_answer(NULL, db, p->id, r.json, NULL, e);
 		} else {
-			o->why = r.status == 422 ? "invalid" : r.status == 403 ? "forbidden" : "github";
+			o->why = r.status == 422 ? "invalid" : NULL;
 			rc = pulls_gh_refused(&r, e, strcmp(state ? state : "", "open") == 0 ? "Reopening"
 				: strcmp(state ? state : "", "closed") == 0 ? "Closing" : "Updating the pull request");
 		}

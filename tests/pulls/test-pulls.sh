@@ -126,6 +126,19 @@ check_eq "merging what was seen after the head moved → 409 head_moved" "409 he
 check_match "… in words" "moved" "$(jq -r .error.message "$T/body")"
 check_eq "… still open" open "$(pull_field "$N5" .state)"
 
+# ---------------------------------------------------------------- GitHub refusing for other reasons (fakehub faults)
+trap 'rm -rf "$T"; curl -s -o /dev/null -X DELETE "$FAKEHUB_URL/_fakehub/faults"' EXIT
+fault() { fh POST /_fakehub/faults -d "{\"method\":\"PUT\",\"path\":\"/api/v3/repos/$OWNER/$REPO/pulls/$N5/merge\",\"count\":1,$1}" >/dev/null; }
+merge_n5() { s=$(jcall POST "/projects/$PID/pulls/$N5/merge" '{"method":"merge"}'); echo "$s $(jq -r .error.code "$T/body")"; }
+fault '"kind":"status","status":403'
+check_eq "GitHub refuses the merge (403) → 403 forbidden" "403 forbidden" "$(merge_n5)"
+check_match "… in words" "permission or the branch is protected" "$(jq -r .error.message "$T/body")"
+fault '"kind":"status","status":502'
+check_eq "GitHub fails (502) → 502" "502 github_error" "$(merge_n5)"
+fault '"kind":"rate_limit","seconds":60'
+check_eq "GitHub's rate limit → 429" "429 github_rate_limited" "$(merge_n5)"
+check_eq "… still open after all that" open "$(pull_field "$N5" .state)"
+
 # ---------------------------------------------------------------- merged on GitHub by someone else
 check_eq "hubot merges it on GitHub" true "$(fh POST "/_fakehub/repos/$OWNER/$REPO/pulls/$N5/merge" -d '{"as":"hubot","merge_method":"merge"}' | jq -r .merged)"
 until_ok 20 test "$(pull_field "$N5" .state)" = merged
