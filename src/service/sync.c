@@ -57,12 +57,19 @@ static void finish(struct run *r, const char *hstatus, const char *pstatus, cons
 {
 	struct err e = { 0 };
 	const char *files = r->c.files ? json_object_to_json_string(r->c.files) : "[]";
-	if (r->hist && store_sync_finish(r->ctx->db, r->hist, hstatus, r->commit_sha[0] ? r->commit_sha : NULL,
-					 r->c.files_changed, r->c.additions, r->c.deletions, error ? error : r->note,
-					 files, &e))
+	/* A commit that did not reach GitHub is nobody's to link to, and the next attempt must be
+	 * able to tell that it is new (sync_run, "GitHub has it all"). */
+	int done = strcmp(hstatus, "error") != 0;
+	const char *sha = done && r->commit_sha[0] ? r->commit_sha : NULL;
+	if (!done && !cbranch) {
+		/* A failed attempt keeps the project's side branch: the next one reuses it, and its PR. */
+		cbranch = r->p->conflict_branch;
+		curl = r->p->conflict_url;
+	}
+	if (r->hist && store_sync_finish(r->ctx->db, r->hist, hstatus, sha, r->c.files_changed, r->c.additions,
+					 r->c.deletions, error ? error : r->note, files, &e))
 		log_msg(LOG_WARN, "project %lld: history: %s", r->p->id, e.msg);
-	if (store_project_set_status(r->ctx->db, r->p->id, pstatus, error, r->commit_sha[0] ? r->commit_sha : NULL,
-				     cbranch, curl, strcmp(pstatus, "ERROR") != 0 && strcmp(pstatus, "PENDING") != 0, &e))
+	if (store_project_set_status(r->ctx->db, r->p->id, pstatus, error, sha, cbranch, curl, done, &e))
 		log_msg(LOG_WARN, "project %lld: status: %s", r->p->id, e.msg);
 }
 
@@ -255,7 +262,7 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 			strftime(when, sizeof when, "%H:%M:%S UTC", &tm);
 			snprintf(msg, sizeof msg, "GitHub's rate limit: the pull request for %s is opened after %s.", cbranch,
 				 when);
-			finish(r, "error", "PENDING", msg, NULL, NULL);
+			finish(r, "error", "PENDING", msg, cbranch, NULL);
 			return job_wait(r->ctx, (double)r->wait_until + 1, "%s", msg);
 		}
 		if (rc == ERR_UNAUTH) {
@@ -293,6 +300,21 @@ static const char *payload_trigger(const struct job *job)
 			if (strcmp(json_object_get_string(v), ok[i]) == 0)
 				return ok[i];
 	return "auto";
+}
+
+/* The files of a commit an earlier attempt of this job made (and maybe pushed) before it failed:
+ * everything between the last synced commit and head is this sync's. */
+static int earlier_commit(struct run *r, const char *head)
+{
+	struct project *p = r->p;
+	struct err e = { 0 };
+	if (r->committed || !head[0] || !p->last_commit_sha || strcmp(head, p->last_commit_sha) == 0)
+		return 0;
+	if (r->c.files) {
+		json_object_put(r->c.files);
+		r->c.files = NULL;
+	}
+	return git_workspace_diff(&r->c, p->workspace, p->last_commit_sha, head, &e) == 0;
 }
 
 static int fail(struct run *r, struct err *e)
@@ -424,10 +446,13 @@ static int sync_run(struct run *r, int pull_only)
 			return fail(r, &e);
 		if (!head[0] || strcmp(head, remote) == 0) {
 			/* GitHub has it all: no write. */
+			int news = r->committed || outcome == WS_FASTFORWARD || outcome == WS_ADOPTED;
+			/* An earlier attempt committed and pushed, then lost GitHub's answer (a timeout). */
+			if (!news && earlier_commit(r, head))
+				news = 1;
 			if (head[0] && !r->commit_sha[0])
 				snprintf(r->commit_sha, sizeof r->commit_sha, "%s", head);
-			finish(r, r->committed || outcome == WS_FASTFORWARD || outcome == WS_ADOPTED ? "success" : "nochange",
-			       "SUCCESS", NULL, NULL, NULL);
+			finish(r, news ? "success" : "nochange", "SUCCESS", NULL, NULL, NULL);
 			return JOB_DONE;
 		}
 		progress(r, "pushing", 0);
@@ -442,6 +467,8 @@ static int sync_run(struct run *r, int pull_only)
 			return fail(r, &e);
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", head);
 		progress(r, "pushed", objects);
+		if (!r->committed && outcome != WS_MERGED)
+			earlier_commit(r, head);
 		finish(r, "success", "SUCCESS", NULL, NULL, NULL);
 		return JOB_DONE;
 	}

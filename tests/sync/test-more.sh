@@ -18,6 +18,31 @@ GIT_TIMEOUT=4             # seconds of silence before a git fetch/push gives up
 # The stack's worker checks projects every 60 s and waits 120 s on a silent GitHub; this test swaps
 # it for one with short intervals, and puts the stack's own back when it ends.
 WPIDF=$STACK_VAR/run/worker.pid
+# A second fcgi behind its own nginx on APP_PORT, for the GitHub App client (section 9).
+app_stack_start() {
+	mkdir -p "$APP_VAR"/{run,log,nginx/tmp}
+	chmod 1777 "$APP_VAR/run"
+	env GHBRIDGE_LISTEN="unix:$APP_VAR/run/ghbridge.sock" GHBRIDGE_PROCESSES=1 GHBRIDGE_PUBLIC_URL="http://127.0.0.1:$APP_PORT" \
+		GHBRIDGE_GITHUB_CLIENT_ID="$APP_ID" GHBRIDGE_GITHUB_CLIENT_SECRET="$APP_SECRET" GHBRIDGE_GITHUB_APP_KIND=app \
+		setsid "$BUILD/ghbridge" fcgi >> "$APP_VAR/log/fcgi.log" 2>&1 < /dev/null &
+	echo $! > "$APP_VAR/run/fcgi.pid"
+	wait_for 10 test -S "$APP_VAR/run/ghbridge.sock" || return 1
+	local conf
+	conf=$(sed -e "s|@STACK_VAR@|$APP_VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@GHB_PORT@|$APP_PORT|g" -e "s|@USER@|$(id -u)|g" \
+		-e 's|@FAKEHUB_SERVER@||' "$ROOT/nginx/dev.conf.in")
+	[ "$(id -u)" = 0 ] && conf=$(printf '%s\n' "$conf" | sed 's|^#user_line$|user nobody nogroup;|') && chmod 777 "$APP_VAR/nginx/tmp"
+	printf '%s\n' "$conf" > "$APP_VAR/nginx/nginx.conf"
+	nginx -p "$APP_VAR/nginx" -c "$APP_VAR/nginx/nginx.conf" -e "$APP_VAR/log/nginx-error.log" 2>>"$APP_VAR/log/nginx-error.log" || return 1
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$APP_PORT/healthz"
+}
+app_stack_stop() {
+	[ -d "${APP_VAR:-}" ] || return 0
+	[ -f "$APP_VAR/run/nginx.pid" ] && nginx -p "$APP_VAR/nginx" -c "$APP_VAR/nginx/nginx.conf" -e "$APP_VAR/log/nginx-error.log" -s quit 2>/dev/null
+	local pid; pid=$(cat "$APP_VAR/run/fcgi.pid" 2>/dev/null || true)
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	sleep 0.5
+	rm -rf "$APP_VAR"
+}
 worker_restart() {
 	local pid i
 	pid=$(cat "$WPIDF" 2>/dev/null || true)
@@ -29,13 +54,24 @@ worker_restart() {
 	echo $! > "$WPIDF"
 }
 cleanup() {
+	app_stack_stop
 	curl -s -X DELETE "$FH/faults" >/dev/null
 	curl -s -X POST "$FH/clock" -H 'Content-Type: application/json' -d '{"offset_seconds":0}' >/dev/null
 	worker_restart
 	rm -rf "$T"
 }
 trap cleanup EXIT
-worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=$POLL GHBRIDGE_GIT_TIMEOUT_SECONDS=$GIT_TIMEOUT
+# Expiring tokens need a GitHub App client; the stack's is an OAuth App. Section 9 signs a user in
+# through a second fcgi (and nginx) set up for an App registered here; the swapped worker refreshes
+# with the App's credentials (OAuth App tokens never need them: they do not expire).
+APP_ID=Iv1.more$$
+APP_SECRET=$(openssl rand -hex 20)
+APP_PORT=$((GHB_PORT + 5))
+APP_VAR=$STACK_VAR/more-app
+curl -s -o /dev/null -X POST "$FH/clients" -H 'Content-Type: application/json' \
+	-d "{\"client_id\":\"$APP_ID\",\"client_secret\":\"$APP_SECRET\",\"kind\":\"app\",\"callback_url\":\"http://127.0.0.1:$APP_PORT/oauth/callback\"}"
+worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=$POLL GHBRIDGE_GIT_TIMEOUT_SECONDS=$GIT_TIMEOUT \
+	GHBRIDGE_GITHUB_CLIENT_ID=$APP_ID GHBRIDGE_GITHUB_CLIENT_SECRET=$APP_SECRET GHBRIDGE_GITHUB_APP_KIND=app
 
 curl -s -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$U\",\"name\":\"More Tests\"}" >/dev/null
 signin "$T/jar" "$U" >/dev/null
@@ -65,6 +101,7 @@ max_request_id() { curl -s "$FH/requests?since_id=${1:-0}" | jq '[.[].id] | max 
 # ---------------------------------------------------------------- a connected project
 check_eq "create project → 201" 201 "$(call POST /projects -H 'Content-Type: application/json' -d '{"name":"More"}')"
 PID=$(jq -r .id "$T/body")
+P1=$PID
 WS=$(jq -r .workspace "$T/body")
 put_text index.html '<h1>more</h1>' >/dev/null
 REPO=more-$(date +%s)-$RANDOM
@@ -214,5 +251,154 @@ check_eq "Link from the list → 303" 303 "$r"
 PID=$P2
 check "linking pulls the repository's content into the project first" wait_for 60 file_is README.md 'hubot was here'
 check_eq "linked project shows the repository" "hubot/$L-hubot-push" "$(call GET "/projects/$P2" >/dev/null; jq -r .repository.full_name "$T/body")"
+
+# ---------------------------------------------------------------- 6. a 1,000-file project
+check_eq "create a second project → 201" 201 "$(call POST /projects -H 'Content-Type: application/json' -d '{"name":"Thousand"}')"
+PID=$(jq -r .id "$T/body"); P3=$PID; WS=$(jq -r .workspace "$T/body")
+json "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null
+R3=thousand-$(date +%s)-$RANDOM
+call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"$R3\"}" >/dev/null
+check "connected (empty repository, empty project)" wait_for 60 hist_has '.trigger == "initial" and .status != "running"'
+wait_for 20 idle
+# Written straight into the folder, 10 folders of 100, text and binary, up to 40 KB.
+for d in $(seq 0 9); do
+	mkdir -p "$WS/dir$d"
+	for f in $(seq 0 99); do
+		if [ $((f % 10)) -eq 0 ]; then head -c $(( (d * 100 + f) * 40 + 1 )) /dev/urandom > "$WS/dir$d/blob$f.bin"
+		else printf 'file %d/%d\n%s\n' "$d" "$f" "$(seq 1 $((f % 7 + 1)))" > "$WS/dir$d/page$f.txt"; fi
+	done
+done
+(cd "$WS" && find . -path ./.git -prune -o -type f -print | sed 's|^\./||' | sort) > "$T/want.txt"
+check_eq "1,000 files in the workspace" 1000 "$(wc -l < "$T/want.txt")"
+(cd "$WS" && xargs -a "$T/want.txt" -d '\n' sha256sum) > "$T/want.sums"
+check_eq "Sync now → 202" 202 "$(call POST "/projects/$PID/sync")"
+J=$(jq -r .job_id "$T/body")
+check "the 1,000-file sync → success" wait_for 120 hist_has ".job_id == $J and .status == \"success\""
+check_eq "one commit with 1,000 files" 1000 "$(call GET "/projects/$PID/history?limit=1" >/dev/null; jq -r '.history[0].files_changed' "$T/body")"
+CLONE3=${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$R3.git
+rm -rf "$T/c3" && git clone -q "$CLONE3" "$T/c3" 2>/dev/null
+check_eq "cloned back: exactly those files" "$(cat "$T/want.txt")" "$(cd "$T/c3" && git ls-files | sort)"
+check "byte for byte" bash -c "cd '$T/c3' && sha256sum --quiet -c '$T/want.sums'"
+check_eq "in one commit" 1 "$(cd "$T/c3" && git rev-list --count HEAD)"
+rm -rf "$T/c3"
+
+# ---------------------------------------------------------------- 7. GitHub faults during a sync
+PID=$P1; WS=$(call GET "/projects/$PID" >/dev/null; jq -r .workspace "$T/body")
+json "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null
+wait_for 30 idle
+fault() { curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/faults" -H 'Content-Type: application/json' -d "$1"; }
+# sync_with_fault NAME FAULT_JSON FILE: one manual sync with the fault armed; leaves the job's rows in $T/rows.
+sync_with_fault() {
+	curl -s -X DELETE "$FH/faults" >/dev/null
+	put_text "$3" "$1" >/dev/null
+	fault "$2" >/dev/null
+	call POST "/projects/$PID/sync" >/dev/null
+	local j; j=$(jq -r .job_id "$T/body")
+	wait_for 90 hist_has ".job_id == $j and (.status == \"success\" or .status == \"conflict\")"
+	call GET "/projects/$PID/history?limit=100" >/dev/null
+	jq -c "[.history[] | select(.job_id == $j)] | sort_by(.id)" "$T/body" > "$T/rows"
+	wait_for 30 idle
+}
+rows() { jq -r 'map("\(.attempt):\(.status)") | join(" ")' "$T/rows"; }
+GITP="/$U/$REPO*"
+
+sync_with_fault "hang on fetch" "{\"method\":\"GET\",\"path\":\"$GITP/info/refs\",\"kind\":\"hang\",\"seconds\":$((GIT_TIMEOUT * 2 + 2)),\"count\":1}" fault-hang-fetch.txt
+check_eq "GitHub hangs on fetch → timed out, retried → success" "1:error 2:success" "$(rows)"
+check_match "the first attempt says it timed out" 'timed out' "$(jq -r '.[0].error' "$T/rows")"
+sync_with_fault "hang on push" "{\"method\":\"POST\",\"path\":\"$GITP/git-receive-pack\",\"kind\":\"hang\",\"seconds\":$((GIT_TIMEOUT * 2 + 2)),\"count\":1}" fault-hang-push.txt
+check_eq "GitHub hangs on push → timed out, retried → success" "1:error 2:success" "$(rows)"
+check_eq "the retry reports the files the lost push carried" "fault-hang-push.txt" "$(jq -r '.[1].files | map(.path) | join(",")' "$T/rows")"
+sync_with_fault "rate limit on push" "{\"method\":\"POST\",\"path\":\"$GITP/git-receive-pack\",\"kind\":\"rate_limit\",\"seconds\":3,\"count\":1}" fault-rate.txt
+check_eq "primary rate limit (403) on push → retried → success" "1:error 2:success" "$(rows)"
+sync_with_fault "secondary rate limit on push" "{\"method\":\"POST\",\"path\":\"$GITP/git-receive-pack\",\"kind\":\"secondary_rate_limit\",\"status\":429,\"seconds\":2,\"count\":1}" fault-429.txt
+check_eq "secondary rate limit (429) on push → retried → success" "1:error 2:success" "$(rows)"
+sync_with_fault "502 on fetch" "{\"method\":\"GET\",\"path\":\"$GITP/info/refs\",\"kind\":\"status\",\"status\":502,\"count\":1}" fault-502.txt
+check_eq "a 502 while fetching → retried → success" "1:error 2:success" "$(rows)"
+curl -s -X DELETE "$FH/faults" >/dev/null
+clone "" "$BR"
+check_eq "every faulted sync's file is on GitHub" "fault-429.txt fault-502.txt fault-hang-fetch.txt fault-hang-push.txt fault-rate.txt" \
+	"$(cd "$T/c" && ls fault-* | tr '\n' ' ' | sed 's/ $//')"
+curl -s -X DELETE "$FH/faults" >/dev/null
+
+# A rate limit on the REST calls of a conflict (the pull request) defers the job to the time GitHub names.
+put_text index.html 'panel says A' >/dev/null
+web_commit index.html 'GitHub says B' >/dev/null
+check "a pull that would overwrite an unsynced file waits" wait_for 30 hist_has '.trigger == "pull" and ((.error // "") | test("unsynced changes"))'
+check_eq "the unsynced file is untouched" 'panel says A' "$(cat "$WS/index.html")"
+sync_with_fault "rate limit on the pull request" "{\"method\":\"POST\",\"path\":\"/api/v3/repos/$U/$REPO/pulls\",\"kind\":\"rate_limit\",\"seconds\":4,\"count\":1}" index.html
+check_eq "primary rate limit on opening the PR → deferred → CONFLICT with the PR" "1:error 2:conflict" "$(rows)"
+check_match "the deferred attempt says when it goes on" "rate limit: the pull request for ghbridge/conflict-.* is opened after" "$(jq -r '.[0].error' "$T/rows")"
+gap=$(jq -r '(.[1].started_at | strptime("%Y-%m-%d %H:%M:%S") | mktime) - (.[0].started_at | strptime("%Y-%m-%d %H:%M:%S") | mktime)' "$T/rows")
+check_match "and waited for the reset (${gap} s)" '^([3-9]|[1-9][0-9])$' "$gap"
+check_match "a pull request exists" '/pull/[0-9]+' "$(call GET "/projects/$PID/status" >/dev/null; jq -r .conflict_url "$T/body")"
+sync_with_fault "secondary limit on finding the PR" "{\"method\":\"GET\",\"path\":\"/api/v3/repos/$U/$REPO/pulls\",\"kind\":\"secondary_rate_limit\",\"seconds\":2,\"count\":1}" conflict-more.txt
+check_eq "secondary rate limit (Retry-After) while finding the PR → deferred → CONFLICT" "1:error 2:conflict" "$(rows)"
+check_eq "still one pull request for the conflict" 1 "$(gh GET "/repos/$U/$REPO/pulls?state=open" "$TOKEN" | jq '[.[] | select(.head.ref | startswith("ghbridge/conflict-"))] | length')"
+curl -s -X DELETE "$FH/faults" >/dev/null
+
+# ---------------------------------------------------------------- 8. a revoked GitHub grant
+PID=$P3; WS=$(call GET "/projects/$PID" >/dev/null; jq -r .workspace "$T/body")
+CID=$GHBRIDGE_GITHUB_CLIENT_ID
+GTOK=$(curl -s "$FH/users/$U/tokens" | jq -r --arg c "$CID" '[.[] | select(.client_id == $c and .active)] | last | .token')
+check_eq "the user revokes ghbridge's grant on GitHub → 204" 204 "$(curl -s -o /dev/null -w '%{http_code}' -u "$CID:$GHBRIDGE_GITHUB_CLIENT_SECRET" \
+	-X DELETE "$FAKEHUB_API_URL/applications/$CID/grant" -d "{\"access_token\":\"$GTOK\"}")"
+put_text after-revoke.txt 'x' >/dev/null
+call POST "/projects/$PID/sync" >/dev/null
+J=$(jq -r .job_id "$T/body")
+check "sync with a revoked grant → ERROR" wait_for 60 status_is ERROR
+check_match "the error says: Reconnect GitHub" 'Reconnect GitHub' "$(call GET "/projects/$PID/status" >/dev/null; jq -r .last_error "$T/body")"
+check_eq "the job is dead at once (no retries)" "dead 1" "$(call GET "/jobs/$J" >/dev/null; jq -r '"\(.state) \(.attempts)"' "$T/body")"
+check_match "the account page asks to reconnect" 'GitHub refused the token.*|Reconnect GitHub' "$(curl -s -b "$T/jar" "$GHB_URL/account" | tr '\n' ' ')"
+H3=$(max_request_id)
+sleep $((POLL * 3))
+check_eq "no more calls to GitHub with the refused token" 0 "$(curl -s "$FH/requests?since_id=$H3" | jq --arg u "/$U/" '[.[] | select(.path | contains($u))] | length')"
+signin "$T/jar" "$U" >/dev/null
+call POST "/projects/$PID/sync" >/dev/null
+J=$(jq -r .job_id "$T/body")
+check "after signing in again, Sync now → success" wait_for 60 hist_has ".job_id == $J and .status == \"success\""
+
+# ---------------------------------------------------------------- 9. an expired GitHub App token, refreshed during a sync
+if ! command -v nginx >/dev/null || ! app_stack_start; then
+	skip "expired GitHub App token refreshed during a sync" "could not start the GitHub App fcgi/nginx (see $APP_VAR/log)"
+else
+	A=app$$
+	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$A\"}"
+	(GHB_URL=http://127.0.0.1:$APP_PORT; signin "$T/jar-app" "$A" >/dev/null)
+	check_match "signed in with the GitHub App: an expiring token" 'GitHub App.*Token expires: [0-9]' \
+		"$(curl -s -b "$T/jar-app" "http://127.0.0.1:$APP_PORT/account" | tr '\n' ' ')"
+	KEY_A=$("$BUILD/ghbridge" apikey create --user "$A" --name more --scopes projects:read,projects:write,sync 2>&1 | tail -1)
+	KEY_U=$KEY; KEY=$KEY_A
+	call POST /projects -H 'Content-Type: application/json' -d '{"name":"App"}' >/dev/null
+	PID=$(jq -r .id "$T/body")
+	json "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null
+	put_text page.txt 'before expiry' >/dev/null
+	RA=app-$(date +%s)-$RANDOM
+	check_eq "connect (the App user's token) → 201" 201 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"$RA\"}")"
+	check "first sync → success" wait_for 60 hist_has '.trigger == "initial" and .status == "success"'
+	wait_for 20 idle
+	tokens() { curl -s "$FH/users/$A/tokens" | jq -r --arg c "$APP_ID" "[.[] | select(.client_id == \$c and .kind == \"$1\" and .active)] | length"; }
+	T0=$(curl -s "$FH/users/$A/tokens" | jq -r --arg c "$APP_ID" '[.[] | select(.client_id == $c and (.token | startswith("ghu_")) and .active)] | last | .token')
+	# GitHub's clock (fakehub's) moves 9 hours on; ghbridge still believes the 8-hour token is fresh.
+	curl -s -o /dev/null -X POST "$FH/clock" -H 'Content-Type: application/json' -d '{"advance_seconds":32400}'
+	check_eq "at GitHub the token has expired" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T0" "$FAKEHUB_API_URL/user")"
+	put_text page.txt 'after expiry' >/dev/null
+	call POST "/projects/$PID/sync" >/dev/null
+	J=$(jq -r .job_id "$T/body")
+	check "sync with the expired token → success" wait_for 60 hist_has ".job_id == $J and .status == \"success\""
+	check_eq "in one attempt (refreshed on GitHub's 401, transparently)" "1" "$(call GET "/projects/$PID/history?limit=100" >/dev/null; jq -r "[.history[] | select(.job_id == $J)] | map(.attempt) | join(\",\")" "$T/body")"
+	T1=$(curl -s "$FH/users/$A/tokens" | jq -r --arg c "$APP_ID" '[.[] | select(.client_id == $c and (.token | startswith("ghu_")) and .active)] | last | .token')
+	check "a new access token was issued by a refresh" test -n "$T1" -a "$T1" != "$T0" -a "$T1" != null
+	rm -rf "$T/ca" && git clone -q "${FAKEHUB_URL/http:\/\//http://x-access-token:$T1@}/$A/$RA.git" "$T/ca" 2>/dev/null
+	check_eq "the change is on GitHub" 'after expiry' "$(cat "$T/ca/page.txt" 2>/dev/null)"
+	# A revoked App grant takes the refresh token with it: that is a reconnect.
+	check_eq "the App grant is revoked → 204" 204 "$(curl -s -o /dev/null -w '%{http_code}' -u "$APP_ID:$APP_SECRET" \
+		-X DELETE "$FAKEHUB_API_URL/applications/$APP_ID/grant" -d "{\"access_token\":\"$T1\"}")"
+	put_text page.txt 'after revocation' >/dev/null
+	call POST "/projects/$PID/sync" >/dev/null
+	check "sync with a revoked App grant → ERROR" wait_for 60 status_is ERROR
+	check_match "saying: Reconnect GitHub" 'Reconnect GitHub' "$(call GET "/projects/$PID/status" >/dev/null; jq -r .last_error "$T/body")"
+	curl -s -o /dev/null -X POST "$FH/clock" -H 'Content-Type: application/json' -d '{"offset_seconds":0}'
+	KEY=$KEY_U
+fi
 
 finish
