@@ -9,4 +9,4 @@ libghbridge_a_SOURCES += \
 	src/git/netstream.c src/git/netstream.h
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c
-EXTRA_DIST += tests/sync
+EXTRA_DIST += tests/sync tests/e2e/sync.test.mjs
