@@ -155,14 +155,49 @@ until_ok 20 test "$(call GET "/projects/$PID/pulls/$NQ?refresh=0")" = 200
 check_eq "a refresh finds it" "open Quiet" "$(pull_field "$NQ" '"\(.state) \(.title)"')"
 check_eq "… and the moved head of the other" "$(remote_sha feature/ci)" "$(pull_field "$N" .head_sha)"
 
-# ---------------------------------------------------------------- disconnect removes the webhook
+# ---------------------------------------------------------------- registration: idempotent, self-healing, shared
 new_project "Hooks two"
 until_ok 30 test "$(webhook_status)" = active
-check_eq "second project: hook registered" 1 "$(gh GET "/repos/$OWNER/$REPO/hooks" >/dev/null; jq length "$T/gh")"
-check_eq "disconnect → 204" 204 "$(call DELETE "/projects/$PID/repository")"
-until_ok 20 test "$(gh GET "/repos/$OWNER/$REPO/hooks" >/dev/null; jq length "$T/gh")" = 0
-check_eq "… the hook is gone from GitHub" 0 "$(gh GET "/repos/$OWNER/$REPO/hooks" >/dev/null; jq length "$T/gh")"
-check_eq "… and from ghbridge" 0 "$(psql -qtAc "SELECT count(*) FROM webhooks WHERE project_id = $PID")"
+HOOK2=$(jq -r .webhook.hook_id "$T/body")
+hooks() { gh GET "/repos/$OWNER/$REPO/hooks" >/dev/null; jq -r "$1" "$T/gh"; }
+check_eq "second project: its hook registered" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+J=$("$BUILD/ghbridge" jobs enqueue webhook_register --project "$PID" 2>/dev/null | tail -1)
+until_ok 20 job_done "$J"
+check_eq "registering again reuses the hook (listed first, not created twice)" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+psql -qtAc "DELETE FROM webhooks WHERE project_id = $PID" >/dev/null
+call GET "/projects/$PID/pulls" >/dev/null # a page view notices the missing registration
+until_ok 30 test "$(webhook_status)" = active
+check_eq "a hook of ours whose secret was lost is replaced, not doubled" 1 "$(hooks length)"
+check "… by a new one" test "$(hooks '.[0].id')" != "$HOOK2"
+HOOK2=$(hooks '.[0].id')
+P2=$PID
+jcall POST /projects '{"name":"Hooks three"}' >/dev/null
+P3=$(jq -r .id "$T/body")
+check_eq "a third project links the same repository → 201" 201 "$(jcall POST "/projects/$P3/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}")"
+PID=$P3
+wait_idle >/dev/null
+until_ok 30 test "$(webhook_status)" = active
+check_eq "… it shares the repository's hook" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+check_eq "… both projects' rows name it" 2 "$(psql -qtAc "SELECT count(*) FROM webhooks WHERE hook_id = $HOOK2")"
+web_commit main shared.txt "for both"
+check_eq "… GitHub's delivery is accepted" 202 "$(fh GET "/_fakehub/deliveries?repo=$OWNER/$REPO&event=push" | jq -r '.[-1].status_code')"
+shared_in() { [ "$(curl -s -H "Authorization: Bearer $KEY" "$API/projects/$1/files/shared.txt")" = "for both" ]; }
+until_ok 30 shared_in "$P2"
+until_ok 30 shared_in "$P3"
+check "… and both projects pull the push" shared_in "$P2"
+check "… (the third too)" shared_in "$P3"
+delete_jobs_done() { [ "$(psql -qtAc "SELECT count(*) FROM jobs WHERE kind = 'webhook_delete' AND state <> 'done'")" = 0 ]; }
+check_eq "disconnecting the third → 204" 204 "$(call DELETE "/projects/$P3/repository")"
+until_ok 20 delete_jobs_done
+check_eq "… the hook stays for the second" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+
+# ---------------------------------------------------------------- disconnect removes the webhook
+PID=$P2
+check_eq "disconnecting the second → 204" 204 "$(call DELETE "/projects/$PID/repository")"
+until_ok 20 test "$(hooks length)" = 0
+check_eq "… the hook is gone from GitHub" 0 "$(hooks length)"
+check_eq "… and from ghbridge" 0 "$(psql -qtAc "SELECT count(*) FROM webhooks WHERE project_id IN ($P2, $P3)")"
+check_eq "… its pull requests are forgotten" 0 "$(psql -qtAc "SELECT count(*) FROM pull_requests WHERE project_id = $PID")"
 check_eq "… the repository stays" 200 "$(gh GET "/repos/$OWNER/$REPO")"
 
 finish
