@@ -6,3 +6,10 @@ libghbridge_a_SOURCES += \
 	src/service/webhooks.c src/service/webhooks.h \
 	src/web/page-pulls.c src/web/api-pulls.c src/web/webhooks.c
 EXTRA_DIST += tests/pulls tests/e2e/pulls.test.mjs
+
+if HAVE_CHECK
+check_PROGRAMS += tests/pulls/test_branch
+tests_pulls_test_branch_SOURCES = tests/pulls/unit_branch.c
+tests_pulls_test_branch_CFLAGS = $(UNIT_CFLAGS)
+tests_pulls_test_branch_LDADD = $(UNIT_LDADD)
+endif
