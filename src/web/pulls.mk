@@ -5,7 +5,8 @@ libghbridge_a_SOURCES += \
 	src/service/pulls.c src/service/pulls.h \
 	src/service/webhooks.c src/service/webhooks.h \
 	src/web/page-pulls.c src/web/api-pulls.c src/web/webhooks.c
-EXTRA_DIST += tests/pulls tests/e2e/pulls.test.mjs
+# The test files one by one: the folder as a whole would also ship the unit test's build products.
+EXTRA_DIST += tests/pulls/lib-pulls.sh tests/pulls/test-pulls.sh tests/pulls/test-webhooks.sh tests/e2e/pulls.test.mjs
 
 if HAVE_CHECK
 check_PROGRAMS += tests/pulls/test_branch
