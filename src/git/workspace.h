@@ -63,8 +63,10 @@ int git_workspace_tracking(char sha[41], const char *dir, const char *branch, st
 int git_workspace_ahead_behind(size_t *ahead, size_t *behind, const char *dir, const char *local_sha,
 			       const char *remote_sha, struct err *e);
 
-/* Pushes sha to refs/heads/remote_branch (never forced). ERR_CONFLICT when the remote moved
- * (not a fast-forward), ERR_UNAUTH when the token is refused. objects is set to objects sent. */
+/* Pushes sha to refs/heads/remote_branch (never forced) and records it as GitHub's tip
+ * (git_workspace_tracking). ERR_CONFLICT when the remote moved (not a fast-forward, also when
+ * it moved to commits not fetched yet), ERR_UNAUTH when the token is refused. objects is set
+ * to objects sent. */
 int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
 		       const char *token, struct err *e);
 

@@ -372,12 +372,65 @@ static int pull_run(struct run *r, const char *remote, const char *before, int a
 	return JOB_DONE;
 }
 
+static int stage(struct run *r, struct err *e)
+{
+	struct project *p = r->p;
+	char email[256];
+	progress(r, "staging", 0);
+	snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p->owner_github_id, p->owner_login);
+	int rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
+				      email, e);
+	if (rc == 0 && r->c.sha[0]) {
+		r->committed = 1;
+		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
+	}
+	return rc;
+}
+
+/* When the workspace's last commit is GitHub's tip as last seen, the new commit goes straight
+ * out: no fetch first. If GitHub moved meanwhile it refuses the push (it is never forced) and
+ * the full round (fetch, merge, push) follows. 1: done; 0: go on with the full round. */
+static int push_at_once(int *out, int *staged, struct run *r, struct err *e)
+{
+	struct project *p = r->p;
+	char head[41] = "", tracking[41] = "";
+	if (git_workspace_head(head, p->workspace, r->branch, e) ||
+	    git_workspace_tracking(tracking, p->workspace, r->branch, e) || !head[0] || strcmp(head, tracking) != 0)
+		return 0;
+	*staged = 1;
+	if (stage(r, e)) {
+		*out = fail(r, e);
+		return 1;
+	}
+	if (!r->committed)
+		return 0; /* nothing to send: the fetch tells whether GitHub has news */
+	progress(r, "pushing", 0);
+	unsigned objects = 0;
+	int rc = push(&objects, r, r->c.sha, r->branch, e);
+	if (rc == ERR_CONFLICT) {
+		log_msg(LOG_INFO, "project %lld: GitHub moved; fetching and merging", p->id);
+		err_clear(e);
+		return 0;
+	}
+	if (rc) {
+		*out = fail(r, e);
+		return 1;
+	}
+	progress(r, "pushed", objects);
+	finish(r, "success", "SUCCESS", NULL, NULL, NULL);
+	*out = JOB_DONE;
+	return 1;
+}
+
 static int sync_run(struct run *r, int pull_only)
 {
 	struct project *p = r->p;
 	struct err e = { 0 };
-	int rc;
+	int rc, staged = 0, out;
 	char remote[41] = "", head[41] = "";
+	if (!pull_only && push_at_once(&out, &staged, r, &e))
+		return out;
+	err_clear(&e);
 	for (int round = 0; round < 4; round++) {
 		if (job_should_stop(r->ctx)) {
 			finish(r, "error", "PENDING", "The worker stopped; the sync will resume.", NULL, NULL);
@@ -399,19 +452,8 @@ static int sync_run(struct run *r, int pull_only)
 		}
 		if (pull_only)
 			return pull_run(r, remote, before, adopted);
-		if (round == 0) {
-			progress(r, "staging", 0);
-			char email[256];
-			snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p->owner_github_id,
-				 p->owner_login);
-			if ((rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p,
-						       p->owner_login, email, &e)))
-				return fail(r, &e);
-			if (r->c.sha[0]) {
-				r->committed = 1;
-				snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
-			}
-		}
+		if (round == 0 && !staged && (rc = stage(r, &e)))
+			return fail(r, &e);
 		if (!p->pull_enabled && remote[0]) {
 			size_t ahead = 0, behind = 0;
 			if (git_workspace_head(head, p->workspace, r->branch, &e))
