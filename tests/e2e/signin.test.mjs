@@ -29,7 +29,7 @@ try {
     });
     await step('account page shows the connection and sessions', async () => {
       await page.goto(`${GHB}/account`);
-      await page.getByText('Connected with a').waitFor();
+      await page.getByText('Connected through the').waitFor();
       await page.getByText('this browser').waitFor();
     });
     await step('create an API key: shown once with a copy button', async () => {

@@ -451,7 +451,36 @@ static void git_dispatch(const char *owner, const char *name, const char *rest)
 		resp_text(C->resp, 500, "text/plain", "git failed\n");
 }
 
+/* GET /avatars/u/{id}: GitHub serves avatars from its own image host; the emulator
+ * draws a 5x5 identicon from the id so the panels show real images offline. */
+static int avatar_get(struct request *req, struct response *resp)
+{
+	unsigned long long id = strtoull(req_param(req, "id") ? req_param(req, "id") : "0", NULL, 10);
+	unsigned long long h = id * 0x9E3779B97F4A7C15ull ^ (id >> 7);
+	char colour[8];
+	snprintf(colour, sizeof colour, "#%02x%02x%02x", (unsigned)(h >> 8) & 0xbf, (unsigned)(h >> 16) & 0xbf,
+		 (unsigned)(h >> 24) & 0xbf);
+	struct buf *b = &resp->body;
+	buf_reset(b);
+	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 5 5\" width=\"420\" height=\"420\">"
+		      "<rect width=\"5\" height=\"5\" fill=\"#f0f0f0\"/>");
+	for (int y = 0; y < 5; y++)
+		for (int x = 0; x < 3; x++)
+			if ((h >> (32 + y * 3 + x)) & 1) {
+				buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"1\" height=\"1\" fill=\"%s\"/>", x, y, colour);
+				if (x < 2)
+					buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"1\" height=\"1\" fill=\"%s\"/>", 4 - x, y,
+						   colour);
+			}
+	buf_puts(b, "</svg>\n");
+	resp->status = 200;
+	resp->content_type = "image/svg+xml";
+	resp_header(resp, "Cache-Control", "max-age=300");
+	return 0;
+}
+
 static const struct route web_routes[] = {
+	{ "GET", "/avatars/u/{id}", avatar_get, 0 },
 	{ "GET", "/login/oauth/authorize", oauth_authorize_get, 0 },
 	{ "POST", "/login/oauth/authorize", oauth_authorize_post, 0 },
 	{ "POST", "/login/oauth/access_token", oauth_access_token, 0 },

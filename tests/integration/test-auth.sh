@@ -90,7 +90,7 @@ check_match "session token is 256 bits" '^[0-9a-f]{64}$' "$cookie"
 check_eq "session stored only as a hash" 0 "$(psql -qtA -c "SELECT count(*) FROM sessions WHERE token_hash = '$cookie'")"
 page=$(curl -s -b "$T/a" "$GHB_URL/account")
 check_match "account shows the GitHub login" '<strong>octocat</strong>' "$page"
-check_match "account shows the connection" 'Connected with a' "$page"
+check_match "account shows the connection" 'Connected through the' "$page"
 check_match "header shows avatar and login" 'class="account" href="/account"><img class="avatar"' "$page"
 check_match "API accepts the session" '^\{"login":"octocat","auth":"session","scopes":\["projects:read","projects:write","sync","pulls"' "$(curl -s -b "$T/a" "$GHB_URL/api/v1/me")"
 
@@ -175,7 +175,7 @@ check_match "rotate-key re-seals secrets" 're-sealed [1-9][0-9]* secrets' "$out"
 check_eq "no request failed during rotation" 60 "$(grep -c '^200$' "$T/during")"
 newid=$(printf '%s\n' "$out" | sed -n -E 's/^re-sealed .* with key ([0-9a-f]{8}).*/\1/p')
 check_eq "every sealed token uses the new key" 0 "$(psql -qtA -c "SELECT count(*) FROM github_connections WHERE access_token_sealed IS NOT NULL AND access_token_sealed NOT LIKE 'v1.$newid.%' AND status = 'ok'")"
-check_match "tokens still open after rotation" 'Connected with a' "$(curl -s -b "$T/r" "$GHB_URL/account")"
+check_match "tokens still open after rotation" 'Connected through the' "$(curl -s -b "$T/r" "$GHB_URL/account")"
 check_eq "sign-in still works after rotation" "$GHB_URL/" "$(signin "$T/r2" octocat /)"
 
 # disconnect revokes at GitHub and deletes the tokens
