@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 #include <sodium.h>
 #include "core/log.h"
+#include "core/prefork.h"
 #include "http/server.h"
 
 static volatile sig_atomic_t stop_flag, hup_flag;
@@ -148,8 +149,16 @@ static void serve_one(FCGX_Request *fr, struct arena *arena, const struct server
 	buf_free(&resp.body);
 }
 
-static void child_main(int sock, const struct server_hooks *hooks)
+struct child_arg {
+	int sock;
+	const struct server_hooks *hooks;
+};
+
+static int child_main(void *argp)
 {
+	const struct child_arg *ca = argp;
+	int sock = ca->sock;
+	const struct server_hooks *hooks = ca->hooks;
 	set_signal(SIGTERM, on_stop);
 	set_signal(SIGINT, on_stop);
 	set_signal(SIGHUP, on_hup);
@@ -158,7 +167,7 @@ static void child_main(int sock, const struct server_hooks *hooks)
 	struct err e = { 0 };
 	if (hooks->child_init && hooks->child_init(&e) != 0) {
 		log_msg(LOG_ERROR, "responder failed to start: %s", e.msg);
-		_exit(3);
+		return 3;
 	}
 	FCGX_Request fr;
 	FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -182,17 +191,7 @@ static void child_main(int sock, const struct server_hooks *hooks)
 	FCGX_Free(&fr, 1);
 	if (hooks->child_exit)
 		hooks->child_exit();
-	_exit(0);
-}
-
-static pid_t spawn(int sock, const struct server_hooks *hooks)
-{
-	pid_t pid = fork();
-	if (pid == 0)
-		child_main(sock, hooks);
-	if (pid < 0)
-		log_msg(LOG_ERROR, "fork: %s", strerror(errno));
-	return pid;
+	return 0;
 }
 
 int server_run(const struct server_opts *opts, const struct server_hooks *hooks, struct err *e)
@@ -211,92 +210,21 @@ int server_run(const struct server_opts *opts, const struct server_hooks *hooks,
 	if (is_unix)
 		chmod(path, (mode_t)opts->socket_mode);
 
-	int nproc = opts->processes > 0 ? opts->processes : 1;
-	pid_t *kids = calloc((size_t)nproc, sizeof *kids);
-	double *started = calloc((size_t)nproc, sizeof *started);
-	if (!kids || !started)
-		abort();
-	set_signal(SIGTERM, on_stop);
-	set_signal(SIGINT, on_stop);
-	set_signal(SIGHUP, on_hup);
-	signal(SIGPIPE, SIG_IGN);
-	for (int i = 0; i < nproc; i++) {
-		kids[i] = spawn(sock, hooks);
-		started[i] = now_s();
-	}
 	char nbuf[12];
-	snprintf(nbuf, sizeof nbuf, "%d", nproc);
+	snprintf(nbuf, sizeof nbuf, "%d", opts->processes > 0 ? opts->processes : 1);
 	log_kv(LOG_INFO, "listening", "socket", opts->listen, "processes", nbuf, NULL);
-
-	while (!stop_flag) {
-		if (hup_flag) {
-			hup_flag = 0;
-			log_msg(LOG_INFO, "SIGHUP: reloading templates in %d responders", nproc);
-			for (int i = 0; i < nproc; i++)
-				if (kids[i] > 0)
-					kill(kids[i], SIGHUP);
-		}
-		int status;
-		pid_t pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == ECHILD)
-				sleep(1);
-			continue;
-		}
-		for (int i = 0; i < nproc; i++) {
-			if (kids[i] != pid)
-				continue;
-			if (WIFSIGNALED(status))
-				log_msg(LOG_WARN, "responder %d killed by signal %d; starting another", (int)pid,
-					WTERMSIG(status));
-			else
-				log_msg(LOG_WARN, "responder %d exited with %d; starting another", (int)pid,
-					WEXITSTATUS(status));
-			if (stop_flag) {
-				kids[i] = 0;
-				break;
-			}
-			/* A child that dies right after start would otherwise fork in a hot loop. */
-			if (now_s() - started[i] < 1.0)
-				sleep(1);
-			kids[i] = spawn(sock, hooks);
-			started[i] = now_s();
-		}
-	}
-
-	log_msg(LOG_INFO, "shutting down: draining %d responders", nproc);
-	for (int i = 0; i < nproc; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGTERM);
-	double deadline = now_s() + (opts->drain_seconds > 0 ? opts->drain_seconds : 10);
-	int alive = nproc;
-	while (alive > 0) {
-		alive = 0;
-		for (int i = 0; i < nproc; i++) {
-			if (kids[i] <= 0)
-				continue;
-			int status;
-			pid_t r = waitpid(kids[i], &status, WNOHANG);
-			if (r == kids[i] || (r < 0 && errno == ECHILD))
-				kids[i] = 0;
-			else
-				alive++;
-		}
-		if (alive == 0)
-			break;
-		if (now_s() > deadline) {
-			log_msg(LOG_WARN, "drain deadline passed: killing %d responders", alive);
-			for (int i = 0; i < nproc; i++)
-				if (kids[i] > 0)
-					kill(kids[i], SIGKILL);
-			deadline = now_s() + 5;
-		}
-		usleep(20000);
-	}
+	struct child_arg ca = { sock, hooks };
+	struct prefork pf = {
+		.processes = opts->processes,
+		.what = "responder",
+		.forward_hup = 1,
+		.kill_after = opts->drain_seconds > 0 ? opts->drain_seconds : 10,
+		.child = child_main,
+		.arg = &ca,
+	};
+	prefork_run(&pf, NULL);
 	if (is_unix)
 		unlink(path);
-	free(kids);
-	free(started);
 	log_msg(LOG_INFO, "stopped");
 	return 0;
 }

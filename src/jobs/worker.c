@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "core/log.h"
+#include "core/prefork.h"
 #include "jobs/worker.h"
 #include "store/jobs.h"
 
@@ -353,8 +354,9 @@ static int session_ensure(struct db *db, int *backend_pid, struct err *e)
 	return rc;
 }
 
-static int child_main(const struct worker_opts *o)
+static int child_main(void *arg)
 {
+	const struct worker_opts *o = arg;
 	set_signal(SIGTERM, on_stop);
 	set_signal(SIGINT, on_stop);
 	signal(SIGPIPE, SIG_IGN);
@@ -489,93 +491,20 @@ static int child_main(const struct worker_opts *o)
 	return 0;
 }
 
-static pid_t spawn(const struct worker_opts *o)
-{
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(child_main(o));
-	if (pid < 0)
-		log_msg(LOG_ERROR, "fork: %s", strerror(errno));
-	return pid;
-}
-
 int worker_run(const struct worker_opts *o, struct err *e)
 {
 	int n = o->concurrency > 0 ? o->concurrency : 1;
-	pid_t *kids = calloc((size_t)n, sizeof *kids);
-	double *started = calloc((size_t)n, sizeof *started);
-	if (!kids || !started)
-		abort();
-	set_signal(SIGTERM, on_stop);
-	set_signal(SIGINT, on_stop);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
 	char sn[12];
 	snprintf(sn, sizeof sn, "%d", n);
 	log_kv(LOG_INFO, "starting workers", "processes", sn, "queue", o->queue, NULL);
-	for (int i = 0; i < n; i++) {
-		kids[i] = spawn(o);
-		started[i] = mono_now();
-	}
-	while (!stop_flag) {
-		int status;
-		pid_t pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == ECHILD)
-				sleep(1);
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			if (kids[i] != pid)
-				continue;
-			kids[i] = 0;
-			if (stop_flag)
-				break;
-			if (WIFSIGNALED(status))
-				log_msg(LOG_WARN, "worker %d killed by signal %d; starting another", (int)pid, WTERMSIG(status));
-			else
-				log_msg(LOG_WARN, "worker %d exited with %d; starting another", (int)pid, WEXITSTATUS(status));
-			/* A loop that dies at once would otherwise fork in a hot loop. */
-			if (mono_now() - started[i] < 1.0)
-				sleep(1);
-			kids[i] = spawn(o);
-			started[i] = mono_now();
-		}
-	}
-	log_msg(LOG_INFO, "stopping: workers finish or release their jobs within %d s", o->drain_seconds);
-	for (int i = 0; i < n; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGTERM);
 	/* Children release their own jobs at the drain deadline; SIGKILL is the last resort. */
-	double deadline = mono_now() + o->drain_seconds + 10;
-	int alive = n, rc = 0;
-	while (alive > 0) {
-		alive = 0;
-		for (int i = 0; i < n; i++) {
-			if (kids[i] <= 0)
-				continue;
-			int status;
-			pid_t r = waitpid(kids[i], &status, WNOHANG);
-			if (r == kids[i] || (r < 0 && errno == ECHILD)) {
-				if (r == kids[i] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-					rc = err_set(e, ERR_FAIL, "a worker process ended abnormally while stopping");
-				kids[i] = 0;
-			} else {
-				alive++;
-			}
-		}
-		if (alive == 0)
-			break;
-		if (mono_now() > deadline) {
-			log_msg(LOG_ERROR, "%d worker(s) did not stop in time: killing them", alive);
-			for (int i = 0; i < n; i++)
-				if (kids[i] > 0)
-					kill(kids[i], SIGKILL);
-			deadline = mono_now() + 5;
-		}
-		usleep(20000);
-	}
-	free(kids);
-	free(started);
-	return rc;
+	struct prefork pf = {
+		.processes = n,
+		.what = "worker",
+		.forward_hup = 0,
+		.kill_after = o->drain_seconds + 10,
+		.child = child_main,
+		.arg = (void *)o,
+	};
+	return prefork_run(&pf, e);
 }
