@@ -498,11 +498,21 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+/* One job at a time runs in a worker process, so one observer per process is enough. */
+static ws_progress_fn push_observer;
+static void *push_observer_arg;
+
+void git_workspace_on_push_progress(ws_progress_fn fn, void *arg)
+{
+	push_observer = fn;
+	push_observer_arg = arg;
+}
+
 static int push_progress_cb(unsigned int current, unsigned int total, size_t bytes, void *payload)
 {
-	(void)total;
-	(void)bytes;
 	((struct net *)payload)->objects = current;
+	if (push_observer)
+		push_observer(push_observer_arg, current, total, bytes);
 	return 0;
 }
 

@@ -63,6 +63,10 @@ int git_workspace_tracking(char sha[41], const char *dir, const char *branch, st
 int git_workspace_ahead_behind(size_t *ahead, size_t *behind, const char *dir, const char *local_sha,
 			       const char *remote_sha, struct err *e);
 
+/* Called while a push sends its objects (current of total, bytes so far); NULL stops it. */
+typedef void (*ws_progress_fn)(void *arg, unsigned current, unsigned total, size_t bytes);
+void git_workspace_on_push_progress(ws_progress_fn fn, void *arg);
+
 /* Pushes sha to refs/heads/remote_branch (never forced) and records it as GitHub's tip
  * (git_workspace_tracking). ERR_CONFLICT when the remote moved (not a fast-forward, also when
  * it moved to commits not fetched yet), ERR_UNAUTH when the token is refused. objects is set

@@ -39,17 +39,40 @@ struct run {
 	char commit_sha[41];
 	int committed;
 	const char *note;          /* history-only remark for a run that is not an error */
+	double progress_at;        /* when the push progress was last written */
 	long wait_until;           /* GitHub's rate limit: epoch second to come back at */
 };
 
 enum reason { REASON_CONFLICT, REASON_PULL_OFF };
 
-static void progress(struct run *r, const char *step, long long n)
+static void progress_of(struct run *r, const char *step, long long n, long long total)
 {
 	char j[160];
-	snprintf(j, sizeof j, "{\"step\":\"%s\",\"count\":%lld}", step, n);
+	if (total > 0)
+		snprintf(j, sizeof j, "{\"step\":\"%s\",\"count\":%lld,\"total\":%lld}", step, n, total);
+	else
+		snprintf(j, sizeof j, "{\"step\":\"%s\",\"count\":%lld}", step, n);
 	struct err e = { 0 };
 	store_project_set_progress(r->ctx->db, r->p->id, j, &e);
+}
+
+static void progress(struct run *r, const char *step, long long n)
+{
+	progress_of(r, step, n, 0);
+}
+
+/* Objects sent so far, written at most twice a second: the project page and the status API show it. */
+static void on_push_progress(void *arg, unsigned current, unsigned total, size_t bytes)
+{
+	struct run *r = arg;
+	struct timespec t;
+	(void)bytes;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double now = (double)t.tv_sec + t.tv_nsec / 1e9;
+	if (now - r->progress_at < 0.5 && current != total)
+		return;
+	r->progress_at = now;
+	progress_of(r, "pushing", current, total);
 }
 
 static void finish(struct run *r, const char *hstatus, const char *pstatus, const char *error, const char *cbranch,
@@ -383,6 +406,7 @@ static int stage(struct run *r, struct err *e)
 	if (rc == 0 && r->c.sha[0]) {
 		r->committed = 1;
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
+		progress(r, "staged", r->c.files_changed);
 	}
 	return rc;
 }
@@ -533,6 +557,7 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 		return JOB_DONE; /* disconnected meanwhile */
 	}
 	git_workspace_set_timeout((int)cfg_long(CFG_GIT_TIMEOUT_SECONDS));
+	git_workspace_on_push_progress(on_push_progress, &r);
 	const char *trigger = payload_trigger(job);
 	/* claims, not attempts: a run deferred by a rate limit gives its attempt back but is a row here. */
 	if (store_sync_begin(&r.hist, ctx->db, p.id, job->id, trigger, job->claims, &e)) {
@@ -551,6 +576,7 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 	} else {
 		out = sync_run(&r, strcmp(trigger, "pull") == 0);
 	}
+	git_workspace_on_push_progress(NULL, NULL);
 	free_token(&r.token);
 	if (r.c.files)
 		json_object_put(r.c.files);

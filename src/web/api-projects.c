@@ -23,6 +23,8 @@ struct json_object *web_project_json(const struct project *p)
 	json_object_object_add(o, "last_error", jstr_or_null(p->last_error));
 	json_object_object_add(o, "last_commit_sha", jstr_or_null(p->last_commit_sha));
 	json_object_object_add(o, "last_sync_at", jstr_or_null(p->last_sync_at));
+	/* the periodic check's last run (workspace folder, and GitHub's branch when pulling is on) */
+	json_object_object_add(o, "checked_at", jstr_or_null(p->polled_at));
 	json_object_object_add(o, "conflict_branch", jstr_or_null(p->conflict_branch));
 	json_object_object_add(o, "conflict_url", jstr_or_null(p->conflict_url));
 	json_object_object_add(o, "created_at", jstr_or_null(p->created_at));
