@@ -7,15 +7,16 @@ const errors = [];
 page.on('response', r => { if (r.status() >= 400 && r.url().startsWith(GHB)) errors.push(`${r.status()} ${r.url()}`); });
 page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
 
-// Reloads until the project page's status is one of want (the sync runs in the worker).
+// Waits until the project page's status is one of want. The page follows a running
+// sync by itself (static/app.js polls the status API and reloads when it ends), so
+// the test does not reload: a status that never changes here is a failure.
 async function waitStatus(want, seconds = 60) {
   const until = Date.now() + seconds * 1000;
   let st = '';
   while (Date.now() < until) {
-    st = (await page.locator('#status').innerText()).trim();
+    try { st = (await page.locator('#status').innerText({ timeout: 2000 })).trim(); } catch { /* mid-reload */ }
     if (want.includes(st)) return st;
-    await page.waitForTimeout(500);
-    await page.reload();
+    await page.waitForTimeout(300);
   }
   throw new Error(`status still ${st}`);
 }
