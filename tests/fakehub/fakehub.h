@@ -184,5 +184,6 @@ int api_hook_get(struct request *, struct response *);
 int api_hook_delete(struct request *, struct response *);
 int api_hook_ping(struct request *, struct response *);
 int api_hook_deliveries(struct request *, struct response *);
+int fh_graphql(struct request *, struct response *); /* POST /api/graphql (pulls.c) */
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <git2.h>
+#include <sodium.h>
 #include "tests/fakehub/fakehub.h"
 
 FH_STMT(pull_one, "SELECT p.*, u.login AS user_login, m.login AS merged_by_login FROM pulls p "
@@ -540,4 +541,123 @@ int api_pull_merge(struct request *req, struct response *resp)
 	if (!answer)
 		return fh_error(status, status == 404 ? "Not Found" : "Server Error");
 	return fh_json(status, answer);
+}
+
+/* ---- POST /api/graphql: only the mutation markPullRequestReadyForReview (GitHub's one way to undraft). */
+
+static int gql_error(const char *type, const char *message)
+{
+	struct json_object *o = json_object_new_object(), *errs = json_object_new_array(), *e = json_object_new_object();
+	if (type)
+		js(e, "type", type);
+	if (type) {
+		struct json_object *path = json_object_new_array();
+		json_object_array_add(path, json_object_new_string("markPullRequestReadyForReview"));
+		jo(e, "path", path);
+	}
+	js(e, "message", message);
+	json_object_array_add(errs, e);
+	js(o, "data", NULL);
+	jo(o, "errors", errs);
+	return fh_json(200, o);
+}
+
+/* A PullRequest node id (base64 of "11:PullRequest<id>", see fh_node_id) → the pull's id, or 0. */
+static long long pull_id_of_node(const char *node)
+{
+	static const char kind[] = "11:PullRequest";
+	unsigned char raw[96];
+	size_t len = 0;
+	if (!node || strlen(node) > 120 ||
+	    sodium_base642bin(raw, sizeof raw - 1, node, strlen(node), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return 0;
+	raw[len] = '\0';
+	if (len <= sizeof kind - 1 || memcmp(raw, kind, sizeof kind - 1) != 0)
+		return 0;
+	const char *d = (const char *)raw + sizeof kind - 1;
+	for (const char *p = d; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return strlen(d) > 18 ? 0 : atoll(d);
+}
+
+/* The pullRequestId argument: a string literal in the query, or the variable it names (variables.id by default). */
+static const char *gql_pull_request_id(const char *query)
+{
+	struct json_object *vars = NULL;
+	if (C->json)
+		json_object_object_get_ex(C->json, "variables", &vars);
+	const char *var = "id", *p = strstr(query, "pullRequestId");
+	if (p) {
+		p += strlen("pullRequestId");
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':')
+			p++;
+		if (*p == '"') {
+			const char *end = strchr(p + 1, '"');
+			return end ? arena_strndup(fh_arena(), p + 1, (size_t)(end - p - 1)) : NULL;
+		}
+		if (*p == '$') {
+			size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+			if (n)
+				var = arena_strndup(fh_arena(), p + 1, n);
+		}
+	}
+	return vars && json_object_is_type(vars, json_type_object) ? jget(vars, var) : NULL;
+}
+
+int fh_graphql(struct request *req, struct response *resp)
+{
+	(void)resp;
+	const char *query = jget(C->json, "query");
+	if (!query)
+		return gql_error(NULL, "A query attribute must be specified and must be a string.");
+	if (!strstr(query, "markPullRequestReadyForReview"))
+		return gql_error(NULL, "fakehub's GraphQL endpoint supports only the mutation markPullRequestReadyForReview; "
+				       "this query is not supported by the emulator.");
+	const char *node = gql_pull_request_id(query);
+	if (!node)
+		return gql_error(NULL, "Variable $id of type ID! was provided invalid value");
+	const char *missing = arena_printf(req->arena, "Could not resolve to a node with the global id of '%s'", node);
+	long long id = pull_id_of_node(node);
+	if (!id)
+		return gql_error("NOT_FOUND", missing);
+	FH_STMT(find, "SELECT p.number, p.draft, r.name, a.login FROM pulls p JOIN repos r ON r.id = p.repo_id "
+		      "JOIN accounts a ON a.id = r.owner_id WHERE p.id = $1");
+	PGresult *x = Q(find, fh_ll(id));
+	if (!x)
+		return -1;
+	if (!PQntuples(x)) {
+		PQclear(x);
+		return gql_error("NOT_FOUND", missing);
+	}
+	long long num = fh_vall(x, 0, "number");
+	int draft = fh_vbool(x, 0, "draft");
+	const char *owner = arena_strdup(req->arena, fh_val(x, 0, "login")), *name = arena_strdup(req->arena, fh_val(x, 0, "name"));
+	PQclear(x);
+	struct fh_repo r;
+	int rc = fh_repo_load(&r, owner, name);
+	if (rc == ERR_DB)
+		return -1;
+	if (rc || !r.can_read)
+		return gql_error("NOT_FOUND", missing);
+	if (!r.can_push)
+		return gql_error("FORBIDDEN", arena_printf(req->arena, "%s does not have the correct permissions to execute "
+								      "`MarkPullRequestReadyForReview`", C->v.login));
+	if (draft) {
+		FH_STMT(upd, "UPDATE pulls SET draft = false, updated_at = $2 WHERE id = $1 AND draft RETURNING id");
+		x = Q(upd, fh_ll(id), fh_ll(C->now));
+		if (!x)
+			return -1;
+		int n = PQntuples(x);
+		PQclear(x);
+		if (n)
+			pull_event(&r, num, "ready_for_review", NULL);
+	}
+	struct json_object *o = json_object_new_object(), *data = json_object_new_object(),
+			   *m = json_object_new_object(), *pr = json_object_new_object();
+	jb(pr, "isDraft", 0);
+	jo(m, "pullRequest", pr);
+	jo(data, "markPullRequestReadyForReview", m);
+	jo(o, "data", data);
+	return fh_json(200, o);
 }

@@ -359,6 +359,40 @@ static void api_dispatch(const char *sub)
 	rate_headers(limit, used, reset);
 }
 
+/* POST /api/graphql (GHE-style next to /api/v3): tokens as for REST; see fh_graphql for what it answers. */
+static void graphql_dispatch(void)
+{
+	struct request *req = C->req;
+	if (strcmp(req->method, "POST") != 0) {
+		fh_not_found();
+		return;
+	}
+	int rc = authenticate(0);
+	long long used, reset;
+	if (rc == ERR_UNAUTH) {
+		C->v.id = 0;
+		C->v.token_id = 0;
+		rate_count(&used, &reset);
+		rate_headers(RATE_LIMIT_ANON, used, reset);
+		fh_error_doc(401, "Bad credentials", "https://docs.github.com/graphql");
+		return;
+	}
+	if (rc) {
+		fh_error(500, "Server Error");
+		return;
+	}
+	if (!C->v.id) {
+		fh_error_doc(401, "This endpoint requires you to be authenticated.",
+			     "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql");
+		return;
+	}
+	resp_header(C->resp, "X-OAuth-Scopes", C->v.scope ? C->v.scope : "");
+	if (parse_body(0) < 0)
+		return;
+	if (fh_graphql(req, C->resp) < 0 && C->resp->body.len == 0)
+		fh_error(500, "Server Error");
+}
+
 static void admin_dispatch(void)
 {
 	struct request *req = C->req;
@@ -555,6 +589,8 @@ void fh_handle(struct request *req, struct response *resp)
 		if (!handled) {
 			if (strncmp(path, "/api/v3/", 8) == 0 || strcmp(path, "/api/v3") == 0)
 				api_dispatch(path[7] ? path + 7 : "/");
+			else if (strcmp(path, "/api/graphql") == 0)
+				graphql_dispatch();
 			else if (git_path(&owner, &repo, &rest))
 				git_dispatch(owner, repo, rest);
 			else

@@ -156,10 +156,20 @@ jcall POST "/projects/$PID/branches" '{"name":"feature/draft"}' >/dev/null
 web_commit feature/draft draft.txt "d"
 check_eq "a draft → 201" "201 true" "$(s=$(jcall POST "/projects/$PID/pulls" '{"title":"Draft","head":"feature/draft","draft":true}'); echo "$s $(jq -r .draft "$T/body")")"
 N6=$(jq -r .number "$T/body")
-s=$(jcall PATCH "/projects/$PID/pulls/$N6" '{"draft":false}')
-# GitHub marks a draft ready only through its GraphQL API (markPullRequestReadyForReview), which fakehub lacks.
-if [ "$s" = 200 ]; then check_eq "ready for review" false "$(jq -r .draft "$T/body")"
-else check_match "ready for review refused in words when GitHub has no GraphQL" "GraphQL" "$s $(jq -r .error.message "$T/body")"; fi
+check_eq "… a draft on GitHub too" true "$(gh GET "/repos/$OWNER/$REPO/pulls/$N6" >/dev/null; jq -r .draft "$T/gh")"
+# GitHub marks a draft ready only through its GraphQL API (markPullRequestReadyForReview); a GitHub without one answers 404.
+fh POST /_fakehub/faults -d '{"method":"POST","path":"/api/graphql","kind":"status","status":404,"count":1}' >/dev/null
+check_eq "ready for review where GitHub has no GraphQL API → 409" 409 "$(jcall PATCH "/projects/$PID/pulls/$N6" '{"draft":false}')"
+check_match "… refused in words" "GraphQL" "$(jq -r .error.message "$T/body")"
+check_eq "… still a draft" true "$(pull_field "$N6" .draft)"
+GQL0=$(fh GET "/_fakehub/requests/count?path=/api/graphql&method=POST" | jq -r .count)
+check_eq "ready for review → 200" "200 false" "$(s=$(jcall PATCH "/projects/$PID/pulls/$N6" '{"draft":false}'); echo "$s $(jq -r .draft "$T/body")")"
+check_eq "… through GitHub's GraphQL mutation, once" $((GQL0 + 1)) "$(fh GET "/_fakehub/requests/count?path=/api/graphql&method=POST" | jq -r .count)"
+check_eq "… no longer a draft in ghbridge" false "$(pull_field "$N6" .draft)"
+check_eq "… nor on GitHub" false "$(gh GET "/repos/$OWNER/$REPO/pulls/$N6" >/dev/null; jq -r .draft "$T/gh")"
+check_eq "… GitHub sent pull_request ready_for_review" 1 \
+	"$(fh GET "/_fakehub/deliveries?repo=$OWNER/$REPO&event=pull_request" | jq "[.[] | select(.action == \"ready_for_review\")] | length")"
+check_eq "ready for review again → 200, nothing to do" "200 false" "$(s=$(jcall PATCH "/projects/$PID/pulls/$N6" '{"draft":false}'); echo "$s $(jq -r .draft "$T/body")")"
 check_eq "turning back into a draft → 422" 422 "$(jcall PATCH "/projects/$PID/pulls/$N6" '{"draft":true}')"
 
 # ---------------------------------------------------------------- ownership and scope
