@@ -81,29 +81,6 @@ struct json_object *web_sync_json(const struct sync_run *s, int with_files)
 }
 
 /* 1 (answered 403) when the caller lacks scope. */
-static int lacks(struct request *req, struct response *resp, const char *scope)
-{
-	if (auth_has_scope(req->user, scope))
-		return 0;
-	char *m = arena_printf(req->arena, "This API key lacks the '%s' scope.", scope);
-	render_json_error(req, resp, 403, "forbidden", m);
-	return 1;
-}
-
-static struct json_object *body_json(struct request *req, struct response *resp)
-{
-	struct json_tokener *t = json_tokener_new();
-	struct json_object *o = req->body_len ? json_tokener_parse_ex(t, req->body, (int)req->body_len) : NULL;
-	int ok = o && json_tokener_get_error(t) == json_tokener_success && json_object_is_type(o, json_type_object);
-	json_tokener_free(t);
-	if (!ok) {
-		json_object_put(o);
-		render_json_error(req, resp, 400, "bad_request", "Send a JSON object as the request body.");
-		return NULL;
-	}
-	return o;
-}
-
 static const char *jget_str(struct json_object *o, const char *k, int *bad)
 {
 	struct json_object *v;
@@ -117,16 +94,6 @@ static const char *jget_str(struct json_object *o, const char *k, int *bad)
 }
 
 /* Loads {id} for the caller: 404 for missing and for other people's projects alike. */
-static int load(struct project *p, struct request *req)
-{
-	const char *s = req_param(req, "id");
-	char *end;
-	long long id = s ? strtoll(s, &end, 10) : 0;
-	if (!s || *end || id <= 0)
-		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
-	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
-}
-
 static void project_reply(struct response *resp, int status, const struct project *p)
 {
 	struct json_object *o = web_project_json(p);
@@ -137,9 +104,9 @@ static void project_reply(struct response *resp, int status, const struct projec
 /* POST /api/v1/projects {"name"} → 201 | 400 | 403 */
 int api_projects_create(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	if (!b)
 		return 0;
 	int bad = 0;
@@ -158,7 +125,7 @@ int api_projects_create(struct request *req, struct response *resp)
 /* GET /api/v1/projects → 200 {"projects":[…]} */
 int api_projects_list(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project *rows;
 	int n, rc = projects_list(&rows, &n, g_app.db, req->user->user_id, &req->err);
@@ -177,10 +144,10 @@ int api_projects_list(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id} → 200 | 404 */
 int api_project_get(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	project_reply(resp, 200, &p);
@@ -191,13 +158,13 @@ int api_project_get(struct request *req, struct response *resp)
 /* PATCH /api/v1/projects/{id} {"name"} → 200 | 400 | 404 */
 int api_project_patch(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	if (b) {
 		int bad = 0;
 		const char *name = jget_str(b, "name", &bad);
@@ -214,10 +181,10 @@ int api_project_patch(struct request *req, struct response *resp)
 /* DELETE /api/v1/projects/{id} → 204 | 404. The GitHub repository stays. */
 int api_project_delete(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_delete(g_app.db, &p, &req->err);
@@ -230,10 +197,10 @@ int api_project_delete(struct request *req, struct response *resp)
 /* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced | 400 bad path | 413 too big | 404 */
 int api_project_file_put(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *path = req_param(req, "path");
@@ -258,10 +225,10 @@ int api_project_file_put(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes | 404 */
 int api_project_file_get(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	char *data = NULL;
@@ -282,10 +249,10 @@ int api_project_file_get(struct request *req, struct response *resp)
 /* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 */
 int api_project_file_delete(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_file_delete(g_app.db, &p, req_param(req, "path"), &req->err);
@@ -298,10 +265,10 @@ int api_project_file_delete(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status}]} */
 int api_project_files(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct ws_file *f;
@@ -329,13 +296,13 @@ int api_project_files(struct request *req, struct response *resp)
  * → 201 {project, job_id} | 400 | 403 no push access | 404 | 409 already connected / name taken / reconnect GitHub */
 int api_project_repo_connect(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	if (!b) {
 		store_project_free(&p);
 		return 0;
@@ -367,10 +334,10 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 /* DELETE /api/v1/projects/{id}/repository → 204 | 404. The repository itself is kept. */
 int api_project_repo_disconnect(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_disconnect(g_app.db, &p, &req->err);
@@ -383,13 +350,13 @@ int api_project_repo_disconnect(struct request *req, struct response *resp)
 /* PATCH /api/v1/projects/{id}/settings → 200 | 422 {"error":{…,"fields":{…}}} nothing saved | 404 */
 int api_project_settings(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:write"))
+	if (web_lacks_scope(req, resp, "projects:write"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	if (!b) {
 		store_project_free(&p);
 		return 0;
@@ -475,10 +442,10 @@ int api_project_settings(struct request *req, struct response *resp)
 /* POST /api/v1/projects/{id}/sync → 202 {"job_id"} | 404 | 409 not connected */
 int api_project_sync(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "sync"))
+	if (web_lacks_scope(req, resp, "sync"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	long long job = 0;
@@ -496,10 +463,10 @@ int api_project_sync(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id}/status → 200 {status, last_error, last_commit_sha, last_sync_at, progress, pending_changes} */
 int api_project_status(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct json_object *full = web_project_json(&p), *o = json_object_new_object();
@@ -528,10 +495,10 @@ int api_project_status(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id}/history?limit=&before= → 200 {"history":[…], "next_before"} */
 int api_project_history(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *ls = req_query(req, "limit"), *bs = req_query(req, "before");
@@ -586,7 +553,7 @@ int web_page_param(int *page, const char *s)
  * | 400 bad page or q | 409 github_reconnect | 429 rate limited | 502 GitHub failed */
 int api_github_repos(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp, "projects:read"))
+	if (web_lacks_scope(req, resp, "projects:read"))
 		return 0;
 	int page;
 	if (!web_page_param(&page, req_query(req, "page")))

@@ -53,33 +53,7 @@ struct json_object *web_pull_json(const struct pull *pr)
 }
 
 /* 1 (answered 403) when an API key lacks the scope; sessions have them all. */
-static int lacks(struct request *req, struct response *resp)
-{
-	if (auth_has_scope(req->user, "pulls"))
-		return 0;
-	render_json_error(req, resp, 403, "forbidden", "This API key lacks the 'pulls' scope.");
-	return 1;
-}
-
 /* 404 for missing projects and other people's alike. */
-static int load(struct project *p, struct request *req)
-{
-	const char *s = req_param(req, "id");
-	char *end;
-	long long id = s ? strtoll(s, &end, 10) : 0;
-	if (!s || *end || id <= 0)
-		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
-	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
-}
-
-static int number_of(struct request *req)
-{
-	const char *s = req_param(req, "number");
-	char *end;
-	long n = s ? strtol(s, &end, 10) : 0;
-	return s && !*end && n > 0 && n < 1000000000 ? (int)n : 0;
-}
-
 /* A service failure as JSON: GitHub's refusals keep their words; "why" names them for programs. */
 static int fail(struct request *req, struct response *resp, const char *why)
 {
@@ -107,20 +81,6 @@ static int fail(struct request *req, struct response *resp, const char *why)
 	}
 	render_json_error(req, resp, status, why ? why : code, req->err.msg);
 	return 0;
-}
-
-static struct json_object *body_json(struct request *req, struct response *resp)
-{
-	struct json_tokener *t = json_tokener_new();
-	struct json_object *o = req->body_len ? json_tokener_parse_ex(t, req->body, (int)req->body_len) : NULL;
-	int ok = o && json_tokener_get_error(t) == json_tokener_success && json_object_is_type(o, json_type_object);
-	json_tokener_free(t);
-	if (!ok) {
-		json_object_put(o);
-		render_json_error(req, resp, 400, "bad_request", "Send a JSON object as the request body.");
-		return NULL;
-	}
-	return o;
 }
 
 /* Checks every key of b against the allowed names and types ('s' string, 'b' boolean). Answers
@@ -174,10 +134,10 @@ static void pull_reply(struct response *resp, int status, const struct pull *pr)
 /* GET /api/v1/projects/{id}/pulls?state=open|closed|merged|all&head=&limit=&offset=&refresh=1 → 200 | 422 | 404 */
 int api_pulls_list(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *ls = req_query(req, "limit"), *os = req_query(req, "offset"), *refresh = req_query(req, "refresh");
@@ -226,13 +186,13 @@ int api_pulls_list(struct request *req, struct response *resp)
  * | 422 {"error":{…,"fields":{…}}} | 409 | 404 */
 int api_pulls_create(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "title", "body", "base", "head", "from", "draft", NULL };
 	if (!b || fields_ok(req, resp, b, names, "sssssb")) {
 		json_object_put(b);
@@ -287,17 +247,17 @@ int api_pulls_create(struct request *req, struct response *resp)
  * (conditionally) when older than the refresh interval, or always with refresh=1. */
 int api_pull_get(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *refresh = req_query(req, "refresh"), *files = req_query(req, "files");
 	int mode = !refresh ? PULLS_IF_STALE : strcmp(refresh, "1") == 0 ? PULLS_NOW : PULLS_STORED;
 	struct pull pr;
 	int stale = 0;
-	rc = pulls_get(&pr, &stale, g_app.db, &p, req->user->user_id, number_of(req), mode, &req->err);
+	rc = pulls_get(&pr, &stale, g_app.db, &p, req->user->user_id, web_number_param(req), mode, &req->err);
 	if (rc) {
 		store_project_free(&p);
 		return fail(req, resp, NULL);
@@ -318,13 +278,13 @@ int api_pull_get(struct request *req, struct response *resp)
  * → 200 | 422 | 409 | 403 | 404 */
 int api_pull_patch(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp), *dv = NULL;
+	struct json_object *b = web_json_body(req, resp), *dv = NULL;
 	static const char *const names[] = { "title", "body", "state", "draft", NULL };
 	if (!b || fields_ok(req, resp, b, names, "sssb")) {
 		json_object_put(b);
@@ -343,7 +303,7 @@ int api_pull_patch(struct request *req, struct response *resp)
 	}
 	struct pull pr;
 	struct pull_outcome o;
-	rc = pulls_update(&pr, &o, g_app.db, &p, req->user->user_id, number_of(req), bstr(b, "title"), bstr(b, "body"),
+	rc = pulls_update(&pr, &o, g_app.db, &p, req->user->user_id, web_number_param(req), bstr(b, "title"), bstr(b, "body"),
 			  bstr(b, "state"), ready, &req->err);
 	if (rc)
 		fail(req, resp, o.why);
@@ -359,13 +319,13 @@ int api_pull_patch(struct request *req, struct response *resp)
  * → 200 {"merged":true,"pull":…,"note"} | 409 not_mergeable / head_moved / not_open | 422 method_not_allowed | 403 | 404 */
 int api_pull_merge(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "method", "sha", "delete_branch", NULL };
 	if (!b || fields_ok(req, resp, b, names, "ssb")) {
 		json_object_put(b);
@@ -374,7 +334,7 @@ int api_pull_merge(struct request *req, struct response *resp)
 	}
 	struct pull pr;
 	struct pull_outcome o;
-	rc = pulls_merge(&pr, &o, g_app.db, &p, req->user->user_id, number_of(req), bstr(b, "method"), bstr(b, "sha"),
+	rc = pulls_merge(&pr, &o, g_app.db, &p, req->user->user_id, web_number_param(req), bstr(b, "method"), bstr(b, "sha"),
 			 bbool(b, "delete_branch", 0), &req->err);
 	if (rc) {
 		fail(req, resp, o.why);
@@ -395,10 +355,10 @@ int api_pull_merge(struct request *req, struct response *resp)
 /* GET /api/v1/projects/{id}/branches → 200 {"branches":[…]} | 404 */
 int api_branches_list(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct branch_info *rows;
@@ -429,13 +389,13 @@ int api_branches_list(struct request *req, struct response *resp)
 /* POST /api/v1/projects/{id}/branches {"name","from"} → 201 | 422 (with "suggestion") | 409 exists | 404 */
 int api_branch_create(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *b = body_json(req, resp);
+	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "name", "from", NULL };
 	if (!b || fields_ok(req, resp, b, names, "ss")) {
 		json_object_put(b);
@@ -469,10 +429,10 @@ int api_branch_create(struct request *req, struct response *resp)
 /* DELETE /api/v1/projects/{id}/branches/{name*} → 204 | 409 sync/default/open head | 404 */
 int api_branch_delete(struct request *req, struct response *resp)
 {
-	if (lacks(req, resp))
+	if (web_lacks_scope(req, resp, "pulls"))
 		return 0;
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	if (pulls_branch_delete(g_app.db, &p, req->user->user_id, req_param(req, "name"), &req->err))

@@ -35,6 +35,17 @@ void render_err(struct request *req, struct response *resp);
 void render_json_error(struct request *req, struct response *resp, int status, const char *code,
 		       const char *message);
 
+/* helpers.c: shared by the page and API families. */
+struct project;
+/* The signed-in user's project named by the {id} path parameter; ERR_NOTFOUND otherwise (another user's too). */
+int web_project_load(struct project *p, struct request *req);
+/* The {number} path parameter, or 0 when it is not a positive number. */
+int web_number_param(struct request *req);
+/* 1 (and a 403 JSON answer) when the caller lacks scope. */
+int web_lacks_scope(struct request *req, struct response *resp, const char *scope);
+/* The body as a JSON object, or NULL after a 400 JSON answer. The caller puts it. */
+struct json_object *web_json_body(struct request *req, struct response *resp);
+
 /* Pages (one file per family). Each comment above a handler lists its statuses. */
 int page_home(struct request *req, struct response *resp);
 int page_healthz(struct request *req, struct response *resp);

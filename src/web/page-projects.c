@@ -13,16 +13,6 @@ static struct json_object *js(const char *s)
 	return json_object_new_string(s ? s : "");
 }
 
-static int load(struct project *p, struct request *req)
-{
-	const char *s = req_param(req, "id");
-	char *end;
-	long long id = s ? strtoll(s, &end, 10) : 0;
-	if (!s || *end || id <= 0)
-		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
-	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
-}
-
 static void go(struct request *req, struct response *resp, long long id, const char *rest)
 {
 	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld%s", id, rest));
@@ -104,7 +94,7 @@ int page_project_create(struct request *req, struct response *resp)
 int page_project(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct json_object *ctx = ctx_of(&p);
@@ -142,7 +132,7 @@ int page_project(struct request *req, struct response *resp)
 int page_project_sync(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *trigger = req_form(req, "retry") ? "retry" : "manual";
@@ -157,7 +147,7 @@ int page_project_sync(struct request *req, struct response *resp)
 int page_project_rename(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_rename(g_app.db, &p, req_form(req, "name"), &req->err);
@@ -171,7 +161,7 @@ int page_project_rename(struct request *req, struct response *resp)
 int page_project_delete(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *c = req_form(req, "confirm");
@@ -220,7 +210,7 @@ static int files_render(struct request *req, struct response *resp, struct proje
 int page_project_files(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *d = req_query(req, "done");
@@ -238,7 +228,7 @@ static int is_text(const char *d, size_t n)
 int page_project_file(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *path = req_param(req, "path");
@@ -271,7 +261,7 @@ int page_project_file(struct request *req, struct response *resp)
 int page_project_file_save(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *path = req_form(req, "path"), *content = req_form(req, "content");
@@ -304,7 +294,7 @@ int page_project_file_save(struct request *req, struct response *resp)
 int page_project_upload(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *folder = req_form(req, "folder");
@@ -336,7 +326,7 @@ int page_project_upload(struct request *req, struct response *resp)
 int page_project_file_delete(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_file_delete(g_app.db, &p, req_form(req, "path"), &req->err);
@@ -414,7 +404,7 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 int page_project_connect(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	connect_render(req, resp, &p, 200, NULL);
@@ -426,7 +416,7 @@ int page_project_connect(struct request *req, struct response *resp)
 int page_project_connect_post(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *priv = req_form(req, "private");
@@ -448,7 +438,7 @@ int page_project_connect_post(struct request *req, struct response *resp)
 int page_project_disconnect(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = projects_disconnect(g_app.db, &p, &req->err);
@@ -497,7 +487,7 @@ static void settings_render(struct request *req, struct response *resp, struct p
 int page_project_settings(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct project_settings s;
@@ -511,7 +501,7 @@ int page_project_settings(struct request *req, struct response *resp)
 int page_project_settings_post(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct project_settings s;
@@ -552,7 +542,7 @@ int page_project_settings_post(struct request *req, struct response *resp)
 int page_project_history(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *bs = req_query(req, "before");
@@ -585,7 +575,7 @@ int page_project_history(struct request *req, struct response *resp)
 int page_project_history_one(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	struct sync_run s;

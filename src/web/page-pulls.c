@@ -14,24 +14,6 @@ static struct json_object *js(const char *s)
 	return json_object_new_string(s ? s : "");
 }
 
-static int load(struct project *p, struct request *req)
-{
-	const char *s = req_param(req, "id");
-	char *end;
-	long long id = s ? strtoll(s, &end, 10) : 0;
-	if (!s || *end || id <= 0)
-		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
-	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
-}
-
-static int number_of(struct request *req)
-{
-	const char *s = req_param(req, "number");
-	char *end;
-	long n = s ? strtol(s, &end, 10) : 0;
-	return s && !*end && n > 0 && n < 1000000000 ? (int)n : 0;
-}
-
 static struct json_object *ctx_of(const struct project *p)
 {
 	struct json_object *ctx = json_object_new_object();
@@ -158,7 +140,7 @@ static void creating_note(struct request *req, struct response *resp, struct jso
 int page_pulls(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	static const char *const states[] = { "open", "closed", "merged", "all" };
@@ -268,7 +250,7 @@ static int render_pull(struct request *req, struct response *resp, struct projec
 int page_pull(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	/* Codes, not text: a link must not be able to put words on this page. */
@@ -282,7 +264,7 @@ int page_pull(struct request *req, struct response *resp)
 	for (size_t i = 0; d && i < sizeof done / sizeof done[0]; i++)
 		if (strcmp(d, done[i][0]) == 0)
 			flash = done[i][1];
-	rc = render_pull(req, resp, &p, number_of(req), 200, NULL, flash);
+	rc = render_pull(req, resp, &p, web_number_param(req), 200, NULL, flash);
 	store_project_free(&p);
 	return rc;
 }
@@ -319,10 +301,10 @@ static void go_pull(struct request *req, struct response *resp, long long pid, i
 int page_pull_merge(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	int number = number_of(req);
+	int number = web_number_param(req);
 	struct pull pr;
 	struct pull_outcome o;
 	const char *del = req_form(req, "delete_branch");
@@ -341,10 +323,10 @@ int page_pull_merge(struct request *req, struct response *resp)
 static int state_action(struct request *req, struct response *resp, const char *state, int ready, const char *done)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	int number = number_of(req);
+	int number = web_number_param(req);
 	struct pull pr;
 	struct pull_outcome o;
 	rc = pulls_update(&pr, &o, g_app.db, &p, req->user->user_id, number, NULL, NULL, state, ready, &req->err);
@@ -450,7 +432,7 @@ static int render_new(struct request *req, struct response *resp, struct project
 int page_pull_new(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	rc = render_new(req, resp, &p, 200, NULL, p.repo_owner ? NULL : "Connect a GitHub repository to this project first.");
@@ -463,7 +445,7 @@ int page_pull_new(struct request *req, struct response *resp)
 int page_pull_create(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *from = req_form(req, "from");
@@ -550,7 +532,7 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 int page_branches(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	const char *d = req_query(req, "done");
@@ -576,7 +558,7 @@ static int branch_refused(struct request *req, struct response *resp, struct pro
 int page_branch_create(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	char suggest[PULL_BRANCH_MAX + 1];
@@ -595,7 +577,7 @@ int page_branch_create(struct request *req, struct response *resp)
 int page_branch_delete(struct request *req, struct response *resp)
 {
 	struct project p;
-	int rc = load(&p, req);
+	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
 	if ((rc = pulls_branch_delete(g_app.db, &p, req->user->user_id, req_form(req, "name"), &req->err)))
