@@ -1,5 +1,8 @@
 /* hello.c: the comparison responder for `scripts/dev bench http`: a minimal libfcgi
- * loop printing a fixed page of the landing page's size (argv[1] bytes). */
+ * loop printing a fixed page of the landing page's size (argv[2] bytes). With "detach"
+ * as argv[4] it closes the way ghbridge does on a unix socket (stdin drained, then a
+ * detached close without libfcgi's linger; see finish_request in src/http/server.c),
+ * so the benchmark can show both the stock loop and the same loop at its best. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +13,9 @@ int main(int argc, char **argv)
 {
 	size_t size = argc > 2 ? (size_t)atol(argv[2]) : 4096;
 	int procs = argc > 3 ? atoi(argv[3]) : 2;
+	int detach = argc > 4 && strcmp(argv[4], "detach") == 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: hello-fcgi ADDR [BYTES] [PROCESSES]\n");
+		fprintf(stderr, "usage: hello-fcgi ADDR [BYTES] [PROCESSES] [detach]\n");
 		return 2;
 	}
 	char *page = malloc(size + 1);
@@ -28,6 +32,12 @@ int main(int argc, char **argv)
 	while (FCGX_Accept_r(&r) >= 0) {
 		FCGX_FPrintF(r.out, "Status: 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n\r\n", size);
 		FCGX_PutStr(page, (int)size, r.out);
+		if (detach) {
+			char trash[4096];
+			while (FCGX_GetStr(trash, sizeof trash, r.in) > 0)
+				;
+			FCGX_Detach(&r);
+		}
 		FCGX_Finish_r(&r);
 	}
 	return 0;

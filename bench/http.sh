@@ -17,13 +17,21 @@ head -c "$size" /dev/zero | tr '\0' 'x' > "$B/www/page.html"
 PORT=$((GHB_PORT + 50))
 procs=${GHBRIDGE_PROCESSES:-2}
 
-# The comparison responder: the same number of processes as ghbridge's pool.
-pkill -f "hello-fcgi $B/hello.sock" 2>/dev/null || true
-rm -f "$B/hello.sock"
+# The comparison responders: the same number of processes as ghbridge's pool, once as the
+# stock libfcgi loop and once closing the way ghbridge does (stdin drained, detached close).
+for h in hello hello-detach; do
+	pkill -f "hello-fcgi $B/$h.sock" 2>/dev/null || true
+	rm -f "$B/$h.sock"
+done
 setsid "$BUILD/bench/hello-fcgi" "$B/hello.sock" "$size" "$procs" >/dev/null 2>&1 &
-for i in $(seq 50); do [ -S "$B/hello.sock" ] && break; sleep 0.1; done
-chmod 666 "$B/hello.sock"
+setsid "$BUILD/bench/hello-fcgi" "$B/hello-detach.sock" "$size" "$procs" detach >/dev/null 2>&1 &
+for h in hello hello-detach; do
+	for i in $(seq 50); do [ -S "$B/$h.sock" ] && break; sleep 0.1; done
+	chmod 666 "$B/$h.sock"
+done
 
+# One nginx, one configuration, for every target: ghbridge on PORT, the responders and the
+# static file on PORT+1 and PORT+2 (the stack's own nginx also writes an access log).
 cat > "$B/nginx.conf" <<CONF
 worker_processes 2;
 pid $B/nginx.pid;
@@ -35,15 +43,24 @@ http {
     uwsgi_temp_path $B/tmp/uwsgi; scgi_temp_path $B/tmp/scgi;
     server {
         listen 127.0.0.1:$PORT;
+        location / { include $ROOT/nginx/fastcgi.conf; fastcgi_pass unix:$STACK_VAR/run/ghbridge.sock; }
+    }
+    server {
+        listen 127.0.0.1:$((PORT + 1));
         location = /static.html { alias $B/www/page.html; }
         location / { include $ROOT/nginx/fastcgi.conf; fastcgi_pass unix:$B/hello.sock; }
+    }
+    server {
+        listen 127.0.0.1:$((PORT + 2));
+        location / { include $ROOT/nginx/fastcgi.conf; fastcgi_pass unix:$B/hello-detach.sock; }
     }
 }
 CONF
 [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$B/nginx.conf"
 nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log"
-trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi $B/hello.sock" 2>/dev/null || true' EXIT
+trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi $B/" 2>/dev/null || true' EXIT
 sleep 0.5
+U=http://127.0.0.1:$PORT
 
 fcgi_rss() { # total RSS (KiB) of ghbridge's responders
 	local parent; parent=$(cat "$STACK_VAR/run/fcgi.pid")
@@ -62,21 +79,27 @@ run() { # name url
 }
 
 : > "$B/table"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 rss0=$(fcgi_rss)
-run landing "$GHB_URL/"
-run healthz "$GHB_URL/healthz"
-run hello_fcgi "http://127.0.0.1:$PORT/"
-run nginx_static "http://127.0.0.1:$PORT/static.html"
+run landing "$U/"
+run healthz "$U/healthz"
+run hello_fcgi "http://127.0.0.1:$((PORT + 1))/"
+run hello_fcgi_detach "http://127.0.0.1:$((PORT + 2))/"
+run nginx_static "http://127.0.0.1:$((PORT + 1))/static.html"
 rss1=$(fcgi_rss)
 # Soak: SOAK more requests to the landing page, then RSS again.
 soak_s=$(awk -v n="$SOAK" -v r="$RPS_landing" 'BEGIN {s = int(n / r) + 1; print s}')
-wrk -t2 -c"$CONN" -d"${soak_s}s" "$GHB_URL/" > "$B/soak.out"
+wrk -t2 -c"$CONN" -d"${soak_s}s" "$U/" > "$B/soak.out"
 soak_n=$(awk '/requests in/ {print $1}' "$B/soak.out")
 rss2=$(fcgi_rss)
 land_pct=$(awk -v a="$RPS_landing" -v b="$RPS_hello_fcgi" 'BEGIN {printf "%.0f", 100 * a / b}')
 health_pct=$(awk -v a="$RPS_healthz" -v b="$RPS_hello_fcgi" 'BEGIN {printf "%.0f", 100 * a / b}')
+land_pct_d=$(awk -v a="$RPS_landing" -v b="$RPS_hello_fcgi_detach" 'BEGIN {printf "%.0f", 100 * a / b}')
+health_pct_d=$(awk -v a="$RPS_healthz" -v b="$RPS_hello_fcgi_detach" 'BEGIN {printf "%.0f", 100 * a / b}')
 echo "BENCH http_landing_vs_hello $land_pct %"
 echo "BENCH http_healthz_vs_hello $health_pct %"
+echo "BENCH http_landing_vs_hello_detach $land_pct_d %"
+echo "BENCH http_healthz_vs_hello_detach $health_pct_d %"
 echo "BENCH fcgi_rss_before ${rss0} KiB"
 echo "BENCH fcgi_rss_after_bench ${rss1} KiB"
 echo "BENCH fcgi_rss_after_soak ${rss2} KiB ($soak_n more requests)"
@@ -85,13 +108,15 @@ echo "BENCH fcgi_rss_after_soak ${rss2} KiB ($soak_n more requests)"
 	echo
 	echo "## HTTP ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo))"
 	echo
-	echo "Command: \`scripts/dev bench http\` (wrk -t2 -c$CONN -d${DUR}s through nginx; $procs FastCGI processes each;"
-	echo "page size $size bytes; fastcgi_keep_conn off)."
+	echo "Command: \`scripts/dev bench http\` (wrk -t2 -c$CONN -d${DUR}s through one nginx, access log off, for every"
+	echo "target; $procs FastCGI processes each; page size $size bytes; fastcgi_keep_conn off)."
 	echo
 	echo "| target | requests/s | p99 |"
 	echo "|---|---|---|"
 	cat "$B/table"
 	echo
 	echo "Landing page at ${land_pct}% of the minimal responder (target ≥ 70%), /healthz at ${health_pct}% (target ≥ 50%)."
+	echo "Against the minimal responder with ghbridge's detached close: landing ${land_pct_d}%, /healthz ${health_pct_d}%."
+	echo "Machine load before the run: $LOAD0."
 	echo "Responder RSS: ${rss0} KiB before, ${rss1} KiB after the runs, ${rss2} KiB after $soak_n more requests."
 } >> "$ROOT/bench/RESULTS.md"
