@@ -41,6 +41,21 @@ head -c 2000000 /dev/zero | tr '\0' 'a' > "$STACK_VAR/big.body"
 r=$(curl -s -i -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @"$STACK_VAR/big.body" "$GHB_URL/logout")
 check_match "413 body over max_body" '^HTTP/1.1 413' "$r"
 check_match "413 page styled" 'class="error-page"' "$r"
+# Bodies the handler never reads: drained and closed detached (small), or closed with
+# libfcgi's linger (large); either way nginx gets the whole answer and logs no reset.
+upstream_errors() { grep -c 'reset by peer\|prematurely closed\|Broken pipe' "$STACK_VAR/log/nginx-error.log" 2>/dev/null || true; }
+resets0=$(upstream_errors)
+head -c 60000 /dev/zero | tr '\0' 'b' > "$STACK_VAR/mid.body"
+head -c 300000 /dev/zero | tr '\0' 'b' > "$STACK_VAR/large.body"
+r=$(curl -s -i -X PUT --data-binary @"$STACK_VAR/mid.body" "$GHB_URL/")
+check_match "405 with a 60 KB unread body" '^HTTP/1.1 405' "$r"
+check_match "405 with a 60 KB unread body: ghbridge's page" 'class="error-page"' "$r"
+r=$(curl -s -i -X PUT --data-binary @"$STACK_VAR/large.body" "$GHB_URL/")
+check_match "405 with a 300 KB unread body" '^HTTP/1.1 405' "$r"
+codes=$(for i in $(seq 1 40); do curl -s -o /dev/null -w '%{http_code}\n' "$GHB_URL/healthz" & done; wait)
+check_eq "40 parallel /healthz all 200" "40" "$(printf '%s\n' "$codes" | grep -c '^200$')"
+resets1=$(upstream_errors)
+check_eq "nginx logged no upstream reset or broken pipe" "$resets0" "$resets1"
 long=$(head -c 3000 /dev/zero | tr '\0' 'p')
 check_eq "414 long path" "414" "$(http_status "$GHB_URL/$long")"
 hdrs=()
