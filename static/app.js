@@ -13,20 +13,38 @@ document.addEventListener('click', function (ev) {
   }
 });
 
-// A project that is syncing: follow its status without reloading by hand. The
+// A project that is connecting or syncing: follow its status without reloading by hand. The
 // page stays correct without JS ("Reload to follow"); this only saves the click.
 (function () {
   var card = document.getElementById('status-card');
   if (!card) return;
   var busy = function (s) { return s === 'PENDING' || s === 'SYNCING'; };
-  if (!busy(card.getAttribute('data-status'))) return;
-  var hint = card.querySelector('.nojs-hint');
-  if (hint) hint.textContent = 'Updating as it runs…';
+  var connecting = function (c) { return !!c && (c.state === 'queued' || c.state === 'running'); };
+  var wasConnecting = card.getAttribute('data-connecting') === '1';
+  if (!busy(card.getAttribute('data-status')) && !wasConnecting) return;
+  var hints = card.querySelectorAll('.nojs-hint');
+  for (var i = 0; i < hints.length; i++) hints[i].textContent = 'Updating as it runs…';
+  // The same words as connect_step_text() in src/web/page-projects.c.
+  var stepText = function (c) {
+    if (c.state === 'queued') return 'Waiting for a worker…';
+    if (c.step === 'checking') return c.mode === 'create' ? 'Checking that the name is free on GitHub…' : 'Checking the repository on GitHub…';
+    if (c.step === 'creating') return 'Creating the repository on GitHub…';
+    if (c.step === 'linking') return 'Linking it to this project…';
+    return 'Starting…';
+  };
   var timer = setInterval(function () {
     fetch(card.getAttribute('data-status-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (st) {
         if (!st) return;
+        if (wasConnecting) {
+          // Connected (the initial sync follows) or failed: the page has more to show than a line.
+          if (!connecting(st.connection)) { clearInterval(timer); window.location.reload(); return; }
+          var cs = document.getElementById('connect-step'), cn = document.getElementById('connect-note');
+          if (cs) cs.textContent = stepText(st.connection);
+          if (cn) cn.textContent = st.connection.error ? '(' + st.connection.error + ')' : '';
+          return;
+        }
         var el = document.getElementById('status');
         if (el) el.textContent = st.status;
         var pr = document.getElementById('progress'), p = st.progress || {};
@@ -34,6 +52,26 @@ document.addEventListener('click', function (ev) {
           pr.firstChild.textContent = 'Step: ' + p.step + (p.count ? ' ' + p.count + (p.total ? ' of ' + p.total + ' objects' : '') : '') + '. ';
         }
         if (!busy(st.status)) { clearInterval(timer); window.location.reload(); }
+      })
+      .catch(function () {});
+  }, 1500);
+})();
+
+// The "Link an existing repository" list while a job reads it from GitHub: reload once it is in.
+// Without JS the page offers a reload link instead.
+(function () {
+  var list = document.getElementById('repo-list');
+  if (!list || list.getAttribute('data-refreshing') !== '1') return;
+  var hints = list.querySelectorAll('.nojs-hint');
+  for (var i = 0; i < hints.length; i++) hints[i].textContent = '';
+  var tries = 0;
+  var timer = setInterval(function () {
+    if (++tries > 200) { clearInterval(timer); return; }
+    fetch(list.getAttribute('data-poll-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.status === 200 || r.status === 202 || r.status >= 400 ? r.json().then(function (j) { return { status: r.status, body: j }; }) : null; })
+      .then(function (res) {
+        if (!res) return;
+        if (res.status >= 400 || (res.body && res.body.state !== 'refreshing')) { clearInterval(timer); window.location.reload(); }
       })
       .catch(function () {});
   }, 1500);

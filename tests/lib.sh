@@ -80,3 +80,17 @@ signin() {
 csrf_of() {
 	curl -s -b "$1" "$GHB_URL${2:-/account}" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'
 }
+
+# wait_connect KEY PROJECT_ID [SECONDS]: waits for the project's connect job (POST …/repository, or the
+# panel's connect forms) to finish; prints the request's state: done, failed, none, or timeout(STATE).
+wait_connect() {
+	local key=$1 pid=$2 deadline st
+	deadline=$(( $(date +%s) + ${3:-60} ))
+	while :; do
+		st=$(curl -s --max-time 10 -H "Authorization: Bearer $key" "$GHB_URL/api/v1/projects/$pid/status" |
+			jq -r '.connection.state // "none"' 2>/dev/null)
+		case $st in done | failed | none) echo "$st"; return 0 ;; esac
+		[ "$(date +%s)" -ge "$deadline" ] && { echo "timeout($st)"; return 1; }
+		sleep 0.2
+	done
+}

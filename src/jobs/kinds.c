@@ -4,6 +4,8 @@
 #include <json-c/json.h>
 #include "jobs/jobs.h"
 #include "store/jobs.h"
+#include "service/connect.h"
+#include "service/ghrepos.h"
 #include "service/poll.h"
 #include "service/sync.h"
 #include "service/pulls.h"
@@ -77,5 +79,7 @@ const struct job_kind jobs_kinds[] = {
 	{ "webhook_register", webhooks_job_register, 8, "registers the repository webhook of a project (or finds it)" },
 	{ "webhook_delete", webhooks_job_delete, 8, "removes a repository webhook after a disconnect" },
 	{ "poll", poll_job, 10, "checks a project for changes on GitHub (conditional request) and in its workspace folder" },
+	{ "connect", connect_job, 8, "creates or checks a project's repository on GitHub, links it and queues the initial sync" },
+	{ "github_repos", ghrepos_job_refresh, 5, "reads the user's repositories with push access into the Link list's cache" },
 };
 const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);

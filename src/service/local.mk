@@ -6,6 +6,8 @@ libghbridge_a_SOURCES += \
 	src/service/sync.c src/service/sync.h \
 	src/service/poll.c src/service/poll.h \
 	src/service/ghrepos.c src/service/ghrepos.h \
+	src/store/ghrepos.c src/store/ghrepos.h \
+	src/service/connect.c src/service/connect.h \
 	src/git/netstream.c src/git/netstream.h
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c

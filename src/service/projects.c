@@ -13,9 +13,9 @@
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/log.h"
-#include "github/gh.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
+#include "store/auth.h"
 #include "service/projects.h"
 #include "service/webhooks.h"
 
@@ -452,31 +452,7 @@ static int name_ok(const char *s, size_t max)
 	return 1;
 }
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static int gh_failed(struct gh_resp *r, struct err *e, const char *what)
-{
-	char m[256];
-	gh_error_message(r, m, sizeof m);
-	long until;
-	if (gh_is_rate_limited(r, &until))
-		return err_set(e, ERR_RATELIMIT, "GitHub's rate limit is reached; try again later.");
-	if (r->status == 401)
-		return err_set(e, ERR_UNAUTH, "GitHub refused the token. Reconnect GitHub.");
-	if (r->status == 404)
-		return err_set(e, ERR_NOTFOUND, "%s: not found on GitHub, or you have no access.", what);
-	if (r->status == 403)
-		return err_set(e, ERR_FORBIDDEN, "%s: GitHub refused (%s).", what, m);
-	if (r->status == 422)
-		return err_set(e, ERR_CONFLICT, "%s: %s", what, m);
-	return err_set(e, ERR_FAIL, "%s: GitHub answered %s", what, m);
-}
-
+/* Checks the request, records it and queues the connect job (connect.c), which talks to GitHub. */
 int projects_connect(struct db *db, struct project *p, long long user_id, const char *mode, const char *owner,
 		     const char *name, int private_, const char *description, long long *job_id, struct err *e)
 {
@@ -488,92 +464,65 @@ int projects_connect(struct db *db, struct project *p, long long user_id, const 
 		return err_set(e, ERR_INVALID, "That is not a valid GitHub account name.");
 	if (description && strlen(description) > 350)
 		return err_set(e, ERR_INVALID, "The description may be at most 350 characters.");
+	for (const unsigned char *c = (const unsigned char *)(description ? description : ""); *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return err_set(e, ERR_INVALID, "The description may not contain control characters.");
 	if (p->repo_owner)
 		return err_set(e, ERR_CONFLICT, "This project is already connected to %s/%s; disconnect it first.",
 			       p->repo_owner, p->repo_name);
-	struct user u = { 0 };
-	int rc = store_user_get(&u, db, user_id, e);
+	/* Whether GitHub is connected at all is in the database; whether GitHub agrees is the job's to find. */
+	struct connection conn;
+	int rc = store_connection_get(&conn, db, user_id, 0, e);
+	if (rc == ERR_NOTFOUND)
+		return err_set(e, ERR_UNAUTH, "Your account is not connected to GitHub. Sign in with GitHub again, then connect.");
 	if (rc)
 		return rc;
-	char *token = NULL;
-	struct gh_resp r = { 0 };
-	if ((rc = auth_github_token(&token, db, user_id, e)))
-		goto out;
-	int mine = !owner || !*owner || strcasecmp(owner, u.login) == 0;
-	char *url;
-	if (strcmp(mode, "create") == 0) {
-		struct json_object *b = json_object_new_object();
-		json_object_object_add(b, "name", json_object_new_string(name));
-		json_object_object_add(b, "private", json_object_new_boolean(private_));
-		json_object_object_add(b, "auto_init", json_object_new_boolean(0));
-		if (description && *description)
-			json_object_object_add(b, "description", json_object_new_string(description));
-		if (mine)
-			url = strdup("/user/repos");
-		else if (asprintf(&url, "/orgs/%s/repos", owner) < 0)
-			abort();
-		rc = gh_call(&r, "POST", url, token, json_object_to_json_string(b), NULL, e);
-		json_object_put(b);
-		free(url);
-		if (rc)
-			goto out;
-		if (r.status != 201) {
-			rc = gh_failed(&r, e, "Creating the repository");
-			goto out;
-		}
-	} else {
-		if (asprintf(&url, "/repos/%s/%s", mine ? u.login : owner, name) < 0)
-			abort();
-		rc = gh_call(&r, "GET", url, token, NULL, NULL, e);
-		free(url);
-		if (rc)
-			goto out;
-		if (r.status != 200) {
-			rc = gh_failed(&r, e, "The repository");
-			goto out;
-		}
-		struct json_object *perm, *push;
-		if (json_object_object_get_ex(r.json, "permissions", &perm) &&
-		    json_object_object_get_ex(perm, "push", &push) && !json_object_get_boolean(push)) {
-			rc = err_set(e, ERR_FORBIDDEN, "You cannot push to that repository, so ghbridge cannot sync to it.");
-			goto out;
-		}
-	}
-	struct json_object *ow = NULL, *priv = NULL;
-	json_object_object_get_ex(r.json, "owner", &ow);
-	json_object_object_get_ex(r.json, "private", &priv);
-	const char *rowner = jstr(ow, "login"), *rname = jstr(r.json, "name"), *clone = jstr(r.json, "clone_url");
-	if (!rowner || !rname || !clone) {
-		rc = err_set(e, ERR_FAIL, "GitHub's answer has no owner, name or clone_url");
-		goto out;
-	}
-	const char *branch = jstr(r.json, "default_branch");
-	rc = store_project_set_repo(db, p->id, rowner, rname, branch && *branch ? branch : "main",
-				    jstr(r.json, "html_url"), clone, priv && json_object_get_boolean(priv), e);
+	if (strcmp(conn.status, "ok") != 0)
+		rc = err_set(e, ERR_UNAUTH, "GitHub access is not available (%s). Reconnect GitHub on your account page.",
+			     conn.status_reason ? conn.status_reason : conn.status);
+	store_connection_free(&conn);
 	if (rc)
+		return rc;
+	struct user u = { 0 };
+	if ((rc = store_user_get(&u, db, user_id, e)))
+		return rc;
+	const char *who = owner && *owner ? owner : u.login;
+	char key[48];
+	snprintf(key, sizeof key, "connect:%lld", p->id);
+	/* The request and its job in one transaction: a request that says "queued" always has a job. */
+	struct jobs_enqueue_opts o = { .project_id = p->id, .dedup_key = key, .priority = 50 };
+	long long id = 0;
+	int coalesced = 0;
+	if ((rc = db_begin(db, e)))
 		goto out;
-	free(p->repo_owner);
-	p->repo_owner = strdup(rowner);
-	free(p->repo_name);
-	p->repo_name = strdup(rname);
-	/* Existing content comes in (and the workspace goes out) with the first sync. */
-	rc = projects_sync_enqueue(job_id, db, p, "initial", 0, e);
-	if (rc == 0)
-		webhooks_on_connect(db, p); /* a job; never fails the connect */
-out:
-	gh_resp_free(&r);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
+	if ((rc = store_connect_put(db, p->id, user_id, mode, who, name, private_, description, e)) ||
+	    (rc = jobs_enqueue(&id, &coalesced, db, "connect", &o, e)) || (rc = store_connect_set_job(db, p->id, id, e))) {
+		db_rollback(db);
+		goto out;
 	}
+	if ((rc = db_commit(db, e)))
+		goto out;
+	if (job_id)
+		*job_id = id;
+out:
 	store_user_free(&u);
 	return rc;
 }
 
 int projects_disconnect(struct db *db, struct project *p, struct err *e)
 {
+	/* A connect still under way is called off (its job checks the request before it links). */
+	long long job = 0;
+	int rc = store_connect_cancel(&job, db, p->id, e);
+	if (rc)
+		return rc;
+	if (job) {
+		struct err e2 = { 0 };
+		if (jobs_cancel(db, job, &e2) && e2.code != ERR_CONFLICT)
+			log_msg(LOG_WARN, "project %lld: connect job %lld not cancelled: %s", p->id, job, e2.msg);
+	}
 	if (!p->repo_owner)
-		return err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
+		return job ? 0 : err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
 	webhooks_on_disconnect(db, p); /* the hook goes (a job), the stored pull requests too */
 	return store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e);
 }

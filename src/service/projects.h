@@ -45,9 +45,13 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 char *projects_render_message(const char *tmpl, const char *project, int files_changed, const char *user);
 const char *projects_branch(const struct project *p);
 
-/* mode "create" (owner: the user or an organisation) or "link" (push access needed). */
+/* mode "create" (owner: the user or an organisation) or "link" (push access needed). Checks the input
+ * and that GitHub is connected, records the request and queues the connect job (connect.c), which
+ * calls GitHub; *job_id gets it. ERR_INVALID, ERR_CONFLICT (connected, or a connect under way),
+ * ERR_UNAUTH (GitHub not connected). No GitHub call here. */
 int projects_connect(struct db *db, struct project *p, long long user_id, const char *mode, const char *owner,
 		     const char *name, int private_, const char *description, long long *job_id, struct err *e);
+/* Also calls off a connect under way (ERR_NOTFOUND when there is neither a link nor a connect). */
 int projects_disconnect(struct db *db, struct project *p, struct err *e);
 /* Enqueues the project's sync job now (coalescing with a waiting one); trigger: manual, initial, retry, … */
 int projects_sync_enqueue(long long *job_id, struct db *db, struct project *p, const char *trigger, long long delay_ms,

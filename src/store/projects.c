@@ -12,8 +12,16 @@
 	" p.conflict_branch, p.conflict_url, p.progress::text," \
 	" to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
 	" to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), p.poll_key, p.poll_etag," \
-	" p.poll_remote_sha, p.poll_workspace, to_char(p.polled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-#define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id"
+	" p.poll_remote_sha, p.poll_workspace, to_char(p.polled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
+	" CASE WHEN s.stopped THEN 'failed' ELSE c.state END, c.mode, c.owner || '/' || c.name, c.step," \
+	" CASE WHEN s.stopped THEN coalesce(c.error, 'Connecting stopped before it finished; try again.') ELSE c.error END," \
+	" CASE WHEN s.stopped THEN coalesce(c.error_code, 'stopped') ELSE c.error_code END, coalesce(c.job_id, 0)," \
+	" p.workspace_repo"
+/* A request whose job is no longer queued or running (dead, cancelled, purged) will not finish: it failed. */
+#define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id" \
+	" LEFT JOIN project_connects c ON c.project_id = p.id LEFT JOIN jobs j ON j.id = c.job_id" \
+	" LEFT JOIN LATERAL (SELECT c.state IN ('queued', 'running') AND c.job_id IS NOT NULL" \
+	" AND coalesce(j.state NOT IN ('queued', 'running'), true) AS stopped) s ON true"
 
 static void project_from(struct project *p, PGresult *r, int row)
 {
@@ -50,6 +58,14 @@ static void project_from(struct project *p, PGresult *r, int row)
 	p->poll_remote_sha = store_col(r, row, c++);
 	p->poll_workspace = store_col(r, row, c++);
 	p->polled_at = store_col(r, row, c++);
+	p->connect_state = store_col(r, row, c++);
+	p->connect_mode = store_col(r, row, c++);
+	p->connect_repo = store_col(r, row, c++);
+	p->connect_step = store_col(r, row, c++);
+	p->connect_error = store_col(r, row, c++);
+	p->connect_error_code = store_col(r, row, c++);
+	p->connect_job_id = store_col_ll(r, row, c++);
+	p->workspace_repo = store_col(r, row, c++);
 }
 
 void store_project_free(struct project *p)
@@ -61,7 +77,9 @@ void store_project_free(struct project *p)
 			    &p->commit_template, &p->exclude_patterns, &p->status, &p->last_error,
 			    &p->last_commit_sha, &p->last_sync_at, &p->conflict_branch, &p->conflict_url,
 			    &p->progress, &p->created_at, &p->updated_at, &p->poll_key, &p->poll_etag,
-			    &p->poll_remote_sha, &p->poll_workspace, &p->polled_at };
+			    &p->poll_remote_sha, &p->poll_workspace, &p->polled_at, &p->connect_state,
+			    &p->connect_mode, &p->connect_repo, &p->connect_step, &p->connect_error,
+			    &p->connect_error_code, &p->workspace_repo };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;
@@ -196,6 +214,24 @@ int store_project_set_repo(struct db *db, long long id, const char *owner, const
 	return exec_one(db, &stmt_project_set_repo, 7, p, e);
 }
 
+DB_STMT(stmt_project_link,
+	"UPDATE projects SET repo_owner = $2, repo_name = $3, repo_default_branch = $4, repo_html_url = $5,"
+	" repo_clone_url = $6, repo_private = $7::boolean, status = 'IDLE', last_error = NULL,"
+	" conflict_branch = NULL, conflict_url = NULL, progress = '{}',"
+	" last_commit_sha = CASE WHEN workspace_repo IS DISTINCT FROM $8 THEN NULL ELSE last_commit_sha END,"
+	" last_sync_at = CASE WHEN workspace_repo IS DISTINCT FROM $8 THEN NULL ELSE last_sync_at END,"
+	" workspace_repo = $8, updated_at = now() WHERE id = $1");
+
+int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
+		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
+		       struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, owner, name, branch, html_url, clone_url, private_ ? "t" : "f", workspace_repo };
+	return exec_one(db, &stmt_project_link, 8, p, e);
+}
+
 DB_STMT(stmt_project_set_settings,
 	"UPDATE projects SET auto_sync = $2::boolean, sync_branch = nullif($3, ''), commit_template = $4,"
 	" exclude_patterns = $5, batch_minutes = $6::int, pull_enabled = $7::boolean, updated_at = now()"
@@ -291,6 +327,165 @@ int store_poll_job_forget(struct db *db, long long job_id, struct err *e)
 	if (rc == 0)
 		PQclear(r);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- connect requests */
+
+void store_connect_free(struct project_connect *c)
+{
+	if (!c)
+		return;
+	free(c->mode);
+	free(c->owner);
+	free(c->name);
+	free(c->description);
+	free(c->state);
+	free(c->step);
+	free(c->error);
+	free(c->error_code);
+	memset(c, 0, sizeof *c);
+}
+
+/* A request still queued or running blocks a new one, unless its job is gone (dead, cancelled). */
+DB_STMT(stmt_connect_put,
+	"INSERT INTO project_connects (project_id, user_id, mode, owner, name, private, description)"
+	" VALUES ($1, $2, $3, $4, $5, $6::boolean, $7)"
+	" ON CONFLICT (project_id) DO UPDATE SET user_id = $2, mode = $3, owner = $4, name = $5, private = $6::boolean,"
+	" description = $7, state = 'queued', step = NULL, error = NULL, error_code = NULL, job_id = NULL,"
+	" create_sent_at = NULL, created_repo_id = NULL, created_at = now(), updated_at = now()"
+	" WHERE project_connects.state NOT IN ('queued', 'running') OR NOT EXISTS"
+	" (SELECT 1 FROM jobs j WHERE j.id = project_connects.job_id AND j.state IN ('queued', 'running'))"
+	" RETURNING project_id");
+
+int store_connect_put(struct db *db, long long project_id, long long user_id, const char *mode, const char *owner,
+		      const char *name, int private_, const char *description, struct err *e)
+{
+	char pi[24], ui[24];
+	LL(pi, project_id);
+	LL(ui, user_id);
+	const char *p[] = { pi, ui, mode, owner, name, private_ ? "t" : "f", description ? description : "" };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_connect_put, 7, p, e);
+	if (rc)
+		return rc;
+	int n = PQntuples(r);
+	PQclear(r);
+	return n == 1 ? 0 : err_set(e, ERR_CONFLICT, "This project is being connected already; wait for that to finish.");
+}
+
+DB_STMT(stmt_connect_set_job, "UPDATE project_connects SET job_id = $2, updated_at = now() WHERE project_id = $1");
+
+int store_connect_set_job(struct db *db, long long project_id, long long job_id, struct err *e)
+{
+	char pi[24], ji[24];
+	LL(pi, project_id);
+	LL(ji, job_id);
+	const char *p[] = { pi, ji };
+	return exec_one(db, &stmt_connect_set_job, 2, p, e);
+}
+
+DB_STMT(stmt_connect_get,
+	"SELECT project_id, user_id, coalesce(job_id, 0), coalesce(created_repo_id, 0), mode, owner, name, description,"
+	" state, step, error, error_code, private, coalesce(extract(epoch FROM create_sent_at)::double precision, 0)"
+	" FROM project_connects WHERE project_id = $1");
+
+int store_connect_get(struct project_connect *out, struct db *db, long long project_id, struct err *e)
+{
+	char pi[24];
+	LL(pi, project_id);
+	const char *p[] = { pi };
+	PGresult *r;
+	memset(out, 0, sizeof *out);
+	int rc = db_query(&r, db, &stmt_connect_get, 1, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return err_set(e, ERR_NOTFOUND, "There is no request to connect project %lld.", project_id);
+	}
+	out->project_id = store_col_ll(r, 0, 0);
+	out->user_id = store_col_ll(r, 0, 1);
+	out->job_id = store_col_ll(r, 0, 2);
+	out->created_repo_id = store_col_ll(r, 0, 3);
+	out->mode = store_col(r, 0, 4);
+	out->owner = store_col(r, 0, 5);
+	out->name = store_col(r, 0, 6);
+	out->description = store_col(r, 0, 7);
+	out->state = store_col(r, 0, 8);
+	out->step = store_col(r, 0, 9);
+	out->error = store_col(r, 0, 10);
+	out->error_code = store_col(r, 0, 11);
+	out->private_ = PQgetvalue(r, 0, 12)[0] == 't';
+	out->create_sent_epoch = strtod(PQgetvalue(r, 0, 13), NULL);
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_connect_update,
+	"UPDATE project_connects SET state = coalesce($3, state), step = $4, error = $5, error_code = $6,"
+	" updated_at = now() WHERE project_id = $1 AND job_id = $2 AND state IN ('queued', 'running')");
+
+int store_connect_update(int *owned, struct db *db, long long project_id, long long job_id, const char *state,
+			 const char *step, const char *error, const char *error_code, struct err *e)
+{
+	char pi[24], ji[24];
+	LL(pi, project_id);
+	LL(ji, job_id);
+	const char *p[] = { pi, ji, state, step, error, error_code };
+	PGresult *r;
+	*owned = 0;
+	int rc = db_query(&r, db, &stmt_connect_update, 6, p, e);
+	if (rc)
+		return rc;
+	*owned = atoi(PQcmdTuples(r)) > 0;
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_connect_create_sent,
+	"UPDATE project_connects SET create_sent_at = coalesce(create_sent_at, now()), updated_at = now()"
+	" WHERE project_id = $1 AND job_id = $2");
+
+int store_connect_create_sent(struct db *db, long long project_id, long long job_id, struct err *e)
+{
+	char pi[24], ji[24];
+	LL(pi, project_id);
+	LL(ji, job_id);
+	const char *p[] = { pi, ji };
+	return exec_one(db, &stmt_connect_create_sent, 2, p, e);
+}
+
+DB_STMT(stmt_connect_created,
+	"UPDATE project_connects SET created_repo_id = $3, updated_at = now() WHERE project_id = $1 AND job_id = $2");
+
+int store_connect_created(struct db *db, long long project_id, long long job_id, long long repo_id, struct err *e)
+{
+	char pi[24], ji[24], ri[24];
+	LL(pi, project_id);
+	LL(ji, job_id);
+	LL(ri, repo_id);
+	const char *p[] = { pi, ji, ri };
+	return exec_one(db, &stmt_connect_created, 3, p, e);
+}
+
+DB_STMT(stmt_connect_cancel,
+	"UPDATE project_connects SET state = 'failed', step = NULL, error = 'Cancelled.', error_code = 'cancelled',"
+	" updated_at = now() WHERE project_id = $1 AND state IN ('queued', 'running') RETURNING coalesce(job_id, 0)");
+
+int store_connect_cancel(long long *job_id, struct db *db, long long project_id, struct err *e)
+{
+	char pi[24];
+	LL(pi, project_id);
+	const char *p[] = { pi };
+	PGresult *r;
+	*job_id = 0;
+	int rc = db_query(&r, db, &stmt_connect_cancel, 1, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1)
+		*job_id = store_col_ll(r, 0, 0);
+	PQclear(r);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- sync history */

@@ -16,6 +16,11 @@ struct project {
 	char *created_at, *updated_at;
 	/* the periodic check (006_poll.sql): NULL until the first one */
 	char *poll_key, *poll_etag, *poll_remote_sha, *poll_workspace, *polled_at;
+	/* the latest connect request (007_connect_jobs.sql): NULL when there was none. connect_state is
+	 * queued, running, done or failed ("failed" too when its job died or was cancelled). */
+	char *connect_state, *connect_mode, *connect_repo, *connect_step, *connect_error, *connect_error_code;
+	long long connect_job_id;
+	char *workspace_repo;           /* lower-case "owner/name" whose history the workspace's git holds */
 };
 
 /* Creates the project with its owner as member 'owner'. */
@@ -29,6 +34,11 @@ int store_project_delete(struct db *db, long long id, struct err *e);
 /* All NULL disconnects. */
 int store_project_set_repo(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 			   const char *html_url, const char *clone_url, int private_, struct err *e);
+/* Links the repository and records whose history the workspace holds; a workspace_repo other than
+ * the recorded one also forgets the last commit (it belongs to the other repository). */
+int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
+		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
+		       struct err *e);
 int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
 			       struct err *e);
@@ -49,6 +59,28 @@ int store_project_set_poll_workspace(struct db *db, long long id, const char *fi
 int store_poll_job_forget(struct db *db, long long job_id, struct err *e);
 void store_project_free(struct project *p);
 void store_projects_free(struct project *rows, int n);
+
+/* A request to connect a project (table project_connects), as its job reads it. */
+struct project_connect {
+	long long project_id, user_id, job_id, created_repo_id;
+	char *mode, *owner, *name, *description, *state, *step, *error, *error_code;
+	int private_;
+	double create_sent_epoch;       /* 0: no create request was sent */
+};
+/* Records a new request (state queued). ERR_CONFLICT when one is still queued or running. */
+int store_connect_put(struct db *db, long long project_id, long long user_id, const char *mode, const char *owner,
+		      const char *name, int private_, const char *description, struct err *e);
+int store_connect_set_job(struct db *db, long long project_id, long long job_id, struct err *e);
+int store_connect_get(struct project_connect *out, struct db *db, long long project_id, struct err *e);
+/* The job's progress and outcome; only while job_id is the request's job (*owned = 0 otherwise).
+ * state NULL keeps it; error and error_code are written as given (NULL clears). */
+int store_connect_update(int *owned, struct db *db, long long project_id, long long job_id, const char *state,
+			 const char *step, const char *error, const char *error_code, struct err *e);
+int store_connect_create_sent(struct db *db, long long project_id, long long job_id, struct err *e);
+int store_connect_created(struct db *db, long long project_id, long long job_id, long long repo_id, struct err *e);
+/* Ends a queued or running request as failed ("Cancelled."); *job_id gets its job (0 when none was active). */
+int store_connect_cancel(long long *job_id, struct db *db, long long project_id, struct err *e);
+void store_connect_free(struct project_connect *c);
 
 struct sync_run {
 	long long id, project_id, job_id;

@@ -54,7 +54,23 @@ struct json_object *web_project_json(const struct project *p)
 	json_object_object_add(s, "batch_minutes", json_object_new_int(p->batch_minutes));
 	json_object_object_add(s, "pull_enabled", json_object_new_boolean(p->pull_enabled));
 	json_object_object_add(o, "settings", s);
+	json_object_object_add(o, "connection", web_connection_json(p));
 	return o;
+}
+
+struct json_object *web_connection_json(const struct project *p)
+{
+	if (!p->connect_state)
+		return NULL;
+	struct json_object *c = json_object_new_object();
+	json_object_object_add(c, "state", json_object_new_string(p->connect_state));
+	json_object_object_add(c, "mode", jstr_or_null(p->connect_mode));
+	json_object_object_add(c, "repository", jstr_or_null(p->connect_repo));
+	json_object_object_add(c, "step", jstr_or_null(p->connect_step));
+	json_object_object_add(c, "error", jstr_or_null(p->connect_error));
+	json_object_object_add(c, "error_code", jstr_or_null(p->connect_error_code));
+	json_object_object_add(c, "job_id", p->connect_job_id ? json_object_new_int64(p->connect_job_id) : NULL);
+	return c;
 }
 
 struct json_object *web_sync_json(const struct sync_run *s, int with_files)
@@ -293,7 +309,11 @@ int api_project_files(struct request *req, struct response *resp)
 }
 
 /* POST /api/v1/projects/{id}/repository {"mode","owner","name","private","description"}
- * → 201 {project, job_id} | 400 | 403 no push access | 404 | 409 already connected / name taken / reconnect GitHub */
+ * → 202 {project…, "connection", "job_id"}: the connect job does the GitHub work; follow it with
+ * GET /api/v1/projects/{id}/status (connection.state queued → running → done | failed, with error and
+ * error_code) or GET /api/v1/jobs/{job_id}
+ * | 400 bad input | 404 (another user's project too; nothing queued) | 409 already connected, a connect
+ * under way, or github_reconnect */
 int api_project_repo_connect(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -310,9 +330,13 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 	int bad = 0;
 	struct json_object *pv;
 	int priv = json_object_object_get_ex(b, "private", &pv) && json_object_get_boolean(pv);
+	const char *mode = jget_str(b, "mode", &bad), *owner = jget_str(b, "owner", &bad), *name = jget_str(b, "name", &bad),
+		   *desc = jget_str(b, "description", &bad);
 	long long job = 0;
-	rc = projects_connect(g_app.db, &p, req->user->user_id, jget_str(b, "mode", &bad), jget_str(b, "owner", &bad),
-			      jget_str(b, "name", &bad), priv, jget_str(b, "description", &bad), &job, &req->err);
+	if (bad)
+		rc = err_set(&req->err, ERR_INVALID, "mode, owner, name and description are strings.");
+	else
+		rc = projects_connect(g_app.db, &p, req->user->user_id, mode, owner, name, priv, desc, &job, &req->err);
 	json_object_put(b);
 	if (rc == ERR_UNAUTH) {
 		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
@@ -322,7 +346,8 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p.id, &req->err)) == 0) {
 			struct json_object *o = web_project_json(&q);
 			json_object_object_add(o, "job_id", json_object_new_int64(job));
-			resp_json(resp, 201, o);
+			resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", job));
+			resp_json(resp, 202, o);
 			json_object_put(o);
 			store_project_free(&q);
 		}
@@ -331,7 +356,8 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* DELETE /api/v1/projects/{id}/repository → 204 | 404. The repository itself is kept. */
+/* DELETE /api/v1/projects/{id}/repository → 204 (also calls off a connect under way) | 404. The repository
+ * itself is kept. */
 int api_project_repo_disconnect(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -460,7 +486,8 @@ int api_project_sync(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* GET /api/v1/projects/{id}/status → 200 {status, last_error, last_commit_sha, last_sync_at, progress, pending_changes} */
+/* GET /api/v1/projects/{id}/status → 200 {status, last_error, last_commit_sha, last_sync_at, progress, pending_changes,
+ * repository, connection} */
 int api_project_status(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -471,7 +498,7 @@ int api_project_status(struct request *req, struct response *resp)
 		return rc;
 	struct json_object *full = web_project_json(&p), *o = json_object_new_object();
 	static const char *keep[] = { "id", "status", "last_error", "last_commit_sha", "last_sync_at", "conflict_url",
-				      "conflict_branch", "progress", "repository" };
+				      "conflict_branch", "progress", "repository", "connection" };
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
 		struct json_object *v = NULL;
 		json_object_object_get_ex(full, keep[i], &v);
@@ -549,8 +576,31 @@ int web_page_param(int *page, const char *s)
 	return 1;
 }
 
-/* GET /api/v1/github/repos?q=&page= → 200 {"repositories":[…], "page", "per_page", "next_page", "truncated"}
- * | 400 bad page or q | 409 github_reconnect | 429 rate limited | 502 GitHub failed */
+static void repos_page_json(struct json_object *o, const struct ghrepos_page *pg, const char *q)
+{
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < pg->n; i++)
+		json_object_array_add(a, web_ghrepo_json(&pg->items[i]));
+	json_object_object_add(o, "state", json_object_new_string(pg->state));
+	json_object_object_add(o, "refreshed_at", jstr_or_null(pg->refreshed_at));
+	json_object_object_add(o, "age_seconds", pg->age_seconds >= 0 ? json_object_new_int64(pg->age_seconds) : NULL);
+	json_object_object_add(o, "error", jstr_or_null(pg->error));
+	json_object_object_add(o, "error_code", jstr_or_null(pg->error_code));
+	json_object_object_add(o, "job_id", pg->job_id ? json_object_new_int64(pg->job_id) : NULL);
+	json_object_object_add(o, "repositories", a);
+	json_object_object_add(o, "q", json_object_new_string(q ? q : ""));
+	json_object_object_add(o, "page", json_object_new_int(pg->page));
+	json_object_object_add(o, "per_page", json_object_new_int(GHREPOS_PER_PAGE));
+	json_object_object_add(o, "next_page", pg->has_next ? json_object_new_int(pg->page + 1) : NULL);
+	json_object_object_add(o, "truncated", json_object_new_boolean(pg->truncated));
+}
+
+/* GET /api/v1/github/repos?q=&page= → the cached list of the user's repositories with push access; GitHub
+ * is never called here. 200 {"state": ready | refreshing (stale: a refresh job is under way) | failed,
+ * "refreshed_at", "age_seconds", "error", "repositories":[…], "page", "per_page", "next_page", "truncated"}
+ * | 202 (same shape, state "refreshing", no repositories): never read yet, a refresh job is queued; ask again
+ * | 400 bad page or q | 409 github_reconnect, 429 github_rate_limited, 502 github_unavailable: the list was
+ * never read and its refresh failed */
 int api_github_repos(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -561,31 +611,37 @@ int api_github_repos(struct request *req, struct response *resp)
 	struct ghrepos_page pg;
 	const char *q = req_query(req, "q");
 	int rc = ghrepos_list(&pg, g_app.db, req->user->user_id, q, page, &req->err);
-	if (rc == ERR_UNAUTH) {
-		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
-		return 0;
-	}
-	if (rc == ERR_RATELIMIT) {
-		render_json_error(req, resp, 429, "github_rate_limited", req->err.msg);
-		return 0;
-	}
-	if (rc == ERR_FAIL || rc == ERR_TIMEOUT) {
-		render_json_error(req, resp, 502, "github_unavailable", req->err.msg);
-		return 0;
-	}
 	if (rc)
 		return rc;
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	for (int i = 0; i < pg.n; i++)
-		json_object_array_add(a, web_ghrepo_json(&pg.items[i]));
-	json_object_object_add(o, "repositories", a);
-	json_object_object_add(o, "q", json_object_new_string(q ? q : ""));
-	json_object_object_add(o, "page", json_object_new_int(pg.page));
-	json_object_object_add(o, "per_page", json_object_new_int(GHREPOS_PER_PAGE));
-	json_object_object_add(o, "next_page", pg.has_next ? json_object_new_int(pg.page + 1) : NULL);
-	json_object_object_add(o, "truncated", json_object_new_boolean(pg.truncated));
-	resp_json(resp, 200, o);
+	if (pg.never_read && strcmp(pg.state, "failed") == 0) {
+		const char *code = pg.error_code ? pg.error_code : "github_unavailable";
+		int st = strcmp(code, "github_reconnect") == 0 ? 409 : strcmp(code, "rate_limited") == 0 ? 429 : 502;
+		render_json_error(req, resp, st, st == 429 ? "github_rate_limited" : st == 409 ? code : "github_unavailable",
+				  pg.error ? pg.error : "Reading your repositories from GitHub failed.");
+		ghrepos_page_free(&pg);
+		return 0;
+	}
+	struct json_object *o = json_object_new_object();
+	repos_page_json(o, &pg, q);
+	resp_json(resp, pg.never_read ? 202 : 200, o);
 	json_object_put(o);
 	ghrepos_page_free(&pg);
+	return 0;
+}
+
+/* POST /api/v1/github/repos/refresh → 202 {"state":"refreshing","job_id"}: the list is read from GitHub again */
+int api_github_repos_refresh(struct request *req, struct response *resp)
+{
+	if (web_lacks_scope(req, resp, "projects:read"))
+		return 0;
+	long long job = 0;
+	int rc = ghrepos_refresh(&job, g_app.db, req->user->user_id, &req->err);
+	if (rc)
+		return rc;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "state", json_object_new_string("refreshing"));
+	json_object_object_add(o, "job_id", job ? json_object_new_int64(job) : NULL);
+	resp_json(resp, 202, o);
+	json_object_put(o);
 	return 0;
 }

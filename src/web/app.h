@@ -88,6 +88,9 @@ int api_project_history(struct request *req, struct response *resp);
 /* The user's repositories a project can be linked to (api-projects.c). */
 struct ghrepo;
 int api_github_repos(struct request *req, struct response *resp);
+int api_github_repos_refresh(struct request *req, struct response *resp);
+int page_project_repos_refresh(struct request *req, struct response *resp);
+struct json_object *web_connection_json(const struct project *p);
 struct json_object *web_ghrepo_json(const struct ghrepo *r);
 int web_page_param(int *page, const char *s);
 /* Projects panel (page-projects.c). */

@@ -18,6 +18,22 @@ static void go(struct request *req, struct response *resp, long long id, const c
 	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld%s", id, rest));
 }
 
+/* What the connect job is doing, in words (the same words as static/app.js uses). */
+static const char *connect_step_text(const struct project *p)
+{
+	const char *s = p->connect_step ? p->connect_step : "";
+	int create = p->connect_mode && strcmp(p->connect_mode, "create") == 0;
+	if (strcmp(p->connect_state, "queued") == 0)
+		return "Waiting for a worker…";
+	if (strcmp(s, "checking") == 0)
+		return create ? "Checking that the name is free on GitHub…" : "Checking the repository on GitHub…";
+	if (strcmp(s, "creating") == 0)
+		return "Creating the repository on GitHub…";
+	if (strcmp(s, "linking") == 0)
+		return "Linking it to this project…";
+	return "Starting…";
+}
+
 /* The project as the templates see it: the API's shape plus display helpers. */
 static struct json_object *ctx_of(const struct project *p)
 {
@@ -42,6 +58,14 @@ static struct json_object *ctx_of(const struct project *p)
 		json_object_object_add(o, "short_sha", js(s7));
 	}
 	json_object_object_add(ctx, "project", o);
+	/* A connect under way (the connect job) or failed: the project page and the connect page say so. */
+	if (p->connect_state && !p->repo_owner) {
+		int active = strcmp(p->connect_state, "queued") == 0 || strcmp(p->connect_state, "running") == 0;
+		json_object_object_add(ctx, "connecting", json_object_new_boolean(active));
+		json_object_object_add(ctx, "connect_failed", json_object_new_boolean(strcmp(p->connect_state, "failed") == 0 &&
+										       !(p->connect_error_code && strcmp(p->connect_error_code, "cancelled") == 0)));
+		json_object_object_add(ctx, "connect_step", js(connect_step_text(p)));
+	}
 	return ctx;
 }
 
@@ -119,7 +143,8 @@ int page_project(struct request *req, struct response *resp)
 	}
 	const char *flash = req_query(req, "done");
 	if (flash)
-		json_object_object_add(ctx, "flash", js(strcmp(flash, "sync") == 0 ? "Sync queued." : "Saved."));
+		json_object_object_add(ctx, "flash", js(strcmp(flash, "sync") == 0 ? "Sync queued." :
+							strcmp(flash, "cancelled") == 0 ? "Connecting was cancelled." : "Saved."));
 	const char *err = req_query(req, "error");
 	if (err && strcmp(err, "confirm") == 0)
 		json_object_object_add(ctx, "form_error", js("Type the project's name to confirm the deletion."));
@@ -338,8 +363,20 @@ int page_project_file_delete(struct request *req, struct response *resp)
 
 /* ---------------------------------------------------------------- connect */
 
-/* "Link an existing repository": the user's repositories with push access, searched (q) and paged
- * (page). GitHub failing only costs this list: the form below it still links by name. */
+static const char *age_text(struct request *req, long long s)
+{
+	if (s < 60)
+		return "just now";
+	if (s < 3600)
+		return arena_printf(req->arena, "%lld minute%s ago", s / 60, s / 60 == 1 ? "" : "s");
+	if (s < 86400)
+		return arena_printf(req->arena, "%lld hour%s ago", s / 3600, s / 3600 == 1 ? "" : "s");
+	return arena_printf(req->arena, "%lld day%s ago", s / 86400, s / 86400 == 1 ? "" : "s");
+}
+
+/* "Link an existing repository": the user's repositories with push access from the cache, searched (q)
+ * and paged (page). GitHub is not called here: a refresh job fills the cache, and the page says when the
+ * list is loading or updating (static/app.js follows it; without JS a link reloads). */
 static void repos_into(struct json_object *ctx, struct request *req)
 {
 	const char *q = req_query(req, "q");
@@ -371,11 +408,20 @@ static void repos_into(struct json_object *ctx, struct request *req)
 		json_object_object_add(ctx, "repos_error", js(e.msg));
 		return;
 	}
+	int refreshing = strcmp(pg.state, "refreshing") == 0, failed = strcmp(pg.state, "failed") == 0;
+	json_object_object_add(ctx, "repos_refreshing", json_object_new_boolean(refreshing));
+	json_object_object_add(ctx, "repos_loading", json_object_new_boolean(refreshing && pg.never_read));
+	if (failed)
+		json_object_object_add(ctx, "repos_error", js(pg.error));
+	else if (pg.error)
+		json_object_object_add(ctx, "repos_note", js(pg.error)); /* a refresh waiting on GitHub: why */
+	if (pg.age_seconds >= 0)
+		json_object_object_add(ctx, "repos_age", js(age_text(req, pg.age_seconds)));
 	struct json_object *a = json_object_new_array();
 	for (int i = 0; i < pg.n; i++)
 		json_object_array_add(a, web_ghrepo_json(&pg.items[i]));
 	json_object_object_add(ctx, "repos", a);
-	json_object_object_add(ctx, "repos_none", json_object_new_boolean(pg.n == 0));
+	json_object_object_add(ctx, "repos_none", json_object_new_boolean(pg.n == 0 && !pg.never_read));
 	json_object_object_add(ctx, "page", json_object_new_int(page));
 	if (page > 1)
 		json_object_object_add(ctx, "prev_page", json_object_new_int(page - 1));
@@ -393,6 +439,15 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 	for (size_t i = 0; i < 4; i++)
 		if (req_form(req, fields[i]))
 			json_object_object_add(ctx, arena_printf(req->arena, "f_%s", fields[i]), js(req_form(req, fields[i])));
+	/* A failed request comes back in the form, to be corrected. */
+	if (!req_form(req, "name") && p->connect_repo && p->connect_state && strcmp(p->connect_state, "failed") == 0) {
+		const char *slash = strchr(p->connect_repo, '/');
+		if (slash) {
+			json_object_object_add(ctx, "f_owner", js(arena_printf(req->arena, "%.*s", (int)(slash - p->connect_repo),
+									       p->connect_repo)));
+			json_object_object_add(ctx, "f_name", js(slash + 1));
+		}
+	}
 	if (error)
 		json_object_object_add(ctx, "form_error", js(error));
 	if (!p->repo_owner)
@@ -412,7 +467,9 @@ int page_project_connect(struct request *req, struct response *resp)
 	return 0;
 }
 
-/* POST /projects/{id}/connect (mode, owner, name, private, description) → 303 | 4xx with the form and the reason */
+/* POST /projects/{id}/connect (mode, owner, name, private, description) → 303 to the project page, which
+ * follows the connect job ("Connecting to owner/name…", then the result) | 4xx with the form and the reason
+ * (bad input, already connected or connecting, GitHub not connected) | 404 */
 int page_project_connect_post(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -428,22 +485,38 @@ int page_project_connect_post(struct request *req, struct response *resp)
 		connect_render(req, resp, &p, st == 401 ? 409 : st, req->err.msg);
 		rc = 0;
 	} else if (!rc) {
-		go(req, resp, p.id, "?done=sync");
+		go(req, resp, p.id, "");
 	}
 	store_project_free(&p);
 	return rc;
 }
 
-/* POST /projects/{id}/disconnect → 303 (the GitHub repository is kept) */
+/* POST /projects/{id}/disconnect → 303 (the GitHub repository is kept; a connect under way is cancelled) | 404 */
 int page_project_disconnect(struct request *req, struct response *resp)
 {
 	struct project p;
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
+	int was_connected = p.repo_owner != NULL;
 	rc = projects_disconnect(g_app.db, &p, &req->err);
 	if (!rc)
-		go(req, resp, p.id, "?done=saved");
+		go(req, resp, p.id, was_connected ? "?done=saved" : "?done=cancelled");
+	store_project_free(&p);
+	return rc;
+}
+
+/* POST /projects/{id}/repos/refresh → 303 to the connect page, whose list then shows it is updating | 404 */
+int page_project_repos_refresh(struct request *req, struct response *resp)
+{
+	struct project p;
+	int rc = web_project_load(&p, req);
+	if (rc)
+		return rc;
+	long long job = 0;
+	rc = ghrepos_refresh(&job, g_app.db, req->user->user_id, &req->err);
+	if (!rc)
+		go(req, resp, p.id, "/connect#link");
 	store_project_free(&p);
 	return rc;
 }

@@ -34,6 +34,7 @@ const struct route web_routes[] = {
 	{ "GET", "/api/v1/projects/{id}/status", api_project_status, PA },
 	{ "GET", "/api/v1/projects/{id}/history", api_project_history, PA },
 	{ "GET", "/api/v1/github/repos", api_github_repos, PA },
+	{ "POST", "/api/v1/github/repos/refresh", api_github_repos_refresh, PA },
 #undef PA
 #define PS ROUTE_SESSION
 #define PP (ROUTE_SESSION | ROUTE_CSRF)
@@ -52,6 +53,7 @@ const struct route web_routes[] = {
 	{ "GET", "/projects/{id}/connect", page_project_connect, PS },
 	{ "POST", "/projects/{id}/connect", page_project_connect_post, PP },
 	{ "POST", "/projects/{id}/disconnect", page_project_disconnect, PP },
+	{ "POST", "/projects/{id}/repos/refresh", page_project_repos_refresh, PP },
 	{ "GET", "/projects/{id}/settings", page_project_settings, PS },
 	{ "POST", "/projects/{id}/settings", page_project_settings_post, PP },
 	{ "GET", "/projects/{id}/history", page_project_history, PS },

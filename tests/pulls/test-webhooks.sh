@@ -173,7 +173,7 @@ HOOK2=$(hooks '.[0].id')
 P2=$PID
 jcall POST /projects '{"name":"Hooks three"}' >/dev/null
 P3=$(jq -r .id "$T/body")
-check_eq "a third project links the same repository → 201" 201 "$(jcall POST "/projects/$P3/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}")"
+check_eq "a third project links the same repository → 202" 202 "$(jcall POST "/projects/$P3/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}")"
 PID=$P3
 wait_idle >/dev/null
 until_ok 30 test "$(webhook_status)" = active

@@ -105,8 +105,9 @@ P1=$PID
 WS=$(jq -r .workspace "$T/body")
 put_text index.html '<h1>more</h1>' >/dev/null
 REPO=more-$(date +%s)-$RANDOM
-check_eq "connect with a new repository → 201" 201 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
+check_eq "connect with a new repository → 202" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
 	-d "{\"mode\":\"create\",\"name\":\"$REPO\",\"private\":true}")"
+check_eq "the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
 CLONE=${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$REPO.git
 check "initial sync → SUCCESS" wait_for 60 hist_has '.trigger == "initial" and .status == "success"'
 wait_for 20 idle
@@ -225,6 +226,10 @@ for perm in pull push; do
 done
 curl -s -X POST "$FH/repos/hubot/$L-hubot-push/commits" -H 'Content-Type: application/json' \
 	-d '{"as":"hubot","path":"README.md","content":"hubot was here\n","message":"start"}' >/dev/null
+# The list is a cache a job fills: the repositories just made show once it has been refreshed.
+check_eq "refresh the repository list → 202" 202 "$(call POST /github/repos/refresh)"
+repos_ready() { [ "$(call GET "/github/repos?q=$L")" = 200 ] && [ "$(jq -r .state "$T/body")" = ready ]; }
+check "the refresh job fills the list" wait_for 60 repos_ready
 check_eq "GET /github/repos?q= → 200" 200 "$(call GET "/github/repos?q=$L")"
 check_eq "page 1: 30 of the 36 matches, next page 2" "30 1 2" "$(jq -r '"\(.repositories | length) \(.page) \(.next_page)"' "$T/body")"
 check_eq "alphabetical by owner/name" "hubot/$L-hubot-push $U/$L-01" "$(jq -r '"\(.repositories[0].full_name) \(.repositories[1].full_name)"' "$T/body")"
@@ -249,6 +254,7 @@ r=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -X POST "$GHB_URL/project
 	--data-urlencode mode=link --data-urlencode owner=hubot --data-urlencode "name=$L-hubot-push")
 check_eq "Link from the list → 303" 303 "$r"
 PID=$P2
+check_eq "the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
 check "linking pulls the repository's content into the project first" wait_for 60 file_is README.md 'hubot was here'
 check_eq "linked project shows the repository" "hubot/$L-hubot-push" "$(call GET "/projects/$P2" >/dev/null; jq -r .repository.full_name "$T/body")"
 
@@ -373,7 +379,8 @@ else
 	json "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null
 	put_text page.txt 'before expiry' >/dev/null
 	RA=app-$(date +%s)-$RANDOM
-	check_eq "connect (the App user's token) → 201" 201 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"$RA\"}")"
+	check_eq "connect (the App user's token) → 202" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"$RA\"}")"
+	check_eq "… the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
 	check "first sync → success" wait_for 60 hist_has '.trigger == "initial" and .status == "success"'
 	wait_for 20 idle
 	tokens() { curl -s "$FH/users/$A/tokens" | jq -r --arg c "$APP_ID" "[.[] | select(.client_id == \$c and .kind == \"$1\" and .active)] | length"; }

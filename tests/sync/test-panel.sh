@@ -44,9 +44,10 @@ check_match "exclude preview lists the excluded file" 'Excluded now: <code>up/b\
 check_match "message preview" 'Preview: <code>panel 3' "$s"
 
 REPO=panel-$(date +%s)-$RANDOM
-check_match "connect with a new repository → 303" '^303 ' "$(post "/projects/$ID/connect" --data-urlencode "csrf=$CSRF" \
+check_match "connect with a new repository → 303 to the project page" "^303 .*/projects/$ID\$" "$(post "/projects/$ID/connect" --data-urlencode "csrf=$CSRF" \
 	--data-urlencode mode=create --data-urlencode owner=octocat --data-urlencode "name=$REPO" --data-urlencode private=1)"
-for i in $(seq 1 100); do p=$(page "/projects/$ID"); printf '%s' "$p" | grep -q 'id="status">SUCCESS' && break; sleep 0.2; done
+# The connect job, then the initial sync: the page follows both.
+for i in $(seq 1 300); do p=$(page "/projects/$ID"); printf '%s' "$p" | grep -q 'id="status">SUCCESS' && break; sleep 0.2; done
 check_match "project page shows SUCCESS and the repository" "id=\"status\">SUCCESS" "$p"
 check_match "project page links the repository" "octocat/$REPO" "$p"
 check_match "Sync now button" 'Sync now' "$p"

@@ -92,10 +92,12 @@ check_eq "excluded file shows excluded" "excluded" "$(call GET "/projects/$PID/f
 
 # ---------------------------------------------------------------- connect (create repository)
 REPO=site-$(date +%s)-$RANDOM
-check_eq "connect with a new repository → 201" 201 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
+check_eq "connect with a new repository → 202 (a job)" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
 	-d "{\"mode\":\"create\",\"name\":\"$REPO\",\"private\":true,\"description\":\"test\"}")"
-check_eq "repository linked" "octocat/$REPO" "$(jq -r .repository.full_name "$T/body")"
 check_match "connect returns a job id" '^[0-9]+$' "$(jq -r .job_id "$T/body")"
+check_eq "… the request is queued, not linked yet" "queued octocat/$REPO" "$(jq -r '"\(.connection.state) \(.connection.repository)"' "$T/body")"
+check_eq "the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
+check_eq "repository linked" "octocat/$REPO" "$(call GET "/projects/$PID" >/dev/null; jq -r .repository.full_name "$T/body")"
 check_eq "connect twice → 409" 409 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
 	-d "{\"mode\":\"create\",\"name\":\"$REPO-2\"}")"
 st=$(wait_sync 1)
