@@ -20,6 +20,8 @@ int main(int argc, char **argv)
 	}
 	char *page = malloc(size + 1);
 	memset(page, 'x', size);
+	char head[128];
+	int hn = snprintf(head, sizeof head, "Status: 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n\r\n", size);
 	FCGX_Init();
 	int sock = FCGX_OpenSocket(argv[1], 1024);
 	if (sock < 0)
@@ -30,7 +32,9 @@ int main(int argc, char **argv)
 	FCGX_Request r;
 	FCGX_InitRequest(&r, sock, 0);
 	while (FCGX_Accept_r(&r) >= 0) {
-		FCGX_FPrintF(r.out, "Status: 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n\r\n", size);
+		/* Not FCGX_FPrintF: libfcgi's own printf does not know %zu and printed the page
+		 * into the header, so nginx answered 502 for every request. */
+		FCGX_PutStr(head, hn, r.out);
 		FCGX_PutStr(page, (int)size, r.out);
 		if (detach) {
 			char trash[4096];

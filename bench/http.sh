@@ -68,13 +68,20 @@ fcgi_rss() { # total RSS (KiB) of ghbridge's responders
 }
 
 run() { # name url
-	local out rps p99
+	local out rps p99 bad code errs
+	# A target that fails is no baseline: until this check, the minimal responder sent a broken
+	# header and every "request" it was credited with was nginx's 502 page.
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$2")
+	[ "$code" = 200 ] || { echo "bench http: $1 ($2) answers $code, not 200" >&2; exit 1; }
 	out=$(wrk -t2 -c"$CONN" -d"${DUR}s" --latency "$2")
 	rps=$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')
 	p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
+	bad=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses/ {print $NF}')
+	[ -z "$bad" ] || { echo "bench http: $1 had $bad failed responses:" >&2; printf '%s\n' "$out" >&2; exit 1; }
+	errs=$(printf '%s\n' "$out" | sed -n 's/^ *Socket errors: //p')
 	echo "BENCH http_${1}_rps $rps req/s"
 	echo "BENCH http_${1}_p99 $p99 latency"
-	printf '| %s | %s | %s |\n' "$1" "$rps" "$p99" >> "$B/table"
+	printf '| %s | %s | %s | %s |\n' "$1" "$rps" "$p99" "${errs:-none}" >> "$B/table"
 	eval "RPS_$1=$rps"
 }
 
@@ -111,8 +118,8 @@ echo "BENCH fcgi_rss_after_soak ${rss2} KiB ($soak_n more requests)"
 	echo "Command: \`scripts/dev bench http\` (wrk -t2 -c$CONN -d${DUR}s through one nginx, access log off, for every"
 	echo "target; $procs FastCGI processes each; page size $size bytes; fastcgi_keep_conn off)."
 	echo
-	echo "| target | requests/s | p99 |"
-	echo "|---|---|---|"
+	echo "| target | requests/s | p99 | socket errors |"
+	echo "|---|---|---|---|"
 	cat "$B/table"
 	echo
 	echo "Landing page at ${land_pct}% of the minimal responder (target ≥ 70%), /healthz at ${health_pct}% (target ≥ 50%)."
