@@ -254,22 +254,18 @@ int auth_session_get(struct auth_user *out, struct db *db, const char *token, st
 	char th[65];
 	hash_token(th, "session", token);
 	struct session_row s;
-	int rc = store_session_lookup(&s, db, th, cfg_long(CFG_SESSION_IDLE_MINUTES) * 60, e);
+	struct user u;
+	int rc = store_session_lookup(&s, &u, db, th, cfg_long(CFG_SESSION_IDLE_MINUTES) * 60, e);
 	if (rc)
 		return rc;
-	struct user u;
-	rc = store_user_get(&u, db, s.user_id, e);
-	if (rc == 0) {
-		fill_user(out, &u);
-		out->session_id = s.id;
-		out->kind = "session";
-		snprintf(out->scopes, sizeof out->scopes, "projects:read projects:write sync pulls%s",
-			 u.is_admin ? " admin" : "");
-		csrf_for(out->csrf, token);
-		store_user_free(&u);
-	}
+	fill_user(out, &u);
+	out->session_id = s.id;
+	out->kind = "session";
+	snprintf(out->scopes, sizeof out->scopes, "projects:read projects:write sync pulls%s", u.is_admin ? " admin" : "");
+	csrf_for(out->csrf, token);
+	store_user_free(&u);
 	store_session_free(&s);
-	return rc;
+	return 0;
 }
 
 int auth_logout(struct db *db, const char *token, struct err *e)

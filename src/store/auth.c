@@ -101,9 +101,10 @@ DB_STMT(stmt_session_create,
 #define SESSION_COLS "id, user_id, to_char(created_at, 'YYYY-MM-DD HH24:MI'), to_char(last_seen_at, 'YYYY-MM-DD HH24:MI'), " \
 	"to_char(expires_at, 'YYYY-MM-DD HH24:MI'), ip, user_agent"
 #define SESSION_LIVE "ended_at IS NULL AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2::int)"
+/* The session and its user in one round trip: this runs on every signed-in request. */
 DB_STMT(stmt_session_lookup,
-	"SELECT " SESSION_COLS ", last_seen_at < now() - interval '1 minute' FROM sessions"
-	" WHERE token_hash = $1 AND " SESSION_LIVE);
+	"SELECT s.*, " STORE_USER_COLS("u.") " FROM (SELECT " SESSION_COLS ", last_seen_at < now() - interval '1 minute'"
+	" FROM sessions WHERE token_hash = $1 AND " SESSION_LIVE ") s JOIN users u ON u.id = s.user_id");
 DB_STMT(stmt_session_touch, "UPDATE sessions SET last_seen_at = now() WHERE id = $1");
 DB_STMT(stmt_sessions_list,
 	"SELECT " SESSION_COLS " FROM sessions WHERE user_id = $1 AND " SESSION_LIVE " ORDER BY last_seen_at DESC");
@@ -138,9 +139,11 @@ static void session_from(struct session_row *s, PGresult *r, int row)
 	s->user_agent = store_col(r, row, 6);
 }
 
-int store_session_lookup(struct session_row *out, struct db *db, const char *token_hash, long idle_s, struct err *e)
+int store_session_lookup(struct session_row *out, struct user *user, struct db *db, const char *token_hash, long idle_s,
+			 struct err *e)
 {
 	memset(out, 0, sizeof *out);
+	memset(user, 0, sizeof *user);
 	char idle[24];
 	ll(idle, sizeof idle, idle_s);
 	const char *p[] = { token_hash, idle };
@@ -154,6 +157,7 @@ int store_session_lookup(struct session_row *out, struct db *db, const char *tok
 	}
 	session_from(out, r, 0);
 	int stale = PQgetvalue(r, 0, 7)[0] == 't';
+	store_user_from(user, r, 0, 8);
 	PQclear(r);
 	if (stale) {
 		char id[24];

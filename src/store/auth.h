@@ -3,6 +3,7 @@
 #define GHB_STORE_AUTH_H
 
 #include "store/db.h"
+#include "store/users.h"
 
 /* server_secrets */
 int store_secret_get(char **sealed, struct db *db, const char *name, struct err *e);
@@ -26,8 +27,10 @@ struct session_row {
 	long long id, user_id;
 	char *created_at, *last_seen_at, *expires_at, *ip, *user_agent;
 };
-/* A live session (not ended, within absolute lifetime and idle timeout); touches last_seen at most once a minute. */
-int store_session_lookup(struct session_row *out, struct db *db, const char *token_hash, long idle_s, struct err *e);
+/* A live session (not ended, within absolute lifetime and idle timeout) and its user, in one query;
+ * touches last_seen at most once a minute. */
+int store_session_lookup(struct session_row *out, struct user *user, struct db *db, const char *token_hash, long idle_s,
+			 struct err *e);
 int store_sessions_list(struct session_row **rows, int *n, struct db *db, long long user_id, long idle_s, struct err *e);
 void store_session_free(struct session_row *s);
 void store_sessions_free(struct session_row *rows, int n);

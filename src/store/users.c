@@ -21,15 +21,15 @@ long long store_col_ll(PGresult *r, int row, int col)
 
 #define USER_COLS "id, github_id, login, name, email, avatar_url, is_admin"
 
-static void user_from(struct user *u, PGresult *r, int row)
+void store_user_from(struct user *u, PGresult *r, int row, int col)
 {
-	u->id = store_col_ll(r, row, 0);
-	u->github_id = store_col_ll(r, row, 1);
-	u->login = store_col(r, row, 2);
-	u->name = store_col(r, row, 3);
-	u->email = store_col(r, row, 4);
-	u->avatar_url = store_col(r, row, 5);
-	u->is_admin = PQgetvalue(r, row, 6)[0] == 't';
+	u->id = store_col_ll(r, row, col);
+	u->github_id = store_col_ll(r, row, col + 1);
+	u->login = store_col(r, row, col + 2);
+	u->name = store_col(r, row, col + 3);
+	u->email = store_col(r, row, col + 4);
+	u->avatar_url = store_col(r, row, col + 5);
+	u->is_admin = PQgetvalue(r, row, col + 6)[0] == 't';
 }
 
 DB_STMT(stmt_user_upsert,
@@ -48,7 +48,7 @@ static int one_user(struct user *out, PGresult *r, struct err *e)
 		PQclear(r);
 		return err_set(e, ERR_NOTFOUND, "no such user");
 	}
-	user_from(out, r, 0);
+	store_user_from(out, r, 0, 0);
 	PQclear(r);
 	return 0;
 }

@@ -15,6 +15,9 @@ struct user {
 int store_user_upsert(struct user *out, struct db *db, long long github_id, const char *login, const char *name,
 		      const char *email, const char *avatar_url, struct err *e);
 int store_user_get(struct user *out, struct db *db, long long id, struct err *e);
+/* Fills *u from the 7 columns of STORE_USER_COLS(t) starting at column col of a result row. */
+void store_user_from(struct user *u, PGresult *r, int row, int col);
+#define STORE_USER_COLS(t) t "id, " t "github_id, " t "login, " t "name, " t "email, " t "avatar_url, " t "is_admin"
 int store_user_by_login(struct user *out, struct db *db, const char *login, struct err *e);
 void store_user_free(struct user *u);
 
