@@ -43,6 +43,27 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+static int any_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	return flag == FTW_F && st->st_size > 0;
+}
+
+/* 1 when the workspace's git has any reference (a branch, GitHub's tip, a push ref): history to forget.
+ * A project never connected has none, and its git is left alone. */
+static int has_refs(const char *workspace)
+{
+	char *refs, *packed;
+	if (asprintf(&refs, "%s/.git/refs", workspace) < 0 || asprintf(&packed, "%s/.git/packed-refs", workspace) < 0)
+		abort();
+	struct stat st;
+	int has = (lstat(packed, &st) == 0 && st.st_size > 0) || nftw(refs, any_file, 16, FTW_PHYS) == 1;
+	free(refs);
+	free(packed);
+	return has;
+}
+
 int connect_workspace_forget(const char *workspace, struct err *e)
 {
 	/* Only ever a project's own folder under the data folder. */
@@ -54,6 +75,11 @@ int connect_workspace_forget(const char *workspace, struct err *e)
 		abort();
 	int rc = 0;
 	struct stat st;
+	if (!has_refs(workspace)) {
+		free(git);
+		free(old);
+		return git_workspace_init(workspace, e);
+	}
 	/* Set aside in one step (a rename next to the workspace, same filesystem), then made anew: at no
 	 * time does the workspace hold half of the old history. */
 	if (lstat(git, &st) == 0 && rename(git, old))
@@ -128,7 +154,7 @@ static int answer_failed(struct cj *x, struct gh_resp *g, const char *code, cons
 		return failed(x, "github_reconnect", "GitHub refused your token. Reconnect GitHub on your account page, "
 			      "then connect again.");
 	if (g->status == 0 || g->status >= 500)
-		return again(x, "GitHub did not answer well (%s); trying again.", gh_error_message(g, m, sizeof m));
+		return again(x, "GitHub did not answer well (%s).", gh_error_message(g, m, sizeof m));
 	return failed(x, code, "%s: GitHub refused (%s).", what, gh_error_message(g, m, sizeof m));
 }
 
@@ -242,7 +268,7 @@ static int create(struct cj *x, int mine)
 	char m[256];
 	long until;
 	if (rc) {
-		out = again(x, "GitHub did not answer (%s); trying again.", e.msg);
+		out = again(x, "GitHub did not answer (%s).", e.msg);
 	} else if (gh_is_rate_limited(&g, &until)) {
 		out = answer_failed(x, &g, "rate_limited", "Creating the repository");
 	} else if (g.status == 201) {
@@ -310,7 +336,7 @@ static int run(struct cj *x)
 	struct json_object *perm = NULL;
 	long until;
 	if (rc) {
-		out = again(x, "GitHub did not answer (%s); trying again.", e.msg);
+		out = again(x, "GitHub did not answer (%s).", e.msg);
 	} else if (g.status == 200 && link) {
 		json_object_object_get_ex(g.json, "permissions", &perm);
 		if (perm && !jbool(perm, "push"))

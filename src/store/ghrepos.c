@@ -156,13 +156,15 @@ int store_ghrepos_replace(struct db *db, long long user_id, const char *repos_js
 	int rc = db_begin(db, e);
 	if (rc)
 		return rc;
+	/* The list's row first: its lock makes two refreshes of one user's list take turns (each
+	 * statement after it sees what the other committed). */
+	if ((rc = db_query(&r, db, &stmt_ghrepos_ready, 2, p3, e)))
+		goto fail;
+	PQclear(r);
 	if ((rc = db_query(&r, db, &stmt_ghrepos_delete, 1, p1, e)))
 		goto fail;
 	PQclear(r);
 	if ((rc = db_query(&r, db, &stmt_ghrepos_insert, 2, p2, e)))
-		goto fail;
-	PQclear(r);
-	if ((rc = db_query(&r, db, &stmt_ghrepos_ready, 2, p3, e)))
 		goto fail;
 	PQclear(r);
 	return db_commit(db, e);

@@ -14,7 +14,8 @@
 	" to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), p.poll_key, p.poll_etag," \
 	" p.poll_remote_sha, p.poll_workspace, to_char(p.polled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')," \
 	" CASE WHEN s.stopped THEN 'failed' ELSE c.state END, c.mode, c.owner || '/' || c.name, c.step," \
-	" CASE WHEN s.stopped THEN coalesce(c.error, 'Connecting stopped before it finished; try again.') ELSE c.error END," \
+	" CASE WHEN s.stopped THEN 'Connecting stopped before it finished' || coalesce(': ' || c.error, '.') || ' Try again.'" \
+	" ELSE c.error END," \
 	" CASE WHEN s.stopped THEN coalesce(c.error_code, 'stopped') ELSE c.error_code END, coalesce(c.job_id, 0)," \
 	" p.workspace_repo"
 /* A request whose job is no longer queued or running (dead, cancelled, purged) will not finish: it failed. */

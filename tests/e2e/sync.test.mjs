@@ -1,4 +1,4 @@
-// sync.test.mjs: in the browser: sign in, create a project, add a file in the editor, connect a new repository, Sync now, see the commit in the history.
+// sync.test.mjs: in the browser: sign in, create a project, add a file in the editor, the Link list loads, connect a new repository (a job the page follows), Sync now, see the commit in the history.
 import { launch, step, skip, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
 
 const browser = await launch();
@@ -56,13 +56,20 @@ try {
       await page.getByRole('link', { name: 'index.html' }).waitFor();
       expect(await page.locator('.file-new').count() === 1, 'index.html is not listed as new');
     });
-    await step('connect with a new repository', async () => {
+    await step('the Link list loads by itself', async () => {
       await nav('Repository').click();
+      // A new user: nothing was read from GitHub yet. A job reads the list; app.js follows it and
+      // reloads the page once it is in (this user has no repository yet).
+      await page.getByText(/No repository you can push to matches/).waitFor({ timeout: 30000 });
+      await page.getByText(/Updated just now/).waitFor();
+    });
+    await step('connect with a new repository', async () => {
       await page.fill('#c-name', repo);
       await page.click('button:has-text("Create and connect")');
+      // The connect job runs after the answer: the project page follows it ("Connecting to …"), then
+      // reloads by itself to show the repository and the initial sync.
       await page.waitForURL(u => u.toString().startsWith(projectUrl));
-      await page.getByText('Sync queued.').waitFor();
-      await page.getByRole('link', { name: `${login}/${repo}` }).first().waitFor();
+      await page.getByRole('link', { name: `${login}/${repo}` }).first().waitFor({ timeout: 30000 });
       await waitStatus(['SUCCESS']);
     });
     await step('Sync now', async () => {
