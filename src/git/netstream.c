@@ -1,7 +1,9 @@
-/* netstream.c: libgit2's plain socket stream again, with timeouts: libgit2 1.5 waits forever on a silent server. */
+/* netstream.c: libgit2's plain socket stream again, with timeouts (libgit2 1.5 waits forever on a silent server) and coalesced writes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +21,21 @@
 
 static int timeout_ms = 120 * 1000;
 
+/* libgit2 1.5 streams a push's pack as one HTTP chunk per object part: a chunk-size line, a 2-byte
+ * object header, a CRLF, the data, a CRLF, each its own write (six per object). Sent as they come,
+ * that is one small segment each, and with Nagle's algorithm the tail of the request can wait for
+ * the server's delayed ACK. Writes are collected here and sent in blocks of WBUF_SIZE, and whatever
+ * is pending goes out before the stream reads (libgit2 always reads the answer to what it wrote);
+ * with only full blocks and that last flush on the wire, TCP_NODELAY costs nothing. */
+#define WBUF_SIZE 65536
+
 struct tstream {
 	git_stream parent;
 	char *host, *port;
 	int fd;
+	char *wbuf;
+	size_t wlen;
+	int werr;                  /* a flush failed: the error is set, later calls fail too */
 };
 
 static void net_error(const char *what, const struct tstream *s)
@@ -100,12 +113,81 @@ static int ts_connect(git_stream *stream)
 		net_error(timed_out ? "connection timed out to" : "failed to connect to", s);
 		return -1;
 	}
+	int one = 1;
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return 0;
+}
+
+/* Sends all of data (the socket is non-blocking); 0, or -1 with the error set. */
+static int send_all(struct tstream *s, const char *data, size_t len)
+{
+	while (len > 0) {
+		/* MSG_NOSIGNAL: a server that hangs up must not kill the worker with SIGPIPE. */
+		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			net_error(strerror(errno), s);
+			return -1;
+		}
+		int w = wait_fd(s->fd, POLLOUT, timeout_ms);
+		if (w == 1) {
+			net_error("timed out sending to", s);
+			return -1;
+		}
+		if (w < 0) {
+			net_error(strerror(errno), s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int flush(struct tstream *s)
+{
+	if (s->werr)
+		return -1;
+	if (s->wlen == 0)
+		return 0;
+	size_t n = s->wlen;
+	s->wlen = 0;
+	if (send_all(s, s->wbuf, n)) {
+		s->werr = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t ts_write(git_stream *stream, const char *data, size_t len, int flags)
+{
+	struct tstream *s = (struct tstream *)stream;
+	(void)flags;
+	if (s->werr)
+		return -1;
+	if (s->wlen + len > WBUF_SIZE && flush(s))
+		return -1;
+	if (len >= WBUF_SIZE) {
+		if (send_all(s, data, len)) {
+			s->werr = 1;
+			return -1;
+		}
+		return (ssize_t)len;
+	}
+	memcpy(s->wbuf + s->wlen, data, len);
+	s->wlen += len;
+	return (ssize_t)len;
 }
 
 static ssize_t ts_read(git_stream *stream, void *data, size_t len)
 {
 	struct tstream *s = (struct tstream *)stream;
+	if (flush(s))
+		return -1;
 	for (;;) {
 		ssize_t n = recv(s->fd, data, len, 0);
 		if (n >= 0)
@@ -128,39 +210,14 @@ static ssize_t ts_read(git_stream *stream, void *data, size_t len)
 	}
 }
 
-static ssize_t ts_write(git_stream *stream, const char *data, size_t len, int flags)
-{
-	struct tstream *s = (struct tstream *)stream;
-	(void)flags;
-	for (;;) {
-		/* MSG_NOSIGNAL: a server that hangs up must not kill the worker with SIGPIPE. */
-		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			net_error(strerror(errno), s);
-			return -1;
-		}
-		int w = wait_fd(s->fd, POLLOUT, timeout_ms);
-		if (w == 1) {
-			net_error("timed out sending to", s);
-			return -1;
-		}
-		if (w < 0) {
-			net_error(strerror(errno), s);
-			return -1;
-		}
-	}
-}
-
+/* Whatever is still pending is dropped: libgit2 closes a connection it has no more use for. */
 static int ts_close(git_stream *stream)
 {
 	struct tstream *s = (struct tstream *)stream;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	s->wlen = 0;
 	return 0;
 }
 
@@ -168,6 +225,7 @@ static void ts_free(git_stream *stream)
 {
 	struct tstream *s = (struct tstream *)stream;
 	ts_close(stream);
+	free(s->wbuf);
 	free(s->host);
 	free(s->port);
 	free(s);
@@ -186,7 +244,8 @@ static int ts_new(git_stream **out, const char *host, const char *port)
 	s->parent.free = ts_free;
 	s->host = strdup(host);
 	s->port = strdup(port);
-	if (!s->host || !s->port)
+	s->wbuf = malloc(WBUF_SIZE);
+	if (!s->host || !s->port || !s->wbuf)
 		abort();
 	s->fd = -1;
 	*out = &s->parent;
