@@ -439,8 +439,9 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 	for (size_t i = 0; i < 4; i++)
 		if (req_form(req, fields[i]))
 			json_object_object_add(ctx, arena_printf(req->arena, "f_%s", fields[i]), js(req_form(req, fields[i])));
-	/* A failed request comes back in the form, to be corrected. */
-	if (!req_form(req, "name") && p->connect_repo && p->connect_state && strcmp(p->connect_state, "failed") == 0) {
+	/* A failed create comes back in its form, to be corrected. */
+	if (!req_form(req, "name") && p->connect_repo && p->connect_state && strcmp(p->connect_state, "failed") == 0 &&
+	    p->connect_mode && strcmp(p->connect_mode, "create") == 0) {
 		const char *slash = strchr(p->connect_repo, '/');
 		if (slash) {
 			json_object_object_add(ctx, "f_owner", js(arena_printf(req->arena, "%.*s", (int)(slash - p->connect_repo),
