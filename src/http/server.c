@@ -160,6 +160,9 @@ static void serve_one(FCGX_Request *fr, struct arena *arena, const struct server
 
 	hooks->handle(&req, &resp);
 	write_response(fr->out, &req, &resp);
+	/* FCGX_Finish_r frees the FastCGI params that method and raw_path point into. */
+	method = arena_strdup(arena, method);
+	const char *path = arena_strdup(arena, req.raw_path);
 	finish_request(fr, unix_sock);
 
 	/* Logged once nginx has the whole response, so the write(2) is not in its wait. */
@@ -168,7 +171,7 @@ static void serve_one(FCGX_Request *fr, struct arena *arena, const struct server
 	snprintf(bytes, sizeof bytes, "%zu", resp.body.len);
 	snprintf(dur, sizeof dur, "%.2f", (now_s() - t0) * 1000.0);
 	/* The path only: query strings may carry OAuth codes and states. */
-	log_kv(resp.status >= 500 ? LOG_ERROR : LOG_INFO, "request", "method", method, "path", req.raw_path,
+	log_kv(resp.status >= 500 ? LOG_ERROR : LOG_INFO, "request", "method", method, "path", path,
 	       "status", status, "bytes", bytes, "ms", dur, NULL);
 	log_set_request_id("");
 	buf_free(&resp.headers);

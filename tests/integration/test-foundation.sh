@@ -139,4 +139,9 @@ if [ -n "$secret" ] && printf '%s' "$out" | grep -qF "$secret"; then not_ok "doc
 out=$(GHBRIDGE_DATABASE_URL='host=/nonexistent dbname=x' "$G" doctor 2>&1); rc=$?
 check_eq "doctor exits 1 when the database is unreachable" 1 "$rc"
 
+# Every access line this suite caused names a real method and a path: the log is written after
+# the connection is handed back, from copies (a line once showed freed FastCGI params, "\xefET").
+bad=$(grep 'msg=request ' "$STACK_VAR/log/fcgi.log" | grep -Evc 'method=(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) path="?/' || true)
+check_eq "every request log line has a clean method and path" 0 "$bad"
+
 finish
