@@ -318,8 +318,10 @@ int projects_sync_enqueue(long long *job_id, struct db *db, struct project *p, c
 		return err_set(e, ERR_CONFLICT, "Connect a GitHub repository to this project first.");
 	char key[48], payload[96];
 	/* A pull only brings GitHub's changes in (sync.c): its own key, so that it never takes the
-	 * place of a waiting, maybe batched, sync of the workspace's changes. */
-	snprintf(key, sizeof key, "%s:%lld", strcmp(trigger, "pull") == 0 ? "pull" : "sync", p->id);
+	 * place of a waiting, maybe batched, sync of the workspace's changes. A webhook's pull is a pull
+	 * that history names after what set it off. */
+	int pull = strcmp(trigger, "pull") == 0 || strcmp(trigger, "webhook") == 0;
+	snprintf(key, sizeof key, "%s:%lld", pull ? "pull" : "sync", p->id);
 	snprintf(payload, sizeof payload, "{\"trigger\":\"%s\"}", trigger);
 	struct jobs_enqueue_opts o = { .project_id = p->id, .payload = payload, .dedup_key = key,
 				       .delay_ms = delay_ms };

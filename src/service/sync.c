@@ -574,7 +574,7 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 		finish(&r, "error", "ERROR", e.msg, NULL, NULL);
 		out = job_retry(ctx, "token: %s", e.msg);
 	} else {
-		out = sync_run(&r, strcmp(trigger, "pull") == 0);
+		out = sync_run(&r, strcmp(trigger, "pull") == 0 || strcmp(trigger, "webhook") == 0);
 	}
 	git_workspace_on_push_progress(NULL, NULL);
 	free_token(&r.token);

@@ -379,11 +379,12 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 			if (ref && after && !deleted && strncmp(ref, "refs/heads/", 11) == 0 &&
 			    strcmp(ref + 11, projects_branch(&p)) == 0 && p.pull_enabled) {
 				/* Our own pushes come back as events too: only what the workspace lacks is pulled.
-				 * A "pull" brings GitHub's changes in and pushes nothing (sync.c), so auto-sync
-				 * off and batch timeouts still hold for the workspace's own changes. */
+				 * A "webhook" sync is a pull (sync.c): it brings GitHub's changes in and pushes
+				 * nothing, so auto-sync off and batch timeouts still hold for the workspace's own
+				 * changes; history says a webhook set it off. */
 				int has = 0;
 				git_workspace_contains(&has, p.workspace, ref + 11, after, &e);
-				if (!has && projects_sync_enqueue(NULL, ctx->db, &p, "pull", 0, &e) == 0)
+				if (!has && projects_sync_enqueue(NULL, ctx->db, &p, "webhook", 0, &e) == 0)
 					queued++;
 			}
 		} else {

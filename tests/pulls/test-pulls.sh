@@ -148,7 +148,7 @@ check_eq "the delivery was recorded once" 1 \
 moved_file() { call GET "/projects/$PID/files/moved.txt" >/dev/null && [ "$(body)" = two ]; }
 until_ok 30 moved_file
 check "the push on the sync branch pulled GitHub's changes into the workspace" moved_file
-check_eq "… by a pull (nothing pushed from the workspace)" pull \
+check_eq "… by the push webhook's pull (nothing pushed from the workspace)" webhook \
 	"$(call GET "/projects/$PID/history?limit=1" >/dev/null; jq -r '.history[0].trigger' "$T/body")"
 
 # ---------------------------------------------------------------- draft, ready for review

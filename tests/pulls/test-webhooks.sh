@@ -94,6 +94,10 @@ check_eq "GitHub's redelivery (same delivery id) → 200" 200 "$(jq -r .status_c
 check_eq "… nothing done again" duplicate "$(jq -r '.response.payload | fromjson | .status' "$T/redeliver")"
 until_ok 30 test "$(call GET "/projects/$PID/files/docs/a.md"; echo " $(body)")" = "200 from the web editor"
 check "… the web editor's push was pulled into the workspace" test "$(call GET "/projects/$PID/files/docs/a.md"; echo " $(body)")" = "200 from the web editor"
+last_sync() { call GET "/projects/$PID/history?limit=1" >/dev/null; jq -r '.history[0] | "\(.trigger) \(.status) \(.commit_sha)"' "$T/body"; }
+until_ok 20 test "$(last_sync | cut -d' ' -f2)" = success
+check_eq "… by a sync that history names after the webhook (a pull: GitHub's commit, nothing pushed)" \
+	"webhook success $(remote_sha main)" "$(last_sync)"
 
 # ---------------------------------------------------------------- checks from status and check events
 jcall POST "/projects/$PID/branches" '{"name":"feature/ci"}' >/dev/null
