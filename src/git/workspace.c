@@ -196,7 +196,8 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		return rc;
 	struct walk w = { 0 };
 	walk_dir(&w, dir, "", 1);
-	qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
+	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
+		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
 	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
@@ -226,7 +227,7 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		if (!st)
 			continue;
 		struct ws_file key = { (char *)path, NULL, 0, 0 };
-		struct ws_file *f = bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file);
+		struct ws_file *f = nwalked ? bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file) : NULL;
 		if (f)
 			f->status = strcmp(st, "deleted") == 0 ? "new" : st;
 		else if (strcmp(st, "deleted") == 0)
@@ -237,7 +238,8 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		if (excludes && *excludes && git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
 			w.files[i].status = "excluded";
 	}
-	qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
+	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
+		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	*files = w.files;
 	*n = w.n;
 	w.files = NULL;
