@@ -93,6 +93,14 @@ int connect_workspace_forget(const char *workspace, struct err *e)
 	return rc;
 }
 
+int connect_same_repository(long long had_id, const char *had_name, long long id, const char *name)
+{
+	/* GitHub's id survives a rename and a transfer; a name can be reused by another repository. */
+	if (had_id > 0 && id > 0)
+		return had_id == id;
+	return had_name && name && strcasecmp(had_name, name) == 0;
+}
+
 /* 0 when the request was called off or replaced meanwhile: the job then stops without a trace. */
 static int step(struct cj *x, const char *what)
 {
@@ -105,15 +113,19 @@ static int step(struct cj *x, const char *what)
 	return owned;
 }
 
-static void record(struct cj *x, const char *state, const char *msg, const char *code)
+static int record(struct cj *x, const char *state, const char *msg, const char *code)
 {
 	int owned;
 	struct err e = { 0 };
-	if (store_connect_update(&owned, x->ctx->db, x->p.id, x->job->id, state, NULL, msg, code, &e))
+	int rc = store_connect_update(&owned, x->ctx->db, x->p.id, x->job->id, state, NULL, msg, code, &e);
+	if (rc)
 		log_msg(LOG_WARN, "project %lld: connect state: %s", x->p.id, e.msg);
+	return rc;
 }
 
-/* A person has to act (another name, access, a reconnect): the request fails with the reason. */
+/* A person has to act (another name, access, a reconnect): the request fails with the reason. That is
+ * an answer, not a failure of the system: the job ends done, and the reason lives on the request (the
+ * project page, GET …/status), not on the admin's list of dead jobs. */
 static int failed(struct cj *x, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failed(struct cj *x, const char *code, const char *fmt, ...)
 {
@@ -122,8 +134,11 @@ static int failed(struct cj *x, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	record(x, "failed", msg, code);
-	return job_permanent(x->ctx, "%s", msg);
+	/* Unrecorded, the answer would be lost with a done job: the next attempt gives it again. */
+	if (record(x, "failed", msg, code))
+		return job_retry(x->ctx, "recording the answer: %s", msg);
+	log_msg(LOG_INFO, "project %lld: connecting %s: %s (%s)", x->p.id, x->full, code, msg);
+	return JOB_DONE;
 }
 
 /* GitHub did not answer well: the next attempt tries again; the page shows why it waits. */
@@ -210,17 +225,26 @@ static int linked(struct cj *x, struct json_object *repo)
 		snprintf(full, sizeof full, "%s/%s", rowner, rname);
 		for (char *c = full; *c; c++)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+		struct json_object *idv;
+		long long id = json_object_object_get_ex(repo, "id", &idv) ? json_object_get_int64(idv) : 0;
 		/* Another repository's history must not travel into this one: the files stay, git starts
 		 * afresh, and the initial sync adopts the new repository's history beneath them. */
-		if (!p->workspace_repo || strcmp(p->workspace_repo, full) != 0) {
-			log_msg(LOG_INFO, "project %lld: workspace history was %s, now %s: starting git afresh", p->id,
-				p->workspace_repo ? p->workspace_repo : "(none)", full);
+		int same = connect_same_repository(p->workspace_repo_id, p->workspace_repo, id, full);
+		if (!same) {
+			log_msg(LOG_INFO, "project %lld: workspace history was %s (id %lld), now %s (id %lld): starting git "
+				"afresh", p->id, p->workspace_repo ? p->workspace_repo : "(none)", p->workspace_repo_id, full, id);
 			if (connect_workspace_forget(p->workspace, &e))
 				return again(x, "Preparing the workspace: %s", e.msg);
+		} else if (p->workspace_repo && strcmp(p->workspace_repo, full) != 0) {
+			log_msg(LOG_INFO, "project %lld: repository %lld was %s, now %s (renamed or moved): history kept", p->id,
+				id, p->workspace_repo, full);
 		}
 		if (store_project_link(x->ctx->db, p->id, rowner, rname, branch && *branch ? branch : "main",
-				       jstr(repo, "html_url"), clone, jbool(repo, "private"), full, &e))
+				       jstr(repo, "html_url"), clone, jbool(repo, "private"), full, id, same, &e))
 			return job_retry(x->ctx, "linking: %s", e.msg);
+		/* A repository this request created is not in the user's cached Link list yet. */
+		if (strcmp(x->c.mode, "create") == 0 && store_ghrepos_changed(x->ctx->db, x->c.user_id, &e))
+			log_msg(LOG_WARN, "project %lld: the repository list not marked stale: %s", p->id, e.msg);
 		store_project_free(p);
 		if (store_project_get(p, x->ctx->db, x->job->project_id, 0, &e))
 			return job_retry(x->ctx, "reloading the project: %s", e.msg);

@@ -14,4 +14,8 @@ int connect_job(struct job_ctx *ctx, const struct job *job);
  * the connected repository's history, with the files as changes on top. */
 int connect_workspace_forget(const char *workspace, struct err *e);
 
+/* 1 when the repository (GitHub's id, 0 if unknown; "owner/name") is the one whose history the
+ * workspace holds: by id when both ids are known (a rename or transfer keeps it), else by name. */
+int connect_same_repository(long long had_id, const char *had_name, long long id, const char *name);
+
 #endif

@@ -17,7 +17,7 @@
 	" CASE WHEN s.stopped THEN 'Connecting stopped before it finished' || coalesce(': ' || c.error, '.') || ' Try again.'" \
 	" ELSE c.error END," \
 	" CASE WHEN s.stopped THEN coalesce(c.error_code, 'stopped') ELSE c.error_code END, coalesce(c.job_id, 0)," \
-	" p.workspace_repo"
+	" p.workspace_repo, coalesce(p.workspace_repo_id, 0)"
 /* A request whose job is no longer queued or running (dead, cancelled, purged) will not finish: it failed. */
 #define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id" \
 	" LEFT JOIN project_connects c ON c.project_id = p.id LEFT JOIN jobs j ON j.id = c.job_id" \
@@ -67,6 +67,7 @@ static void project_from(struct project *p, PGresult *r, int row)
 	p->connect_error_code = store_col(r, row, c++);
 	p->connect_job_id = store_col_ll(r, row, c++);
 	p->workspace_repo = store_col(r, row, c++);
+	p->workspace_repo_id = store_col_ll(r, row, c++);
 }
 
 void store_project_free(struct project *p)
@@ -219,18 +220,21 @@ DB_STMT(stmt_project_link,
 	"UPDATE projects SET repo_owner = $2, repo_name = $3, repo_default_branch = $4, repo_html_url = $5,"
 	" repo_clone_url = $6, repo_private = $7::boolean, status = 'IDLE', last_error = NULL,"
 	" conflict_branch = NULL, conflict_url = NULL, progress = '{}',"
-	" last_commit_sha = CASE WHEN workspace_repo IS DISTINCT FROM $8 THEN NULL ELSE last_commit_sha END,"
-	" last_sync_at = CASE WHEN workspace_repo IS DISTINCT FROM $8 THEN NULL ELSE last_sync_at END,"
-	" workspace_repo = $8, updated_at = now() WHERE id = $1");
+	" last_commit_sha = CASE WHEN $10::boolean THEN last_commit_sha END,"
+	" last_sync_at = CASE WHEN $10::boolean THEN last_sync_at END,"
+	" workspace_repo = $8, workspace_repo_id = coalesce(nullif($9::bigint, 0), CASE WHEN $10::boolean"
+	" THEN workspace_repo_id END), updated_at = now() WHERE id = $1");
 
 int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
-		       struct err *e)
+		       long long workspace_repo_id, int same_history, struct err *e)
 {
-	char i[24];
+	char i[24], ri[24];
 	LL(i, id);
-	const char *p[] = { i, owner, name, branch, html_url, clone_url, private_ ? "t" : "f", workspace_repo };
-	return exec_one(db, &stmt_project_link, 8, p, e);
+	LL(ri, workspace_repo_id);
+	const char *p[] = { i, owner, name, branch, html_url, clone_url, private_ ? "t" : "f", workspace_repo, ri,
+			    same_history ? "t" : "f" };
+	return exec_one(db, &stmt_project_link, 10, p, e);
 }
 
 DB_STMT(stmt_project_set_settings,

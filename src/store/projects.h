@@ -21,6 +21,7 @@ struct project {
 	char *connect_state, *connect_mode, *connect_repo, *connect_step, *connect_error, *connect_error_code;
 	long long connect_job_id;
 	char *workspace_repo;           /* lower-case "owner/name" whose history the workspace's git holds */
+	long long workspace_repo_id;    /* and GitHub's id of that repository (008_repo_ids.sql); 0: unknown */
 };
 
 /* Creates the project with its owner as member 'owner'. */
@@ -34,11 +35,12 @@ int store_project_delete(struct db *db, long long id, struct err *e);
 /* All NULL disconnects. */
 int store_project_set_repo(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 			   const char *html_url, const char *clone_url, int private_, struct err *e);
-/* Links the repository and records whose history the workspace holds; a workspace_repo other than
- * the recorded one also forgets the last commit (it belongs to the other repository). */
+/* Links the repository and records whose history the workspace holds (its name, and GitHub's id when
+ * known, 0 otherwise). Unless same_history (the caller found it is the repository the workspace's git
+ * came from), the last commit and sync time are forgotten: they belong to the other repository. */
 int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
-		       struct err *e);
+		       long long workspace_repo_id, int same_history, struct err *e);
 int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
 			       struct err *e);

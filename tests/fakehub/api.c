@@ -421,6 +421,37 @@ static int api_repo_patch(struct request *req, struct response *resp)
 						     "Cannot update default branch for an empty repository or to a missing branch.");
 		}
 	}
+	/* A new name, as GitHub renames: same id, same history, its git folder moves with it. GitHub also
+	 * redirects the old name; the emulator answers 404 there (see README). */
+	const char *name = fh_in("name");
+	if (name && strcmp(name, r.name) != 0) {
+		if (!repo_name_valid(name))
+			return fh_validation("Repository update failed.", "Repository", "name", "custom", "name is invalid");
+		FH_STMT(taken, "SELECT 1 FROM repos WHERE owner_id = $1 AND lower(name) = lower($2) AND id <> $3");
+		PGresult *t = Q(taken, fh_ll(r.owner_id), name, fh_ll(r.id));
+		if (!t)
+			return -1;
+		int clash = PQntuples(t) > 0;
+		PQclear(t);
+		if (clash)
+			return fh_validation("Repository update failed.", "Repository", "name", "custom",
+					     "name already exists on this account");
+		FH_STMT(ren, "UPDATE repos SET name = $2, updated_at = $3 WHERE id = $1");
+		PGresult *u = Q(ren, fh_ll(r.id), name, fh_ll(C->now));
+		if (!u)
+			return -1;
+		PQclear(u);
+		char to[sizeof r.path];
+		snprintf(to, sizeof to, "%s/%s/%s.git", g_fh.repos_dir, r.owner, name);
+		if (rename(r.path, to)) {
+			u = Q(ren, fh_ll(r.id), r.name, fh_ll(C->now));
+			if (u)
+				PQclear(u);
+			return fh_error(500, "moving the repository's storage failed");
+		}
+		r.name = arena_strdup(req->arena, name);
+		snprintf(r.path, sizeof r.path, "%s", to);
+	}
 	PGresult *x = Q(st, fh_ll(r.id), fh_in("description"), db, priv, fh_ll(C->now));
 	if (!x)
 		return -1;

@@ -53,6 +53,19 @@ check_eq "owner sees private repo" 200 "$(api GET /repos/octocat/$priv "$T" | st
 check_eq "other user gets 404 (not 403)" 404 "$(api GET /repos/octocat/$priv "$H" | status_of)"
 check_eq "anonymous gets 404" 404 "$(http_status "$A/repos/octocat/$priv")"
 check_eq "public repo readable by others" 200 "$(api GET /repos/octocat/$name "$H" | status_of)"
+# docs repos/update: "name" renames; the id and the history stay, the new name answers, a taken one is 422
+ren=$(uniq_name renamed)
+rid=$(api GET /repos/octocat/$priv "$T" | body_of | grep -o '"id":[0-9]*' | head -1)
+check_eq "rename by a non-admin: 404 (cannot see it)" 404 "$(api PATCH /repos/octocat/$priv "$H" "{\"name\":\"$ren\"}" | status_of)"
+check_eq "rename to a taken name: 422" 422 "$(api PATCH /repos/octocat/$priv "$T" "{\"name\":\"$name\"}" | status_of)"
+check_eq "rename to an invalid name: 422" 422 "$(api PATCH /repos/octocat/$priv "$T" '{"name":"a b"}' | status_of)"
+res=$(api PATCH /repos/octocat/$priv "$T" "{\"name\":\"$ren\"}")
+check_eq "rename: 200 with the new full_name" "200 octocat/$ren" "$(printf '%s' "$res" | status_of) $(printf '%s' "$res" | body_of | jstr full_name)"
+check_eq "… same id" "$rid" "$(api GET /repos/octocat/$ren "$T" | body_of | grep -o '"id":[0-9]*' | head -1)"
+check_eq "… and its git with it (info/refs with the token)" 200 \
+	"$(http_status "$F/octocat/$ren.git/info/refs?service=git-upload-pack" -u "x-access-token:$T")"
+check_eq "the old name is gone" 404 "$(api GET /repos/octocat/$priv "$T" | status_of)"
+api PATCH /repos/octocat/$ren "$T" "{\"name\":\"$priv\"}" >/dev/null
 check_eq "token without repo scope cannot see private repo" 404 "$(api GET /repos/octocat/$priv "$(token octocat read:user)" | status_of)"
 
 # docs repos/create-for-authenticated-user: public_repo creates public repositories only, repo any; 404 otherwise
