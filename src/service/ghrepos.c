@@ -93,9 +93,11 @@ int ghrepos_list(struct ghrepos_page *out, struct db *db, long long user_id, con
 	if ((rc = store_ghrepos_state(&st, db, user_id, e)))
 		return rc;
 	/* Never read, or read long ago and not asked for lately (a failing refresh is not asked for at
-	 * every page view: the Refresh button is there for that). */
-	int stale = st.exists && strcmp(st.state, "refreshing") != 0 && st.asked_seconds > GHREPOS_STALE_SECONDS &&
-		    (st.age_seconds < 0 || st.age_seconds > GHREPOS_STALE_SECONDS);
+	 * every page view: the Refresh button is there for that), or ghbridge created a repository since
+	 * the last refresh was asked for (once: asking again marks it read). */
+	int stale = st.exists && strcmp(st.state, "refreshing") != 0 &&
+		    ((st.asked_seconds > GHREPOS_STALE_SECONDS &&
+		      (st.age_seconds < 0 || st.age_seconds > GHREPOS_STALE_SECONDS)) || st.changed);
 	if (!st.exists || stale) {
 		store_ghrepos_state_free(&st);
 		if ((rc = ask(NULL, db, user_id, 0, e)) || (rc = store_ghrepos_state(&st, db, user_id, e)))

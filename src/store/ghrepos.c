@@ -47,7 +47,8 @@ DB_STMT(stmt_ghrepos_state,
 	" CASE WHEN x.stopped THEN coalesce(l.error, 'Reading your repositories from GitHub stopped; refresh to try again.')"
 	" ELSE l.error END,"
 	" CASE WHEN x.stopped THEN coalesce(l.error_code, 'stopped') ELSE l.error_code END,"
-	" l.truncated, coalesce(l.job_id, 0), (SELECT count(*) FROM github_repos g WHERE g.user_id = l.user_id)"
+	" l.truncated, coalesce(l.job_id, 0), (SELECT count(*) FROM github_repos g WHERE g.user_id = l.user_id),"
+	" coalesce(l.changed_at > l.requested_at, false)"
 	" FROM github_repo_lists l LEFT JOIN jobs j ON j.id = l.job_id"
 	" CROSS JOIN LATERAL (SELECT l.state = 'refreshing' AND l.job_id IS NOT NULL"
 	" AND coalesce(j.state NOT IN ('queued', 'running'), true) AS stopped) x"
@@ -75,6 +76,7 @@ int store_ghrepos_state(struct ghrepos_state *out, struct db *db, long long user
 		out->truncated = PQgetvalue(r, 0, 6)[0] == 't';
 		out->job_id = store_col_ll(r, 0, 7);
 		out->count = store_col_ll(r, 0, 8);
+		out->changed = PQgetvalue(r, 0, 9)[0] == 't';
 	}
 	PQclear(r);
 	return 0;
@@ -102,6 +104,20 @@ int store_ghrepos_ask(int *asked, struct db *db, long long user_id, int force, i
 	*asked = PQntuples(r) == 1;
 	PQclear(r);
 	return 0;
+}
+
+DB_STMT(stmt_ghrepos_changed, "UPDATE github_repo_lists SET changed_at = now() WHERE user_id = $1");
+
+int store_ghrepos_changed(struct db *db, long long user_id, struct err *e)
+{
+	char u[24];
+	LL(u, user_id);
+	const char *p[] = { u };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_ghrepos_changed, 1, p, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
 }
 
 DB_STMT(stmt_ghrepos_set_job, "UPDATE github_repo_lists SET job_id = $2 WHERE user_id = $1");

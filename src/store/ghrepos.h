@@ -21,6 +21,7 @@ struct ghrepos_state {
 	int truncated;
 	long long job_id;
 	long long count;         /* rows cached */
+	int changed;             /* ghbridge changed the repositories after the last refresh was asked for */
 };
 int store_ghrepos_state(struct ghrepos_state *out, struct db *db, long long user_id, struct err *e);
 void store_ghrepos_state_free(struct ghrepos_state *s);
@@ -28,6 +29,9 @@ void store_ghrepos_state_free(struct ghrepos_state *s);
 /* Marks the list refreshing (error cleared). Without force, *asked = 0 when a refresh was asked
  * for less than min_seconds ago and is still under way: nothing to do then. */
 int store_ghrepos_ask(int *asked, struct db *db, long long user_id, int force, int min_seconds, struct err *e);
+/* ghbridge changed the user's repositories on GitHub (created one): the list is stale. A user whose
+ * list was never asked for has nothing to mark. */
+int store_ghrepos_changed(struct db *db, long long user_id, struct err *e);
 int store_ghrepos_set_job(struct db *db, long long user_id, long long job_id, struct err *e);
 /* The refresh job's notes while it waits or retries (state stays refreshing), and its failure. */
 int store_ghrepos_note(struct db *db, long long user_id, const char *state, const char *error, const char *error_code,

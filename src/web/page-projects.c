@@ -83,8 +83,13 @@ int page_projects(struct request *req, struct response *resp)
 		return rc;
 	struct json_object *ctx = json_object_new_object(), *a = json_object_new_array();
 	for (int i = 0; i < n; i++) {
-		struct json_object *c = ctx_of(&rows[i]), *o = NULL;
+		struct json_object *c = ctx_of(&rows[i]), *o = NULL, *v;
 		json_object_object_get_ex(c, "project", &o);
+		/* A connect under way or failed shows in the list too, in the Repository column. */
+		const char *keys[] = { "connecting", "connect_failed" };
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			if (json_object_object_get_ex(c, keys[k], &v))
+				json_object_object_add(o, keys[k], json_object_get(v));
 		json_object_array_add(a, json_object_get(o));
 		json_object_put(c);
 	}
