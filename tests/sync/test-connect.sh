@@ -67,6 +67,9 @@ check_match "… with the step it is at" 'id="connect-step">(Waiting for a worke
 check_match "… which app.js follows (data-connecting)" 'data-connecting="1"' "$p"
 check_eq "status API: the connection is under way" "$U/$REPO create" "$(conn '"\(.connection.repository) \(.connection.mode)"')"
 check_match "… queued or running" '^(queued|running)$' "$(conn .connection.state)"
+check_match "the projects list says it is connecting" "<span class=\"connecting\" data-connect-state=\"(queued|running)\">Connecting to $U/$REPO…</span>" "$(page /projects)"
+check_match "… and so does GET /api/v1/projects" "^(queued|running) $U/$REPO null\$" \
+	"$(call GET /projects >/dev/null; jq -r ".projects[] | select(.id == $PID) | \"\(.connection.state) \(.connection.repository) \(.repository)\"" "$T/body")"
 check_eq "a second connect while one is under way → 409" 409 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"create\",\"name\":\"$REPO-x\"}")"
 check_eq "the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
 check_eq "the project is linked" "$U/$REPO" "$(call GET "/projects/$PID" >/dev/null; jq -r .repository.full_name "$T/body")"
@@ -116,8 +119,13 @@ check_eq "… the project stays unconnected" null "$(conn .repository)"
 p=$(page "/projects/$PID")
 check_match "the project page shows the failure" "Connecting to <strong>$U/$TAKEN</strong> did not work: A repository named $U/$TAKEN already exists" "$p"
 check_match "… with a way to try again" "href=\"/projects/$PID/connect\">Try again" "$p"
+p=$(page /projects)
+check_match "the projects list shows the failure" "data-connect-state=\"failed\">Connecting to $U/$TAKEN did not work</span> <a href=\"/projects/$PID/connect\">Try again</a><br><small class=\"muted\">A repository named $U/$TAKEN already exists" "$p"
+check_eq "… and so does GET /api/v1/projects" "failed name_taken" \
+	"$(call GET /projects >/dev/null; jq -r ".projects[] | select(.id == $PID) | \"\(.connection.state) \(.connection.error_code)\"" "$T/body")"
 check_match "the connect page keeps the name to correct" "id=\"c-name\" name=\"name\" required maxlength=\"100\" value=\"$TAKEN\"" "$(page "/projects/$PID/connect")"
-check_eq "the job's status says it too" "dead" "$(curl -s -H "Authorization: Bearer $KEY" "$API/jobs/$(conn .connection.job_id)" | jq -r .state)"
+# A taken name is an answer to give the user, not a failure of the system: the job ends done.
+check_eq "the job itself ended done (not dead)" "done" "$(curl -s -H "Authorization: Bearer $KEY" "$API/jobs/$(conn .connection.job_id)" | jq -r .state)"
 
 H=hub-$(date +%s)-$RANDOM
 HTOK=$(curl -s -X POST "$FH/users/hubot/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
@@ -130,6 +138,18 @@ check_eq "… no push access, said so" "no_push" "$(conn .connection.error_code)
 check_match "… in words" "You can read hubot/$H but not push to it" "$(conn .connection.error)"
 check_eq "link a repository that does not exist → fails: not_found" "failed not_found" \
 	"$(jcall POST "/projects/$PID/repository" '{"mode":"link","owner":"octocat","name":"no-such-repo-here"}' >/dev/null; wait_connect "$KEY" "$PID" >/dev/null; conn '"\(.connection.state) \(.connection.error_code)"')"
+check_eq "no user error put a connect job on the dead list" 0 "$(q "SELECT count(*) FROM jobs WHERE kind = 'connect' AND project_id = $PID AND state = 'dead'")"
+check_eq "… they all ended done" 3 "$(q "SELECT count(*) FROM jobs WHERE kind = 'connect' AND project_id = $PID AND state = 'done'")"
+# GitHub failing until the job gives up is a failure of the system: dead, and the user is told.
+DOWN=down-$(date +%s)-$RANDOM
+fault "{\"method\":\"GET\",\"path\":\"/api/v3/repos/$U/$DOWN\",\"kind\":\"status\",\"status\":502,\"count\":20}"
+check_eq "connect while GitHub answers 502 → 202" 202 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"create\",\"name\":\"$DOWN\"}")"
+DJ=$(jq -r .job_id "$T/body")
+q "UPDATE jobs SET max_attempts = 1 WHERE id = $DJ" >/dev/null # give up at the next failure, not after 8
+check_eq "… fails once the job gives up" failed "$(wait_connect "$KEY" "$PID" 60)"
+check_eq "… that job is dead, for the admin to see" dead "$(q "SELECT state FROM jobs WHERE id = $DJ")"
+check_match "… and the user is told it stopped, with GitHub's trouble" "Connecting stopped before it finished: GitHub did not answer well" "$(conn .connection.error)"
+curl -s -o /dev/null -X DELETE "$FH/faults"
 
 RL=rl-$(date +%s)-$RANDOM
 fault "{\"method\":\"GET\",\"path\":\"/api/v3/repos/$U/$RL\",\"kind\":\"rate_limit\",\"seconds\":3,\"count\":1}"
@@ -264,5 +284,56 @@ check_eq "… the request is cancelled" "failed cancelled" "$(conn '"\(.connecti
 sleep 4
 check_eq "… and nothing was linked or created" "null 404" \
 	"$(conn .repository) $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/$U/cancel-me")"
+
+# ---------------------------------------------------------------- 8. renamed on GitHub while disconnected
+# GitHub's id decides whether it is the repository the workspace's history came from, not its name.
+PID=$P1
+wait_for 30 idle
+echo marker > "$WS/.git/ghbridge-test-marker" # gone if the workspace's git is started afresh
+OLD_SHA=$(conn .last_commit_sha)
+check_eq "disconnect → 204" 204 "$(call DELETE "/projects/$PID/repository")"
+RN=$REPO-renamed
+check_eq "the repository is renamed on GitHub → 200" "200 $U/$RN" \
+	"$(gh PATCH "/repos/$U/$REPO" "$TOKEN" -d "{\"name\":\"$RN\"}" -o "$T/gh" -w '%{http_code}'; echo " $(jq -r .full_name "$T/gh")")"
+check_eq "link it under its new name → 202" 202 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$RN\"}")"
+check_eq "… done" done "$(wait_connect "$KEY" "$PID")"
+check_eq "… linked under the new name, the last commit kept (same repository: history kept)" "$U/$RN $OLD_SHA" \
+	"$(conn '"\(.repository.full_name) \(.last_commit_sha)"')"
+check "… the workspace's git was not started afresh" test -f "$WS/.git/ghbridge-test-marker"
+check_eq "… its id recorded" "$(gh GET "/repos/$U/$RN" "$TOKEN" | jq -r .id)" "$(q "SELECT workspace_repo_id FROM projects WHERE id = $PID")"
+put_text after-rename.txt 'synced to the renamed one' >/dev/null
+call POST "/projects/$PID/sync" >/dev/null
+J=$(jq -r .job_id "$T/body")
+check "a sync after the rename" wait_for 60 hist_has ".job_id == $J and .status != \"running\""
+wait_for 20 idle
+rm -rf "$T/r" && git clone -q "$(clone_url "$U/$RN")" "$T/r" 2>/dev/null
+check "… goes on from the old history (fast-forward)" git -C "$T/r" merge-base --is-ancestor "$OLD_SHA" HEAD
+check_eq "… with the file" 'synced to the renamed one' "$(cat "$T/r/after-rename.txt" 2>/dev/null)"
+# Another repository now under the name the workspace's history was last linked as: a different id.
+check_eq "disconnect → 204" 204 "$(call DELETE "/projects/$PID/repository")"
+gh PATCH "/repos/$U/$RN" "$TOKEN" -d "{\"name\":\"$REPO-moved-away\"}" >/dev/null
+check_eq "a new repository takes the name → 201" 201 "$(gh POST /user/repos "$TOKEN" -d "{\"name\":\"$RN\",\"auto_init\":true}" -o /dev/null -w '%{http_code}')"
+N_HEAD=$(git ls-remote "$(clone_url "$U/$RN")" refs/heads/main | cut -f1)
+check_eq "link it (same name, another repository) → 202" 202 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$RN\"}")"
+check_eq "… done" done "$(wait_connect "$KEY" "$PID")"
+check "… the workspace's git started afresh" test ! -f "$WS/.git/ghbridge-test-marker"
+check "… the initial sync follows" wait_for 60 hist_has ".trigger == \"initial\" and .status == \"success\" and .commit_sha != \"$OLD_SHA\" and .commit_sha != null"
+wait_for 20 idle
+rm -rf "$T/n" && git clone -q "$(clone_url "$U/$RN")" "$T/n" 2>/dev/null
+check "… on top of the new repository's history" git -C "$T/n" merge-base --is-ancestor "$N_HEAD" HEAD
+check "… without the old one's commits" bash -c "! git -C '$T/n' rev-list HEAD | grep -q '^$OLD_SHA\$'"
+
+# ---------------------------------------------------------------- 9. a created repository shows in the Link list
+lcall POST /github/repos/refresh >/dev/null # section 5 left it failed
+wait_for 60 lready
+check_eq "the lister's list is ready, without epsilon" "ready 0" \
+	"$(jq -r "\"\(.state) \([.repositories[] | select(.name == \"epsilon-$L\")] | length)\"" "$T/body")"
+check_eq "the lister creates a project → 201" 201 "$(lcall POST /projects -H 'Content-Type: application/json' -d '{"name":"Lister two"}')"
+LP2=$(jq -r .id "$T/body")
+check_eq "… and connects it to a new repository → 202" 202 \
+	"$(lcall POST "/projects/$LP2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"epsilon-$L\"}")"
+check_eq "… done" done "$(wait_connect "$KEYL" "$LP2")"
+has_eps() { lcall GET /github/repos >/dev/null; [ "$(jq -r .state "$T/body")" = ready ] && jq -e ".repositories[] | select(.name == \"epsilon-$L\")" "$T/body" >/dev/null; }
+check "the Link list shows the new repository (the list was marked stale, minutes before it would age)" wait_for 60 has_eps
 
 finish
