@@ -354,10 +354,11 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo)
 	return grc;
 }
 
-/* .git/ghbridge-index-tree: "<index checksum> <tree>", written after each commit (or finding
- * nothing to commit). While the index file is the one written then, byte for byte, its tree is
- * that tree; anything else that writes the index (a merge, a checkout) changes the checksum, and
- * the tree is then worked out from the index in full. */
+/* .git/ghbridge-index-tree: "<index checksum> <tree>", written each time a sync has staged the
+ * folder. While the index file is the one written then, byte for byte, its tree is that tree;
+ * anything else that writes the index (a merge, a checkout, git itself) changes the checksum, and
+ * the tree is then worked out from the index in full. (git_index_checksum is kept out of builds
+ * with GIT_DEPRECATE_HARD; libgit2 1.5 from Debian has it.) */
 static char *index_tree_path(git_repository *repo)
 {
 	char *p;
