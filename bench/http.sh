@@ -30,6 +30,19 @@ for h in hello hello-detach; do
 	chmod 666 "$B/$h.sock"
 done
 
+# BENCH_BASELINE=/path/to/an/older/ghbridge: that build's fcgi pool too, on the same database and
+# settings, as landing_baseline and healthz_baseline (a before/after in one run).
+BASELINE=${BENCH_BASELINE:-}
+baseline_server=
+if [ -n "$BASELINE" ]; then
+	rm -f "$B/baseline.sock"
+	GHBRIDGE_LISTEN="unix:$B/baseline.sock" GHBRIDGE_SOCKET_MODE=0666 GHBRIDGE_PROCESSES=$procs \
+		setsid "$BASELINE" fcgi >"$B/baseline.log" 2>&1 &
+	echo $! > "$B/baseline.pid"
+	for i in $(seq 50); do [ -S "$B/baseline.sock" ] && break; sleep 0.1; done
+	baseline_server="server { listen 127.0.0.1:$((PORT + 3)); location / { include $ROOT/nginx/fastcgi.conf; fastcgi_pass unix:$B/baseline.sock; } }"
+fi
+
 # One nginx, one configuration, for every target: ghbridge on PORT, the responders and the
 # static file on PORT+1 and PORT+2 (the stack's own nginx also writes an access log).
 cat > "$B/nginx.conf" <<CONF
@@ -54,11 +67,12 @@ http {
         listen 127.0.0.1:$((PORT + 2));
         location / { include $ROOT/nginx/fastcgi.conf; fastcgi_pass unix:$B/hello-detach.sock; }
     }
+    $baseline_server
 }
 CONF
 [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$B/nginx.conf"
 nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log"
-trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi $B/" 2>/dev/null || true' EXIT
+trap 'nginx -p "$B" -c "$B/nginx.conf" -e "$B/nginx-error.log" -s quit 2>/dev/null; pkill -f "hello-fcgi $B/" 2>/dev/null || true; [ -f "$B/baseline.pid" ] && kill "$(cat "$B/baseline.pid")" 2>/dev/null; rm -f "$B/baseline.pid"' EXIT
 sleep 0.5
 U=http://127.0.0.1:$PORT
 
@@ -91,6 +105,7 @@ round() { # name url seconds: one wrk run; appends "rps p99 errors" to $B/round.
 ROUNDS=${BENCH_ROUNDS:-3}
 TARGETS=(landing "$U/" healthz "$U/healthz" hello_fcgi "http://127.0.0.1:$((PORT + 1))/"
 	hello_fcgi_detach "http://127.0.0.1:$((PORT + 2))/" nginx_static "http://127.0.0.1:$((PORT + 1))/static.html")
+[ -z "$BASELINE" ] || TARGETS+=(landing_baseline "http://127.0.0.1:$((PORT + 3))/" healthz_baseline "http://127.0.0.1:$((PORT + 3))/healthz")
 : > "$B/table"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 rss0=$(fcgi_rss)
@@ -145,6 +160,7 @@ echo "BENCH fcgi_rss_after_soak ${rss2} KiB ($soak_n more requests)"
 	echo
 	echo "Landing page at ${land_pct}% of the minimal responder (target ≥ 70%), /healthz at ${health_pct}% (target ≥ 50%)."
 	echo "Against the minimal responder with ghbridge's detached close: landing ${land_pct_d}%, /healthz ${health_pct_d}%."
-	echo "Machine load before the run: $LOAD0."
+	echo "Machine load before the run: $LOAD0; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+	[ -z "$BASELINE" ] || echo "Baseline build (BENCH_BASELINE): $BASELINE; ${BENCH_BASELINE_NOTE:-}"
 	echo "Responder RSS: ${rss0} KiB before, ${rss1} KiB after the runs, ${rss2} KiB after $soak_n more requests."
 } >> "$ROOT/bench/RESULTS.md"
