@@ -164,10 +164,27 @@ static int is_used(const char *event)
 	return 0;
 }
 
+/* GitHub's id of the delivery's repository; 0 when it has none. */
+static long long repo_id_of(struct json_object *ev)
+{
+	struct json_object *v = jobj(jobj(ev, "repository"), "id");
+	long long id = v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+	return id > 0 ? id : 0;
+}
+
 /* Only what the job needs, so a 25 MB push delivery does not travel through the database. */
 static struct json_object *extract(const char *event, struct json_object *ev)
 {
 	struct json_object *o = json_object_new_object(), *v;
+	/* The repository by its id and its name at the time of the event: the job notices a rename. */
+	long long rid = repo_id_of(ev);
+	const char *full = jstr(jobj(ev, "repository"), "full_name");
+	if (rid && full) {
+		struct json_object *r = json_object_new_object();
+		json_object_object_add(r, "id", json_object_new_int64(rid));
+		json_object_object_add(r, "full_name", json_object_new_string(full));
+		json_object_object_add(o, "repository", r);
+	}
 	if (strcmp(event, "pull_request") == 0) {
 		if ((v = jobj(ev, "pull_request")))
 			json_object_object_add(o, "pull_request", json_object_get(v));
@@ -232,7 +249,8 @@ int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhoo
 	struct json_object *ev = parse_json(in->json, in->json_len);
 	if (ncand == 0) {
 		/* Before GitHub's answer to the registration is stored (its ping arrives first), or a
-		 * hook shared by two projects: find the webhook by repository. */
+		 * hook shared by two projects: find the webhook by repository (by GitHub's id for the
+		 * projects that know it, so a renamed repository is still found; by name for the others). */
 		store_webhooks_free(cand, ncand);
 		cand = NULL;
 		const char *full = jstr(jobj(ev, "repository"), "full_name");
@@ -240,7 +258,7 @@ int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhoo
 		if (slash && slash != full && slash[1] && slash - full < 100) {
 			char owner[100];
 			snprintf(owner, sizeof owner, "%.*s", (int)(slash - full), full);
-			if ((rc = store_webhooks_by_repo(&cand, &ncand, db, owner, slash + 1, e))) {
+			if ((rc = store_webhooks_by_repo(&cand, &ncand, db, repo_id_of(ev), owner, slash + 1, e))) {
 				json_object_put(ev);
 				return rc;
 			}
@@ -318,6 +336,70 @@ out:
 
 /* ---------------------------------------------------------------- applying a delivery */
 
+/* "owner/name" as GitHub allows them (letters, digits, '-', '_', '.'): safe in a REST path. */
+static int full_name_ok(const char *full)
+{
+	const char *slash = full ? strchr(full, '/') : NULL;
+	if (!slash || slash == full || !slash[1] || strchr(slash + 1, '/') || strlen(full) > 200)
+		return 0;
+	for (const char *c = full; *c; c++)
+		if (c != slash && !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *c))
+			return 0;
+	return strcmp(slash + 1, ".") != 0 && strcmp(slash + 1, "..") != 0;
+}
+
+/* The delivery names the project's repository (same GitHub id) differently from the project: it was
+ * renamed or moved on GitHub. GitHub's current answer decides, not the event (a late redelivery carries
+ * the name of its time): ask GitHub about the delivery's name and, when the answer is the same
+ * repository under a name other than the stored one, store GitHub's owner, name and URLs. Never fails
+ * the delivery: the next one tries again. */
+static void follow_rename(struct job_ctx *ctx, struct project *p, const char *full)
+{
+	if (!full_name_ok(full)) {
+		log_msg(LOG_WARN, "project %lld: webhook names repository %lld oddly; rename not followed", p->id,
+			p->workspace_repo_id);
+		return;
+	}
+	struct err e = { 0 };
+	char *token = NULL, path[240];
+	if (auth_github_token(&token, ctx->db, p->owner_id, &e)) {
+		log_msg(LOG_WARN, "project %lld: repository renamed to %s; not followed: %s", p->id, full, e.msg);
+		return;
+	}
+	snprintf(path, sizeof path, "/repos/%s", full);
+	struct gh_resp r = { 0 };
+	int rc = gh_call(&r, "GET", path, token, NULL, NULL, &e);
+	sodium_memzero(token, strlen(token));
+	free(token);
+	struct json_object *v;
+	long long id = rc == 0 && r.status == 200 && json_object_object_get_ex(r.json, "id", &v) ? json_object_get_int64(v) : 0;
+	const char *owner = jstr(jobj(r.json, "owner"), "login"), *name = jstr(r.json, "name");
+	if (rc || r.status != 200 || id != p->workspace_repo_id || !owner || !name) {
+		log_msg(LOG_INFO, "project %lld: webhook names repository %lld %s; GitHub does not confirm it (%s%ld): "
+			"stays %s/%s", p->id, p->workspace_repo_id, full, rc ? e.msg : "status ", rc ? 0L : r.status,
+			p->repo_owner, p->repo_name);
+	} else if (strcmp(owner, p->repo_owner) != 0 || strcmp(name, p->repo_name) != 0) {
+		char nfull[240];
+		snprintf(nfull, sizeof nfull, "%s/%s", owner, name);
+		int changed = 0;
+		if (!full_name_ok(nfull))
+			log_msg(LOG_WARN, "project %lld: GitHub's name for repository %lld is odd; not stored", p->id, id);
+		else if (store_project_repo_renamed(&changed, ctx->db, p->id, id, owner, name, jstr(r.json, "html_url"),
+						    jstr(r.json, "clone_url"), &e))
+			log_msg(LOG_WARN, "project %lld: repository rename not stored: %s", p->id, e.msg);
+		else if (changed) {
+			log_msg(LOG_INFO, "project %lld: repository %lld was %s/%s, now %s (renamed or moved on GitHub)",
+				p->id, id, p->repo_owner, p->repo_name, nfull);
+			struct project q;
+			if (store_project_get(&q, ctx->db, p->id, 0, &e) == 0) {
+				store_project_free(p);
+				*p = q;
+			}
+		}
+	}
+	gh_resp_free(&r);
+}
+
 int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 {
 	struct json_object *v;
@@ -353,13 +435,31 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 		seen |= pids[i] == verified;
 	if (verified > 0 && !seen)
 		pids[n++] = verified;
+	struct json_object *repo = jobj(pl, "repository"), *rv = jobj(repo, "id");
+	long long repo_id = rv && json_object_is_type(rv, json_type_int) ? json_object_get_int64(rv) : 0;
+	const char *repo_full = jstr(repo, "full_name");
 	for (int i = 0; i < n; i++) {
 		struct project p;
 		if (store_project_get(&p, ctx->db, pids[i], 0, &e))
 			continue;
-		if (!p.repo_owner || strcasecmp(p.repo_owner, d.repo_owner) != 0 || strcasecmp(p.repo_name, d.repo_name) != 0) {
+		/* Still linked to the delivery's repository? By GitHub's id when both know it (the name may
+		 * have changed on GitHub since the link), by name otherwise. */
+		int same;
+		if (!p.repo_owner)
+			same = 0;
+		else if (repo_id && p.workspace_repo_id)
+			same = repo_id == p.workspace_repo_id;
+		else
+			same = strcasecmp(p.repo_owner, d.repo_owner) == 0 && strcasecmp(p.repo_name, d.repo_name) == 0;
+		if (!same) {
 			store_project_free(&p); /* relinked elsewhere since */
 			continue;
+		}
+		if (repo_id && p.workspace_repo_id && repo_full) {
+			char stored[240];
+			snprintf(stored, sizeof stored, "%s/%s", p.repo_owner, p.repo_name);
+			if (strcmp(stored, repo_full) != 0)
+				follow_rename(ctx, &p, repo_full);
 		}
 		if (strcmp(d.event, "pull_request") == 0) {
 			struct pull pr;

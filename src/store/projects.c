@@ -237,6 +237,31 @@ int store_project_link(struct db *db, long long id, const char *owner, const cha
 	return exec_one(db, &stmt_project_link, 10, p, e);
 }
 
+DB_STMT(stmt_project_repo_renamed,
+	"WITH p AS (UPDATE projects SET repo_owner = $3, repo_name = $4, repo_html_url = coalesce($5, repo_html_url),"
+	" repo_clone_url = coalesce($6, repo_clone_url), workspace_repo = lower($3 || '/' || $4), updated_at = now()"
+	" WHERE id = $1 AND workspace_repo_id = $2::bigint AND repo_owner IS NOT NULL RETURNING id),"
+	" w AS (UPDATE webhooks SET repo_owner = $3, repo_name = $4, updated_at = now()"
+	" WHERE project_id IN (SELECT id FROM p))"
+	" SELECT count(*) FROM p");
+
+int store_project_repo_renamed(int *changed, struct db *db, long long id, long long repo_id, const char *owner,
+			       const char *name, const char *html_url, const char *clone_url, struct err *e)
+{
+	char i[24], ri[24];
+	LL(i, id);
+	LL(ri, repo_id);
+	const char *p[] = { i, ri, owner, name, html_url, clone_url };
+	PGresult *r;
+	*changed = 0;
+	int rc = db_query(&r, db, &stmt_project_repo_renamed, 6, p, e);
+	if (rc)
+		return rc;
+	*changed = store_col_ll(r, 0, 0) > 0;
+	PQclear(r);
+	return 0;
+}
+
 DB_STMT(stmt_project_set_settings,
 	"UPDATE projects SET auto_sync = $2::boolean, sync_branch = nullif($3, ''), commit_template = $4,"
 	" exclude_patterns = $5, batch_minutes = $6::int, pull_enabled = $7::boolean, updated_at = now()"

@@ -41,6 +41,11 @@ int store_project_set_repo(struct db *db, long long id, const char *owner, const
 int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
 		       long long workspace_repo_id, int same_history, struct err *e);
+/* The linked repository (GitHub's id repo_id, the project's workspace_repo_id) was renamed or moved on
+ * GitHub: its new owner, name and URLs, here and on the project's webhook row. *changed = 0 when the
+ * project is no longer linked to that id. */
+int store_project_repo_renamed(int *changed, struct db *db, long long id, long long repo_id, const char *owner,
+			       const char *name, const char *html_url, const char *clone_url, struct err *e);
 int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
 			       struct err *e);

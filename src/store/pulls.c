@@ -502,16 +502,23 @@ int store_webhooks_by_hook(struct webhook **rows, int *n, struct db *db, long lo
 	return rc ? rc : webhook_rows(rows, n, r);
 }
 
+/* By GitHub's id where both the delivery and the project know it (a renamed or moved repository keeps
+ * it; a new one under an old name does not), by name otherwise. */
 DB_STMT(stmt_webhooks_by_repo,
-	"SELECT " HOOK_COLS " FROM webhooks WHERE lower(repo_owner) = lower($1) AND lower(repo_name) = lower($2)"
+	"SELECT " HOOK_COLS " FROM webhooks LEFT JOIN LATERAL (SELECT coalesce(workspace_repo_id, 0) AS rid"
+	" FROM projects WHERE projects.id = webhooks.project_id) p ON true"
+	" WHERE CASE WHEN $3::bigint <> 0 AND coalesce(p.rid, 0) <> 0 THEN p.rid = $3::bigint"
+	" ELSE lower(repo_owner) = lower($1) AND lower(repo_name) = lower($2) END"
 	" ORDER BY project_id");
 
-int store_webhooks_by_repo(struct webhook **rows, int *n, struct db *db, const char *owner, const char *name,
-			   struct err *e)
+int store_webhooks_by_repo(struct webhook **rows, int *n, struct db *db, long long repo_id, const char *owner,
+			   const char *name, struct err *e)
 {
-	const char *v[] = { owner, name };
+	char rid[24];
+	LL(rid, repo_id);
+	const char *v[] = { owner, name, rid };
 	PGresult *r;
-	int rc = db_query(&r, db, &stmt_webhooks_by_repo, 2, v, e);
+	int rc = db_query(&r, db, &stmt_webhooks_by_repo, 3, v, e);
 	return rc ? rc : webhook_rows(rows, n, r);
 }
 

@@ -73,10 +73,11 @@ int store_webhook_set(struct db *db, long long project_id, long long hook_id, co
 		      struct err *e);
 int store_webhook_set_secret(struct db *db, long long project_id, const char *secret_sealed, struct err *e);
 int store_webhook_delete(struct db *db, long long project_id, struct err *e);
-/* The rows a delivery may belong to: by GitHub's hook id, or by repository (case-insensitive). */
+/* The rows a delivery may belong to: by GitHub's hook id, or by repository: GitHub's repository id for
+ * projects that know theirs (repo_id != 0), the name (case-insensitive) for those that do not. */
 int store_webhooks_by_hook(struct webhook **rows, int *n, struct db *db, long long hook_id, struct err *e);
-int store_webhooks_by_repo(struct webhook **rows, int *n, struct db *db, const char *owner, const char *name,
-			   struct err *e);
+int store_webhooks_by_repo(struct webhook **rows, int *n, struct db *db, long long repo_id, const char *owner,
+			   const char *name, struct err *e);
 int store_webhook_delivered(struct db *db, long long project_id, struct err *e);
 
 /* ---------------------------------------------------------------- deliveries */
