@@ -59,10 +59,13 @@ push_json() { printf '{"ref":"refs/heads/elsewhere","before":"%s","after":"%s","
 push_json "$RID" "$OWNER/$OLD" "$T/late.json"
 check_eq "a late delivery still naming the old name → 202" 202 "$(post_hook "$T/late.json")"
 J=$(jq -r .job_id "$T/hook")
-job_done() { call GET "/jobs/$1" >/dev/null; [ "$(jq -r .state "$T/body")" = done ]; }
+# From the database: a webhook job belongs to no project, so GET /api/v1/jobs/{id} shows it to admins
+# only, and whether this suite's user is the first (admin) user depends on the suites before it.
+job_state() { psql -qtAc "SELECT state FROM jobs WHERE id = $1"; }
+job_done() { [ "$(job_state "$1")" = done ]; }
 until_ok 20 job_done "$J"
 check_eq "… applied, and the project keeps the new name (GitHub does not confirm the old one)" "done $OWNER/$NEW" \
-	"$(call GET "/jobs/$J" >/dev/null; jq -r .state "$T/body") $(repo_of | cut -d' ' -f1)"
+	"$(job_state "$J") $(repo_of | cut -d' ' -f1)"
 push_json "$RID" "$OWNER/$NEW" "$T/byid.json"
 check_eq "no hook id: found by the repository's id → 202" 202 "$(post_hook "$T/byid.json" -)"
 push_json "$RID" "$OWNER/$OLD" "$T/byid-old.json"
