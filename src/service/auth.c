@@ -288,6 +288,33 @@ static int mark_reconnect(struct db *db, long long user_id, const char *why, str
 	return err_set(e, ERR_UNAUTH, "GitHub access is not available (%s). Reconnect GitHub.", why);
 }
 
+/* Inside the transaction that holds the connection's row lock: trades the refresh token (wiped and
+ * freed here) for new tokens, stores them and commits, or rolls back; *token is the new access token. */
+static int refresh_locked(char **token, struct db *db, long long user_id, char *refresh, const char *when, struct err *e)
+{
+	struct gh_tokens t;
+	struct err ge = { 0 };
+	int rc = gh_oauth_refresh(&t, refresh, &ge);
+	sodium_memzero(refresh, strlen(refresh));
+	free(refresh);
+	if (rc) {
+		db_rollback(db);
+		log_msg(LOG_WARN, "token refresh for user %lld%s failed: %s", user_id, when, ge.msg);
+		return rc == ERR_INVALID ? mark_reconnect(db, user_id, "GitHub refused the refresh token", e)
+					 : err_set(e, rc, "%s", ge.msg);
+	}
+	rc = store_tokens(db, user_id, &t, e);
+	if (rc == 0)
+		rc = db_commit(db, e);
+	else
+		db_rollback(db);
+	if (rc == 0)
+		*token = strdup(t.access_token);
+	sodium_memzero(t.access_token, strlen(t.access_token));
+	gh_tokens_free(&t);
+	return rc;
+}
+
 int auth_github_token(char **token, struct db *db, long long user_id, struct err *e)
 {
 	struct connection c;
@@ -339,28 +366,7 @@ int auth_github_token(char **token, struct db *db, long long user_id, struct err
 		return mark_reconnect(db, user_id, "the token expired and cannot be refreshed", e);
 	}
 	store_connection_free(&c);
-	struct gh_tokens t;
-	struct err ge = { 0 };
-	rc = gh_oauth_refresh(&t, refresh, &ge);
-	sodium_memzero(refresh, strlen(refresh));
-	free(refresh);
-	if (rc) {
-		db_rollback(db);
-		log_msg(LOG_WARN, "token refresh for user %lld failed: %s", user_id, ge.msg);
-		if (rc == ERR_INVALID)
-			return mark_reconnect(db, user_id, "GitHub refused the refresh token", e);
-		return err_set(e, rc, "%s", ge.msg);
-	}
-	rc = store_tokens(db, user_id, &t, e);
-	if (rc == 0)
-		rc = db_commit(db, e);
-	else
-		db_rollback(db);
-	if (rc == 0)
-		*token = strdup(t.access_token);
-	sodium_memzero(t.access_token, strlen(t.access_token));
-	gh_tokens_free(&t);
-	return rc;
+	return refresh_locked(token, db, user_id, refresh, "", e);
 }
 
 int auth_github_token_refused(char **token, struct db *db, long long user_id, const char *refused, struct err *e)
@@ -397,27 +403,7 @@ int auth_github_token_refused(char **token, struct db *db, long long user_id, co
 		return mark_reconnect(db, user_id, "GitHub refused the token", e);
 	}
 	store_connection_free(&c);
-	struct gh_tokens t;
-	struct err ge = { 0 };
-	rc = gh_oauth_refresh(&t, refresh, &ge);
-	sodium_memzero(refresh, strlen(refresh));
-	free(refresh);
-	if (rc) {
-		db_rollback(db);
-		log_msg(LOG_WARN, "token refresh for user %lld after a refusal failed: %s", user_id, ge.msg);
-		return rc == ERR_INVALID ? mark_reconnect(db, user_id, "GitHub refused the refresh token", e)
-					 : err_set(e, rc, "%s", ge.msg);
-	}
-	rc = store_tokens(db, user_id, &t, e);
-	if (rc == 0)
-		rc = db_commit(db, e);
-	else
-		db_rollback(db);
-	if (rc == 0)
-		*token = strdup(t.access_token);
-	sodium_memzero(t.access_token, strlen(t.access_token));
-	gh_tokens_free(&t);
-	return rc;
+	return refresh_locked(token, db, user_id, refresh, " after a refusal", e);
 }
 
 int auth_disconnect(struct db *db, long long user_id, struct err *e)
