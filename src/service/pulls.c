@@ -752,6 +752,19 @@ static void field(struct json_object *fe, const char *k, const char *msg)
 		json_object_object_add(fe, k, json_object_new_string(msg));
 }
 
+/* The body of GitHub's POST /repos/{o}/{r}/pulls. */
+static struct json_object *pull_request_body(const char *title, size_t tl, const char *body, const char *head,
+					     const char *base, int draft)
+{
+	struct json_object *b = json_object_new_object();
+	json_object_object_add(b, "title", json_object_new_string_len(title, (int)tl));
+	json_object_object_add(b, "body", json_object_new_string(body));
+	json_object_object_add(b, "head", json_object_new_string(head));
+	json_object_object_add(b, "base", json_object_new_string(base));
+	json_object_object_add(b, "draft", json_object_new_boolean(draft));
+	return b;
+}
+
 int pulls_create(struct pull *out, int *created, long long *job_id, struct json_object **field_errors,
 		 struct db *db, struct project *p, long long user_id, const struct pull_new *in, struct err *e)
 {
@@ -856,12 +869,8 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 				     head, s2);
 			goto out;
 		}
-		struct json_object *pl = json_object_new_object();
-		json_object_object_add(pl, "title", json_object_new_string_len(title, (int)tl));
-		json_object_object_add(pl, "body", json_object_new_string(body));
-		json_object_object_add(pl, "base", json_object_new_string(base));
-		json_object_object_add(pl, "head", json_object_new_string(head));
-		json_object_object_add(pl, "draft", json_object_new_boolean(in->draft));
+		/* The job's payload is GitHub's request body plus who asked. */
+		struct json_object *pl = pull_request_body(title, tl, body, head, base, in->draft);
 		json_object_object_add(pl, "user_id", json_object_new_int64(user_id));
 		char key[PULL_BRANCH_MAX + 64];
 		snprintf(key, sizeof key, "pulls_create:%lld:%s", p->id, head);
@@ -887,12 +896,7 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		rc = exists < 0 ? exists : err_set(e, ERR_INVALID, "There is no branch '%s' on GitHub.", head);
 		goto out;
 	}
-	struct json_object *b = json_object_new_object();
-	json_object_object_add(b, "title", json_object_new_string_len(title, (int)tl));
-	json_object_object_add(b, "body", json_object_new_string(body));
-	json_object_object_add(b, "head", json_object_new_string(head));
-	json_object_object_add(b, "base", json_object_new_string(base));
-	json_object_object_add(b, "draft", json_object_new_boolean(in->draft));
+	struct json_object *b = pull_request_body(title, tl, body, head, base, in->draft);
 	struct gh_resp r;
 	rc = ghx_call(&r, &g, "POST", NULL, b, e, "/pulls");
 	json_object_put(b);
@@ -1394,12 +1398,8 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 			}
 		}
 		/* 4. Open the pull request. */
-		struct json_object *b = json_object_new_object();
-		json_object_object_add(b, "title", json_object_new_string(title));
-		json_object_object_add(b, "body", json_object_new_string(body ? body : ""));
-		json_object_object_add(b, "head", json_object_new_string(head));
-		json_object_object_add(b, "base", json_object_new_string(sync));
-		json_object_object_add(b, "draft", json_object_new_boolean(jbool(job->payload, "draft", 0)));
+		struct json_object *b = pull_request_body(title, strlen(title), body ? body : "", head, sync,
+							  jbool(job->payload, "draft", 0));
 		struct gh_resp r;
 		rc = ghx_call(&r, &g, "POST", NULL, b, &e, "/pulls");
 		json_object_put(b);
