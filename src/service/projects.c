@@ -302,6 +302,24 @@ int projects_files(struct ws_file **files, int *n, struct project *p, struct err
 	return git_workspace_files(files, n, p->workspace, p->exclude_patterns, e);
 }
 
+int projects_pending(int *pending, int *total, struct project *p, struct err *e)
+{
+	struct ws_file *f;
+	int n;
+	*pending = 0;
+	if (total)
+		*total = 0;
+	int rc = projects_files(&f, &n, p, e);
+	if (rc)
+		return rc;
+	for (int i = 0; i < n; i++)
+		*pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
+	if (total)
+		*total = n;
+	git_workspace_files_free(f, n);
+	return 0;
+}
+
 const char *projects_branch(const struct project *p)
 {
 	if (p->sync_branch && *p->sync_branch)

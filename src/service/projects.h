@@ -28,6 +28,9 @@ int projects_file_put(struct db *db, struct project *p, const char *path, const 
 int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e);
 int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e);
 int projects_files(struct ws_file **files, int *n, struct project *p, struct err *e);
+/* How many of the workspace's files are not synced yet (new, modified or deleted), and how many
+ * files it lists in all (total may be NULL); both 0 when the workspace cannot be read (rc). */
+int projects_pending(int *pending, int *total, struct project *p, struct err *e);
 /* A file change happened (also for host-platform writes): auto-sync enqueues one deduplicated job. */
 int projects_changed(struct db *db, struct project *p, struct err *e);
 

@@ -504,13 +504,8 @@ int api_project_status(struct request *req, struct response *resp)
 		json_object_object_get_ex(full, keep[i], &v);
 		json_object_object_add(o, keep[i], json_object_get(v));
 	}
-	struct ws_file *f;
-	int n, pending = 0;
-	if (projects_files(&f, &n, &p, &req->err) == 0) {
-		for (int i = 0; i < n; i++)
-			pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
-		git_workspace_files_free(f, n);
-	}
+	int pending;
+	projects_pending(&pending, NULL, &p, &req->err);
 	json_object_object_add(o, "pending_changes", json_object_new_int(pending));
 	resp_json(resp, 200, o);
 	json_object_put(o);

@@ -127,14 +127,9 @@ int page_project(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	struct json_object *ctx = ctx_of(&p);
-	struct ws_file *f;
-	int n, pending = 0;
-	if (projects_files(&f, &n, &p, &req->err) == 0) {
-		for (int i = 0; i < n; i++)
-			pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
+	int n, pending;
+	if (projects_pending(&pending, &n, &p, &req->err) == 0)
 		json_object_object_add(ctx, "file_count", json_object_new_int(n));
-		git_workspace_files_free(f, n);
-	}
 	err_clear(&req->err);
 	json_object_object_add(ctx, "pending", json_object_new_int(pending));
 	struct sync_run *h;

@@ -407,14 +407,8 @@ static int render_new(struct request *req, struct response *resp, struct project
 	struct err e = { 0 };
 	pulls_branch_check(suggest, sizeof suggest, "", &e);
 	json_object_object_add(ctx, "suggested_branch", js(suggest));
-	struct ws_file *files;
-	int n, pending = 0;
-	if (projects_files(&files, &n, p, &e) == 0) {
-		for (int i = 0; i < n; i++)
-			pending += strcmp(files[i].status, "new") == 0 || strcmp(files[i].status, "modified") == 0 ||
-				   strcmp(files[i].status, "deleted") == 0;
-		git_workspace_files_free(files, n);
-	}
+	int pending;
+	projects_pending(&pending, NULL, p, &e);
 	json_object_object_add(ctx, "pending", json_object_new_int(pending));
 	if (p->repo_owner) {
 		const char *base = req_form(req, "base");
