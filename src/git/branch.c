@@ -4,6 +4,7 @@
 #include <string.h>
 #include <git2.h>
 #include "git/branch.h"
+#include "git/refname.h"
 
 /* libgit2's documented *_INIT macros set only the version fields. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -54,14 +55,7 @@ static char *heads(const char *branch)
 
 int git_branch_name_ok(const char *name)
 {
-	int valid = 0;
-	if (!name || !*name || strlen(name) > 250)
-		return 0;
-	lib_init();
-	/* git_branch_name_is_valid also refuses "HEAD" and names starting with '-', as git does. */
-	if (git_branch_name_is_valid(&valid, name) != 0)
-		valid = 0;
-	return valid;
+	return git_branch_name_problem(name) == NULL;
 }
 
 static int skip_excluded(const char *path, const char *matched, void *payload)

@@ -5,7 +5,7 @@
 #include "core/err.h"
 #include "git/workspace.h"
 
-/* 1 when name is a valid branch name by git's ref-format rules (refs/heads/<name>). */
+/* 1 when name is a valid branch name: git_branch_name_problem (git/refname.h) finds nothing wrong. */
 int git_branch_name_ok(const char *name);
 
 /* Commits the working tree (minus the excludes) on top of refs/heads/base into a new

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/log.h"
+#include "git/refname.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
 #include "store/auth.h"
@@ -372,28 +373,18 @@ void projects_settings_of(struct project_settings *s, const struct project *p)
 	s->excludes = p->exclude_patterns;
 }
 
-static const char *branch_problem(const char *b)
-{
-	size_t n = strlen(b);
-	if (n > 200)
-		return "A branch name may be at most 200 characters.";
-	if (b[0] == '/' || b[0] == '-' || b[n - 1] == '/' || b[n - 1] == '.' || strstr(b, "..") || strstr(b, "//") ||
-	    strstr(b, "@{") || (n >= 5 && strcmp(b + n - 5, ".lock") == 0))
-		return "That is not a valid git branch name.";
-	for (const unsigned char *p = (const unsigned char *)b; *p; p++)
-		if (*p <= 0x20 || *p == 0x7f || strchr("~^:?*[\\", *p))
-			return "A branch name may not contain spaces or any of ~ ^ : ? * [ \\.";
-	return NULL;
-}
-
 int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
 			     struct json_object **field_errors, struct err *e)
 {
 	struct json_object *fe = json_object_new_object();
 	const char *b = s->sync_branch ? s->sync_branch : "";
-	const char *msg;
-	if (*b && (msg = branch_problem(b)))
+	const char *why;
+	if (*b && (why = git_branch_name_problem(b))) {
+		/* The name is not repeated: it may hold control characters. */
+		char msg[200];
+		snprintf(msg, sizeof msg, "That is not a valid git branch name: a branch name %s.", why);
 		json_object_object_add(fe, "sync_branch", json_object_new_string(msg));
+	}
 	const char *t = s->commit_template ? s->commit_template : "";
 	size_t tl = strlen(t);
 	int blank = 1;

@@ -9,6 +9,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "git/branch.h"
+#include "git/refname.h"
 #include "github/gh.h"
 #include "service/auth.h"
 #include "service/pulls.h"
@@ -652,7 +653,8 @@ int pulls_branch_check(char *suggest, size_t len, const char *name, struct err *
 			default_branch_name(suggest, len);
 		return err_set(e, ERR_INVALID, "Give the branch a name.");
 	}
-	if (strlen(name) > PULL_BRANCH_MAX || !git_branch_name_ok(name)) {
+	const char *why = strlen(name) > PULL_BRANCH_MAX ? "is longer than 200 characters" : git_branch_name_problem(name);
+	if (why) {
 		char s[PULL_BRANCH_MAX + 1];
 		suggest_name(s, sizeof s, name);
 		if (suggest)
@@ -660,9 +662,8 @@ int pulls_branch_check(char *suggest, size_t len, const char *name, struct err *
 		if (strlen(name) > PULL_BRANCH_MAX)
 			return err_set(e, ERR_INVALID, "A branch name may be at most %d characters; try '%s'.",
 				       PULL_BRANCH_MAX, s);
-		return err_set(e, ERR_INVALID,
-			       "'%.100s' is not a valid git branch name (no spaces, '..', '~', '^', ':', '?', '*', '[', "
-			       "'\\' or '@{', and no '/' or '.' at either end); try '%s'.", name, s);
+		/* The name itself is not repeated: it may hold control characters. */
+		return err_set(e, ERR_INVALID, "That is not a valid git branch name: a branch name %s; try '%s'.", why, s);
 	}
 	if (suggest)
 		snprintf(suggest, len, "%s", name);

@@ -2,6 +2,7 @@
 libghbridge_a_SOURCES += \
 	src/store/pulls.c src/store/pulls.h \
 	src/git/branch.c src/git/branch.h \
+	src/git/refname.c src/git/refname.h \
 	src/service/pulls.c src/service/pulls.h \
 	src/service/webhooks.c src/service/webhooks.h \
 	src/web/page-pulls.c src/web/api-pulls.c src/web/webhooks.c

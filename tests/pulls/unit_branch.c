@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include "git/branch.h"
+#include "git/refname.h"
 #include "service/pulls.h"
 
 START_TEST(test_names)
@@ -13,9 +16,52 @@ START_TEST(test_names)
 	ck_assert(git_branch_name_ok("feature/one"));
 	ck_assert(git_branch_name_ok("ghbridge/changes-20240101-120000"));
 	const char *bad[] = { "", "bad..name", "has space", "-lead", "x.lock", "a//b", "/a", "a/", "a.", "HEAD",
-			      "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b", "a@{b", "a\tb" };
+			      "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b", "a@{b", "a\tb", "a\x7f" "b" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_msg(!git_branch_name_ok(bad[i]), "accepted '%s'", bad[i]);
+}
+END_TEST
+
+/* git itself is the reference: every name here gets the same answer from git check-ref-format --branch
+ * (issue 11: libgit2 1.5 accepted DEL, 0x7f). GitHub's extra refusals are checked apart below. */
+START_TEST(test_names_as_git)
+{
+	const char *names[] = { "a", "a/b", "main", "feature/x-1", "a@b", "@b", "a{b", "a}b", "é", "heads/HEAD",
+				"a\x7f" "b", "\x7f", "a\x01" "b", "a\x1f", "a\tb", "a b", "a~b", "a^b", "a:b", "a?b", "a*b",
+				"a[b", "a\\b", "a..b", "..", "a.", "a/.b", ".a", "a/b.lock", "a.lock/b", "a.lock", "a.lockx",
+				"a//b", "/a", "a/", "a@{b", "@{", "HEAD", "-a", "a-", "a/-b", "x/HEAD", "a.b/c", "a/b./c",
+				"a/.", "a/..", "\x7f" "a", "ab\x7f" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			execlp("git", "git", "check-ref-format", "--branch", names[i], (char *)NULL);
+			_exit(127);
+		}
+		int st = 0;
+		waitpid(pid, &st, 0);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 127);
+		int git_ok = WEXITSTATUS(st) == 0;
+		const char *why = git_branch_name_problem(names[i]);
+		ck_assert_msg(git_ok == (why == NULL), "name #%zu (0x%02x…): git says %s, ghbridge says %s", i,
+			      (unsigned char)names[i][0], git_ok ? "valid" : "invalid", why ? why : "valid");
+	}
+	/* Full ref names: git check-ref-format's ten rules. */
+	ck_assert_ptr_null(git_refname_problem("refs/heads/main"));
+	ck_assert_ptr_nonnull(git_refname_problem("main"));
+	ck_assert_ptr_nonnull(git_refname_problem("refs/heads/a\x7f" "b"));
+	ck_assert_ptr_nonnull(git_refname_problem("@"));
+	ck_assert_str_eq(git_branch_name_problem("a\x7f" "b"), "cannot contain control characters (bytes below 0x20, or DEL)");
+	ck_assert_str_eq(git_branch_name_problem("a..b"), "cannot contain '..'");
+	/* GitHub's own refusals, on top of git's. */
+	ck_assert_ptr_nonnull(git_branch_name_problem("refs/heads/x"));
+	ck_assert_ptr_nonnull(git_branch_name_problem("0123456789abcdef0123456789abcdef01234567"));
+	ck_assert_ptr_null(git_branch_name_problem("0123456789abcdef0123456789abcdef0123456"));
+	ck_assert_ptr_nonnull(git_branch_name_problem("a\xff" "b"));
+	ck_assert_ptr_nonnull(git_branch_name_problem("a\xc0\xaf"));
 }
 END_TEST
 
@@ -206,6 +252,7 @@ int main(void)
 	TCase *tc = tcase_create("branch");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_names_as_git);
 	tcase_add_test(tc, test_suggestions);
 	tcase_add_test(tc, test_url_encode);
 	tcase_add_test(tc, test_from_json);
