@@ -11,6 +11,20 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 		va_end(ap);
 		e->code = code;
+		e->field[0] = '\0';
+	}
+	return code;
+}
+
+int err_set_field(struct err *e, int code, const char *field, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		va_end(ap);
+		e->code = code;
+		snprintf(e->field, sizeof e->field, "%s", field ? field : "");
 	}
 	return code;
 }
@@ -20,6 +34,7 @@ void err_clear(struct err *e)
 	if (e) {
 		e->code = 0;
 		e->msg[0] = '\0';
+		e->field[0] = '\0';
 	}
 }
 

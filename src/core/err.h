@@ -24,12 +24,17 @@ enum {
 struct err {
 	int code;
 	char msg[512];
+	char field[64];     /* the request field that was refused (web/fields.c), or "" */
 };
 
 /* Sets the message once, where the failure happens, and returns code so that
  * `return err_set(e, ERR_INVALID, "...")` reads naturally. e may be NULL. */
 int err_set(struct err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* err_set for bad input in one named request field (a form or JSON key, a query or path
+ * parameter, a header): the API's error answer names it ("field"). */
+int err_set_field(struct err *e, int code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void err_clear(struct err *e);
 const char *err_code_name(int code);
 

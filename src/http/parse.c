@@ -1,6 +1,8 @@
 /* parse.c: request parsers. Written by hand: libfcgi hands over raw bytes and no
  * Debian C library parses forms and multipart bodies with the limits we need. */
 #include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "http/parse.h"
@@ -74,32 +76,193 @@ int http_url_decode(char **out, size_t *outlen, struct arena *a, const char *s, 
 	return 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at s[0] (1–4), or 0 (RFC 3629 §4's table). */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned int cp;
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
+	else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
+	else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
+	else return 0;
+	if (len <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
 int utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned int cp;
-		if (c < 0x80) { i++; continue; }
-		else if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-		else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-		else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-		else return 0;
-		if (len - i <= n)
+		size_t n = utf8_seq(s + i, len - i);
+		if (!n)
 			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
+}
+
+int http_num_parse(long long *out, const char *s, long long min, long long max)
+{
+	if (!s)
+		return ERR_INVALID;
+	const char *p = s;
+	int neg = *p == '-';
+	if (neg)
+		p++;
+	if (!*p)
+		return ERR_INVALID;
+	for (const char *q = p; *q; q++)
+		if (*q < '0' || *q > '9')
+			return ERR_INVALID;
+	/* Accumulate as a negative number: its range holds LLONG_MIN too. */
+	long long v = 0;
+	for (; *p; p++) {
+		int d = *p - '0';
+		if (v < (LLONG_MIN + d) / 10)
+			return ERR_TOOBIG;
+		v = v * 10 - d;
+	}
+	if (!neg) {
+		if (v == LLONG_MIN)
+			return ERR_TOOBIG;
+		v = -v;
+	}
+	if (v < min || v > max)
+		return ERR_TOOBIG;
+	*out = v;
+	return 0;
+}
+
+static int hex4(const unsigned char *s, size_t len, unsigned int *cp)
+{
+	if (len < 4)
+		return -1;
+	*cp = 0;
+	for (int k = 0; k < 4; k++) {
+		int h = hexval(s[k]);
+		if (h < 0)
+			return -1;
+		*cp = *cp * 16 + (unsigned int)h;
+	}
+	return 0;
+}
+
+/* Copies the plain start of the string whose text begins at s[i] (at most fieldsz-1 bytes). */
+static void copy_key(char *field, size_t fieldsz, const unsigned char *s, size_t len, size_t i)
+{
+	size_t j = 0;
+	for (size_t k = i; k < len && s[k] != '"' && j + 1 < fieldsz; k++) {
+		if (s[k] == '\\' || s[k] < 0x20 || s[k] >= 0x7f)
+			break; /* the name is for a message: keep its plain printable ASCII start */
+		field[j++] = (char)s[k];
+	}
+	field[j] = '\0';
+}
+
+/* 1 when the string whose opening quote is at s[open] is followed by ':' (it is a key). */
+static int string_is_key(const unsigned char *s, size_t len, size_t open)
+{
+	size_t k = open + 1;
+	while (k < len && s[k] != '"')
+		k += s[k] == '\\' ? 2 : 1;
+	for (k++; k < len; k++)
+		if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n')
+			return s[k] == ':';
+	return 0;
+}
+
+int http_json_check(char *field, size_t fieldsz, const char **why, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int depth = 0, in_string = 0;
+	size_t open = 0; /* the opening quote of the string we are in */
+	char key[64] = "";
+	field[0] = '\0';
+	*why = NULL;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		if (!in_string) {
+			if (c == '"') {
+				in_string = 1;
+				open = i;
+			} else if (c == '{' || c == '[') {
+				depth++;
+			} else if (c == '}' || c == ']') {
+				if (--depth == 0)
+					key[0] = '\0';
+			} else if (c == '\'') {
+				*why = "is not JSON (strings are in double quotes)";
+				goto bad;
+			} else if (c >= 0x80 || c == 0) {
+				*why = "is not valid UTF-8 JSON";
+				goto bad;
+			}
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_string = 0;
+			if (depth == 1 && string_is_key(s, len, open))
+				copy_key(key, sizeof key, s, len, open + 1);
+			i++;
+		} else if (c == '\\') {
+			unsigned int cp, lo;
+			if (i + 1 >= len)
+				return 0; /* truncated: the parser says so */
+			if (s[i + 1] != 'u') {
+				i += 2;
+				continue;
+			}
+			if (hex4(s + i + 2, len - i - 2, &cp))
+				return 0; /* a malformed escape: the parser says so */
+			i += 6;
+			if (cp == 0) {
+				*why = "contains a NUL character (\\u0000)";
+				goto bad;
+			}
+			if (cp >= 0xdc00 && cp <= 0xdfff) {
+				*why = "contains an unpaired UTF-16 surrogate escape";
+				goto bad;
+			}
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u' || hex4(s + i + 2, len - i - 2, &lo) ||
+				    lo < 0xdc00 || lo > 0xdfff) {
+					*why = "contains an unpaired UTF-16 surrogate escape";
+					goto bad;
+				}
+				i += 6;
+			}
+		} else {
+			size_t n = utf8_seq(s + i, len - i);
+			if (!n) {
+				*why = c == 0 ? "contains a NUL byte" : "is not valid UTF-8";
+				goto bad;
+			}
+			i += n;
+		}
+	}
+	return 0;
+bad:
+	if (in_string && depth == 1 && string_is_key(s, len, open))
+		copy_key(key, sizeof key, s, len, open + 1);
+	if (depth >= 1)
+		snprintf(field, fieldsz, "%s", key);
+	return ERR_INVALID;
 }
 
 int http_parse_urlencoded(struct kvlist *out, struct arena *a, const char *s, size_t len,
@@ -118,8 +281,10 @@ int http_parse_urlencoded(struct kvlist *out, struct arena *a, const char *s, si
 			    http_url_decode(&value, &kv.value_len, a, eq ? eq + 1 : s + end,
 					    eq ? end - nend - 1 : 0, 1, e))
 				return ERR_INVALID;
-			if (!utf8_valid(name, strlen(name)) || !utf8_valid(value, kv.value_len))
-				return err_set(e, ERR_INVALID, "field is not valid UTF-8");
+			if (!utf8_valid(name, strlen(name)))
+				return err_set(e, ERR_INVALID, "A field name is not valid UTF-8.");
+			if (!utf8_valid(value, kv.value_len))
+				return err_set_field(e, ERR_INVALID, name, "The field '%.64s' is not valid UTF-8 text.", name);
 			kv.name = name;
 			kv.value = value;
 			int rc = kv_add(a, out, max_fields, &kv, e);
@@ -156,9 +321,12 @@ int http_parse_cookies(struct kvlist *out, struct arena *a, const char *header, 
 			}
 			struct kv kv = { .name = arena_strndup(a, p, nlen), .value = arena_strndup(a, v, vlen),
 					 .value_len = vlen };
-			int rc = kv_add(a, out, max, &kv, e);
-			if (rc)
-				return rc;
+			/* A pair that is not UTF-8 text is malformed too: skipped, so no such value is ever read. */
+			if (utf8_valid(p, nlen) && utf8_valid(v, vlen)) {
+				int rc = kv_add(a, out, max, &kv, e);
+				if (rc)
+					return rc;
+			}
 		}
 		p = end;
 	}
@@ -264,8 +432,10 @@ int http_parse_multipart(struct kvlist *out, struct arena *a, const char *body, 
 		if (!cend)
 			return err_set(e, ERR_INVALID, "truncated multipart body");
 		size_t clen = (size_t)(cend - content);
-		if (!kv.filename && (memchr(content, '\0', clen) || !utf8_valid(content, clen)))
-			return err_set(e, ERR_INVALID, "form field '%s' is not valid text", kv.name);
+		if (!utf8_valid(kv.name, strlen(kv.name)) || (kv.filename && !utf8_valid(kv.filename, strlen(kv.filename))))
+			return err_set(e, ERR_INVALID, "A multipart part's name or file name is not valid UTF-8.");
+		if (!kv.filename && !utf8_valid(content, clen))
+			return err_set_field(e, ERR_INVALID, kv.name, "The field '%.64s' is not valid UTF-8 text.", kv.name);
 		kv.value = arena_strndup(a, content, clen);
 		kv.value_len = clen;
 		rc = kv_add(a, out, max_fields, &kv, e);

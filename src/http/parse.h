@@ -39,6 +39,21 @@ int http_parse_multipart(struct kvlist *out, struct arena *a, const char *body, 
 			 const char *content_type, size_t max_fields, struct err *e);
 /* The value of parameter name in a header like `multipart/form-data; boundary="x"`. */
 char *http_header_param(struct arena *a, const char *header, const char *name);
+/* 1 when s[0..len) is well-formed UTF-8 text by RFC 3629 §4: no overlong forms, no surrogates
+ * (U+D800–DFFF), nothing above U+10FFFF, and no NUL byte (no C string or PostgreSQL text holds
+ * one); 0 otherwise. The one check every string from a request passes. */
 int utf8_valid(const char *s, size_t len);
+/* A whole decimal number: an optional '-' and digits, nothing else (no spaces, '+', "0x",
+ * fraction or exponent). 0 and *out set when it lies in [min, max]; ERR_INVALID when s is not
+ * such a number; ERR_TOOBIG when it is one outside [min, max] (beyond 64 bits too, never wrapped).
+ * *out is untouched on failure. */
+int http_num_parse(long long *out, const char *s, long long min, long long max);
+/* Checks JSON text before a parser decodes it (RFC 8259 §8: JSON is UTF-8): every byte is
+ * well-formed UTF-8 as utf8_valid says, and no string holds what would decode to a NUL
+ * ("\u0000") or an unpaired surrogate escape ("\ud800", which json-c turns into U+FFFD
+ * silently); single-quoted strings (a json-c extension) are refused. 0 when clean; ERR_INVALID
+ * with *why set to a phrase ("is not valid UTF-8") and field to the top-level key whose key or
+ * value holds the fault ("" outside any). Grammar errors are left to the JSON parser. */
+int http_json_check(char *field, size_t fieldsz, const char **why, const char *s, size_t len);
 
 #endif

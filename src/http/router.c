@@ -30,6 +30,10 @@ static int route_try(const char *pattern, const char *path, struct kvlist *param
 			char *v;
 			if (http_url_decode(&v, &kv.value_len, a, s, slen, 0, e))
 				return ERR_INVALID;
+			/* %c0%ae is an overlong '.': refused here, before any handler sees the name. */
+			if (!utf8_valid(v, kv.value_len))
+				return err_set_field(e, ERR_INVALID, kv.name, "The address part '%s' is not valid UTF-8.",
+						     kv.name);
 			kv.value = v;
 			if (kv_add(a, params, 64, &kv, e))
 				return ERR_INVALID;

@@ -24,7 +24,8 @@ struct route {
 };
 
 /* 0 and *out set on a match; ERR_NOTFOUND (404); ERR_UNSUPPORTED (405) with the
- * allowed methods written to allow; ERR_INVALID (400) for a malformed escape. */
+ * allowed methods written to allow; ERR_INVALID (400) for a malformed escape, or a path parameter
+ * that is not UTF-8 text (e->field names it). */
 int router_match(const struct route **out, struct kvlist *params, char *allow, size_t allowlen,
 		 const struct route *routes, size_t n, const char *method, const char *raw_path,
 		 struct arena *a, struct err *e);

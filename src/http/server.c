@@ -1,6 +1,7 @@
 /* server.c: pre-forked libfcgi responders. The parent only forks, restarts and
  * signals; each child runs a plain accept loop with its own database connection. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +157,11 @@ static void serve_one(FCGX_Request *fr, struct arena *arena, const struct server
 	const char *https = req_env(&req, "HTTPS");
 	req.scheme = https && *https && strcmp(https, "off") != 0 ? "https" : "http";
 	const char *cl = req_env(&req, "CONTENT_LENGTH");
-	req.content_length = cl && *cl ? strtoull(cl, NULL, 10) : 0;
+	long long clv = 0;
+	/* nginx passes only a valid length; anything else reads as too large (413), never as a wrapped one */
+	if (cl && *cl && http_num_parse(&clv, cl, 0, LLONG_MAX))
+		clv = LLONG_MAX;
+	req.content_length = (size_t)clv;
 
 	hooks->handle(&req, &resp);
 	write_response(fr->out, &req, &resp);

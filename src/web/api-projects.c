@@ -7,6 +7,7 @@
 #include "service/ghrepos.h"
 #include "service/projects.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 static struct json_object *jstr_or_null(const char *s)
 {
@@ -328,13 +329,15 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 		return 0;
 	}
 	int bad = 0;
-	struct json_object *pv;
+	struct json_object *pv = NULL;
 	int priv = json_object_object_get_ex(b, "private", &pv) && json_object_get_boolean(pv);
+	if (pv && !json_object_is_type(pv, json_type_boolean))
+		bad = 1; /* "private": "no" is not false: json-c would read it as true */
 	const char *mode = jget_str(b, "mode", &bad), *owner = jget_str(b, "owner", &bad), *name = jget_str(b, "name", &bad),
 		   *desc = jget_str(b, "description", &bad);
 	long long job = 0;
 	if (bad)
-		rc = err_set(&req->err, ERR_INVALID, "mode, owner, name and description are strings.");
+		rc = err_set(&req->err, ERR_INVALID, "mode, owner, name and description are strings; private is true or false.");
 	else
 		rc = projects_connect(g_app.db, &p, req->user->user_id, mode, owner, name, priv, desc, &job, &req->err);
 	json_object_put(b);
@@ -401,10 +404,12 @@ int api_project_settings(struct request *req, struct response *resp)
 			else
 				s.pull_enabled = json_object_get_boolean(v);
 		} else if (strcmp(key, "batch_minutes") == 0) {
-			if (!json_object_is_type(v, json_type_int))
-				json_object_object_add(fe, key, json_object_new_string("Must be a whole number of minutes."));
-			else
-				s.batch_minutes = (int)json_object_get_int64(v);
+			long long bm;
+			int present;
+			if (web_json_int(&bm, &present, req, b, key))
+				json_object_object_add(fe, key, json_object_new_string(req->err.msg));
+			else if (present)
+				s.batch_minutes = (int)bm;
 		} else if (strcmp(key, "sync_branch") == 0 || strcmp(key, "commit_template") == 0) {
 			if (!json_object_is_type(v, json_type_string))
 				json_object_object_add(fe, key, json_object_new_string("Must be a string."));
@@ -523,16 +528,14 @@ int api_project_history(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	const char *ls = req_query(req, "limit"), *bs = req_query(req, "before");
-	int limit = ls ? atoi(ls) : 20;
-	long long before = bs ? strtoll(bs, NULL, 10) : 0;
-	if (limit < 1 || limit > 100 || before < 0) {
+	long long limit, before;
+	if ((rc = web_query_int(&limit, req, "limit", 20)) || (rc = web_query_int(&before, req, "before", 0))) {
 		store_project_free(&p);
-		return err_set(&req->err, ERR_INVALID, "limit is 1 to 100; before is a history id.");
+		return rc;
 	}
 	struct sync_run *rows;
 	int n;
-	rc = store_sync_list(&rows, &n, g_app.db, p.id, limit, before, &req->err);
+	rc = store_sync_list(&rows, &n, g_app.db, p.id, (int)limit, before, &req->err);
 	if (!rc) {
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		for (int i = 0; i < n; i++)
@@ -563,9 +566,8 @@ struct json_object *web_ghrepo_json(const struct ghrepo *r)
 /* 1 when the page parameter is missing (1) or a whole number; *page gets it. */
 int web_page_param(int *page, const char *s)
 {
-	char *end;
-	long v = s && *s ? strtol(s, &end, 10) : 1;
-	if (s && *s && (*end || v < 1 || v > 1000))
+	long long v = 1;
+	if (s && *s && http_num_parse(&v, s, 1, 1000))
 		return 0;
 	*page = (int)v;
 	return 1;

@@ -7,6 +7,7 @@
 #include "service/pulls.h"
 #include "service/webhooks.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 static struct json_object *jstr_or_null(const char *s)
 {
@@ -140,12 +141,13 @@ int api_pulls_list(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	const char *ls = req_query(req, "limit"), *os = req_query(req, "offset"), *refresh = req_query(req, "refresh");
-	int limit = ls ? atoi(ls) : 30, offset = os ? atoi(os) : 0;
+	const char *refresh = req_query(req, "refresh");
+	long long limit, offset;
 	struct pull *rows = NULL;
 	int n = 0;
-	if ((rc = pulls_list(&rows, &n, g_app.db, &p, req_query(req, "state"), req_query(req, "head"), limit, offset,
-			     &req->err))) {
+	if ((rc = web_query_int(&limit, req, "limit", 30)) || (rc = web_query_int(&offset, req, "offset", 0)) ||
+	    (rc = pulls_list(&rows, &n, g_app.db, &p, req_query(req, "state"), req_query(req, "head"), (int)limit,
+			     (int)offset, &req->err))) {
 		store_project_free(&p);
 		return rc == ERR_INVALID ? fail(req, resp, NULL) : rc;
 	}

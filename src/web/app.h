@@ -31,7 +31,7 @@ void render_page(struct request *req, struct response *resp, int status, const c
 void render_error(struct request *req, struct response *resp, int status, const char *message);
 /* Renders req->err (set by a failing handler or service) with its mapped status. */
 void render_err(struct request *req, struct response *resp);
-/* {"error":{"code":…,"message":…}} */
+/* {"error":{"code":…,"message":…}}, with "field" when req->err names the request field at fault. */
 void render_json_error(struct request *req, struct response *resp, int status, const char *code,
 		       const char *message);
 

@@ -1,26 +1,27 @@
 /* helpers.c: request helpers shared by the page and API families (project from the path, JSON bodies, scopes). */
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <json-c/json.h>
 #include "service/auth.h"
 #include "service/projects.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 int web_project_load(struct project *p, struct request *req)
 {
-	const char *s = req_param(req, "id");
-	char *end;
-	long long id = s ? strtoll(s, &end, 10) : 0;
-	if (!s || *end || id <= 0)
+	long long id;
+	if (web_id_param(&id, req, "id"))
 		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
 	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
 }
 
 int web_number_param(struct request *req)
 {
-	const char *s = req_param(req, "number");
-	char *end;
-	long n = s ? strtol(s, &end, 10) : 0;
-	return s && !*end && n > 0 && n < 1000000000 ? (int)n : 0;
+	long long n;
+	int rc = web_id_param(&n, req, "number");
+	err_clear(&req->err);
+	return rc ? 0 : (int)n;
 }
 
 int web_lacks_scope(struct request *req, struct response *resp, const char *scope)
@@ -34,9 +35,31 @@ int web_lacks_scope(struct request *req, struct response *resp, const char *scop
 
 struct json_object *web_json_body(struct request *req, struct response *resp)
 {
+	char field[64];
+	const char *why;
+	if (req->body_len > INT_MAX) {
+		render_json_error(req, resp, 413, "too_large", "The request body is too large.");
+		return NULL;
+	}
+	/* Every string is UTF-8 text before json-c decodes it: json-c's own check passes overlong
+	 * forms and surrogates, and it turns "\u0000" into a NUL and a lone "\ud800" into U+FFFD. */
+	if (req->body_len && http_json_check(field, sizeof field, &why, req->body, req->body_len)) {
+		if (field[0])
+			err_set_field(&req->err, ERR_INVALID, field, "The field '%s' %s.", field, why);
+		else
+			err_set(&req->err, ERR_INVALID, "The request body %s.", why);
+		render_err(req, resp);
+		return NULL;
+	}
 	struct json_tokener *t = json_tokener_new();
+	json_tokener_set_flags(t, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	struct json_object *o = req->body_len ? json_tokener_parse_ex(t, req->body, (int)req->body_len) : NULL;
 	int ok = o && json_tokener_get_error(t) == json_tokener_success && json_object_is_type(o, json_type_object);
+	/* Only white space may follow the object (STRICT refuses anything else, but says so only
+	 * when more input is given). */
+	for (size_t end = ok ? json_tokener_get_parse_end(t) : 0; ok && end < req->body_len; end++)
+		if (!strchr(" \t\r\n", req->body[end]))
+			ok = 0;
 	json_tokener_free(t);
 	if (!ok) {
 		json_object_put(o);

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "service/auth.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 static int secure(const struct request *req) { return strcmp(req->scheme, "https") == 0; }
 
@@ -197,10 +198,10 @@ int page_account(struct request *req, struct response *resp)
 
 static long long id_param(struct request *req)
 {
-	const char *s = req_param(req, "id");
-	char *end;
-	long long v = s ? strtoll(s, &end, 10) : 0;
-	return s && *end == '\0' && v > 0 ? v : 0;
+	long long v;
+	int rc = web_id_param(&v, req, "id");
+	err_clear(&req->err);
+	return rc ? 0 : v;
 }
 
 /* POST /account/sessions/{id}/end → 303 /account | 404 not yours */
@@ -233,12 +234,10 @@ int page_key_create(struct request *req, struct response *resp)
 	for (size_t i = 0; i < req->form.n; i++)
 		if (strcmp(req->form.items[i].name, "scope") == 0)
 			buf_printf(&scopes, "%s%s", scopes.len ? " " : "", req->form.items[i].value);
-	const char *days = req_form(req, "expires_days");
-	char *end = NULL;
-	long d = days && *days ? strtol(days, &end, 10) : 0;
+	long long d;
 	char *key = NULL;
 	int rc;
-	if (days && *days && (*end || d < 0 || d > 3650))
+	if (web_form_int(&d, req, "expires_days", 0))
 		rc = err_set(&req->err, ERR_INVALID, "Expiry must be a number of days between 0 (never) and 3650.");
 	else
 		rc = auth_apikey_create(&key, g_app.db, req->user->user_id, req_form(req, "name"), buf_cstr(&scopes),

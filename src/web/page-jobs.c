@@ -1,4 +1,5 @@
 /* page-jobs.c: the job queue on the web: GET /api/v1/jobs/{id} for the project's owner, the admins' queue page. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,7 @@ static struct json_object *job_json(const struct job_row *j)
 
 static int parse_id(long long *id, const char *s)
 {
-	char *end;
-	*id = s ? strtoll(s, &end, 10) : 0;
-	return s && *end == '\0' && *id > 0 ? 0 : -1;
+	return http_num_parse(id, s, 1, LLONG_MAX) ? -1 : 0;
 }
 
 /* GET /api/v1/jobs/{id} → 200 | 403 (scope) | 404 (missing, or another person's project: alike) */

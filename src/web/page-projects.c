@@ -7,6 +7,7 @@
 #include "service/ghrepos.h"
 #include "service/projects.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 static struct json_object *js(const char *s)
 {
@@ -585,10 +586,10 @@ int page_project_settings_post(struct request *req, struct response *resp)
 	s.sync_branch = req_form(req, "sync_branch");
 	s.commit_template = req_form(req, "commit_template");
 	s.excludes = req_form(req, "excludes");
-	const char *b = req_form(req, "batch_minutes");
-	char *end = NULL;
-	long bm = b && *b ? strtol(b, &end, 10) : 0;
-	s.batch_minutes = (end && *end) || bm < -1 || bm > 100000 ? -1 : (int)bm;
+	long long bm;
+	/* out of range or not a number: -1, which the settings check refuses with the range */
+	s.batch_minutes = web_form_int(&bm, req, "batch_minutes", 0) ? -1 : (int)bm;
+	err_clear(&req->err);
 	/* textarea CRLF → LF */
 	if (s.excludes) {
 		char *x = arena_strdup(req->arena, s.excludes), *o = x;
@@ -619,11 +620,11 @@ int page_project_history(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	const char *bs = req_query(req, "before");
-	long long before = bs ? strtoll(bs, NULL, 10) : 0;
+	long long before;
 	struct sync_run *h;
 	int n;
-	if ((rc = store_sync_list(&h, &n, g_app.db, p.id, 25, before > 0 ? before : 0, &req->err))) {
+	if ((rc = web_query_int(&before, req, "before", 0)) ||
+	    (rc = store_sync_list(&h, &n, g_app.db, p.id, 25, before, &req->err))) {
 		store_project_free(&p);
 		return rc;
 	}
@@ -653,7 +654,8 @@ int page_project_history_one(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	struct sync_run s;
-	if ((rc = store_sync_get(&s, g_app.db, p.id, strtoll(req_param(req, "hid"), NULL, 10), &req->err))) {
+	long long hid;
+	if ((rc = web_id_param(&hid, req, "hid")) || (rc = store_sync_get(&s, g_app.db, p.id, hid, &req->err))) {
 		store_project_free(&p);
 		return rc;
 	}

@@ -1,4 +1,5 @@
 /* page-pulls.c: the pull requests panel: list with filters, detail with merge/close/reopen/ready, create form, branches. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +104,10 @@ static void webhook_note(struct json_object *ctx, struct project *p)
 static void creating_note(struct request *req, struct response *resp, struct json_object *ctx, struct project *p,
 			  const char *job_s)
 {
-	char *end;
-	long long id = strtoll(job_s, &end, 10);
+	long long id;
 	struct job_row j;
 	struct err e = { 0 };
-	if (*end || id <= 0 || jobs_get(&j, g_app.db, id, &e))
+	if (http_num_parse(&id, job_s, 1, LLONG_MAX) || jobs_get(&j, g_app.db, id, &e))
 		return;
 	if (j.project_id == p->id && strcmp(j.kind, "pulls_create") == 0) {
 		struct json_object *c = json_object_new_object(), *pl = json_tokener_parse(j.payload ? j.payload : "{}"), *h;

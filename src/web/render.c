@@ -70,6 +70,9 @@ void render_json_error(struct request *req, struct response *resp, int status, c
 	struct json_object *o = json_object_new_object(), *inner = json_object_new_object();
 	json_object_object_add(inner, "code", json_object_new_string(code));
 	json_object_object_add(inner, "message", json_object_new_string(message));
+	/* The request field a boundary check refused (web/fields.c), so a client can point at it. */
+	if (req->err.field[0] && status >= 400 && status < 500)
+		json_object_object_add(inner, "field", json_object_new_string(req->err.field));
 	json_object_object_add(inner, "request_id", json_object_new_string(req->request_id));
 	json_object_object_add(o, "error", inner);
 	resp_json(resp, status, o);
@@ -125,5 +128,7 @@ void render_err(struct request *req, struct response *resp)
 		msg = status == 503 ? "The service is temporarily unavailable. Try again in a moment."
 				    : "Something went wrong on our side. The request id below helps the operator find it.";
 	}
+	if (req->is_api && req->err.field[0] && status == 400)
+		return render_json_error(req, resp, status, "invalid", msg);
 	render_error(req, resp, status, msg);
 }

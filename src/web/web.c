@@ -7,6 +7,7 @@
 #include "http/server.h"
 #include "service/auth.h"
 #include "web/app.h"
+#include "web/fields.h"
 
 struct app g_app;
 static int auth_ready;
@@ -216,13 +217,15 @@ void web_handle(struct request *req, struct response *resp)
 	if (rc == ERR_NOTFOUND)
 		return render_error(req, resp, 404, "There is no page at this address.");
 	if (rc)
-		return render_error(req, resp, 400, req->err.msg);
+		return render_err(req, resp); /* 400: a malformed escape, a parameter that is not UTF-8 */
 	if (route->flags & ROUTE_API)
 		req->is_api = 1;
 
 	if (req->query_string && *req->query_string &&
 	    http_parse_urlencoded(&req->query, req->arena, req->query_string, strlen(req->query_string),
 				  HTTP_MAX_FIELDS, &req->err))
+		return render_err(req, resp);
+	if (web_headers_check(req))
 		return render_err(req, resp);
 	const char *cookie = req_header(req, "Cookie");
 	if (cookie && http_parse_cookies(&req->cookies, req->arena, cookie, HTTP_MAX_COOKIES, &req->err))

@@ -44,6 +44,15 @@ int web_webhook_github(struct request *req, struct response *resp)
 			in.json_len = 0;
 		}
 	}
+	/* GitHub sends UTF-8 JSON; anything else is refused before a byte of it is stored. */
+	char field[64];
+	const char *why;
+	if (in.json && http_json_check(field, sizeof field, &why, in.json, in.json_len)) {
+		render_json_error(req, resp, 400, "bad_request",
+				  field[0] ? arena_printf(req->arena, "The delivery's field '%s' %s.", field, why)
+					   : arena_printf(req->arena, "The delivery's JSON %s.", why));
+		return 0;
+	}
 	struct webhook_out out;
 	int rc = webhooks_receive(&out, g_app.db, &in, &req->err);
 	if (rc)
