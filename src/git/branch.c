@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <git2.h>
+#include "core/fsafe.h"
 #include "git/branch.h"
 #include "git/refname.h"
 
@@ -29,9 +31,9 @@ static void lib_init(void)
 static int open_ws(git_repository **repo, const char *dir, const char *excludes, struct err *e)
 {
 	lib_init();
-	int grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
-	if (grc)
-		return fail(e, grc, "opening the workspace");
+	int grc, rc = git_workspace_repo_open(repo, dir, e); /* core.symlinks=false: see workspace.h */
+	if (rc)
+		return rc;
 	if (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0) {
 		git_repository_free(*repo);
 		*repo = NULL;
@@ -58,11 +60,22 @@ int git_branch_name_ok(const char *name)
 	return git_branch_name_problem(name) == NULL;
 }
 
+struct skip {
+	git_repository *repo;
+	git_index *idx;
+	int root;
+};
+
+/* Excluded paths, and what workspace.h's git_workspace_path_refused keeps out of git (links, fifos,
+ * devices, GitHub's links): the same rule as a sync's staging. */
 static int skip_excluded(const char *path, const char *matched, void *payload)
 {
 	(void)matched;
+	struct skip *k = payload;
 	int ign = 0;
-	return git_ignore_path_is_ignored(&ign, (git_repository *)payload, path) == 0 && ign;
+	if (git_ignore_path_is_ignored(&ign, k->repo, path) == 0 && ign)
+		return 1;
+	return git_workspace_path_refused(k->idx, k->root, path);
 }
 
 int git_workspace_commit_branch(struct ws_commit *out, int *reused, const char *dir, const char *base,
@@ -95,10 +108,19 @@ int git_workspace_commit_branch(struct ws_commit *out, int *reused, const char *
 	}
 	/* The repository's index object is staged in memory only and never written: the index
 	 * file keeps describing the sync branch. */
-	if ((grc = git_repository_index(&idx, repo)) ||
-	    (grc = git_index_add_all(idx, NULL, GIT_INDEX_ADD_DEFAULT, skip_excluded, repo)) ||
-	    (grc = git_index_update_all(idx, NULL, skip_excluded, repo)) ||
-	    (grc = git_index_write_tree(&tree_oid, idx))) {
+	struct skip k = { repo, NULL, fsafe_root(dir) };
+	if (k.root < 0) {
+		rc = err_set(e, ERR_FAIL, "workspace %s: %s", dir, fsafe_strerror(k.root));
+		goto out;
+	}
+	if ((grc = git_repository_index(&idx, repo)) == 0) {
+		k.idx = idx;
+		if ((grc = git_index_add_all(idx, NULL, GIT_INDEX_ADD_DEFAULT, skip_excluded, &k)) == 0 &&
+		    (grc = git_index_update_all(idx, NULL, skip_excluded, &k)) == 0)
+			grc = git_index_write_tree(&tree_oid, idx);
+	}
+	close(k.root);
+	if (grc) {
 		rc = fail(e, grc, "staging the workspace");
 		goto out;
 	}
@@ -204,4 +226,43 @@ int git_workspace_contains(int *has, const char *dir, const char *branch, const 
 	free(ref);
 	close_ws(repo);
 	return 0;
+}
+
+int git_workspace_branch_start(char from[41], char *from_branch, size_t len, const char *dir, const char *branch,
+			       struct err *e)
+{
+	from[0] = '\0';
+	if (from_branch && len)
+		from_branch[0] = '\0';
+	git_repository *repo;
+	int rc = open_ws(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	char *ref = heads(branch);
+	git_oid oid;
+	git_reference *head = NULL, *created = NULL;
+	int grc;
+	if (git_reference_name_to_id(&oid, repo, ref) == 0) {
+		git_oid_tostr(from, 41, &oid); /* there already */
+		goto out;
+	}
+	if (git_repository_head(&head, repo) != 0 || !git_reference_target(head))
+		goto out; /* unborn: nothing to start from */
+	oid = *git_reference_target(head);
+	if (from_branch && len && strncmp(git_reference_name(head), "refs/heads/", 11) == 0)
+		snprintf(from_branch, len, "%s", git_reference_name(head) + 11);
+	/* HEAD moves to the new branch at the same commit: the index and the files stay, so the
+	 * workspace's unsynced changes are exactly what they were. */
+	if ((grc = git_reference_create(&created, repo, ref, &oid, 0, "ghbridge: new sync branch")) ||
+	    (grc = git_repository_set_head(repo, ref))) {
+		rc = fail(e, grc, "starting the branch");
+		goto out;
+	}
+	git_oid_tostr(from, 41, &oid);
+out:
+	git_reference_free(created);
+	git_reference_free(head);
+	close_ws(repo);
+	free(ref);
+	return rc;
 }

@@ -27,4 +27,13 @@ int git_workspace_restore(const char *dir, const char *from_sha, const char *bas
  * push the workspace already holds, e.g. its own). */
 int git_workspace_contains(int *has, const char *dir, const char *branch, const char *sha, struct err *e);
 
+/* A sync branch new to the workspace starts where the workspace is: when refs/heads/branch has no
+ * commit, it is created at the commit HEAD points to (the branch last synced) and HEAD moves to it;
+ * the index and the files are left alone, so unsynced changes stay exactly as they were (never a
+ * root commit beside the old history). from gets the commit branch starts at (its tip when it
+ * existed already; "" when HEAD has no commit: nothing done), from_branch (NULL allowed) the branch
+ * HEAD was on. ERR_FAIL on a libgit2 failure. */
+int git_workspace_branch_start(char from[41], char *from_branch, size_t len, const char *dir, const char *branch,
+			       struct err *e);
+
 #endif

@@ -1,6 +1,7 @@
 /* workspace.c: a project's workspace as a git working tree, with libgit2. Never forces a push. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 #include "core/buf.h"
+#include "core/fsafe.h"
 #include "git/netstream.h"
 #include "git/workspace.h"
 
@@ -69,6 +71,40 @@ static int mkdir_p(const char *dir)
 	return rc;
 }
 
+/* core.symlinks=false (git-config(1)): checkout and merge write a link from GitHub as a regular file
+ * holding its text, and the index and diff keep its mode 120000 (libgit2 1.5: checkout.c
+ * blob_content_to_link, diff_generate.c maybe_modified, index.c index_merge_mode). A repository made
+ * before this rule gets it at its next open: 1 when it was written (the open repository's cached
+ * settings are then stale: open it again). */
+static int symlinks_off(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int on = 1, wrote = 0;
+	if (git_repository_config(&cfg, repo) == 0) {
+		if (git_config_get_bool(&on, cfg, "core.symlinks") != 0)
+			on = 1;
+		if (on && git_config_set_bool(cfg, "core.symlinks", 0) == 0)
+			wrote = 1;
+	}
+	git_config_free(cfg);
+	return wrote;
+}
+
+int git_workspace_repo_open(git_repository **repo, const char *dir, struct err *e)
+{
+	lib_init();
+	int grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (grc)
+		return git_fail(e, grc, "opening the workspace");
+	if (symlinks_off(*repo)) {
+		git_repository_free(*repo);
+		*repo = NULL;
+		if ((grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)))
+			return git_fail(e, grc, "opening the workspace");
+	}
+	return 0;
+}
+
 int git_workspace_init(const char *dir, struct err *e)
 {
 	lib_init();
@@ -76,22 +112,24 @@ int git_workspace_init(const char *dir, struct err *e)
 		return err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(errno));
 	git_repository *repo = NULL;
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
+		symlinks_off(repo);
 		git_repository_free(repo);
 		return 0;
 	}
 	int grc = git_repository_init(&repo, dir, 0);
 	if (grc)
 		return git_fail(e, grc, "creating the workspace repository");
+	symlinks_off(repo);
 	git_repository_free(repo);
 	return 0;
 }
 
 static int open_repo(git_repository **repo, const char *dir, const char *excludes, struct err *e)
 {
-	lib_init();
-	int grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
-	if (grc)
-		return git_fail(e, grc, "opening the workspace");
+	int rc = git_workspace_repo_open(repo, dir, e);
+	if (rc)
+		return rc;
+	int grc;
 	if (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0) {
 		git_repository_free(*repo);
 		*repo = NULL;
@@ -118,9 +156,12 @@ struct walk {
 	struct ws_file *files;
 	int n, cap;
 	long long bytes;
+	int collect;               /* 0: count bytes only; 1: list everything; 2: list what is not synced */
+	git_index *links;          /* collect 2: the index, when it holds links from GitHub */
 };
 
-static void walk_add(struct walk *w, const char *path, const char *status, long long size, long long mtime_ns)
+static struct ws_file *walk_add(struct walk *w, const char *path, const char *status, const char *kind, long long size,
+				long long mtime_ns)
 {
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
@@ -133,51 +174,94 @@ static void walk_add(struct walk *w, const char *path, const char *status, long 
 	if (!f->path)
 		abort();
 	f->status = status;
+	f->kind = kind;
+	f->target = NULL;
 	f->size = size;
 	f->mtime_ns = mtime_ns;
+	return f;
 }
 
-/* Regular files only: symlinks and special files are not project content. */
-static void walk_dir(struct walk *w, const char *root, const char *rel, int collect)
+/* What a folder entry that is neither a regular file nor a folder is, in the files list's words. */
+static const char *odd_kind(mode_t m)
 {
-	char *abs = rel[0] ? NULL : strdup(root);
-	if (!abs && asprintf(&abs, "%s/%s", root, rel) < 0)
-		abort();
-	DIR *d = opendir(abs);
-	free(abs);
-	if (!d)
+	if (S_ISLNK(m))
+		return "symlink";
+	if (S_ISFIFO(m))
+		return "fifo";
+	if (S_ISSOCK(m))
+		return "socket";
+	return "device";
+}
+
+static int index_has_links(git_index *idx)
+{
+	size_t n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+		if (ie && ie->mode == GIT_FILEMODE_LINK)
+			return 1;
+	}
+	return 0;
+}
+
+static const git_index_entry *link_entry(git_index *idx, const char *path);
+
+/* Walks the folder open at dfd (taken: closed here) by descriptors, never following a link: regular
+ * files are project content; links, fifos, sockets and devices are listed as "skipped", never opened.
+ * A folder (and, when only what is not synced is wanted, a regular file) costs no stat: d_type says
+ * what it is and openat(O_DIRECTORY | O_NOFOLLOW) refuses it if it has become a link since. */
+static void walk_dir(struct walk *w, int dfd, const char *rel)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
 		return;
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (!rel[0] && strcmp(de->d_name, ".git") == 0)
 			continue;
-		char *r2, *a2;
-		if (asprintf(&r2, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) < 0 ||
-		    asprintf(&a2, "%s/%s", root, r2) < 0)
+		char *r2;
+		if (asprintf(&r2, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) < 0)
 			abort();
 		struct stat st;
-		if (lstat(a2, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				walk_dir(w, root, r2, collect);
-			else if (S_ISREG(st.st_mode)) {
-				w->bytes += st.st_size;
-				if (collect)
-					walk_add(w, r2, "synced", st.st_size,
-						 (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-			}
+		memset(&st, 0, sizeof st);
+		if (de->d_type == DT_DIR)
+			st.st_mode = S_IFDIR;
+		else if (de->d_type == DT_REG && w->collect == 2)
+			st.st_mode = S_IFREG;
+		else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			st.st_mode = 0;
+		long long mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				walk_dir(w, sub, r2);
+		} else if (S_ISREG(st.st_mode)) {
+			w->bytes += st.st_size;
+			if (w->collect == 1 || (w->collect == 2 && w->links && link_entry(w->links, r2)))
+				walk_add(w, r2, "synced", "file", st.st_size, mtime);
+		} else if (st.st_mode && w->collect) {
+			walk_add(w, r2, "skipped", odd_kind(st.st_mode), S_ISLNK(st.st_mode) ? st.st_size : 0, mtime);
 		}
-		free(a2);
 		free(r2);
 	}
 	closedir(d);
 }
 
+static void walk_root(struct walk *w, const char *dir)
+{
+	int fd = fsafe_root(dir);
+	if (fd >= 0)
+		walk_dir(w, fd, "");
+}
+
 long long git_workspace_bytes(const char *dir)
 {
 	struct walk w = { 0 };
-	walk_dir(&w, dir, "", 0);
+	walk_root(&w, dir);
 	return w.bytes;
 }
 
@@ -186,23 +270,96 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct ws_file *)a)->path, ((const struct ws_file *)b)->path);
 }
 
+/* The index entry (stage 0) of mode 120000 at path or at a folder on its way; NULL when none. */
+static const git_index_entry *link_entry(git_index *idx, const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof buf)
+		return NULL;
+	memcpy(buf, path, n + 1);
+	for (;;) {
+		const git_index_entry *ie = git_index_get_bypath(idx, buf, 0);
+		if (ie && ie->mode == GIT_FILEMODE_LINK)
+			return ie;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
+}
+
+/* A link's text as stored in git (at most 4 KiB; git's links are paths). Caller frees. */
+static char *link_text(git_repository *repo, const git_oid *id, long long *size)
+{
+	git_blob *b = NULL;
+	char *t = NULL;
+	if (git_blob_lookup(&b, repo, id) == 0) {
+		size_t n = (size_t)git_blob_rawsize(b);
+		if (size)
+			*size = (long long)n;
+		t = strndup(git_blob_rawcontent(b), n > 4096 ? 4096 : n);
+		git_blob_free(b);
+	}
+	return t;
+}
+
+int git_workspace_link_of(char **link, char **target, const char *dir, const char *path)
+{
+	if (link)
+		*link = NULL;
+	if (target)
+		*target = NULL;
+	git_repository *repo;
+	git_index *idx = NULL;
+	struct err e = { 0 };
+	if (open_repo(&repo, dir, NULL, &e))
+		return 0;
+	int found = 0;
+	if (git_repository_index(&idx, repo) == 0) {
+		const git_index_entry *ie = link_entry(idx, path);
+		if (ie) {
+			found = 1;
+			if (link && !(*link = strdup(ie->path)))
+				abort();
+			if (target)
+				*target = link_text(repo, &ie->id, NULL);
+		}
+	}
+	git_index_free(idx);
+	git_repository_free(repo);
+	return found;
+}
+
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e)
 {
 	*files = NULL;
 	*n = 0;
 	git_repository *repo;
+	git_index *idx = NULL;
 	int rc = open_repo(&repo, dir, excludes, e);
 	if (rc)
 		return rc;
-	struct walk w = { 0 };
-	walk_dir(&w, dir, "", 1);
+	int root = -1;
+	struct walk w = { .collect = 1 };
+	git_status_list *sl = NULL;
+	int grc = git_repository_index(&idx, repo);
+	if (grc) {
+		rc = git_fail(e, grc, "reading the index");
+		goto out;
+	}
+	root = fsafe_root(dir);
+	if (root < 0) {
+		rc = err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(-root));
+		goto out;
+	}
+	walk_dir(&w, fcntl(root, F_DUPFD_CLOEXEC, 0), "");
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
 	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
-	git_status_list *sl = NULL;
-	int grc = git_status_list_new(&sl, repo, &so);
+	grc = git_status_list_new(&sl, repo, &so);
 	if (grc) {
 		rc = git_fail(e, grc, "workspace status");
 		goto out;
@@ -215,6 +372,8 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		if (!dd)
 			continue;
 		const char *path = dd->new_file.path ? dd->new_file.path : dd->old_file.path;
+		if (link_entry(idx, path))
+			continue; /* GitHub's links: below */
 		unsigned s = se->status;
 		/* Compared with the last commit: staged-but-uncommitted counts as changed. */
 		const char *st = NULL;
@@ -226,16 +385,37 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 			st = "modified";
 		if (!st)
 			continue;
-		struct ws_file key = { (char *)path, NULL, 0, 0 };
+		struct ws_file key = { .path = (char *)path };
 		struct ws_file *f = nwalked ? bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file) : NULL;
-		if (f)
+		struct stat lst;
+		if (f && strcmp(f->kind, "file") == 0)
 			f->status = strcmp(st, "deleted") == 0 ? "new" : st;
-		else if (strcmp(st, "deleted") == 0)
-			walk_add(&w, path, "deleted", -1, 0);
+		else if (!f && strcmp(st, "deleted") == 0)
+			/* A file behind a link made in the folder is not deleted: the link is skipped, the file kept. */
+			walk_add(&w, path, fsafe_lstat(root, path, &lst) == -ELOOP ? "skipped" : "deleted", "file", -1, 0);
+	}
+	/* Links from GitHub: in git they stay links; in the folder they are a file holding the link text
+	 * (or, in a workspace checked out before core.symlinks=false, a real link, never followed). */
+	size_t ni = git_index_entrycount(idx);
+	for (size_t i = 0; i < ni; i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+		if (!ie || ie->mode != GIT_FILEMODE_LINK || git_index_entry_stage(ie) != 0)
+			continue;
+		struct ws_file key = { .path = (char *)ie->path };
+		struct ws_file *f = nwalked ? bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file) : NULL;
+		long long size = 0;
+		if (!f)
+			f = walk_add(&w, ie->path, "synced", "symlink", 0, 0);
+		free(f->target);
+		f->target = link_text(repo, &ie->id, &size);
+		f->status = "synced";
+		f->kind = "symlink";
+		f->size = size;
 	}
 	for (int i = 0; i < nwalked; i++) {
 		int ign = 0;
-		if (excludes && *excludes && git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
+		if (excludes && *excludes && strcmp(w.files[i].kind, "file") == 0 &&
+		    git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
 			w.files[i].status = "excluded";
 	}
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
@@ -244,7 +424,10 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 	*n = w.n;
 	w.files = NULL;
 out:
+	if (root >= 0)
+		close(root);
 	git_status_list_free(sl);
+	git_index_free(idx);
 	git_repository_free(repo);
 	if (w.files)
 		git_workspace_files_free(w.files, w.n);
@@ -253,8 +436,10 @@ out:
 
 void git_workspace_files_free(struct ws_file *files, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		free(files[i].path);
+		free(files[i].target);
+	}
 	free(files);
 }
 
@@ -316,7 +501,17 @@ static void staged_free(struct staged *st)
  * without change) is hashed once and then recognised by its stat data again, instead of being
  * read and hashed on every sync. Excluded files are left as they are, as git_index_add_all with
  * skip_excluded did; new (untracked) files the exclude patterns match are not listed at all. */
-static int stage_all(struct staged *st, git_index *idx, git_repository *repo)
+/* The rule in workspace.h; one fstatat per changed path, never through a link. */
+int git_workspace_path_refused(git_index *idx, int root, const char *path)
+{
+	if (link_entry(idx, path))
+		return 1;
+	struct stat st;
+	int rc = fsafe_lstat(root, path, &st);
+	return rc == -ELOOP || (rc == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
+}
+
+static int stage_all(struct staged *st, git_index *idx, git_repository *repo, int root)
 {
 	git_diff *diff = NULL;
 	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
@@ -333,6 +528,8 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo)
 		if (d->status != GIT_DELTA_UNTRACKED && skip_excluded(d->old_file.path, NULL, repo))
 			continue;
 		const char *path = d->new_file.flags & GIT_DIFF_FLAG_EXISTS ? d->new_file.path : d->old_file.path;
+		if (git_workspace_path_refused(idx, root, path))
+			continue;
 		int had = git_index_get_bypath(idx, path, 0) != NULL;
 		if (d->new_file.flags & GIT_DIFF_FLAG_EXISTS) {
 			const git_index_entry *ie;
@@ -352,6 +549,40 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo)
 	if (git_index_entrycount(idx) != st->entries)
 		st->ok = 0;
 	return grc;
+}
+
+/* What is in the folder and never synced, for the history: [{path, reason}], NULL when nothing. */
+static struct json_object *skipped_of(const char *dir, git_index *idx)
+{
+	struct walk w = { .collect = 2, .links = index_has_links(idx) ? idx : NULL };
+	walk_root(&w, dir);
+	struct json_object *a = NULL;
+	for (int i = 0; i < w.n; i++) {
+		const struct ws_file *f = &w.files[i];
+		const char *why = NULL;
+		if (strcmp(f->kind, "file") == 0) {
+			const git_index_entry *le = link_entry(idx, f->path);
+			if (le && strcmp(le->path, f->path) != 0)
+				why = "inside a symbolic link kept from GitHub";
+		} else if (strcmp(f->kind, "symlink") == 0) {
+			if (!link_entry(idx, f->path))
+				why = "a symbolic link put into the folder: links are not synced";
+		} else {
+			why = strcmp(f->kind, "fifo") == 0     ? "a fifo: only regular files are synced"
+			      : strcmp(f->kind, "socket") == 0 ? "a socket: only regular files are synced"
+							       : "a device: only regular files are synced";
+		}
+		if (!why)
+			continue;
+		if (!a)
+			a = json_object_new_array();
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "path", json_object_new_string(f->path));
+		json_object_object_add(x, "reason", json_object_new_string(why));
+		json_object_array_add(a, x);
+	}
+	git_workspace_files_free(w.files, w.n);
+	return a;
 }
 
 /* .git/ghbridge-index-tree: "<index checksum> <tree>", written each time a sync has staged the
@@ -405,11 +636,11 @@ static void base_tree_save(git_repository *repo, git_index *idx, const git_oid *
 }
 
 /* Stages the folder and writes the index; tree_oid gets the index's tree. */
-static int stage_tree(git_oid *tree_oid, git_repository *repo, git_index *idx)
+static int stage_tree(git_oid *tree_oid, git_repository *repo, git_index *idx, int root)
 {
 	struct staged st = { 0 };
 	git_tree *base = base_tree(repo, idx);
-	int grc = stage_all(&st, idx, repo);
+	int grc = stage_all(&st, idx, repo, root);
 	if (grc == 0)
 		grc = git_index_write(idx);
 	if (grc == 0) {
@@ -492,11 +723,21 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	git_signature *author = NULL, *committer = NULL;
 	git_oid tree_oid, parent_oid, oid;
 	int grc, has_parent = git_reference_name_to_id(&parent_oid, repo, ref) == 0;
-	if ((grc = git_repository_index(&idx, repo)) || (grc = stage_tree(&tree_oid, repo, idx))) {
+	int root = fsafe_root(dir);
+	if (root < 0) {
+		rc = err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(-root));
+		goto out;
+	}
+	grc = git_repository_index(&idx, repo);
+	if (grc == 0)
+		grc = stage_tree(&tree_oid, repo, idx, root);
+	close(root);
+	if (grc) {
 		rc = git_fail(e, grc, "staging the workspace");
 		goto out;
 	}
 	base_tree_save(repo, idx, &tree_oid);
+	out->skipped = skipped_of(dir, idx);
 	if (has_parent) {
 		if ((grc = git_commit_lookup(&parent, repo, &parent_oid)) || (grc = git_commit_tree(&ptree, parent))) {
 			rc = git_fail(e, grc, "reading the last commit");
@@ -628,6 +869,8 @@ struct net {
 	int rejected;
 	char reject_msg[256];
 	unsigned objects;
+	int no_create;             /* push: refuse a ref the remote does not have (git_workspace_push) */
+	int missing;               /* push: refused for that reason */
 	char *auth;                /* "Authorization: Basic …" sent with every request; wiped by net_done */
 	char *headers[1];
 };
@@ -675,8 +918,23 @@ static int push_progress_cb(unsigned int current, unsigned int total, size_t byt
 	return 0;
 }
 
+/* Before any object is sent: dst is the remote's current value of each ref, zero when it has none. */
+static int push_negotiation_cb(const git_push_update **updates, size_t len, void *payload)
+{
+	struct net *n = payload;
+	for (size_t i = 0; i < len && n->no_create; i++) {
+		if (git_oid_is_zero(&updates[i]->dst)) {
+			n->missing = 1;
+			git_error_set_str(GIT_ERROR_REFERENCE, "the branch does not exist on the remote");
+			return GIT_EUSER;
+		}
+	}
+	return 0;
+}
+
 static void net_callbacks(git_remote_callbacks *cb, struct net *n)
 {
+	cb->push_negotiation = push_negotiation_cb;
 	cb->credentials = cred_cb;
 	cb->push_update_reference = push_ref_cb;
 	cb->push_transfer_progress = push_progress_cb;
@@ -721,10 +979,12 @@ static void net_done(struct net *n)
 	}
 }
 
-int git_workspace_fetch(char remote_sha[41], const char *dir, const char *url, const char *branch, const char *token,
-			struct err *e)
+int git_workspace_fetch(char remote_sha[41], char *gh_head, size_t gh_head_len, const char *dir, const char *url,
+			const char *branch, const char *token, struct err *e)
 {
 	remote_sha[0] = '\0';
+	if (gh_head && gh_head_len)
+		gh_head[0] = '\0';
 	git_repository *repo;
 	int rc = open_repo(&repo, dir, NULL, e);
 	if (rc)
@@ -767,6 +1027,10 @@ int git_workspace_fetch(char remote_sha[41], const char *dir, const char *url, c
 			}
 		}
 	}
+	/* The symref itself, not git_remote_default_branch, which guesses by commit id without one. */
+	if (gh_head && gh_head_len && nh > 0 && strcmp(heads[0]->name, "HEAD") == 0 && heads[0]->symref_target &&
+	    strncmp(heads[0]->symref_target, "refs/heads/", 11) == 0)
+		snprintf(gh_head, gh_head_len, "%s", heads[0]->symref_target + 11);
 out:
 	net_done(&n);
 	git_remote_free(remote);
@@ -919,7 +1183,7 @@ out:
 }
 
 int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
-		       const char *token, struct err *e)
+		       int create, const char *token, struct err *e)
 {
 	if (objects)
 		*objects = 0;
@@ -929,7 +1193,7 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 		return rc;
 	git_remote *remote = NULL;
 	git_reference *r = NULL;
-	struct net n = { .token = token };
+	struct net n = { .token = token, .no_create = !create };
 	char *local_ref, *spec;
 	/* A local ref of the same name lets the refspec carry no '+': never a forced update. */
 	if (asprintf(&local_ref, "refs/ghbridge/push/%s", remote_branch) < 0 ||
@@ -950,6 +1214,10 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 	char *specs[] = { spec };
 	git_strarray sa = { specs, 1 };
 	grc = git_remote_push(remote, &sa, &po);
+	if (grc && n.missing) {
+		rc = err_set(e, ERR_NOTFOUND, "GitHub has no branch '%s'; it is not created by this push", remote_branch);
+		goto out;
+	}
 	if (grc) {
 		rc = git_fail(e, grc, "pushing to GitHub");
 		goto out;

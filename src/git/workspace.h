@@ -6,31 +6,52 @@
 #include "core/err.h"
 
 struct json_object;
+struct git_repository;
+struct git_index;
 
 /* Network operations (fetch, push) fail with ERR_TIMEOUT when GitHub is silent this long. */
 void git_workspace_set_timeout(int seconds);
 
-/* Creates dir (and parents) and a repository in it if there is none. */
+/* Creates dir (and parents) and a repository in it if there is none. Every workspace repository has
+ * core.symlinks=false (git-config(1)): a symbolic link from GitHub is written into the folder as a
+ * regular file holding the link text, as git does on a filesystem without links, and stays a link
+ * (mode 120000) in git. */
 int git_workspace_init(const char *dir, struct err *e);
+/* Opens the workspace repository at dir (no search upwards), setting core.symlinks=false in an older
+ * one that lacks it. For git/ code only (branch.c); ERR_FAIL with libgit2's words. */
+int git_workspace_repo_open(struct git_repository **repo, const char *dir, struct err *e);
 
 struct ws_file {
 	char *path;
-	const char *status;   /* "new", "modified", "deleted", "synced", "excluded" */
+	const char *status;   /* "new", "modified", "deleted", "synced", "excluded", "skipped" (never synced:
+	                       * a link, fifo, socket or device put into the folder from outside) */
+	const char *kind;     /* "file"; "symlink" (a link from GitHub, status "synced", read-only, or one
+	                       * made in the folder, status "skipped"); "fifo", "socket", "device" */
+	char *target;         /* a link from GitHub: its text; else NULL */
 	long long size;       /* -1 for deleted */
 	long long mtime_ns;   /* 0 for deleted */
 };
-/* Every file in the working tree plus the deleted ones, sorted by path. */
+/* Every file in the working tree plus the deleted ones, sorted by path. Nothing is followed: the folder
+ * is read with descriptors (core/fsafe.h), and links, fifos, sockets and devices are listed, not opened. */
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e);
 void git_workspace_files_free(struct ws_file *files, int n);
-/* Bytes of the working tree's files (not .git). */
+/* Bytes of the working tree's regular files (not .git; links are not followed). */
 long long git_workspace_bytes(const char *dir);
+/* 1 when path, or a folder on its way, is a symbolic link kept from GitHub (mode 120000 in the index):
+ * ghbridge never writes or deletes there. *link gets that entry's path and *target its text (each
+ * malloc'd, caller frees; either pointer may be NULL). 0 when it is not, or the index cannot be read. */
+int git_workspace_link_of(char **link, char **target, const char *dir, const char *path);
 
 struct ws_commit {
 	char sha[41];                /* "" when nothing changed */
 	int files_changed, additions, deletions;
 	struct json_object *files;   /* [{path,status,additions,deletions}], caller puts */
+	struct json_object *skipped; /* git_workspace_commit: [{path,reason}] in the folder and not synced
+	                              * (links, fifos, sockets, devices); NULL when none; caller puts */
 };
-/* Stages everything but the excludes (gitignore lines) and commits on refs/heads/branch when the
+/* Stages everything but the excludes (gitignore lines) and what is not a regular file (links, fifos,
+ * sockets and devices are never staged, and a link from GitHub is never changed or removed from the
+ * folder's side; out->skipped names them), and commits on refs/heads/branch when the
  * tree differs from the branch tip; message(arg, files_changed) gives the message (malloc'd). */
 typedef char *(*ws_message_fn)(void *arg, int files_changed);
 int git_workspace_commit(struct ws_commit *out, const char *dir, const char *branch, const char *excludes,
@@ -42,9 +63,13 @@ int git_workspace_diff(struct ws_commit *out, const char *dir, const char *from_
 		       struct err *e);
 
 /* Fetches branch from url; remote_sha is "" when the branch does not exist there (an empty
- * repository). ERR_UNAUTH when the token is refused, ERR_FAIL/ERR_TIMEOUT for transport failures. */
-int git_workspace_fetch(char remote_sha[41], const char *dir, const char *url, const char *branch, const char *token,
-			struct err *e);
+ * repository, a branch not created yet or deleted). gh_head (NULL: not wanted; else gh_head_len
+ * bytes) gets the branch the server's HEAD points to, which on GitHub is the repository's default
+ * branch (the symref=HEAD:refs/heads/… capability of git's upload-pack advertisement, no extra
+ * request), "" when not advertised; the name is GitHub's, unchecked. ERR_UNAUTH when the token is
+ * refused, ERR_FAIL/ERR_TIMEOUT for transport failures. */
+int git_workspace_fetch(char remote_sha[41], char *gh_head, size_t gh_head_len, const char *dir, const char *url,
+			const char *branch, const char *token, struct err *e);
 
 enum { WS_NOTHING, WS_UPTODATE, WS_AHEAD, WS_FASTFORWARD, WS_MERGED, WS_ADOPTED, WS_BLOCKED };
 /* Brings the fetched remote_sha into refs/heads/branch: adopt (no local commit yet: local files
@@ -68,11 +93,22 @@ typedef void (*ws_progress_fn)(void *arg, unsigned current, unsigned total, size
 void git_workspace_on_push_progress(ws_progress_fn fn, void *arg);
 
 /* Pushes sha to refs/heads/remote_branch (never forced) and records it as GitHub's tip
- * (git_workspace_tracking). ERR_CONFLICT when the remote moved (not a fast-forward, also when
- * it moved to commits not fetched yet), ERR_UNAUTH when the token is refused. objects is set
- * to objects sent. */
+ * (git_workspace_tracking). create: 1 when the branch may be new on GitHub; 0 when it must exist
+ * there already: a branch GitHub does not advertise is then not pushed at all (ERR_NOTFOUND), so
+ * a branch deleted on GitHub is never recreated (libgit2's push negotiation sees the remote's
+ * current value before anything is sent). ERR_CONFLICT when the remote moved (not a fast-forward,
+ * also when it moved to commits not fetched yet), ERR_UNAUTH when the token is refused. objects
+ * is set to objects sent. */
 int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
-		       const char *token, struct err *e);
+		       int create, const char *token, struct err *e);
+
+/* 1 when the folder's side of path must not reach git: path (or a folder on its way) is a link from
+ * GitHub (mode 120000 in idx), which is never changed or removed from the folder's side; or the
+ * folder has a link, fifo, socket or device at path, or a link on its way (a folder replaced by a
+ * link: the files behind it are not deleted). root is the workspace (core/fsafe.h: fsafe_root).
+ * libgit2's workdir iterator leaves fifos, sockets and devices out, so git sees a tracked file they
+ * replace as deleted: the folder itself is looked at (lstat beneath root, no link followed). */
+int git_workspace_path_refused(struct git_index *idx, int root, const char *path);
 
 /* 1 when path (relative) matches the excludes. */
 int git_workspace_excluded(const char *dir, const char *excludes, const char *path);

@@ -393,14 +393,43 @@ out:
 
 /* ---------------------------------------------------------------- refresh */
 
-/* A conditional GET of one pull request (a 304 costs no rate limit), then its checks when open. */
+/* An open pull request whose answer says mergeable null: GitHub is still computing it. */
+static int mergeable_pending(struct json_object *o)
+{
+	struct json_object *m = NULL;
+	const char *st = jstr(o, "state");
+	return st && strcmp(st, "open") == 0 && json_object_object_get_ex(o, "mergeable", &m) && m == NULL;
+}
+
+/* How many times refresh_one asks again while GitHub computes mergeability, and the first pause. */
+#define MERGEABLE_ASKS 3
+#define MERGEABLE_PAUSE_MS 250
+
+/* A conditional GET of one pull request (a 304 costs no rate limit), then its checks when open.
+ * docs pulls/get: "If the value [of mergeable] is null, then GitHub has started a background job to
+ * compute the mergeability. After giving the job time to complete, resubmit the request." So an open
+ * pull request answered with mergeable null is asked again up to MERGEABLE_ASKS times, pausing
+ * MERGEABLE_PAUSE_MS doubled each time (1.75 s at most); still null after that, it is stored as
+ * "unknown" and the next refresh asks again. */
 static int refresh_one(struct ghx *g, int number, struct err *e)
 {
 	struct pull cur;
 	struct err e2 = { 0 };
 	int have = store_pull_get(&cur, g->db, g->p->id, number, &e2) == 0;
 	struct gh_resp r;
-	int rc = ghx_call(&r, g, "GET", have ? cur.etag : NULL, NULL, e, "/pulls/%d", number);
+	int rc;
+	for (int ask = 0;; ask++) {
+		rc = ghx_call(&r, g, "GET", have ? cur.etag : NULL, NULL, e, "/pulls/%d", number);
+		if (rc || r.status != 200 || !r.json || g->wait_until || ask == MERGEABLE_ASKS || !mergeable_pending(r.json))
+			break;
+		gh_resp_free(&r);
+		struct timespec pause = { 0, (long)MERGEABLE_PAUSE_MS * 1000000L << ask };
+		while (pause.tv_nsec >= 1000000000L) {
+			pause.tv_sec++;
+			pause.tv_nsec -= 1000000000L;
+		}
+		nanosleep(&pause, NULL);
+	}
 	if (rc)
 		goto out;
 	if (r.status == 304 && have) {
@@ -1386,7 +1415,7 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		}
 		/* 3. Push it (never forced). */
 		if (have_commit) {
-			rc = git_workspace_push(NULL, p.workspace, p.repo_clone_url, c.sha, head, g.token, &e);
+			rc = git_workspace_push(NULL, p.workspace, p.repo_clone_url, c.sha, head, 1, g.token, &e);
 			if (rc == ERR_CONFLICT) {
 				outcome = job_permanent(ctx, "A branch named '%s' exists on GitHub with other commits; "
 							"choose another name.", head);

@@ -2,11 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <json-c/json.h>
 #include "core/cfg.h"
 #include "core/log.h"
 #include "github/gh.h"
+#include "git/branch.h"
+#include "git/refname.h"
+#include "git/rewrite.h"
 #include "git/workspace.h"
 #include "service/auth.h"
 #include "service/poll.h"
@@ -33,12 +37,20 @@ struct run {
 	struct project *p;
 	long long hist;
 	const char *branch;
+	char branch_buf[256];      /* GitHub's new default branch, when the project follows it */
+	char gh_head[256];         /* GitHub's default branch as the last fetch saw it (HEAD), unchecked */
+	int may_create;            /* the sync branch is new: the push may create it on GitHub */
+	int followed;              /* this run switched to GitHub's new default branch already */
+	char note_buf[600];        /* r->note when it is built */
+	const char *side_sha;      /* conflict(): push this to the side branch instead of the workspace's tip */
+	char rewrite_note[400];    /* r->note after GitHub's branch was rewritten */
 	char *token;
 	int refreshed;
 	struct ws_commit c;
 	char commit_sha[41];
 	int committed;
 	const char *note;          /* history-only remark for a run that is not an error */
+	char skipped_buf[1000];    /* r->note naming what the folder holds and a sync skips */
 	double progress_at;        /* when the push progress was last written */
 	long wait_until;           /* GitHub's rate limit: epoch second to come back at */
 };
@@ -124,10 +136,107 @@ static int token_refreshed(struct run *r)
 	return 1;
 }
 
+static int rest(struct gh_resp *g, struct run *r, const char *method, const char *path, const char *body,
+		struct err *e);
+static int rest_failed(struct run *r, struct gh_resp *g, struct err *e, const char *what);
+
+/* Owner or repository name as GitHub allows them (letters, digits, '-', '_', '.'): safe in a path. */
+static int gh_name_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 100 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s);
+}
+
+/* Same scheme, host and port as the clone URL stored at link time: the token goes with every fetch and
+ * push, so a URL from GitHub's answer is taken only when it points where the old one did. */
+static int same_origin(const char *a, const char *b)
+{
+	const char *sa = a ? strstr(a, "://") : NULL, *sb = b ? strstr(b, "://") : NULL;
+	if (!sa || !sb)
+		return 0;
+	const char *ea = strchr(sa + 3, '/'), *eb = strchr(sb + 3, '/');
+	size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static char *json_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? (char *)json_object_get_string(v)
+		       : NULL;
+}
+
+/* Before every fetch and push: the repository is the one the project was linked to, by GitHub's id
+ * (DESIGN "Trust boundaries"), whatever it is called now. GET /repositories/{id} answers with its current
+ * owner and name (GitHub serves a repository by id; a renamed one answers 301/307 under its old name only
+ * until another repository takes that name, after which the old name is a stranger's). A new name is
+ * stored (store_project_repo_renamed, as webhooks.c follow_rename does) and used at once; a repository
+ * GitHub no longer shows this account stops the sync: nothing goes anywhere by name. Projects linked
+ * before ids were recorded (workspace_repo_id 0) still go by name. ERR_NOTFOUND: gone or hidden;
+ * ERR_UNAUTH, ERR_RATELIMIT, ERR_FAIL as rest_failed. */
+static int confirm_repo(struct run *r, struct err *e)
+{
+	struct project *p = r->p;
+	if (p->workspace_repo_id <= 0)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof path, "/repositories/%lld", p->workspace_repo_id);
+	struct gh_resp g;
+	int rc = rest(&g, r, "GET", path, NULL, e);
+	if (rc) {
+		gh_resp_free(&g);
+		return rc;
+	}
+	struct json_object *v, *own = NULL;
+	long long id = g.status == 200 && json_object_object_get_ex(g.json, "id", &v) ? json_object_get_int64(v) : 0;
+	if (g.json)
+		json_object_object_get_ex(g.json, "owner", &own);
+	const char *owner = json_str(own, "login"), *name = json_str(g.json, "name");
+	const char *clone = json_str(g.json, "clone_url"), *html = json_str(g.json, "html_url");
+	if (g.status == 404 || g.status == 451) {
+		rc = err_set(e, ERR_NOTFOUND, "The GitHub repository this project is linked to (%s/%s, id %lld) is gone, or "
+			     "this account can no longer see it. Nothing was fetched or pushed: a repository that has taken "
+			     "its name is another one. Reconnect the project to a repository.",
+			     p->repo_owner, p->repo_name, p->workspace_repo_id);
+	} else if (g.status != 200) {
+		rc = rest_failed(r, &g, e, "looking up the linked repository");
+	} else if (id != p->workspace_repo_id || !gh_name_ok(owner) || !gh_name_ok(name)) {
+		rc = err_set(e, ERR_FAIL, "GitHub's answer for repository %lld is not that repository", p->workspace_repo_id);
+	} else if (strcmp(owner, p->repo_owner) != 0 || strcmp(name, p->repo_name) != 0) {
+		int changed = 0;
+		if (!clone || !same_origin(clone, p->repo_clone_url))
+			rc = err_set(e, ERR_FAIL, "GitHub moved repository %lld to %s/%s with a clone URL on another host",
+				     p->workspace_repo_id, owner, name);
+		else if ((rc = store_project_repo_renamed(&changed, r->ctx->db, p->id, id, owner, name, html, clone, e)) == 0 &&
+			 !changed)
+			rc = err_set(e, ERR_FAIL, "the project was relinked during the sync");
+		if (rc == 0) {
+			log_msg(LOG_INFO, "project %lld: repository %lld was %s/%s, now %s/%s (renamed or moved on GitHub)",
+				p->id, id, p->repo_owner, p->repo_name, owner, name);
+			char **f[] = { &p->repo_owner, &p->repo_name, &p->repo_clone_url, &p->repo_html_url };
+			const char *nv[] = { owner, name, clone, html ? html : p->repo_html_url };
+			for (size_t i = 0; i < 4; i++) {
+				char *d = strdup(nv[i]);
+				if (!d)
+					abort();
+				free(*f[i]);
+				*f[i] = d;
+			}
+		}
+	}
+	gh_resp_free(&g);
+	return rc;
+}
+
 static int fetch(char remote[41], struct run *r, struct err *e)
 {
 	int rc;
-	while ((rc = git_workspace_fetch(remote, r->p->workspace, r->p->repo_clone_url, r->branch, r->token, e)) ==
+	if ((rc = confirm_repo(r, e)))
+		return rc;
+	while ((rc = git_workspace_fetch(remote, r->gh_head, sizeof r->gh_head, r->p->workspace, r->p->repo_clone_url,
+					 r->branch, r->token, e)) ==
 		       ERR_UNAUTH &&
 	       token_refreshed(r))
 		err_clear(e);
@@ -137,8 +246,13 @@ static int fetch(char remote[41], struct run *r, struct err *e)
 static int push(unsigned *objects, struct run *r, const char *sha, const char *remote_branch, struct err *e)
 {
 	int rc;
-	while ((rc = git_workspace_push(objects, r->p->workspace, r->p->repo_clone_url, sha, remote_branch, r->token,
-					e)) == ERR_UNAUTH &&
+	if ((rc = confirm_repo(r, e)))
+		return rc;
+	/* The sync branch is created only when this run found it new (branch_check); a side branch
+	 * is always the sync's own. */
+	int create = strcmp(remote_branch, r->branch) != 0 || r->may_create;
+	while ((rc = git_workspace_push(objects, r->p->workspace, r->p->repo_clone_url, sha, remote_branch, create,
+					r->token, e)) == ERR_UNAUTH &&
 	       token_refreshed(r))
 		err_clear(e);
 	return rc;
@@ -167,6 +281,31 @@ static int rest_failed(struct run *r, struct gh_resp *g, struct err *e, const ch
 	if (g->status == 401)
 		return err_set(e, ERR_UNAUTH, "GitHub refused the token (%s)", what);
 	return err_set(e, ERR_FAIL, "%s: %s", what, gh_error_message(g, m, sizeof m));
+}
+
+/* The conflicting files (JSON array text from git_workspace_merge) said in words for people: "a.md",
+ * "a.md and b.md", "a.md, b.md and c.md", "a.md, b.md, c.md and 7 more files"; markdown (each path in
+ * backticks, one per line) for the pull request body. */
+static void files_in_words(char *out, size_t len, const char *conflicts, int markdown)
+{
+	struct json_object *a = conflicts ? json_tokener_parse(conflicts) : NULL;
+	size_t n = a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0, shown = n > 5 ? 3 : n;
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < (markdown ? n : shown) && at < len; i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(a, i));
+		const char *sep = markdown ? "" : i == 0 ? "" : i + 1 == n ? " and " : ", ";
+		int w = markdown ? snprintf(out + at, len - at, "- `%s`\n", f) : snprintf(out + at, len - at, "%s%s", sep, f);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	if (!markdown && shown < n && at < len)
+		snprintf(out + at, len - at, " and %zu more files", n - shown);
+	if (!n)
+		snprintf(out, len, "%s", markdown ? "(none named)\n" : "some files");
+	if (a)
+		json_object_put(a);
 }
 
 /* Opens (or finds) the pull request for the side branch; url gets its html_url. */
@@ -210,13 +349,15 @@ static int open_pull(char *url, size_t urllen, struct run *r, const char *cbranc
 			     "adding the project's next changes here until then.\n",
 			     r->p->name, r->branch, cbranch, r->branch);
 	} else {
+		char list[4096];
+		files_in_words(list, sizeof list, conflicts, 1);
 		snprintf(title, sizeof title, "ghbridge: changes to %s conflict with %s", r->p->name, r->branch);
 		n = asprintf(&body,
 			     "ghbridge could not merge the changes made in the project **%s** with changes made on `%s` "
 			     "on GitHub: both sides changed the same lines.\n\nNothing was overwritten: the project's "
 			     "version is on this branch (`%s`) and GitHub's version stays on `%s`. Resolve the conflicts "
-			     "here and merge this pull request; the next sync picks up the result.\n\nConflicting files: %s\n",
-			     r->p->name, r->branch, cbranch, r->branch, conflicts ? conflicts : "[]");
+			     "here and merge this pull request; the next sync picks up the result.\n\nConflicting files:\n\n%s",
+			     r->p->name, r->branch, cbranch, r->branch, list);
 	}
 	if (n < 0)
 		abort();
@@ -255,7 +396,9 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 {
 	struct err e = { 0 };
 	char head[41], cbranch[128], url[512] = "";
-	if (git_workspace_head(head, r->p->workspace, r->branch, &e) || !head[0])
+	if (r->side_sha)
+		snprintf(head, sizeof head, "%s", r->side_sha);
+	else if (git_workspace_head(head, r->p->workspace, r->branch, &e) || !head[0])
 		return job_retry(r->ctx, "conflict: reading the workspace: %s", e.msg);
 	if (r->p->conflict_branch && *r->p->conflict_branch)
 		snprintf(cbranch, sizeof cbranch, "%s", r->p->conflict_branch);
@@ -300,9 +443,12 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 		snprintf(msg, sizeof msg, "GitHub's %s has changes this project does not have, and pulling them is off. "
 			 "Your changes are on %s; merge the pull request (or turn pulling on) to bring both together.",
 			 r->branch, cbranch);
-	else
+	else {
+		char words[300];
+		files_in_words(words, sizeof words, conflicts, 0);
 		snprintf(msg, sizeof msg, "GitHub's %s and this project changed the same lines in %s. Your version is "
-			 "on %s; resolve the pull request to finish.", r->branch, conflicts ? conflicts : "some files", cbranch);
+			 "on %s; resolve the pull request to finish.", r->branch, words, cbranch);
+	}
 	snprintf(r->commit_sha, sizeof r->commit_sha, "%s", head);
 	finish(r, "conflict", "CONFLICT", msg, cbranch, url[0] ? url : NULL);
 	return JOB_DONE;
@@ -345,6 +491,15 @@ static int fail(struct run *r, struct err *e)
 	if (e->code == ERR_UNAUTH) {
 		finish(r, "error", "ERROR", "GitHub refused the token. Reconnect GitHub.", NULL, NULL);
 		return job_permanent(r->ctx, "Reconnect GitHub: %s", e->msg);
+	}
+	if (e->code == ERR_NOTFOUND) {
+		/* The linked repository is gone or hidden (confirm_repo): no retry brings it back by itself. */
+		finish(r, "error", "ERROR", e->msg, NULL, NULL);
+		return job_permanent(r->ctx, "%s", e->msg);
+	}
+	if (e->code == ERR_RATELIMIT && r->wait_until > 0) {
+		finish(r, "error", "PENDING", e->msg, NULL, NULL);
+		return job_wait(r->ctx, (double)r->wait_until + 1, "%s", e->msg);
 	}
 	finish(r, "error", "ERROR", e->msg, NULL, NULL);
 	return job_retry(r->ctx, "%s", e->msg);
@@ -395,6 +550,43 @@ static int pull_run(struct run *r, const char *remote, const char *before, int a
 	return JOB_DONE;
 }
 
+/* What the folder holds and a sync never sends (links, fifos, sockets, devices: workspace.h) is named in
+ * the history row: as "skipped" entries of its files, with the reason, and in its note. */
+static void skipped_note(struct run *r)
+{
+	struct json_object *sk = r->c.skipped;
+	r->c.skipped = NULL;
+	size_t n = sk ? json_object_array_length(sk) : 0;
+	if (!n) {
+		json_object_put(sk);
+		return;
+	}
+	if (!r->c.files)
+		r->c.files = json_object_new_array();
+	size_t used = (size_t)snprintf(r->skipped_buf, sizeof r->skipped_buf, "Not synced (only regular files are): ");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(sk, i), *v;
+		const char *path = json_object_object_get_ex(x, "path", &v) ? json_object_get_string(v) : "";
+		const char *why = json_object_object_get_ex(x, "reason", &v) ? json_object_get_string(v) : "";
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(path));
+		json_object_object_add(f, "status", json_object_new_string("skipped"));
+		json_object_object_add(f, "reason", json_object_new_string(why));
+		json_object_array_add(r->c.files, f);
+		if (used < sizeof r->skipped_buf)
+			used += (size_t)snprintf(r->skipped_buf + used, sizeof r->skipped_buf - used, "%s'%s' (%s)",
+						 i ? "; " : "", path, why);
+	}
+	if (used >= sizeof r->skipped_buf) {
+		size_t cut = sizeof r->skipped_buf - 5; /* " …" and its NUL; never inside a UTF-8 character */
+		while (cut > 0 && ((unsigned char)r->skipped_buf[cut] & 0xC0) == 0x80)
+			cut--;
+		snprintf(r->skipped_buf + cut, 5, " …");
+	}
+	r->note = r->skipped_buf;
+	json_object_put(sk);
+}
+
 static int stage(struct run *r, struct err *e)
 {
 	struct project *p = r->p;
@@ -403,6 +595,7 @@ static int stage(struct run *r, struct err *e)
 	snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p->owner_github_id, p->owner_login);
 	int rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
 				      email, e);
+	skipped_note(r);
 	if (rc == 0 && r->c.sha[0]) {
 		r->committed = 1;
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
@@ -417,7 +610,10 @@ static int stage(struct run *r, struct err *e)
 static int push_at_once(int *out, int *staged, struct run *r, struct err *e)
 {
 	struct project *p = r->p;
-	char head[41] = "", tracking[41] = "";
+	char head[41] = "", tracking[41] = "", base[41] = "";
+	/* While GitHub's branch is rewritten, the workspace's tip holds what GitHub dropped: never straight out. */
+	if (git_workspace_rewrite_base(base, p->workspace, r->branch, e) || base[0])
+		return 0;
 	if (git_workspace_head(head, p->workspace, r->branch, e) ||
 	    git_workspace_tracking(tracking, p->workspace, r->branch, e) || !head[0] || strcmp(head, tracking) != 0)
 		return 0;
@@ -431,7 +627,8 @@ static int push_at_once(int *out, int *staged, struct run *r, struct err *e)
 	progress(r, "pushing", 0);
 	unsigned objects = 0;
 	int rc = push(&objects, r, r->c.sha, r->branch, e);
-	if (rc == ERR_CONFLICT) {
+	if (rc == ERR_CONFLICT || rc == ERR_NOTFOUND) {
+		/* Moved, or gone (deleted, or no longer the default branch): the fetch tells which. */
 		log_msg(LOG_INFO, "project %lld: GitHub moved; fetching and merging", p->id);
 		err_clear(e);
 		return 0;
@@ -444,6 +641,214 @@ static int push_at_once(int *out, int *staged, struct run *r, struct err *e)
 	finish(r, "success", "SUCCESS", NULL, NULL, NULL);
 	*out = JOB_DONE;
 	return 1;
+}
+
+/* GitHub's side of the sync branch, after each fetch (issue 12):
+ * - a project that follows the default branch (no sync branch in its settings) follows GitHub's:
+ *   when GitHub's HEAD names another branch, that one is stored and synced from now on, starting
+ *   where the workspace is (*again = 1: fetch it);
+ * - a branch GitHub lacks but had (the workspace holds GitHub's tip of it) was deleted there: it is
+ *   never recreated; the project says so and nothing is pushed (returns 1, *out set);
+ * - a branch GitHub never had is new: it starts where the workspace is (its last synced commit,
+ *   git_workspace_branch_start), or at the tip of GitHub's default branch when the workspace has no
+ *   commit yet, never as a root commit beside GitHub's history; the push may create it, and the
+ *   history row says where it started.
+ * Returns 0 to go on. */
+static int branch_check(int *out, int *again, struct run *r, char remote[41], struct err *e)
+{
+	struct project *p = r->p;
+	*again = 0;
+	int follows = !(p->sync_branch && *p->sync_branch);
+	if (follows && r->gh_head[0] && strcmp(r->gh_head, r->branch) != 0 && !r->followed) {
+		const char *why = git_branch_name_problem(r->gh_head);
+		if (why) {
+			log_msg(LOG_WARN, "project %lld: GitHub's default branch name is not one git takes (a branch name %s); "
+				"not followed", p->id, why);
+		} else {
+			char was[256], from[41];
+			snprintf(was, sizeof was, "%s", r->branch);
+			snprintf(r->branch_buf, sizeof r->branch_buf, "%s", r->gh_head);
+			r->branch = r->branch_buf;
+			r->followed = 1;
+			if (store_project_set_default_branch(r->ctx->db, p->id, r->branch, e))
+				return *out = fail(r, e), 1;
+			char *d = strdup(r->branch);
+			if (!d)
+				abort();
+			free(p->repo_default_branch);
+			p->repo_default_branch = d;
+			if (git_workspace_branch_start(from, NULL, 0, p->workspace, r->branch, e))
+				return *out = fail(r, e), 1;
+			log_msg(LOG_INFO, "project %lld: GitHub's default branch is now %s (was %s): following it", p->id,
+				r->branch, was);
+			char *note = r->note_buf;
+			snprintf(note, sizeof r->note_buf, "GitHub's default branch is now '%.200s' (it was '%.200s'): the project follows it.",
+				 r->branch, was);
+			r->note = note;
+			*again = 1;
+			return 0;
+		}
+	}
+	if (remote[0] || r->may_create)
+		return 0;
+	char tracking[41] = "", head[41] = "";
+	if (git_workspace_tracking(tracking, p->workspace, r->branch, e) || git_workspace_head(head, p->workspace, r->branch, e))
+		return *out = fail(r, e), 1;
+	if (tracking[0]) {
+		char msg[700];
+		snprintf(msg, sizeof msg, "The branch '%.200s' was deleted on GitHub. Nothing was pushed, and ghbridge does not "
+			 "create it again: choose another sync branch in the settings, or create '%.200s' on GitHub again.",
+			 r->branch, r->branch);
+		finish(r, "error", "ERROR", msg, NULL, NULL);
+		return *out = job_permanent(r->ctx, "%s", msg), 1;
+	}
+	r->may_create = 1;
+	if (head[0])
+		return 0; /* commits of an earlier attempt that did not reach GitHub */
+	char *note = r->note_buf, from[41] = "", prev[256] = "";
+	if (git_workspace_branch_start(from, prev, sizeof prev, p->workspace, r->branch, e))
+		return *out = fail(r, e), 1;
+	if (from[0]) {
+		snprintf(note, sizeof r->note_buf, "'%.200s' did not exist on GitHub: it was created from %.7s, the project's last "
+			 "synced commit%s%.200s.", r->branch, from, prev[0] ? " on " : "", prev);
+		r->note = note;
+		return 0;
+	}
+	/* Nothing synced yet: GitHub's default branch, when there is one, is where the branch starts. */
+	if (r->gh_head[0] && strcmp(r->gh_head, r->branch) != 0 && !git_branch_name_problem(r->gh_head)) {
+		char tip[41] = "";
+		int outcome = 0;
+		if (git_workspace_fetch(tip, NULL, 0, p->workspace, p->repo_clone_url, r->gh_head, r->token, e) ||
+		    (tip[0] && git_workspace_merge(&outcome, NULL, p->workspace, r->branch, tip, e)))
+			return *out = fail(r, e), 1;
+		if (tip[0]) {
+			snprintf(note, sizeof r->note_buf, "'%.200s' did not exist on GitHub: it was created from the tip of '%.200s' (%.7s).",
+				 r->branch, r->gh_head, tip);
+			r->note = note;
+		}
+	}
+	return 0;
+}
+
+/* GitHub's branch is no longer a descendant of what ghbridge last saw (prev, GitHub's tip before this
+ * fetch): someone rewrote it and force-pushed (DESIGN "Trust boundaries"). What GitHub dropped is never
+ * pushed back: the workspace's branch is never merged with GitHub's new history nor pushed while it holds
+ * the old one. The last commit the workspace shares with the old history is kept as the rewrite base
+ * (git_workspace_set_rewrite_base) until the project is on GitHub's new history; what the workspace has
+ * beyond it is the project's own:
+ * - nothing: the workspace takes GitHub's new history (files GitHub dropped leave the folder too);
+ * - changes: they are replayed on GitHub's new history and pushed (git_workspace_replay); where they
+ *   collide with it, a commit on GitHub's new history with the project's version of the files it changed
+ *   goes to a side branch with a pull request, as for any conflict; pulling off: always that way;
+ * - a pull (trigger pull or webhook) pushes nothing: it takes GitHub's history when the folder's unsynced
+ *   changes are not in the way, and otherwise leaves the replay to the next sync.
+ * Returns 0 when the branch was not rewritten (go on), 1 when the run is over (*out is the job's outcome),
+ * 2 when the push was refused because GitHub moved again (fetch again). */
+static int rewritten(int *out, struct run *r, const char *prev, const char *remote, int pull_only, int *staged)
+{
+	struct project *p = r->p;
+	struct err e = { 0 };
+	char base[41] = "", head[41] = "", sha[41] = "";
+	if (git_workspace_rewrite_base(base, p->workspace, r->branch, &e) ||
+	    git_workspace_head(head, p->workspace, r->branch, &e))
+		return *out = fail(r, &e), 1;
+	if (!head[0] || !remote[0])
+		return 0;
+	if (!base[0]) {
+		int descends = 1;
+		if (!prev[0] || strcmp(prev, remote) == 0)
+			return 0;
+		if (git_workspace_descends(&descends, p->workspace, prev, remote, &e))
+			return *out = fail(r, &e), 1;
+		if (descends)
+			return 0;
+		if (git_workspace_merge_base(base, p->workspace, head, prev, &e) ||
+		    (!base[0] && err_set(&e, ERR_FAIL, "GitHub's %s has no history in common with the project", r->branch)) ||
+		    git_workspace_set_rewrite_base(p->workspace, r->branch, base, &e))
+			return *out = fail(r, &e), 1;
+		log_msg(LOG_WARN, "project %lld: GitHub's %s was rewritten (%.12s is not in the history of %.12s); replaying "
+			"the project's changes since %.12s, never pushing what GitHub dropped", p->id, r->branch, prev, remote, base);
+	}
+	if (!pull_only && !*staged) {
+		*staged = 1;
+		if (stage(r, &e) || git_workspace_head(head, p->workspace, r->branch, &e))
+			return *out = fail(r, &e), 1;
+	}
+	int rc;
+	if (strcmp(head, base) == 0 && p->pull_enabled) {
+		/* Nothing of the project's own: GitHub's new history is the project's. */
+		if ((rc = git_workspace_take(p->workspace, r->branch, remote, &e)) == ERR_CONFLICT) {
+			snprintf(r->rewrite_note, sizeof r->rewrite_note, "GitHub's %.100s was rewritten (force-pushed); files with "
+				 "unsynced changes here are in the way of its new history: the next sync replays them on top of it.",
+				 r->branch);
+			r->note = r->rewrite_note;
+			finish(r, "nochange", "SUCCESS", NULL, NULL, NULL);
+			return *out = JOB_DONE, 1;
+		}
+		if (rc || git_workspace_set_rewrite_base(p->workspace, r->branch, NULL, &e))
+			return *out = fail(r, &e), 1;
+		if (r->c.files) {
+			json_object_put(r->c.files);
+			r->c.files = NULL;
+		}
+		if (git_workspace_diff(&r->c, p->workspace, head, remote, &e))
+			log_msg(LOG_WARN, "project %lld: listing the rewritten files: %s", p->id, e.msg);
+		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", remote);
+		snprintf(r->rewrite_note, sizeof r->rewrite_note, "GitHub's %.100s was rewritten (force-pushed): the project "
+			 "took GitHub's new history, and what GitHub dropped was not pushed back.", r->branch);
+		r->note = r->rewrite_note;
+		finish(r, "success", "SUCCESS", NULL, NULL, NULL);
+		return *out = JOB_DONE, 1;
+	}
+	if (pull_only || strcmp(head, base) == 0) {
+		snprintf(r->rewrite_note, sizeof r->rewrite_note, "GitHub's %.100s was rewritten (force-pushed). %s", r->branch,
+			 !p->pull_enabled ? "Pulling GitHub's changes is off: the project keeps its files, and what GitHub "
+					    "dropped is not pushed back."
+					  : "The next sync replays the project's changes on top of GitHub's new history.");
+		r->note = r->rewrite_note;
+		finish(r, "nochange", "SUCCESS", NULL, NULL, NULL);
+		return *out = JOB_DONE, 1;
+	}
+	int conflicted = 0;
+	char *conflicts = NULL;
+	if ((rc = git_workspace_replay(sha, &conflicted, &conflicts, p->workspace, r->branch, base, remote, head,
+				       !p->pull_enabled, &e)))
+		return *out = fail(r, &e), 1;
+	if (conflicted) {
+		r->side_sha = sha;
+		*out = conflict(r, p->pull_enabled ? conflicts : NULL, p->pull_enabled ? REASON_CONFLICT : REASON_PULL_OFF);
+		r->side_sha = NULL;
+		free(conflicts);
+		return 1;
+	}
+	free(conflicts);
+	if (git_workspace_set_rewrite_base(p->workspace, r->branch, NULL, &e))
+		return *out = fail(r, &e), 1;
+	if (strcmp(sha, remote) != 0) {
+		progress(r, "pushing", 0);
+		unsigned objects = 0;
+		rc = push(&objects, r, sha, r->branch, &e);
+		if (rc == ERR_CONFLICT) {
+			log_msg(LOG_INFO, "project %lld: push of the replayed changes rejected (GitHub moved), again", p->id);
+			return 2;
+		}
+		if (rc)
+			return *out = fail(r, &e), 1;
+		progress(r, "pushed", objects);
+	}
+	if (r->c.files) {
+		json_object_put(r->c.files);
+		r->c.files = NULL;
+	}
+	if (git_workspace_diff(&r->c, p->workspace, remote, sha, &e))
+		log_msg(LOG_WARN, "project %lld: listing the replayed files: %s", p->id, e.msg);
+	snprintf(r->commit_sha, sizeof r->commit_sha, "%s", sha);
+	snprintf(r->rewrite_note, sizeof r->rewrite_note, "GitHub's %.100s was rewritten (force-pushed): the project's "
+		 "changes were replayed on top of GitHub's new history, and what GitHub dropped was not pushed back.",
+		 r->branch);
+	r->note = r->rewrite_note;
+	finish(r, "success", "SUCCESS", NULL, NULL, NULL);
+	return *out = JOB_DONE, 1;
 }
 
 static int sync_run(struct run *r, int pull_only)
@@ -461,8 +866,23 @@ static int sync_run(struct run *r, int pull_only)
 			return job_retry(r->ctx, "stopped");
 		}
 		progress(r, "fetching", round);
+		char prev[41] = ""; /* GitHub's tip as the last fetch or push saw it */
+		if (git_workspace_tracking(prev, p->workspace, r->branch, &e))
+			return fail(r, &e);
 		if ((rc = fetch(remote, r, &e)))
 			return fail(r, &e);
+		int again = 0;
+		if (branch_check(&out, &again, r, remote, &e))
+			return out;
+		if (again) {
+			round--;
+			continue;
+		}
+		int rw = rewritten(&out, r, prev, remote, pull_only, &staged);
+		if (rw == 1)
+			return out;
+		if (rw == 2)
+			continue;
 		int outcome = 0, adopted = 0;
 		char *conflicts = NULL;
 		if (git_workspace_head(head, p->workspace, r->branch, &e))

@@ -295,6 +295,20 @@ int store_project_set_status(struct db *db, long long id, const char *status, co
 	return exec_one(db, &stmt_project_set_status, 7, p, e);
 }
 
+/* Only while the project still follows the default branch and is linked: a settings change or a
+ * relink meanwhile wins. */
+DB_STMT(stmt_project_set_default_branch,
+	"UPDATE projects SET repo_default_branch = $2, updated_at = now()"
+	" WHERE id = $1 AND repo_owner IS NOT NULL AND coalesce(sync_branch, '') = ''");
+
+int store_project_set_default_branch(struct db *db, long long id, const char *branch, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, branch };
+	return exec_one(db, &stmt_project_set_default_branch, 2, p, e);
+}
+
 DB_STMT(stmt_project_mark_pending,
 	"UPDATE projects SET status = 'PENDING', updated_at = now()"
 	" WHERE id = $1 AND status IN ('IDLE', 'SUCCESS', 'ERROR')");

@@ -50,6 +50,9 @@ int store_project_set_settings(struct db *db, long long id, int auto_sync, const
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
 			       struct err *e);
 /* commit_sha NULL keeps the old one; conflict_* NULL clears them; synced sets last_sync_at. */
+/* GitHub's default branch changed (sync.c follows it): stored while the project follows the default
+ * branch. exec_one's errors (ERR_NOTFOUND when no row changed, ERR_DB). */
+int store_project_set_default_branch(struct db *db, long long id, const char *branch, struct err *e);
 int store_project_set_status(struct db *db, long long id, const char *status, const char *error,
 			     const char *commit_sha, const char *conflict_branch, const char *conflict_url, int synced,
 			     struct err *e);

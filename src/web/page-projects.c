@@ -633,7 +633,9 @@ int page_project_history(struct request *req, struct response *resp)
 		struct json_object *o = web_sync_json(&h[i], 0);
 		if (h[i].commit_sha && p.repo_html_url)
 			json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, h[i].commit_sha)));
-		json_object_object_add(o, "failed", json_object_new_boolean(strcmp(h[i].status, "error") == 0));
+		/* interrupted: the worker died mid-sync (sql/009); its job retries or was given up. */
+		json_object_object_add(o, "failed", json_object_new_boolean(strcmp(h[i].status, "error") == 0 ||
+									    strcmp(h[i].status, "interrupted") == 0));
 		json_object_object_add(o, "duration", js(h[i].duration_s >= 0 ? arena_printf(req->arena, "%.1f s", h[i].duration_s) : "…"));
 		json_object_array_add(a, o);
 	}
@@ -662,7 +664,8 @@ int page_project_history_one(struct request *req, struct response *resp)
 	struct json_object *ctx = ctx_of(&p), *o = web_sync_json(&s, 1);
 	if (s.commit_sha && p.repo_html_url)
 		json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, s.commit_sha)));
-	json_object_object_add(o, "failed", json_object_new_boolean(strcmp(s.status, "error") == 0));
+	json_object_object_add(o, "failed", json_object_new_boolean(strcmp(s.status, "error") == 0 ||
+								    strcmp(s.status, "interrupted") == 0));
 	json_object_object_add(ctx, "run", o);
 	render_page(req, resp, 200, "project-sync", title_of(req, &p, "Sync"), ctx);
 	store_sync_free(&s);
