@@ -12,7 +12,15 @@ build() { # name sources...
 	local name=$1; shift
 	clang $CFLAGS -o "$out/$name" "$ROOT/tests/fuzz/$name.c" $common "$@" $(pkg-config --libs json-c) 2> "$out/$name.build.log"
 }
-for t in fuzz_forms:"$ROOT/src/http/parse.c $ROOT/src/http/router.c" fuzz_tmpl:"$ROOT/src/view/tmpl.c"; do
+# fuzz_paths reaches the service's path rule (project_path_check) in src/service/projects.c, whose other
+# functions need the database and git: that file is built without coverage (-fsanitize=fuzzer-no-link
+# would keep every function), in sections the link drops when unused, so only the rule is linked.
+clang -c -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -ffunction-sections -fdata-sections \
+	-D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" $(pkg-config --cflags json-c libgit2 libpq) \
+	-o "$out/projects-rules.o" "$ROOT/src/service/projects.c" 2> "$out/projects-rules.build.log"
+for t in fuzz_forms:"$ROOT/src/http/parse.c $ROOT/src/http/router.c" fuzz_tmpl:"$ROOT/src/view/tmpl.c" \
+	fuzz_json:"$ROOT/src/http/parse.c" \
+	fuzz_paths:"$ROOT/src/http/parse.c $ROOT/src/http/router.c $out/projects-rules.o $(pkg-config --cflags libgit2 libpq) -Wl,--gc-sections"; do
 	name=${t%%:*}
 	# shellcheck disable=SC2086
 	if ! build "$name" ${t#*:}; then
