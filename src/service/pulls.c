@@ -234,7 +234,7 @@ int pulls_from_json(struct pull *out, struct json_object *o, long long project_i
 	struct json_object *mb = jobj(o, "merged_by"), *m = jobj(o, "mergeable");
 	long long num = jint(o, "number");
 	const char *hr = jstr(head, "ref"), *br = jstr(base, "ref"), *st = jstr(o, "state");
-	if (num <= 0 || num > INT_MAX || !hr || !br || !st)
+	if (num <= 0 || num > INT_MAX || !hr || !br || !st || !pulls_gh_branch_ok(hr) || !pulls_gh_branch_ok(br))
 		return ERR_INVALID;
 	out->project_id = project_id;
 	out->number = (int)num;
@@ -629,6 +629,15 @@ out:
 }
 
 /* ---------------------------------------------------------------- branch names */
+
+int pulls_gh_branch_ok(const char *name)
+{
+	char ref[300];
+	if (!name || strlen(name) > 250)
+		return 0;
+	snprintf(ref, sizeof ref, "refs/heads/%s", name);
+	return git_refname_problem(ref) == NULL;
+}
 
 static void default_branch_name(char *out, size_t len)
 {
@@ -1205,6 +1214,10 @@ int pulls_branches(struct branch_info **rows, int *n, struct db *db, struct proj
 			const char *name = jstr(x, "name");
 			if (!name)
 				continue;
+			if (!pulls_gh_branch_ok(name)) {
+				log_msg(LOG_WARN, "project %lld: GitHub listed a branch whose name git refuses; ignored", p->id);
+				continue;
+			}
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 32;
 				*rows = realloc(*rows, (size_t)cap * sizeof **rows);
@@ -1281,8 +1294,11 @@ out:
 
 int pulls_branch_delete(struct db *db, struct project *p, long long user_id, const char *name, struct err *e)
 {
-	if (!name || !*name || strlen(name) > PULL_BRANCH_MAX || !git_branch_name_ok(name))
+	if (!name || !*name)
 		return err_set(e, ERR_NOTFOUND, "There is no such branch.");
+	/* A name git refuses is said so (422), and never goes into a ref path on GitHub. */
+	if (pulls_branch_check(NULL, 0, name, e))
+		return ERR_INVALID;
 	if (strcmp(name, projects_branch(p)) == 0)
 		return err_set(e, ERR_CONFLICT, "'%s' is the project's sync branch; it cannot be deleted here.", name);
 	if (p->repo_default_branch && strcmp(name, p->repo_default_branch) == 0)

@@ -17,6 +17,10 @@ struct gh_resp;
 /* 0 when name is a valid new branch name by git's rules; ERR_INVALID with a message otherwise.
  * suggest (when not NULL) always gets a valid name close to the one given. */
 int pulls_branch_check(char *suggest, size_t len, const char *name, struct err *e);
+/* 1 when a branch name that came from GitHub (a webhook, a list, a pull request's head or base, the
+ * default branch) may be used in a ref path: refs/heads/<name> passes git-check-ref-format(1)
+ * (git_refname_problem). A name that fails is ignored and logged by the caller, never used. */
+int pulls_gh_branch_ok(const char *name);
 
 struct pull_new {
 	const char *title, *body;

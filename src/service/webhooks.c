@@ -476,8 +476,11 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 			const char *ref = jstr(pl, "ref"), *after = jstr(pl, "after");
 			struct json_object *del = jobj(pl, "deleted");
 			int deleted = del && json_object_get_boolean(del);
-			if (ref && after && !deleted && strncmp(ref, "refs/heads/", 11) == 0 &&
-			    strcmp(ref + 11, projects_branch(&p)) == 0 && p.pull_enabled) {
+			if (ref && strncmp(ref, "refs/heads/", 11) == 0 && !pulls_gh_branch_ok(ref + 11)) {
+				/* Never used in a ref path (issue 11): git refuses the name. */
+				log_msg(LOG_WARN, "webhook %s: a push to a branch whose name git refuses; ignored", d.delivery_id);
+			} else if (ref && after && !deleted && strncmp(ref, "refs/heads/", 11) == 0 &&
+				   strcmp(ref + 11, projects_branch(&p)) == 0 && p.pull_enabled) {
 				/* Our own pushes come back as events too: only what the workspace lacks is pulled.
 				 * A "webhook" sync is a pull (sync.c): it brings GitHub's changes in and pushes
 				 * nothing, so auto-sync off and batch timeouts still hold for the workspace's own

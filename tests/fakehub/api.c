@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <git2.h>
 #include "tests/fakehub/fakehub.h"
+#include "git/refname.h"
 
 void fh_rate_state(long long *limit, long long *used, long long *reset);
 
@@ -169,6 +171,53 @@ static int api_rate_limit(struct request *req, struct response *resp)
 	return fh_json(200, o);
 }
 
+/* GET /api/v3/ (docs meta/root): the hypermedia index of the API, as api.github.com answers it. */
+static int api_root(struct request *req, struct response *resp)
+{
+	static const char *const links[][2] = {
+		{ "current_user_url", "/user" },
+		{ "current_user_authorizations_html_url", "\x01/settings/connections/applications{/client_id}" },
+		{ "authorizations_url", "/authorizations" },
+		{ "code_search_url", "/search/code?q={query}{&page,per_page,sort,order}" },
+		{ "commit_search_url", "/search/commits?q={query}{&page,per_page,sort,order}" },
+		{ "emails_url", "/user/emails" },
+		{ "emojis_url", "/emojis" },
+		{ "events_url", "/events" },
+		{ "feeds_url", "/feeds" },
+		{ "followers_url", "/user/followers" },
+		{ "following_url", "/user/following{/target}" },
+		{ "gists_url", "/gists{/gist_id}" },
+		{ "issue_search_url", "/search/issues?q={query}{&page,per_page,sort,order}" },
+		{ "issues_url", "/issues" },
+		{ "keys_url", "/user/keys" },
+		{ "label_search_url", "/search/labels?q={query}&repository_id={repository_id}{&page,per_page}" },
+		{ "notifications_url", "/notifications" },
+		{ "organization_url", "/orgs/{org}" },
+		{ "organization_repositories_url", "/orgs/{org}/repos{?type,page,per_page,sort}" },
+		{ "organization_teams_url", "/orgs/{org}/teams" },
+		{ "public_gists_url", "/gists/public" },
+		{ "rate_limit_url", "/rate_limit" },
+		{ "repository_url", "/repos/{owner}/{repo}" },
+		{ "repository_search_url", "/search/repositories?q={query}{&page,per_page,sort,order}" },
+		{ "current_user_repositories_url", "/user/repos{?type,page,per_page,sort}" },
+		{ "starred_url", "/user/starred{/owner}{/repo}" },
+		{ "starred_gists_url", "/gists/starred" },
+		{ "topic_search_url", "/search/topics?q={query}{&page,per_page}" },
+		{ "user_url", "/users/{user}" },
+		{ "user_organizations_url", "/user/orgs" },
+		{ "user_repositories_url", "/users/{user}/repos{?type,page,per_page,sort}" },
+		{ "user_search_url", "/search/users?q={query}{&page,per_page,sort,order}" },
+	};
+	(void)resp;
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		const char *l = links[i][1];
+		js(o, links[i][0], l[0] == '\x01' ? arena_printf(req->arena, "%s%s", g_fh.web_url, l + 1)
+						   : arena_printf(req->arena, "%s%s", g_fh.api_url, l));
+	}
+	return fh_json(200, o);
+}
+
 /* ---- repositories */
 
 static int repo_name_valid(const char *s)
@@ -203,6 +252,7 @@ int fh_repo_create(long long *id, long long owner_id, const char *name, const ch
 	}
 	long long rid = fh_vall(r, 0, "id");
 	PQclear(r);
+	fh_redirect_drop(owner_id, name); /* a renamed repository's old name is this repository's now */
 	r = Q(owner, fh_ll(owner_id));
 	if (!r || !PQntuples(r)) {
 		if (r)
@@ -395,11 +445,36 @@ static int api_repo_patch(struct request *req, struct response *resp)
 	if (!r.can_admin)
 		return fh_error(403, "Must have admin rights to Repository.");
 	FH_STMT(st, "UPDATE repos SET description = COALESCE($2, description), default_branch = COALESCE($3, default_branch), "
-		    "private = COALESCE($4::boolean, private), updated_at = $5 WHERE id = $1");
+		    "private = COALESCE($4::boolean, private), updated_at = $5, archived = COALESCE($6::boolean, archived), "
+		    "allow_merge_commit = COALESCE($7::boolean, allow_merge_commit), "
+		    "allow_squash_merge = COALESCE($8::boolean, allow_squash_merge), "
+		    "allow_rebase_merge = COALESCE($9::boolean, allow_rebase_merge), "
+		    "delete_branch_on_merge = COALESCE($10::boolean, delete_branch_on_merge) WHERE id = $1");
 	struct json_object *pv;
 	const char *priv = NULL;
 	if (C->json && json_object_object_get_ex(C->json, "private", &pv))
 		priv = json_object_get_boolean(pv) ? "t" : "f";
+	/* docs repos/update: archived (true archives; false unarchives), the merge-button settings and
+	 * delete_branch_on_merge. An archived repository takes no other change until it is unarchived. */
+	static const char *const flags[] = { "archived", "allow_merge_commit", "allow_squash_merge", "allow_rebase_merge",
+					     "delete_branch_on_merge" };
+	const char *flag_val[5] = { NULL };
+	for (size_t i = 0; i < 5; i++) {
+		if (!C->json || !json_object_object_get_ex(C->json, flags[i], &pv))
+			continue;
+		if (!json_object_is_type(pv, json_type_boolean))
+			return fh_validation(NULL, "Repository", flags[i], "invalid", NULL);
+		flag_val[i] = json_object_get_boolean(pv) ? "t" : "f";
+	}
+	if (r.archived && !(flag_val[0] && strcmp(flag_val[0], "f") == 0))
+		return fh_repo_writable(&r), 0;
+	/* docs repos/update: at least one of the three merge methods stays allowed. */
+	int allow_m = flag_val[1] ? *flag_val[1] == 't' : r.allow_merge_commit,
+	    allow_s = flag_val[2] ? *flag_val[2] == 't' : r.allow_squash_merge,
+	    allow_r = flag_val[3] ? *flag_val[3] == 't' : r.allow_rebase_merge;
+	if (!allow_m && !allow_s && !allow_r)
+		return fh_validation("Validation Failed", "Repository", "merge_commit_allowed", "custom",
+				     "Sorry, you need to allow at least one merge strategy. (no_merge_method)");
 	const char *vis = fh_in("visibility");
 	if (vis)
 		priv = strcmp(vis, "private") == 0 ? "t" : "f";
@@ -421,8 +496,8 @@ static int api_repo_patch(struct request *req, struct response *resp)
 						     "Cannot update default branch for an empty repository or to a missing branch.");
 		}
 	}
-	/* A new name, as GitHub renames: same id, same history, its git folder moves with it. GitHub also
-	 * redirects the old name; the emulator answers 404 there (see README). */
+	/* A new name, as GitHub renames: same id, same history, its git folder moves with it, and the old
+	 * name redirects here (REST 301/307, git) until another repository takes it (redirects.c). */
 	const char *name = fh_in("name");
 	if (name && strcmp(name, r.name) != 0) {
 		if (!repo_name_valid(name))
@@ -449,10 +524,15 @@ static int api_repo_patch(struct request *req, struct response *resp)
 				PQclear(u);
 			return fh_error(500, "moving the repository's storage failed");
 		}
+		/* The old name leads here until a repository takes it (redirects.c). */
+		fh_redirect_drop(r.owner_id, name);
+		if (strcasecmp(name, r.name) != 0)
+			fh_redirect_record(r.owner_id, r.name, r.id);
 		r.name = arena_strdup(req->arena, name);
 		snprintf(r.path, sizeof r.path, "%s", to);
 	}
-	PGresult *x = Q(st, fh_ll(r.id), fh_in("description"), db, priv, fh_ll(C->now));
+	PGresult *x = Q(st, fh_ll(r.id), fh_in("description"), db, priv, fh_ll(C->now), flag_val[0], flag_val[1],
+			flag_val[2], flag_val[3], flag_val[4]);
 	if (!x)
 		return -1;
 	PQclear(x);
@@ -487,7 +567,7 @@ static struct json_object *branch_short(const struct fh_repo *r, const char *nam
 	js(c, "sha", sha);
 	js(c, "url", arena_printf(C->req->arena, "%s/repos/%s/%s/commits/%s", g_fh.api_url, r->owner, r->name, sha));
 	jo(o, "commit", c);
-	jb(o, "protected", 0);
+	jb(o, "protected", fh_protection_is_on(r, name));
 	return o;
 }
 
@@ -538,6 +618,11 @@ static int api_branch(struct request *req, struct response *resp)
 		return fh_error(500, "repository storage missing");
 	char sha[41];
 	const char *name = req_param(req, "branch");
+	if (fh_protection_branch_of(name)) {
+		/* …/branches/{branch}/protection is the branch's protection, not a branch "b/protection". */
+		git_repository_free(g);
+		return api_branch_protection(req, resp);
+	}
 	if (fh_git_branch_sha(sha, g, name)) {
 		git_repository_free(g);
 		return fh_error(404, "Branch not found");
@@ -550,14 +635,8 @@ static int api_branch(struct request *req, struct response *resp)
 	js(links, "self", self);
 	js(links, "html", arena_printf(req->arena, "%s/%s/%s/tree/%s", g_fh.web_url, r.owner, r.name, name));
 	jo(o, "_links", links);
-	jb(o, "protected", 0);
-	struct json_object *prot = json_object_new_object(), *rsc = json_object_new_object();
-	jb(prot, "enabled", 0);
-	js(rsc, "enforcement_level", "off");
-	jo(rsc, "contexts", json_object_new_array());
-	jo(rsc, "checks", json_object_new_array());
-	jo(prot, "required_status_checks", rsc);
-	jo(o, "protection", prot);
+	jb(o, "protected", fh_protection_is_on(&r, name));
+	jo(o, "protection", fh_protection_summary(&r, name));
 	js(o, "protection_url", arena_printf(req->arena, "%s/protection", self));
 	return fh_json(200, o);
 }
@@ -651,7 +730,7 @@ static int write_access(struct fh_repo *r)
 		return fh_error(401, "Requires authentication"), -1;
 	if (!r->can_push)
 		return fh_error(403, "Must have push access to repository."), -1;
-	return 0;
+	return fh_repo_writable(r);
 }
 
 static void moved(const struct fh_repo *r, const char *ref, const char *before, const char *after)
@@ -661,6 +740,14 @@ static void moved(const struct fh_repo *r, const char *ref, const char *before, 
 }
 
 static const char zero_sha[] = "0000000000000000000000000000000000000000";
+
+/* git-check-ref-format(1) for any ref; for a branch also git's --branch rules and GitHub's refusals. */
+static int ref_name_ok(const char *ref)
+{
+	if (git_refname_problem(ref))
+		return 0;
+	return strncmp(ref, "refs/heads/", 11) != 0 || git_branch_name_problem(ref + 11) == NULL;
+}
 
 static int api_ref_create(struct request *req, struct response *resp)
 {
@@ -685,9 +772,11 @@ static int api_ref_create(struct request *req, struct response *resp)
 		git_repository_free(g);
 		return fh_error(422, "Object does not exist");
 	}
-	if (!git_reference_is_valid_name(ref)) {
+	/* GitHub's words (its 422 for POST git/refs): "<ref> is not a valid ref name.". git's rules
+	 * (libgit2 1.5 alone lets DEL through), and GitHub's own for branches. */
+	if (!ref_name_ok(ref)) {
 		git_repository_free(g);
-		return fh_error(422, "Reference name is not valid");
+		return fh_error(422, arena_printf(req->arena, "%s is not a valid ref name.", ref));
 	}
 	git_reference *out = NULL;
 	int rc = git_reference_create(&out, g, ref, &oid, 0, "fakehub: create ref");
@@ -758,9 +847,16 @@ static int api_ref_delete(struct request *req, struct response *resp)
 	}
 	char before[41];
 	git_oid_tostr(before, sizeof before, git_reference_target(cur));
-	git_reference_delete(cur);
+	/* A 204 only for a ref that is gone (issue 11: 204 while the ref stayed). */
+	int drc = git_reference_delete(cur);
 	git_reference_free(cur);
+	if (drc == 0 && git_reference_lookup(&cur, g, full) == 0) {
+		git_reference_free(cur);
+		drc = -1;
+	}
 	git_repository_free(g);
+	if (drc)
+		return fh_error(422, "Reference cannot be deleted");
 	moved(&r, full, before, zero_sha);
 	return fh_no_content();
 }
@@ -1286,6 +1382,7 @@ int api_hook_deliveries(struct request *, struct response *);
 #define FH_ROUTE_NOCOUNT (1u << 9)
 
 const struct route fh_api_routes[] = {
+	{ "GET", "/", api_root, 0 },
 	{ "GET", "/user", api_user, 0 },
 	{ "GET", "/user/emails", api_user_emails, 0 },
 	{ "GET", "/user/orgs", api_user_orgs, 0 },
@@ -1307,6 +1404,8 @@ const struct route fh_api_routes[] = {
 	{ "DELETE", RP, api_repo_delete, 0 },
 	{ "GET", RP "/branches", api_branches, 0 },
 	{ "GET", RP "/branches/{branch*}", api_branch, 0 },
+	{ "PUT", RP "/branches/{branch*}", api_branch_protection, 0 },
+	{ "DELETE", RP "/branches/{branch*}", api_branch_protection, 0 },
 	{ "GET", RP "/git/ref/{ref*}", api_ref_get, 0 },
 	{ "GET", RP "/git/refs", api_refs_all, 0 },
 	{ "POST", RP "/git/refs", api_ref_create, 0 },
@@ -1337,6 +1436,7 @@ const struct route fh_api_routes[] = {
 	{ "GET", RP "/hooks", api_hooks_list, 0 },
 	{ "POST", RP "/hooks", api_hooks_create, 0 },
 	{ "GET", RP "/hooks/{id}", api_hook_get, 0 },
+	{ "PATCH", RP "/hooks/{id}", api_hook_patch, 0 },
 	{ "DELETE", RP "/hooks/{id}", api_hook_delete, 0 },
 	{ "POST", RP "/hooks/{id}/pings", api_hook_ping, 0 },
 	{ "GET", RP "/hooks/{id}/deliveries", api_hook_deliveries, 0 },

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <git2.h>
 #include "core/log.h"
+#include "git/refname.h"
 #include "tests/fakehub/fakehub.h"
 
 static int gerr(struct err *e, const char *what)
@@ -357,6 +358,9 @@ int fh_git_set_ref(git_repository *g, const char *refname, const char *sha, cons
 	git_reference *out = NULL;
 	if (git_oid_fromstr(&n, sha))
 		return err_set(e, ERR_INVALID, "bad sha");
+	/* Every ref fakehub writes itself passes git's rules, as receive-pack's pushes do. */
+	if (git_refname_problem(refname))
+		return err_set(e, ERR_INVALID, "%s is not a valid ref name.", refname);
 	int rc;
 	if (old_sha && strcmp(old_sha, "0000000000000000000000000000000000000000") != 0) {
 		git_oid_fromstr(&o, old_sha);
@@ -558,6 +562,11 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 		before = fh_git_heads(g);
 		git_repository_free(g);
 	}
+	/* GitHub's pre-receive checks (protect.c): GH001 large files, GH006 protected branches. The hook
+	 * writes the refs it refused as protected to verdict. */
+	const char *rules = receive ? fh_protection_push_rules(r) : "", *hooks = receive ? fh_protection_hooks_dir() : NULL;
+	char verdict[] = "/tmp/fakehub-verdict-XXXXXX";
+	int vfd = -1;
 	char tmpl[] = "/tmp/fakehub-body-XXXXXX";
 	int in = mkstemp(tmpl);
 	if (in < 0)
@@ -574,6 +583,8 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 		return -1;
 	}
 	const char *path_info = arena_printf(req->arena, "/%s/%s.git%s", r->owner, r->name, rest);
+	if (receive && (vfd = mkstemp(verdict)) >= 0)
+		close(vfd);
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(in, 0);
@@ -600,6 +611,15 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 		if (gp)
 			setenv("GIT_PROTOCOL", gp, 1);
 		unsetenv("GIT_DIR");
+		if (hooks) {
+			setenv("FAKEHUB_PROTECTED", rules, 1);
+			if (vfd >= 0)
+				setenv("FAKEHUB_VERDICT", verdict, 1);
+			char *hp = NULL;
+			if (asprintf(&hp, "core.hooksPath=%s", hooks) > 0)
+				execlp("git", "git", "-c", hp, "http-backend", (char *)NULL);
+			_exit(127);
+		}
 		execlp("git", "git", "http-backend", (char *)NULL);
 		_exit(127);
 	}
@@ -607,6 +627,8 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 	close(outp[1]);
 	if (pid < 0) {
 		close(outp[0]);
+		if (vfd >= 0)
+			unlink(verdict);
 		return -1;
 	}
 	struct buf out = BUF_INIT;
@@ -629,6 +651,8 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 	}
 	if (!sep) {
 		buf_free(&out);
+		if (vfd >= 0)
+			unlink(verdict);
 		return -1;
 	}
 	resp->status = 200;
@@ -653,6 +677,21 @@ int fh_git_http(const struct fh_repo *r, const char *rest)
 	buf_reset(&resp->body);
 	buf_append(&resp->body, data + body_off, out.len - body_off);
 	buf_free(&out);
+	if (vfd >= 0) {
+		/* GitHub names the ref update a GH006 refusal stopped "protected branch hook declined". */
+		char refs[4096];
+		int f = open(verdict, O_RDONLY);
+		ssize_t got = f >= 0 ? read(f, refs, sizeof refs - 1) : -1;
+		if (f >= 0)
+			close(f);
+		unlink(verdict);
+		if (got > 0) {
+			refs[got] = '\0';
+			fh_protection_rewrite(&resp->body, refs);
+		}
+	}
+	if (receive && strcmp(req->method, "POST") == 0)
+		fh_protection_push_record(r, req->body_len, resp->status, &resp->body);
 	if (receive && resp->status == 200 && fh_git_open(&g, r->path) == 0) {
 		char *after = fh_git_heads(g);
 		git_repository_free(g);
