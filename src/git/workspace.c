@@ -176,6 +176,8 @@ static struct ws_file *walk_add(struct walk *w, const char *path, const char *st
 	f->status = status;
 	f->kind = kind;
 	f->target = NULL;
+	f->lfs = 0;
+	f->refused = NULL;
 	f->size = size;
 	f->mtime_ns = mtime_ns;
 	return f;
@@ -331,6 +333,9 @@ int git_workspace_link_of(char **link, char **target, const char *dir, const cha
 	return found;
 }
 
+static int lfs_rule(git_repository *repo, const char *path);
+static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size);
+
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e)
 {
 	*files = NULL;
@@ -418,6 +423,21 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		    git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
 			w.files[i].status = "excluded";
 	}
+	/* What staging leaves out (files_left_out), and what git keeps in Git LFS. */
+	for (int i = 0; i < w.n; i++) {
+		struct ws_file *f = &w.files[i];
+		if (strcmp(f->kind, "file") != 0 || f->size < 0)
+			continue;
+		f->lfs = lfs_rule(repo, f->path);
+		char buf[160];
+		const char *why;
+		if ((strcmp(f->status, "new") == 0 || strcmp(f->status, "modified") == 0) &&
+		    (why = refusal_of(buf, sizeof buf, repo, f->path, f->size))) {
+			f->status = "left_out";
+			if (!(f->refused = strdup(why)))
+				abort();
+		}
+	}
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	*files = w.files;
@@ -439,6 +459,7 @@ void git_workspace_files_free(struct ws_file *files, int n)
 	for (int i = 0; i < n; i++) {
 		free(files[i].path);
 		free(files[i].target);
+		free(files[i].refused);
 	}
 	free(files);
 }
@@ -463,6 +484,7 @@ struct staged {
 	size_t n, cap;
 	size_t entries;            /* what the index should hold after the changes */
 	int ok;                    /* 0: something happened that the updates do not describe */
+	struct json_object *left_out; /* files_left_out: [{path, size, reason}], NULL when none */
 };
 
 static void staged_add(struct staged *st, git_tree_update_t action, const git_index_entry *ie, const char *path)
@@ -511,6 +533,100 @@ int git_workspace_path_refused(git_index *idx, int root, const char *path)
 	return rc == -ELOOP || (rc == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
 }
 
+/* ---------------------------------------------------------------- files left out of a commit */
+
+/* GitHub refuses a push holding a file over 100 MiB (GH001, docs "About large files on GitHub"). */
+#define GITHUB_FILE_LIMIT (100LL << 20)
+static long long file_limit = GITHUB_FILE_LIMIT;
+
+void git_workspace_set_file_limit(long long bytes)
+{
+	file_limit = bytes > 0 && bytes < GITHUB_FILE_LIMIT ? bytes : GITHUB_FILE_LIMIT;
+}
+
+static void mib(char *out, size_t len, long long bytes)
+{
+	if (bytes % (1LL << 20) == 0)
+		snprintf(out, len, "%lld MiB", bytes >> 20);
+	else
+		snprintf(out, len, "%.1f MiB", (double)bytes / (1 << 20));
+}
+
+/* git check-attr filter: "lfs" as git reads .gitattributes (the folder's, then the index's; sub-folder
+ * files and [attr] macros included). */
+static int lfs_rule(git_repository *repo, const char *path)
+{
+	const char *v = NULL;
+	return git_attr_get(&v, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") == 0 &&
+	       git_attr_value(v) == GIT_ATTR_VALUE_STRING && strcmp(v, "lfs") == 0;
+}
+
+/* Why the folder's version of path (size bytes) does not go into a commit, or NULL. */
+static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size)
+{
+	if (lfs_rule(repo, path))
+		return "stored in Git LFS (a filter=lfs rule in .gitattributes): ghbridge does not upload to Git LFS, "
+		       "and committing the file itself would break the rule";
+	if (size > file_limit) {
+		char have[32], max[32];
+		mib(have, sizeof have, size);
+		mib(max, sizeof max, file_limit);
+		snprintf(buf, len, "too large: %s, the limit is %s%s", have, max,
+			 file_limit == GITHUB_FILE_LIMIT ? " (GitHub refuses larger files)" : "");
+		return buf;
+	}
+	return NULL;
+}
+
+/* Files that no push could bring to GitHub are found before committing, however they came into the
+ * folder: over the file limit (project_max_file, and GitHub's 100 MiB), or under a Git LFS rule. They
+ * stay out of the index (an earlier version, if any, stays in git) and are named in st->left_out. */
+static int files_left_out(struct staged *st, git_repository *repo, int root, const char *path, long long size)
+{
+	struct stat sb;
+	if (size <= 0 && fsafe_lstat(root, path, &sb) == 0)
+		size = (long long)sb.st_size;
+	char buf[160];
+	const char *why = refusal_of(buf, sizeof buf, repo, path, size);
+	if (!why)
+		return 0;
+	if (!st->left_out)
+		st->left_out = json_object_new_array();
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "path", json_object_new_string(path));
+	json_object_object_add(x, "size", json_object_new_int64(size));
+	json_object_object_add(x, "reason", json_object_new_string(why));
+	json_object_array_add(st->left_out, x);
+	return 1;
+}
+
+int git_workspace_file_refused(char *why, size_t whylen, const char *dir, const char *path, long long size)
+{
+	git_repository *repo;
+	struct err e = { 0 };
+	if (why && whylen)
+		why[0] = '\0';
+	if (open_repo(&repo, dir, NULL, &e))
+		return 0;
+	char buf[160];
+	const char *r = refusal_of(buf, sizeof buf, repo, path, size);
+	if (r && why)
+		snprintf(why, whylen, "%s", r);
+	git_repository_free(repo);
+	return r != NULL;
+}
+
+int git_workspace_lfs_path(const char *dir, const char *path)
+{
+	git_repository *repo;
+	struct err e = { 0 };
+	if (open_repo(&repo, dir, NULL, &e))
+		return 0;
+	int on = lfs_rule(repo, path);
+	git_repository_free(repo);
+	return on;
+}
+
 static int stage_all(struct staged *st, git_index *idx, git_repository *repo, int root)
 {
 	git_diff *diff = NULL;
@@ -529,6 +645,9 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo, in
 			continue;
 		const char *path = d->new_file.flags & GIT_DIFF_FLAG_EXISTS ? d->new_file.path : d->old_file.path;
 		if (git_workspace_path_refused(idx, root, path))
+			continue;
+		if ((d->new_file.flags & GIT_DIFF_FLAG_EXISTS) &&
+		    files_left_out(st, repo, root, path, (long long)d->new_file.size))
 			continue;
 		int had = git_index_get_bypath(idx, path, 0) != NULL;
 		if (d->new_file.flags & GIT_DIFF_FLAG_EXISTS) {
@@ -636,7 +755,7 @@ static void base_tree_save(git_repository *repo, git_index *idx, const git_oid *
 }
 
 /* Stages the folder and writes the index; tree_oid gets the index's tree. */
-static int stage_tree(git_oid *tree_oid, git_repository *repo, git_index *idx, int root)
+static int stage_tree(git_oid *tree_oid, struct json_object **left_out, git_repository *repo, git_index *idx, int root)
 {
 	struct staged st = { 0 };
 	git_tree *base = base_tree(repo, idx);
@@ -650,6 +769,8 @@ static int stage_tree(git_oid *tree_oid, git_repository *repo, git_index *idx, i
 			grc = git_index_write_tree(tree_oid, idx);
 	}
 	git_tree_free(base);
+	*left_out = st.left_out;
+	st.left_out = NULL;
 	staged_free(&st);
 	return grc;
 }
@@ -730,7 +851,7 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	}
 	grc = git_repository_index(&idx, repo);
 	if (grc == 0)
-		grc = stage_tree(&tree_oid, repo, idx, root);
+		grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
 	if (grc) {
 		rc = git_fail(e, grc, "staging the workspace");
@@ -868,6 +989,8 @@ struct net {
 	int cred_calls;
 	int rejected;
 	char reject_msg[256];
+	char remote_msg[2048];     /* the server's side-band messages ("remote: …" in git push) */
+	size_t remote_len;
 	unsigned objects;
 	int no_create;             /* push: refuse a ref the remote does not have (git_workspace_push) */
 	int missing;               /* push: refused for that reason */
@@ -890,13 +1013,88 @@ static int cred_cb(git_credential **out, const char *url, const char *user_from_
 	return git_credential_userpass_plaintext_new(out, "x-access-token", n->token);
 }
 
+/* push_update_reference: status is the server's reason for refusing the ref ("ng <ref> <reason>" in
+ * git's report-status, gitprotocol-pack(5)), NULL when it took it. */
 static int push_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct net *n = payload;
+	(void)refname;
 	if (status) {
 		n->rejected = 1;
-		snprintf(n->reject_msg, sizeof n->reject_msg, "%s: %s", refname, status);
+		snprintf(n->reject_msg, sizeof n->reject_msg, "%s", status);
 	}
+	return 0;
+}
+
+/* Side-band channel 2: what `git push` prints behind "remote: " (GitHub's GH001, GH006… words). */
+static int sideband_cb(const char *str, int len, void *payload)
+{
+	struct net *n = payload;
+	size_t room = sizeof n->remote_msg - 1 - n->remote_len;
+	size_t k = len > 0 ? (size_t)len : 0;
+	if (k > room)
+		k = room;
+	memcpy(n->remote_msg + n->remote_len, str, k);
+	n->remote_len += k;
+	n->remote_msg[n->remote_len] = '\0';
+	return 0;
+}
+
+/* The server's messages as one line: "error: "/"warning: " prefixes, GitHub's "Trace:" ids and empty
+ * lines dropped, the rest joined with spaces. */
+static void remote_words(char *out, size_t outlen, const char *msg)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	const char *p = msg;
+	while (*p && o + 1 < outlen) {
+		size_t l = strcspn(p, "\r\n");
+		const char *s = p, *end = p + l;
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		if (strncmp(s, "error: ", 7) == 0)
+			s += 7;
+		else if (strncmp(s, "warning: ", 9) == 0)
+			s += 9;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end > s && strncmp(s, "Trace: ", 7) != 0) {
+			int w = snprintf(out + o, outlen - o, "%s%.*s", o ? " " : "", (int)(end - s), s);
+			if (w < 0)
+				break;
+			o += (size_t)w;
+			if (o >= outlen)
+				o = outlen - 1;
+		}
+		p += l;
+		while (*p == '\r' || *p == '\n')
+			p++;
+	}
+}
+
+int git_workspace_refusal(const char *msg)
+{
+	if (!msg)
+		return WS_REFUSED_OTHER;
+	if (strstr(msg, "GH006") || strstr(msg, "protected branch hook declined"))
+		return WS_REFUSED_PROTECTED;
+	if (strstr(msg, "GH001"))
+		return WS_REFUSED_TOO_LARGE;
+	if (strstr(msg, "HTTP 403"))
+		return WS_REFUSED_NO_ACCESS;
+	return WS_REFUSED_OTHER;
+}
+
+/* git receive-pack's reasons for a ref that moved under the push (receive-pack.c update()): the
+ * next round fetches and merges. Anything else (a hook's refusal: GitHub's protected branches,
+ * large files, …) stays the same however often the push is made. */
+static int moved_under_us(const char *reason)
+{
+	static const char *const moved[] = { "non-fast-forward", "fetch first", "stale info", "failed to lock",
+					     "failed to update ref", "cannot lock ref", "incorrect old value" };
+	for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++)
+		if (strstr(reason, moved[i]))
+			return 1;
 	return 0;
 }
 
@@ -937,6 +1135,7 @@ static void net_callbacks(git_remote_callbacks *cb, struct net *n)
 	cb->push_negotiation = push_negotiation_cb;
 	cb->credentials = cred_cb;
 	cb->push_update_reference = push_ref_cb;
+	cb->sideband_progress = sideband_cb;
 	cb->push_transfer_progress = push_progress_cb;
 	cb->payload = n;
 }
@@ -1219,11 +1418,23 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 		goto out;
 	}
 	if (grc) {
-		rc = git_fail(e, grc, "pushing to GitHub");
+		const git_error *ge = git_error_last();
+		if (ge && ge->message && strstr(ge->message, "403"))
+			/* git-http-backend's answer to a user without push access: nothing to retry. */
+			rc = err_set(e, ERR_FORBIDDEN, "GitHub refused the push to %s: no push access (HTTP 403)",
+				     remote_branch);
+		else
+			rc = git_fail(e, grc, "pushing to GitHub");
 		goto out;
 	}
 	if (n.rejected) {
-		rc = err_set(e, ERR_CONFLICT, "GitHub refused the push (%s)", n.reject_msg);
+		char words[400];
+		remote_words(words, sizeof words, n.remote_msg);
+		if (moved_under_us(n.reject_msg))
+			rc = err_set(e, ERR_CONFLICT, "GitHub refused the push (%s: %s)", remote_branch, n.reject_msg);
+		else
+			rc = err_set(e, ERR_FORBIDDEN, "GitHub refused the push to %s: %s%s(%s)", remote_branch, words,
+				     words[0] ? " " : "", n.reject_msg);
 		goto out;
 	}
 	if (objects)

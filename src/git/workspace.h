@@ -30,6 +30,9 @@ struct ws_file {
 	char *target;         /* a link from GitHub: its text; else NULL */
 	long long size;       /* -1 for deleted */
 	long long mtime_ns;   /* 0 for deleted */
+	int lfs;              /* under a Git LFS rule (.gitattributes filter=lfs): its content is in Git LFS */
+	char *refused;        /* status "left_out": why staging leaves it out ("too large: 60 MiB, the limit
+	                       * is 50 MiB", Git LFS), else NULL */
 };
 /* Every file in the working tree plus the deleted ones, sorted by path. Nothing is followed: the folder
  * is read with descriptors (core/fsafe.h), and links, fifos, sockets and devices are listed, not opened. */
@@ -48,7 +51,19 @@ struct ws_commit {
 	struct json_object *files;   /* [{path,status,additions,deletions}], caller puts */
 	struct json_object *skipped; /* git_workspace_commit: [{path,reason}] in the folder and not synced
 	                              * (links, fifos, sockets, devices); NULL when none; caller puts */
+	struct json_object *left_out; /* git_workspace_commit: [{path,size,reason}] new or changed files left
+	                               * out (git_workspace_set_file_limit, Git LFS); NULL when none; caller puts */
 };
+
+/* Files staging leaves out, however they came into the folder: larger than bytes (project_max_file;
+ * never more than GitHub's 100 MiB, the GH001 refusal), or under a Git LFS rule (git check-attr
+ * filter = lfs, from the folder's and the index's .gitattributes): they are never committed as plain
+ * files. Per process (one job at a time); the default is GitHub's limit. */
+void git_workspace_set_file_limit(long long bytes);
+/* 1 when a file of size bytes at path would be left out, with why (may be NULL) saying why. */
+int git_workspace_file_refused(char *why, size_t whylen, const char *dir, const char *path, long long size);
+/* 1 when path is under a Git LFS rule in the workspace at dir. */
+int git_workspace_lfs_path(const char *dir, const char *path);
 /* Stages everything but the excludes (gitignore lines) and what is not a regular file (links, fifos,
  * sockets and devices are never staged, and a link from GitHub is never changed or removed from the
  * folder's side; out->skipped names them), and commits on refs/heads/branch when the
@@ -101,6 +116,13 @@ void git_workspace_on_push_progress(ws_progress_fn fn, void *arg);
  * is set to objects sent. */
 int git_workspace_push(unsigned *objects, const char *dir, const char *url, const char *sha, const char *remote_branch,
 		       int create, const char *token, struct err *e);
+/* A refusal that no retry changes comes back as ERR_FORBIDDEN, its message in GitHub's words: "GitHub
+ * refused the push to <branch>: <the server's remote: lines> (<the ref's status>)", e.g. "… GH006:
+ * Protected branch update failed for refs/heads/main. - Changes must be made through a pull request.
+ * (protected branch hook declined)"; "… no push access (HTTP 403)" for a user without push rights.
+ * git_workspace_refusal says which (GitHub's codes: GH006 protected branch, GH001 large files). */
+enum { WS_REFUSED_OTHER = 1, WS_REFUSED_PROTECTED, WS_REFUSED_TOO_LARGE, WS_REFUSED_NO_ACCESS };
+int git_workspace_refusal(const char *msg);
 
 /* 1 when the folder's side of path must not reach git: path (or a folder on its way) is a link from
  * GitHub (mode 120000 in idx), which is never changed or removed from the folder's side; or the

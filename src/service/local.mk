@@ -1,7 +1,9 @@
 # src/service/local.mk: projects, files, repositories and the sync engine (included by Makefile.am).
 libghbridge_a_SOURCES += \
+	src/core/fsafe.c src/core/fsafe.h \
 	src/store/projects.c src/store/projects.h \
 	src/git/workspace.c src/git/workspace.h \
+	src/git/rewrite.c src/git/rewrite.h \
 	src/service/projects.c src/service/projects.h \
 	src/service/sync.c src/service/sync.h \
 	src/service/poll.c src/service/poll.h \

@@ -1,19 +1,21 @@
 /* projects.c: projects, their workspace files, their GitHub repository and sync settings. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "core/buf.h"
 #include "core/cfg.h"
+#include "core/fsafe.h"
 #include "core/log.h"
 #include "git/refname.h"
+#include "git/rewrite.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
 #include "store/auth.h"
@@ -109,13 +111,6 @@ int projects_rename(struct db *db, struct project *p, const char *name, struct e
 	return rc;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 int projects_delete(struct db *db, struct project *p, struct err *e)
 {
 	if (p->repo_owner)
@@ -123,44 +118,70 @@ int projects_delete(struct db *db, struct project *p, struct err *e)
 	int rc = store_project_delete(db, p->id, e);
 	if (rc)
 		return rc;
-	/* Only ever the project's own folder under the data folder. */
-	if (p->workspace && strstr(p->workspace, "/workspaces/") && nftw(p->workspace, rm_one, 32, FTW_DEPTH | FTW_PHYS))
-		log_msg(LOG_WARN, "project %lld: removing workspace %s: %s", p->id, p->workspace, strerror(errno));
+	/* Only ever the project's own folder under the data folder, removed by descriptors: a link
+	 * inside it is removed itself, never followed (core/fsafe.h). */
+	const char *slash = p->workspace ? strrchr(p->workspace, '/') : NULL;
+	if (!slash || !strstr(p->workspace, "/workspaces/") || !slash[1])
+		return 0;
+	char *parent = strndup(p->workspace, (size_t)(slash - p->workspace));
+	if (!parent)
+		abort();
+	int dir = fsafe_root(parent), r = dir < 0 ? dir : fsafe_remove_tree(dir, slash + 1);
+	if (r)
+		log_msg(LOG_WARN, "project %lld: removing workspace %s: %s", p->id, p->workspace, fsafe_strerror(r));
+	if (dir >= 0)
+		close(dir);
+	free(parent);
 	return 0;
 }
 
-static char *abs_path(const struct project *p, const char *path)
+/* A path the folder's side may not touch: a link kept from GitHub (read-only: ERR_CONFLICT), or a path
+ * through one (ERR_CONFLICT to write, ERR_NOTFOUND to delete). */
+static int github_link(const struct project *p, const char *path, const char *verb, struct err *e)
 {
-	char *s;
-	if (asprintf(&s, "%s/%s", p->workspace, path) < 0)
-		abort();
-	return s;
+	char *link = NULL, *target = NULL;
+	if (!git_workspace_link_of(&link, &target, p->workspace, path))
+		return 0;
+	int rc;
+	if (strcmp(link, path) == 0)
+		rc = err_set(e, ERR_CONFLICT, "'%s' is a symbolic link on GitHub (to '%.200s'); ghbridge keeps it as it is "
+			     "and cannot %s it. Change it on GitHub.", path, target ? target : "", verb);
+	else if (strcmp(verb, "write") == 0)
+		rc = err_set(e, ERR_CONFLICT, "'%s' is inside '%s', a symbolic link on GitHub; ghbridge cannot %s it.", path,
+			     link, verb);
+	else /* nothing is there: a link is never followed */
+		rc = err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project ('%s' is a symbolic link on GitHub).",
+			     path, link);
+	free(link);
+	free(target);
+	return rc;
 }
 
-/* Creates the parent folders of path inside the workspace, refusing to go through a symlink or a file. */
-static int make_parents(const struct project *p, const char *path, struct err *e)
+/* An fsafe error on the way to path, in words for the person who asked (ERR_CONFLICT for writes). */
+static int path_refused(int code, const char *path, int frc, struct err *e)
 {
-	char *rel = strdup(path);
-	if (!rel)
-		abort();
-	int rc = 0;
-	for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		char *a = abs_path(p, rel);
-		struct stat st;
-		if (lstat(a, &st) == 0) {
-			if (!S_ISDIR(st.st_mode))
-				rc = err_set(e, ERR_CONFLICT, "'%s' is a file, so it cannot hold other files.", rel);
-		} else if (mkdir(a, 0755) && errno != EEXIST) {
-			rc = err_set(e, ERR_FAIL, "creating folder %s: %s", rel, strerror(errno));
-		}
-		free(a);
-		*s = '/';
-		if (rc)
-			break;
+	if (frc == -ELOOP)
+		return err_set(e, code, "'%s' goes through a symbolic link; ghbridge does not follow links in a project folder.",
+			       path);
+	if (frc == -ENOTDIR)
+		return err_set(e, code, "A folder on the way to '%s' is a file, so it cannot hold other files.", path);
+	return err_set(e, code, "'%s' %s.", path, fsafe_strerror(frc));
+}
+
+/* Writes data to fd; 0 or -errno. */
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *d = data;
+	while (len) {
+		ssize_t w = write(fd, d, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		d += w;
+		len -= (size_t)w;
 	}
-	free(rel);
-	return rc;
+	return 0;
 }
 
 int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e)
@@ -171,58 +192,83 @@ int projects_file_put(struct db *db, struct project *p, const char *path, const 
 	long long max = cfg_long(CFG_PROJECT_MAX_FILE);
 	if ((long long)len > max)
 		return err_set(e, ERR_TOOBIG, "The file is %zu bytes; files may be at most %lld bytes.", len, max);
-	char *a = abs_path(p, path);
+	if ((rc = github_link(p, path, "write", e)))
+		return rc;
+	if (projects_file_lfs(p, path))
+		return err_set(e, ERR_CONFLICT, "'%s' is stored in Git LFS (a filter=lfs rule in .gitattributes); ghbridge "
+			       "does not upload to Git LFS yet, and committing the file itself would break the rule.", path);
+	int root = fsafe_root(p->workspace), dir = -1, git = -1, fd = -1;
+	char tmp[64] = "";
+	const char *leaf;
+	if (root < 0)
+		return err_set(e, ERR_FAIL, "writing %s: the project folder: %s", path, strerror(-root));
 	struct stat st;
 	long long old = 0;
-	if (lstat(a, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			free(a);
-			return err_set(e, ERR_CONFLICT, "'%s' is a folder.", path);
-		}
-		if (S_ISREG(st.st_mode))
-			old = st.st_size;
+	int frc = fsafe_lstat(root, path, &st);
+	if (frc == 0) {
+		if (S_ISDIR(st.st_mode))
+			rc = err_set(e, ERR_CONFLICT, "'%s' is a folder.", path);
+		else if (S_ISLNK(st.st_mode))
+			rc = err_set(e, ERR_CONFLICT, "'%s' is a symbolic link in the project folder; ghbridge does not write "
+				     "through links or replace them.", path);
+		else if (!S_ISREG(st.st_mode))
+			rc = err_set(e, ERR_CONFLICT, "'%s' is not a regular file (a fifo, socket or device).", path);
+		old = st.st_size;
+	} else if (frc != -ENOENT) {
+		rc = path_refused(ERR_CONFLICT, path, frc, e);
 	}
+	if (rc)
+		goto out;
 	long long used = git_workspace_bytes(p->workspace), quota = cfg_long(CFG_PROJECT_QUOTA);
 	if (used - old + (long long)len > quota) {
-		free(a);
-		return err_set(e, ERR_TOOBIG, "The project would use %lld bytes; its quota is %lld bytes.",
-			       used - old + (long long)len, quota);
+		rc = err_set(e, ERR_TOOBIG, "The project would use %lld bytes; its quota is %lld bytes.",
+			     used - old + (long long)len, quota);
+		goto out;
 	}
-	if ((rc = make_parents(p, path, e))) {
-		free(a);
-		return rc;
+	/* Folders made one at a time, each opened without following a link (never through one, never over a file). */
+	if ((dir = fsafe_parent(root, path, &leaf, 1)) < 0) {
+		rc = path_refused(ERR_CONFLICT, path, dir, e);
+		goto out;
 	}
-	char *tmp;
-	if (asprintf(&tmp, "%s/.git/ghbridge-upload-XXXXXX", p->workspace) < 0)
-		abort();
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
+	/* Written under .git, then renamed into place: nobody sees half a file. */
+	if ((git = fsafe_open(root, ".git", O_PATH | O_DIRECTORY, 0)) < 0) {
+		rc = err_set(e, ERR_FAIL, "writing %s: the workspace's .git: %s", path, fsafe_strerror(git));
+		goto out;
+	}
+	unsigned char rnd[8] = { 0 };
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) /* O_EXCL below refuses a clash anyway */
+		memcpy(rnd, &(long long){ (long long)getpid() ^ (long long)time(NULL) }, sizeof rnd);
+	snprintf(tmp, sizeof tmp, "ghbridge-upload-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+		 rnd[4], rnd[5], rnd[6], rnd[7]);
+	if ((fd = openat(git, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		tmp[0] = '\0';
 		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
 		goto out;
 	}
-	const char *d = data;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, d, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
-			break;
-		}
-		d += w;
-		left -= (size_t)w;
-	}
+	int wr = write_all(fd, data, len);
 	fchmod(fd, 0644);
-	if (close(fd) && !rc)
-		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
-	if (!rc && rename(tmp, a))
-		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
+	if (close(fd) && !wr)
+		wr = -errno;
+	fd = -1;
+	if (wr) {
+		rc = err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(-wr));
+		goto out;
+	}
+	/* renameat replaces what is at leaf and never follows it: a link swapped in meanwhile is replaced, not written through. */
+	if (renameat(git, tmp, dir, leaf)) {
+		rc = errno == EISDIR ? err_set(e, ERR_CONFLICT, "'%s' is a folder.", path)
+				     : err_set(e, ERR_FAIL, "writing %s: %s", path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
 out:
-	free(tmp);
-	free(a);
+	if (tmp[0] && git >= 0)
+		unlinkat(git, tmp, 0);
+	if (git >= 0)
+		close(git);
+	if (dir >= 0)
+		close(dir);
+	close(root);
 	if (rc)
 		return rc;
 	struct err e2 = { 0 };
@@ -238,10 +284,16 @@ int projects_file_get(char **data, size_t *len, struct project *p, const char *p
 	int rc = project_path_check(path, e);
 	if (rc)
 		return rc;
-	char *a = abs_path(p, path);
-	int fd = open(a, O_RDONLY | O_NOFOLLOW);
-	free(a);
+	int root = fsafe_root(p->workspace);
+	if (root < 0)
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	/* Looked at first, opened only if it is a regular file (opening a fifo waits, a device may act);
+	 * O_NONBLOCK, and fstat after the open, for a file swapped meanwhile. */
 	struct stat st;
+	int fd = -1, frc = fsafe_lstat(root, path, &st);
+	if (frc == 0 && S_ISREG(st.st_mode))
+		fd = fsafe_open(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	close(root);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
@@ -271,36 +323,41 @@ int projects_file_delete(struct db *db, struct project *p, const char *path, str
 	int rc = project_path_check(path, e);
 	if (rc)
 		return rc;
-	char *a = abs_path(p, path);
-	struct stat st;
-	if (lstat(a, &st) || S_ISDIR(st.st_mode)) {
-		free(a);
-		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
-	}
-	if (unlink(a)) {
-		rc = err_set(e, ERR_FAIL, "deleting %s: %s", path, strerror(errno));
-		free(a);
+	if ((rc = github_link(p, path, "delete", e)))
 		return rc;
-	}
-	/* Empty folders left behind mean nothing to git; tidy them. */
-	size_t root = strlen(p->workspace);
-	for (size_t n = strlen(a); n > root; n--) {
-		if (a[n] != '/')
-			continue;
-		a[n] = '\0';
-		if (rmdir(a))
-			break;
-	}
-	free(a);
+	int root = fsafe_root(p->workspace);
+	if (root < 0)
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	int frc = fsafe_unlink_file(root, path);
+	close(root);
+	if (frc == -ENOENT || frc == -ELOOP || frc == -ENOTDIR || frc == -EISDIR || frc == -EPERM || frc == -EINVAL)
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	if (frc)
+		return err_set(e, ERR_FAIL, "deleting %s: %s", path, fsafe_strerror(frc));
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
 	return 0;
 }
 
+int projects_file_lfs(const struct project *p, const char *path)
+{
+	return git_workspace_lfs_path(p->workspace, path);
+}
+
 int projects_files(struct ws_file **files, int *n, struct project *p, struct err *e)
 {
-	return git_workspace_files(files, n, p->workspace, p->exclude_patterns, e);
+	/* What a sync would leave out is said on the files list (status "left_out", refused). */
+	git_workspace_set_file_limit(cfg_long(CFG_PROJECT_MAX_FILE));
+	int rc = git_workspace_files(files, n, p->workspace, p->exclude_patterns, e);
+	/* Committed is not synced: a commit GitHub does not have yet (a failed push) keeps its files pending. */
+	if (rc == 0 && p->repo_owner && git_workspace_mark_unpushed(files, n, p->workspace, projects_branch(p), e)) {
+		git_workspace_files_free(*files, *n);
+		*files = NULL;
+		*n = 0;
+		return e->code ? e->code : ERR_FAIL;
+	}
+	return rc;
 }
 
 int projects_pending(int *pending, int *total, struct project *p, struct err *e)
@@ -314,7 +371,8 @@ int projects_pending(int *pending, int *total, struct project *p, struct err *e)
 	if (rc)
 		return rc;
 	for (int i = 0; i < n; i++)
-		*pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0;
+		*pending += strcmp(f[i].status, "synced") != 0 && strcmp(f[i].status, "excluded") != 0 &&
+			    strcmp(f[i].status, "skipped") != 0 && strcmp(f[i].status, "left_out") != 0;
 	if (total)
 		*total = n;
 	git_workspace_files_free(f, n);

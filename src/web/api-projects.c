@@ -211,7 +211,8 @@ int api_project_delete(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced | 400 bad path | 413 too big | 404 */
+/* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced | 400 bad path | 413 too big | 404
+ * | 409 a folder, a link (GitHub's, read-only, or one in the folder) or a path through one */
 int api_project_file_put(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -239,7 +240,8 @@ int api_project_file_put(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes | 404 */
+/* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes (a link from GitHub: its text) | 404 (also for a
+ * link, fifo or device in the folder and any path through a link: never followed) */
 int api_project_file_get(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -263,7 +265,8 @@ int api_project_file_get(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 */
+/* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 (not a regular file, or through a link) | 409 a link
+ * from GitHub (read-only) */
 int api_project_file_delete(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -279,7 +282,9 @@ int api_project_file_delete(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status}]} */
+/* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status,kind[,target]}]}: kind "symlink" with
+ * status "synced" and its text in target is a link kept from GitHub (read-only); status "skipped" is a
+ * link, fifo, socket or device put into the folder, never synced */
 int api_project_files(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -298,6 +303,9 @@ int api_project_files(struct request *req, struct response *resp)
 			json_object_object_add(x, "path", json_object_new_string(f[i].path));
 			json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
 			json_object_object_add(x, "status", json_object_new_string(f[i].status));
+			json_object_object_add(x, "kind", json_object_new_string(f[i].kind));
+			if (f[i].target)
+				json_object_object_add(x, "target", json_object_new_string(f[i].target));
 			json_object_array_add(a, x);
 		}
 		json_object_object_add(o, "files", a);

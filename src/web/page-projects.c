@@ -219,7 +219,17 @@ static int files_render(struct request *req, struct response *resp, struct proje
 		json_object_object_add(x, "path", js(f[i].path));
 		json_object_object_add(x, "status", js(f[i].status));
 		json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
-		json_object_object_add(x, "present", json_object_new_boolean(f[i].size >= 0));
+		/* Only regular files open and delete here: GitHub's links are read-only, other things never synced. */
+		int link = strcmp(f[i].kind, "symlink") == 0 && strcmp(f[i].status, "skipped") != 0;
+		int file = strcmp(f[i].kind, "file") == 0 && strcmp(f[i].status, "skipped") != 0;
+		json_object_object_add(x, "present", json_object_new_boolean(f[i].size >= 0 && file));
+		json_object_object_add(x, "kind", js(f[i].kind));
+		if (link)
+			json_object_object_add(x, "link", json_object_new_boolean(1));
+		if (f[i].target)
+			json_object_object_add(x, "target", js(f[i].target));
+		if (strcmp(f[i].status, "skipped") == 0 && !file)
+			json_object_object_add(x, "skipped", json_object_new_boolean(1));
 		json_object_array_add(a, x);
 	}
 	git_workspace_files_free(f, n);
@@ -267,6 +277,14 @@ int page_project_file(struct request *req, struct response *resp)
 			store_project_free(&p);
 			return rc;
 		}
+		char *link = NULL, *target = NULL;
+		if (git_workspace_link_of(&link, &target, p.workspace, path)) {
+			/* A link kept from GitHub: shown, never edited here. */
+			json_object_object_add(ctx, "link", json_object_new_boolean(1));
+			json_object_object_add(ctx, "target", js(target ? target : ""));
+		}
+		free(link);
+		free(target);
 		json_object_object_add(ctx, "path", js(path));
 		json_object_object_add(ctx, "size", json_object_new_int64((long long)len));
 		if (is_text(data, len) && len <= 1024 * 1024)
