@@ -19,6 +19,11 @@
 
 static int openat2_missing; /* 1 once the kernel (or a seccomp filter) said ENOSYS */
 
+void fsafe_test_without_openat2(int on)
+{
+	openat2_missing = on;
+}
+
 /* -EINVAL unless rel is a plain relative path: no empty, "." or ".." component, no leading '/'. */
 static int rel_check(const char *rel)
 {

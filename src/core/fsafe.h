@@ -45,4 +45,8 @@ int fsafe_remove_tree(int dir, const char *name);
 /* Human words for an fsafe error, for messages ("goes through a symbolic link", …). */
 const char *fsafe_strerror(int rc);
 
+/* Tests only: on = 1 makes every call take the component-by-component path, as on a kernel without
+ * openat2; on = 0 tries openat2 again. */
+void fsafe_test_without_openat2(int on);
+
 #endif

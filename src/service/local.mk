@@ -14,3 +14,12 @@ libghbridge_a_SOURCES += \
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c
 EXTRA_DIST += tests/sync tests/e2e/sync.test.mjs
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_fsafe
+tests_unit_test_fsafe_SOURCES = tests/unit/test_fsafe.c
+tests_unit_test_fsafe_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fsafe_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_fsafe
+endif
+EXTRA_DIST += tests/security tests/unit/test_fsafe.c
