@@ -1116,12 +1116,13 @@ static int push_progress_cb(unsigned int current, unsigned int total, size_t byt
 	return 0;
 }
 
-/* Before any object is sent: dst is the remote's current value of each ref, zero when it has none. */
+/* Before any object is sent: src is the remote's current value of each ref ("the current target of
+ * the reference", git2/remote.h), zero when it has none; dst the new one. */
 static int push_negotiation_cb(const git_push_update **updates, size_t len, void *payload)
 {
 	struct net *n = payload;
 	for (size_t i = 0; i < len && n->no_create; i++) {
-		if (git_oid_is_zero(&updates[i]->dst)) {
+		if (git_oid_is_zero(&updates[i]->src)) {
 			n->missing = 1;
 			git_error_set_str(GIT_ERROR_REFERENCE, "the branch does not exist on the remote");
 			return GIT_EUSER;
