@@ -102,6 +102,12 @@ static int perform(struct gh_resp *r, CURL *c, struct curl_slist *hdrs, struct e
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* docs "Best practices for using the REST API", Follow redirects: a renamed or transferred repository
+	 * answers 301 (GET) or 307 (other methods, same method and body again) with Location. curl keeps the
+	 * custom method and resends the body on 307, and sends no Authorization header to another host. */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (rc != CURLE_OK) {

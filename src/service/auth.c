@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "github/gh.h"
 #include "service/auth.h"
+#include "service/sync.h"
 
 static unsigned char pepper[32];
 static int pepper_loaded;
@@ -207,6 +208,12 @@ int auth_login_finish(char **session_token, char **return_to, struct db *db, con
 	gh_user_free(&gu);
 	if (rc == 0)
 		rc = store_tokens(db, u.id, &t, e);
+	if (rc == 0) {
+		/* A reconnect ends what a refused token stopped: the waiting syncs go on by themselves. */
+		struct err re = { 0 };
+		if (sync_resume_owner(NULL, db, u.id, &re))
+			log_msg(LOG_WARN, "syncs of %s not resumed: %s", u.login, re.msg);
+	}
 	sodium_memzero(t.access_token, strlen(t.access_token));
 	gh_tokens_free(&t);
 	if (rc) {

@@ -1008,3 +1008,27 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 	store_project_free(&p);
 	return out;
 }
+
+int sync_resume_owner(int *queued, struct db *db, long long owner_id, struct err *e)
+{
+	struct project *rows = NULL;
+	int n = 0, q = 0;
+	if (queued)
+		*queued = 0;
+	int rc = store_projects_list(&rows, &n, db, owner_id, e);
+	if (rc)
+		return rc;
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct project *p = &rows[i];
+		if (p->owner_id != owner_id || !p->repo_owner || !p->status || strcmp(p->status, "ERROR") != 0)
+			continue;
+		if ((rc = projects_sync_enqueue(NULL, db, p, "retry", 0, e)) == 0) {
+			q++;
+			log_msg(LOG_INFO, "project %lld: GitHub is connected again; its sync resumes", p->id);
+		}
+	}
+	store_projects_free(rows, n);
+	if (queued)
+		*queued = q;
+	return rc;
+}

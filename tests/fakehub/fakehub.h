@@ -119,6 +119,18 @@ struct json_object *fh_repo_json(const struct fh_repo *r);
 /* For handlers with {owner}/{repo} params: loads or answers 404; returns <0 then. */
 int fh_repo_from_params(struct fh_repo *r);
 
+/* ---- redirects.c: a renamed repository's old name (GitHub redirects it until a new repository takes it). */
+void fh_redirect_record(long long owner_id, const char *old_name, long long repo_id);
+void fh_redirect_drop(long long owner_id, const char *name); /* a repository takes the name */
+/* The repository a free old name of owner leads to, loaded for the viewer; ERR_NOTFOUND when none (or unreadable). */
+int fh_repo_redirect(struct fh_repo *r, const char *owner, const char *name);
+/* "/repositories/{id}[/rest]" → "/repos/{owner}/{name}[/rest]" (arena); other paths unchanged. */
+const char *fh_repositories_rewrite(const char *sub);
+/* REST under a renamed repository's old name: answers 301/307 to /repositories/{id}/… and returns 1; else 0. */
+int fh_api_redirect(const char *sub);
+/* git smart HTTP under an old name: answers 301/307 to the new name's URL and returns 1; else 0. */
+int fh_git_redirect(const char *owner, const char *name, const char *rest);
+
 /* ---- gitops.c */
 struct git_repository;
 int fh_git_init(const char *path, const char *branch, int auto_init, const char *readme,

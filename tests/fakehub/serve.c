@@ -299,6 +299,8 @@ static void api_dispatch(const char *sub)
 	const struct route *route = NULL;
 	char allow[128];
 	struct err e = { 0 };
+	/* GitHub serves every repository route under /repositories/{id} too (where its redirects point). */
+	sub = fh_repositories_rewrite(sub);
 	int rc = router_match(&route, &req->params, allow, sizeof allow, fh_api_routes, fh_api_nroutes, req->method,
 			      sub, req->arena, &e);
 	resp_header(C->resp, "X-GitHub-Api-Version-Selected", "2022-11-28");
@@ -345,6 +347,11 @@ static void api_dispatch(const char *sub)
 		return;
 	}
 	if (parse_body(0) < 0) {
+		rate_count(&used, &reset);
+		rate_headers(limit, used, reset);
+		return;
+	}
+	if (fh_api_redirect(sub)) {
 		rate_count(&used, &reset);
 		rate_headers(limit, used, reset);
 		return;
@@ -464,6 +471,8 @@ static void git_dispatch(const char *owner, const char *name, const char *rest)
 	}
 	struct fh_repo r;
 	rc = fh_repo_load(&r, owner, name);
+	if (rc == ERR_NOTFOUND && fh_git_redirect(owner, name, rest))
+		return;
 	if (rc == ERR_NOTFOUND && !C->v.id) {
 		resp_header(C->resp, "WWW-Authenticate", "Basic realm=\"GitHub\"");
 		resp_text(C->resp, 401, "text/plain", "Authentication required\n");
