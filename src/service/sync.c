@@ -53,9 +53,15 @@ struct run {
 	char skipped_buf[1000];    /* r->note naming what the folder holds and a sync skips */
 	double progress_at;        /* when the push progress was last written */
 	long wait_until;           /* GitHub's rate limit: epoch second to come back at */
+	int manual;                /* "Sync now": a branch that refused pushes is tried again */
+	int to_side;               /* GitHub's branch refuses pushes (GH006): changes go to the side branch */
+	char left_buf[1600];       /* r->note naming the files staging left out (too large, Git LFS) */
 };
 
-enum reason { REASON_CONFLICT, REASON_PULL_OFF };
+/* Why the project's changes go to a side branch with a pull request: both sides changed the same
+ * lines; pulling is off and GitHub has changes; GitHub's branch is protected (GH006) and takes changes
+ * through pull requests only, as GitHub asks people to (docs "About protected branches"). */
+enum reason { REASON_CONFLICT, REASON_PULL_OFF, REASON_PROTECTED };
 
 static void progress_of(struct run *r, const char *step, long long n, long long total)
 {
@@ -339,7 +345,16 @@ static int open_pull(char *url, size_t urllen, struct run *r, const char *cbranc
 	struct json_object *b = json_object_new_object();
 	char title[256], *body;
 	int n;
-	if (why == REASON_PULL_OFF) {
+	if (why == REASON_PROTECTED) {
+		snprintf(title, sizeof title, "ghbridge: changes to %s (%s is protected)", r->p->name, r->branch);
+		n = asprintf(&body,
+			     "GitHub refused ghbridge's push of the project **%s** to `%s`, a protected branch:\n\n"
+			     "> %s\n\nNothing was lost or forced: the project's changes are on this branch (`%s`). Merge "
+			     "this pull request to bring them into `%s`; ghbridge keeps adding the project's next changes "
+			     "here until then.\n",
+			     r->p->name, r->branch, conflicts ? conflicts : "GH006: Protected branch update failed.", cbranch,
+			     r->branch);
+	} else if (why == REASON_PULL_OFF) {
 		snprintf(title, sizeof title, "ghbridge: changes to %s (pulling from %s is off)", r->p->name, r->branch);
 		n = asprintf(&body,
 			     "The project **%s** has changes to sync, but `%s` on GitHub has commits the project does "
@@ -391,6 +406,22 @@ static void side_branch_name(char *out, size_t len, enum reason why)
 		 &tm);
 }
 
+/* ghbridge/sync-<project id>-<short sha> for a protected branch's pull request; again (the name is taken
+ * by work of someone else's) adds the time. Checked by git's and GitHub's rules (git/refname.h). */
+static void protected_branch_name(char *out, size_t len, const struct run *r, const char *sha, int again)
+{
+	char when[32] = "";
+	if (again) {
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof when, "-%Y%m%d-%H%M%S", &tm);
+	}
+	snprintf(out, len, "ghbridge/sync-%lld-%.7s%s", r->p->id, sha, when);
+	if (git_branch_name_problem(out))
+		side_branch_name(out, len, REASON_CONFLICT);
+}
+
 /* The local side goes to a branch of its own with a pull request: nothing is overwritten or forced. */
 static int conflict(struct run *r, const char *conflicts, enum reason why)
 {
@@ -400,21 +431,34 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 		snprintf(head, sizeof head, "%s", r->side_sha);
 	else if (git_workspace_head(head, r->p->workspace, r->branch, &e) || !head[0])
 		return job_retry(r->ctx, "conflict: reading the workspace: %s", e.msg);
-	if (r->p->conflict_branch && *r->p->conflict_branch)
+	/* The stored side branch is reused only while its name is one git and GitHub take. */
+	if (r->p->conflict_branch && *r->p->conflict_branch && strlen(r->p->conflict_branch) < sizeof cbranch &&
+	    !git_branch_name_problem(r->p->conflict_branch))
 		snprintf(cbranch, sizeof cbranch, "%s", r->p->conflict_branch);
+	else if (why == REASON_PROTECTED)
+		protected_branch_name(cbranch, sizeof cbranch, r, head, 0);
 	else
 		side_branch_name(cbranch, sizeof cbranch, why);
 	progress(r, "pushing", 0);
 	int rc = push(NULL, r, head, cbranch, &e);
 	if (rc == ERR_CONFLICT) {
 		/* Someone worked on the old side branch: leave it alone, use a new one. */
-		side_branch_name(cbranch, sizeof cbranch, why);
+		if (why == REASON_PROTECTED)
+			protected_branch_name(cbranch, sizeof cbranch, r, head, 1);
+		else
+			side_branch_name(cbranch, sizeof cbranch, why);
 		rc = push(NULL, r, head, cbranch, &e);
 	}
 	if (rc) {
 		if (rc == ERR_UNAUTH) {
 			finish(r, "error", "ERROR", "GitHub refused the token. Reconnect GitHub.", NULL, NULL);
 			return job_permanent(r->ctx, "Reconnect GitHub: %s", e.msg);
+		}
+		if (rc == ERR_FORBIDDEN) {
+			/* GitHub refuses the side branch too: said in its words, not retried. */
+			finish(r, "error", "ERROR", e.msg, NULL, NULL);
+			log_msg(LOG_INFO, "project %lld: %s", r->p->id, e.msg);
+			return JOB_DONE;
 		}
 		finish(r, "error", "ERROR", e.msg, NULL, NULL);
 		return job_retry(r->ctx, "pushing the side branch: %s", e.msg);
@@ -438,8 +482,20 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 		finish(r, "error", "ERROR", e.msg, NULL, NULL);
 		return job_retry(r->ctx, "%s", e.msg);
 	}
-	char msg[600];
-	if (why == REASON_PULL_OFF)
+	char msg[900];
+	if (why == REASON_PROTECTED) {
+		const char *num = strrchr(url, '/');
+		if (!r->to_side)
+			/* conflicts: GitHub's refusal, "GitHub refused the push to main: GH006: …" */
+			snprintf(msg, sizeof msg, "%s — pushed to branch %s and opened pull request #%s", conflicts, cbranch,
+				 num ? num + 1 : "?");
+		else
+			snprintf(msg, sizeof msg, "GitHub's %s is protected (GH006: Protected branch update failed): the "
+				 "changes were pushed to branch %s, pull request #%s. Merge it to bring them in; \"Sync now\" "
+				 "tries %s again.", r->branch, cbranch, num ? num + 1 : "?", r->branch);
+		if (store_project_set_push_refused(r->ctx->db, r->p->id, r->branch, &e))
+			log_msg(LOG_WARN, "project %lld: %s", r->p->id, e.msg);
+	} else if (why == REASON_PULL_OFF)
 		snprintf(msg, sizeof msg, "GitHub's %s has changes this project does not have, and pulling them is off. "
 			 "Your changes are on %s; merge the pull request (or turn pulling on) to bring both together.",
 			 r->branch, cbranch);
@@ -486,6 +542,23 @@ static int earlier_commit(struct run *r, const char *head)
 	return git_workspace_diff(&r->c, p->workspace, p->last_commit_sha, head, &e) == 0;
 }
 
+/* A push GitHub refused in a way no retry changes (git_workspace_push: ERR_FORBIDDEN) is not retried
+ * (issue 12: 34 pushes of a refused commit). A protected branch (GH006) takes the changes through a
+ * pull request, as GitHub asks: they go to a side branch with one. Anything else ends the job with
+ * GitHub's words in the history and on the project: a person has to act. */
+static int refused(struct run *r, struct err *e)
+{
+	if (git_workspace_refusal(e->msg) == WS_REFUSED_PROTECTED)
+		return conflict(r, e->msg, REASON_PROTECTED);
+	if (git_workspace_refusal(e->msg) == WS_REFUSED_NO_ACCESS)
+		/* git's 403 answer, in GitHub's words (git push prints them behind "remote: "). */
+		err_set(e, ERR_FORBIDDEN, "GitHub refused the push to %s: Permission to %s/%s.git denied to %s.", r->branch,
+			r->p->repo_owner, r->p->repo_name, r->p->owner_login);
+	log_msg(LOG_INFO, "project %lld: %s (not retried)", r->p->id, e->msg);
+	finish(r, "error", "ERROR", e->msg, NULL, NULL);
+	return JOB_DONE;
+}
+
 static int fail(struct run *r, struct err *e)
 {
 	if (e->code == ERR_UNAUTH) {
@@ -501,6 +574,8 @@ static int fail(struct run *r, struct err *e)
 		finish(r, "error", "PENDING", e->msg, NULL, NULL);
 		return job_wait(r->ctx, (double)r->wait_until + 1, "%s", e->msg);
 	}
+	if (e->code == ERR_FORBIDDEN)
+		return refused(r, e);
 	finish(r, "error", "ERROR", e->msg, NULL, NULL);
 	return job_retry(r->ctx, "%s", e->msg);
 }
@@ -587,6 +662,47 @@ static void skipped_note(struct run *r)
 	json_object_put(sk);
 }
 
+/* Files staging left out (git_workspace_commit: too large, under a Git LFS rule) are named in the history
+ * row, as "left_out" entries of its files with the reason and in its note, and on the files page. */
+static void left_out_note(struct run *r)
+{
+	struct json_object *lo = r->c.left_out;
+	r->c.left_out = NULL;
+	size_t n = lo ? json_object_array_length(lo) : 0;
+	if (!n) {
+		json_object_put(lo);
+		return;
+	}
+	if (!r->c.files)
+		r->c.files = json_object_new_array();
+	size_t used = 0;
+	if (r->note)
+		used = (size_t)snprintf(r->left_buf, sizeof r->left_buf, "%s ", r->note);
+	if (used < sizeof r->left_buf)
+		used += (size_t)snprintf(r->left_buf + used, sizeof r->left_buf - used, "Left out of the sync: ");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(lo, i), *v;
+		const char *path = json_object_object_get_ex(x, "path", &v) ? json_object_get_string(v) : "";
+		const char *why = json_object_object_get_ex(x, "reason", &v) ? json_object_get_string(v) : "";
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(path));
+		json_object_object_add(f, "status", json_object_new_string("left_out"));
+		json_object_object_add(f, "reason", json_object_new_string(why));
+		json_object_array_add(r->c.files, f);
+		if (used < sizeof r->left_buf)
+			used += (size_t)snprintf(r->left_buf + used, sizeof r->left_buf - used, "%s'%s' (%s)", i ? "; " : "",
+						 path, why);
+	}
+	if (used >= sizeof r->left_buf) {
+		size_t cut = sizeof r->left_buf - 5;
+		while (cut > 0 && ((unsigned char)r->left_buf[cut] & 0xC0) == 0x80)
+			cut--;
+		snprintf(r->left_buf + cut, 5, " …");
+	}
+	r->note = r->left_buf;
+	json_object_put(lo);
+}
+
 static int stage(struct run *r, struct err *e)
 {
 	struct project *p = r->p;
@@ -596,6 +712,7 @@ static int stage(struct run *r, struct err *e)
 	int rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
 				      email, e);
 	skipped_note(r);
+	left_out_note(r);
 	if (rc == 0 && r->c.sha[0]) {
 		r->committed = 1;
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
@@ -851,13 +968,30 @@ static int rewritten(int *out, struct run *r, const char *prev, const char *remo
 	return *out = JOB_DONE, 1;
 }
 
+/* 1 when GitHub refused a push to the sync branch for good (GH006) and the project's side branch with
+ * its pull request is still open: the changes go there, and main is not pushed to again (issue 12).
+ * "Sync now" tries the branch again (the protection may be gone); so does the first sync after the
+ * side branch is done with (a sync that finds GitHub has it all clears it). */
+static int refuses_pushes(struct run *r)
+{
+	char *b = NULL;
+	struct err e = { 0 };
+	if (store_project_push_refused(&b, r->ctx->db, r->p->id, &e) || !b)
+		return 0;
+	int on = strcmp(b, r->branch) == 0 && r->p->conflict_branch && *r->p->conflict_branch && !r->manual;
+	free(b);
+	return on;
+}
+
 static int sync_run(struct run *r, int pull_only)
 {
 	struct project *p = r->p;
 	struct err e = { 0 };
 	int rc, staged = 0, out;
 	char remote[41] = "", head[41] = "";
-	if (!pull_only && push_at_once(&out, &staged, r, &e))
+	if (!pull_only)
+		r->to_side = refuses_pushes(r);
+	if (!pull_only && !r->to_side && push_at_once(&out, &staged, r, &e))
 		return out;
 	err_clear(&e);
 	for (int round = 0; round < 4; round++) {
@@ -941,6 +1075,8 @@ static int sync_run(struct run *r, int pull_only)
 			finish(r, news ? "success" : "nochange", "SUCCESS", NULL, NULL, NULL);
 			return JOB_DONE;
 		}
+		if (r->to_side)
+			return conflict(r, NULL, REASON_PROTECTED);
 		progress(r, "pushing", 0);
 		unsigned objects = 0;
 		rc = push(&objects, r, head, r->branch, &e);
@@ -976,9 +1112,21 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 		store_project_free(&p);
 		return JOB_DONE; /* disconnected meanwhile */
 	}
+	/* Stored before names were checked at every entry point (issue 11): never used in a ref path. */
+	const char *why = git_branch_name_problem(r.branch);
+	if (why) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "The sync branch's name is not one git takes (a branch name %s): choose another "
+			 "in the settings. Nothing was synced.", why);
+		store_project_set_status(ctx->db, p.id, "ERROR", msg, NULL, p.conflict_branch, p.conflict_url, 0, &e);
+		store_project_free(&p);
+		return job_permanent(ctx, "%s", msg);
+	}
 	git_workspace_set_timeout((int)cfg_long(CFG_GIT_TIMEOUT_SECONDS));
+	git_workspace_set_file_limit(cfg_long(CFG_PROJECT_MAX_FILE));
 	git_workspace_on_push_progress(on_push_progress, &r);
 	const char *trigger = payload_trigger(job);
+	r.manual = strcmp(trigger, "manual") == 0;
 	/* claims, not attempts: a run deferred by a rate limit gives its attempt back but is a row here. */
 	if (store_sync_begin(&r.hist, ctx->db, p.id, job->id, trigger, job->claims, &e)) {
 		store_project_free(&p);
@@ -1000,6 +1148,8 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 	free_token(&r.token);
 	if (r.c.files)
 		json_object_put(r.c.files);
+	if (r.c.left_out)
+		json_object_put(r.c.left_out);
 	/* Every sync leaves a periodic check behind: it starts the chain for a new connection and
 	 * mends one that was lost. */
 	err_clear(&e);
