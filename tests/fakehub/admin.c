@@ -457,6 +457,7 @@ const struct route fh_admin_routes[] = {
 	{ "POST", AR "/pulls/{number}/merge", ad_pull_merge, 0 },
 	{ "POST", AR "/pulls/{number}/close", ad_pull_close, 0 },
 	{ "POST", AR "/commits", ad_commit, 0 },
+	{ "GET", AR "/pushes", ad_pushes, 0 },
 	{ "GET", "/_fakehub/faults", ad_faults_list, 0 },
 	{ "POST", "/_fakehub/faults", ad_fault_create, 0 },
 	{ "DELETE", "/_fakehub/faults", ad_faults_clear, 0 },

@@ -198,4 +198,17 @@ int api_hook_ping(struct request *, struct response *);
 int api_hook_deliveries(struct request *, struct response *);
 int fh_graphql(struct request *, struct response *); /* POST /api/graphql (pulls.c) */
 
+/* ---- protect.c: branch protection (docs "Branch protection"), GH006 and GH001 on push */
+struct json_object *fh_protection_get(const struct fh_repo *r, const char *branch); /* NULL: not protected */
+int fh_protection_is_on(const struct fh_repo *r, const char *branch);
+struct json_object *fh_protection_summary(const struct fh_repo *r, const char *branch); /* GET branch's "protection" */
+const char *fh_protection_branch_of(const char *param); /* "b/protection" → "b", else NULL */
+int api_branch_protection(struct request *, struct response *);
+const char *fh_protection_merge_blocked(const struct fh_repo *r, const char *base, const char *head_sha, int admin);
+const char *fh_protection_push_rules(const struct fh_repo *r); /* FAKEHUB_PROTECTED for the hook */
+const char *fh_protection_hooks_dir(void);                      /* core.hooksPath, NULL on failure */
+void fh_protection_rewrite(struct buf *body, const char *refs); /* GH006 refs: "protected branch hook declined" */
+void fh_protection_push_record(const struct fh_repo *r, size_t bytes, int status, const struct buf *body);
+int ad_pushes(struct request *, struct response *); /* GET /_fakehub/repos/{owner}/{repo}/pushes */
+
 #endif

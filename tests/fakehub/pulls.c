@@ -486,6 +486,13 @@ int fh_pull_do_merge(struct json_object **answer, const struct fh_repo *r, long 
 		js(*answer, "documentation_url", "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request");
 		return 409;
 	}
+	/* docs "About protected branches": required status checks and reviews hold the merge (405). */
+	const char *blocked = fh_protection_merge_blocked(r, base_ref, head_sha, r->can_admin);
+	if (blocked) {
+		js(*answer, "message", blocked);
+		js(*answer, "documentation_url", "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request");
+		return 405;
+	}
 	git_repository *g;
 	if (fh_git_open(&g, r->path))
 		return 500;
