@@ -670,6 +670,42 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo, in
 	return grc;
 }
 
+/* A workspace checked out before core.symlinks=false holds GitHub's links as real links: each one whose
+ * text is still git's becomes the regular file git would write now (the link itself is removed, never
+ * followed: unlinkat, then O_CREAT | O_EXCL | O_NOFOLLOW). A link with other text is the host
+ * platform's and stays (skipped). The index keeps mode 120000, and the file hashes as the same blob. */
+static void links_to_files(git_repository *repo, git_index *idx, int root)
+{
+	size_t n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+		struct stat st;
+		if (!ie || ie->mode != GIT_FILEMODE_LINK || git_index_entry_stage(ie) != 0 ||
+		    fsafe_lstat(root, ie->path, &st) != 0 || !S_ISLNK(st.st_mode))
+			continue;
+		git_blob *b = NULL;
+		const char *leaf;
+		int dir = fsafe_parent(root, ie->path, &leaf, 0);
+		if (dir >= 0 && git_blob_lookup(&b, repo, &ie->id) == 0) {
+			size_t len = (size_t)git_blob_rawsize(b);
+			char text[4096];
+			ssize_t got = readlinkat(dir, leaf, text, sizeof text);
+			if (got >= 0 && (size_t)got == len && memcmp(text, git_blob_rawcontent(b), len) == 0 &&
+			    unlinkat(dir, leaf, 0) == 0) {
+				int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (fd >= 0) {
+					if (write(fd, git_blob_rawcontent(b), len) != (ssize_t)len)
+						ftruncate(fd, 0); /* a wrong text would read as a change: none is better */
+					close(fd);
+				}
+			}
+		}
+		git_blob_free(b);
+		if (dir >= 0)
+			close(dir);
+	}
+}
+
 /* What is in the folder and never synced, for the history: [{path, reason}], NULL when nothing. */
 static struct json_object *skipped_of(const char *dir, git_index *idx)
 {
@@ -850,6 +886,8 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 		goto out;
 	}
 	grc = git_repository_index(&idx, repo);
+	if (grc == 0 && index_has_links(idx))
+		links_to_files(repo, idx, root);
 	if (grc == 0)
 		grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);

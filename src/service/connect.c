@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/fsafe.h"
 #include "core/log.h"
 #include "git/workspace.h"
 #include "github/gh.h"
@@ -36,13 +37,6 @@ struct cj {
 	char *token;
 	int refreshed;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int any_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -87,8 +81,17 @@ int connect_workspace_forget(const char *workspace, struct err *e)
 		rc = err_set(e, ERR_FAIL, "setting the old git history aside: %s", strerror(errno));
 	if (!rc)
 		rc = git_workspace_init(workspace, e);
-	if (!rc && lstat(old, &st) == 0 && nftw(old, rm_one, 32, FTW_DEPTH | FTW_PHYS))
-		log_msg(LOG_WARN, "removing %s: %s", old, strerror(errno));
+	/* Removed by descriptors (core/fsafe.h): a link inside is removed itself, never followed. */
+	char *slash = strrchr(old, '/');
+	if (!rc && slash && lstat(old, &st) == 0) {
+		*slash = '\0';
+		int dir = fsafe_root(old), r = dir < 0 ? dir : fsafe_remove_tree(dir, slash + 1);
+		*slash = '/';
+		if (r)
+			log_msg(LOG_WARN, "removing %s: %s", old, fsafe_strerror(r));
+		if (dir >= 0)
+			close(dir);
+	}
 	free(git);
 	free(old);
 	return rc;

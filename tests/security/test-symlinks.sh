@@ -25,7 +25,7 @@ for u in "$A" "$B"; do
 	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$u\"}"
 	signin "$T/jar-$u" "$u" >/dev/null
 done
-KA=$("$BUILD/ghbridge" apikey create --user "$A" --name sym --scopes projects:read,projects:write,sync 2>&1 | tail -1)
+KA=$("$BUILD/ghbridge" apikey create --user "$A" --name sym --scopes projects:read,projects:write,sync,pulls 2>&1 | tail -1)
 KB=$("$BUILD/ghbridge" apikey create --user "$B" --name sym --scopes projects:read,projects:write 2>&1 | tail -1)
 check_match "API keys for two users" '^ghb_.*' "$KA $KB"
 TOKEN=$(curl -s -X POST "$FH/users/$A/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
@@ -154,6 +154,16 @@ check "… the web commit is in the folder" wait_for 30 test -f "$WS/web.txt"
 check_match "a sync with nothing new" '^(success|nochange)' "$(sync_now)"
 check_eq "… GitHub's links are still unchanged" "$GH_LINKS" "$(links_on_github)"
 
+# A workspace checked out before this fix holds GitHub's links as real links: never followed, and the
+# next sync writes each back as the file holding its text.
+rm "$WS/up" && ln -s ../../.. "$WS/up"
+check_eq "legacy real link: GET files/up/master.key → 404" 404 "$(ka GET "/projects/$PID/files/up/master.key")"
+check_eq "legacy real link: DELETE files/up/data/workspaces/B/secret.txt → 404" 404 "$(ka DELETE "/projects/$PID/files/up/data/workspaces/$BID/secret.txt")"
+check "… B's file is still there" test -f "$BWS/secret.txt"
+check_match "… a sync" '^(success|nochange)' "$(sync_now)"
+check "… turns it into the file git writes" bash -c "[ -f '$WS/up' ] && [ ! -L '$WS/up' ] && [ \"\$(cat '$WS/up')\" = ../../.. ]"
+check_eq "… GitHub's links are unchanged" "$GH_LINKS" "$(links_on_github)"
+
 # ---------------------------------------------------------------- 3. links and a fifo from the host platform
 mkdir -p "$WS/folder" && echo kept > "$WS/folder/kept.txt"
 check_match "a tracked folder" '^success' "$(sync_now)"
@@ -198,6 +208,17 @@ links_on_github >/dev/null
 check "… none of them reached GitHub" bash -c "! git -C '$T/c' ls-tree -r --name-only HEAD | grep -qE '^(host|hc1|hc2|pipe)'"
 check_eq "… the folder's file is still on GitHub" kept "$(cat "$T/c/folder/kept.txt" 2>/dev/null)"
 check_eq "… and GitHub's links are unchanged" "$GH_LINKS" "$(git -C "$T/c" ls-tree -r HEAD | grep '^120000' | sort)"
+
+# A pull request from pending changes stages by the same rule: no link, fifo or deletion behind a link.
+put_text pr.txt 'for a pull request' >/dev/null
+check_eq "pull request from pending changes, links in the folder → 202" 202 "$(ka POST "/projects/$PID/pulls" \
+	-H 'Content-Type: application/json' -d '{"title":"With links around","from":"changes","head":"feature/links"}')"
+check "… its branch reaches GitHub" wait_for 60 bash -c "[ -n \"\$(git ls-remote '$CLONE' refs/heads/feature/links)\" ]"
+rm -rf "$T/pr" && git clone -q -b feature/links "$CLONE" "$T/pr" 2>/dev/null
+check_eq "… with the pending file" 'for a pull request' "$(cat "$T/pr/pr.txt" 2>/dev/null)"
+check "… and none of the host's links or the fifo" bash -c "! git -C '$T/pr' ls-tree -r --name-only HEAD | grep -qE '^(host|hc1|hc2|pipe)'"
+check_eq "… the folder's file kept" kept "$(cat "$T/pr/folder/kept.txt" 2>/dev/null)"
+check_eq "… GitHub's links unchanged" "$GH_LINKS" "$(git -C "$T/pr" ls-tree -r HEAD | grep '^120000' | sort)"
 
 # ---------------------------------------------------------------- 4. deleting the project removes links, not what they point at
 check_eq "DELETE the project → 204" 204 "$(ka DELETE "/projects/$PID")"
