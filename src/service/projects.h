@@ -27,6 +27,9 @@ int projects_delete(struct db *db, struct project *p, struct err *e);
 int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e);
 int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e);
 int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e);
+/* 1 when path is under a Git LFS rule (.gitattributes filter=lfs): its content is in Git LFS, and
+ * ghbridge neither shows the pointer as the file nor writes it (projects_file_put: ERR_CONFLICT). */
+int projects_file_lfs(const struct project *p, const char *path);
 int projects_files(struct ws_file **files, int *n, struct project *p, struct err *e);
 /* How many of the workspace's files are not synced yet (new, modified or deleted), and how many
  * files it lists in all (total may be NULL); both 0 when the workspace cannot be read (rc). */

@@ -668,3 +668,33 @@ int store_sync_get(struct sync_run *out, struct db *db, long long project_id, lo
 	PQclear(r);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- a branch that refuses pushes */
+
+DB_STMT(stmt_project_push_refused, "SELECT push_refused_branch FROM projects WHERE id = $1");
+
+int store_project_push_refused(char **branch, struct db *db, long long id, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i };
+	PGresult *r;
+	*branch = NULL;
+	int rc = db_query(&r, db, &stmt_project_push_refused, 1, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) && !PQgetisnull(r, 0, 0) && !(*branch = strdup(PQgetvalue(r, 0, 0))))
+		abort();
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_project_set_push_refused, "UPDATE projects SET push_refused_branch = $2 WHERE id = $1");
+
+int store_project_set_push_refused(struct db *db, long long id, const char *branch, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i, branch };
+	return exec_one(db, &stmt_project_set_push_refused, 2, p, e);
+}

@@ -109,4 +109,9 @@ int store_sync_get(struct sync_run *out, struct db *db, long long project_id, lo
 void store_sync_free(struct sync_run *r);
 void store_syncs_free(struct sync_run *rows, int n);
 
+/* The sync branch GitHub last refused a push to for good (GH006, a protected branch), or NULL (caller
+ * frees); set it with a branch, clear it with NULL. ERR_DB. */
+int store_project_push_refused(char **branch, struct db *db, long long id, struct err *e);
+int store_project_set_push_refused(struct db *db, long long id, const char *branch, struct err *e);
+
 #endif

@@ -229,7 +229,12 @@ int api_project_file_put(struct request *req, struct response *resp)
 		      projects_file_get(&old, &oldlen, &p, path, &ignore) == 0;
 	free(old);
 	rc = projects_file_put(g_app.db, &p, path, req->body ? req->body : "", req->body_len, &req->err);
-	if (!rc) {
+	if (rc == ERR_CONFLICT && projects_file_lfs(&p, path)) {
+		/* Under a Git LFS rule: a file ghbridge cannot write as the rule wants (issue 12). */
+		render_json_error(req, resp, 422, "lfs", req->err.msg);
+		rc = 0;
+	}
+	if (!rc && resp->status != 422) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(path));
 		json_object_object_add(o, "size", json_object_new_int64((long long)req->body_len));
@@ -284,7 +289,9 @@ int api_project_file_delete(struct request *req, struct response *resp)
 
 /* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status,kind[,target]}]}: kind "symlink" with
  * status "synced" and its text in target is a link kept from GitHub (read-only); status "skipped" is a
- * link, fifo, socket or device put into the folder, never synced */
+ * link, fifo, socket or device put into the folder, never synced; lfs: under a Git LFS rule (.gitattributes
+ * filter=lfs: its content is in Git LFS); status "left_out" with the reason in left_out ("too large: 60 MiB,
+ * the limit is 50 MiB", Git LFS) is a file a sync leaves out */
 int api_project_files(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -303,6 +310,9 @@ int api_project_files(struct request *req, struct response *resp)
 			json_object_object_add(x, "path", json_object_new_string(f[i].path));
 			json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
 			json_object_object_add(x, "status", json_object_new_string(f[i].status));
+			json_object_object_add(x, "lfs", json_object_new_boolean(f[i].lfs));
+			if (f[i].refused)
+				json_object_object_add(x, "left_out", json_object_new_string(f[i].refused));
 			json_object_object_add(x, "kind", json_object_new_string(f[i].kind));
 			if (f[i].target)
 				json_object_object_add(x, "target", json_object_new_string(f[i].target));

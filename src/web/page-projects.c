@@ -230,6 +230,10 @@ static int files_render(struct request *req, struct response *resp, struct proje
 			json_object_object_add(x, "target", js(f[i].target));
 		if (strcmp(f[i].status, "skipped") == 0 && !file)
 			json_object_object_add(x, "skipped", json_object_new_boolean(1));
+		if (f[i].lfs)
+			json_object_object_add(x, "lfs", json_object_new_boolean(1));
+		if (f[i].refused)
+			json_object_object_add(x, "left_out", js(f[i].refused));
 		json_object_array_add(a, x);
 	}
 	git_workspace_files_free(f, n);
@@ -287,7 +291,10 @@ int page_project_file(struct request *req, struct response *resp)
 		free(target);
 		json_object_object_add(ctx, "path", js(path));
 		json_object_object_add(ctx, "size", json_object_new_int64((long long)len));
-		if (is_text(data, len) && len <= 1024 * 1024)
+		if (projects_file_lfs(&p, path))
+			/* The folder holds Git LFS's pointer, not the file: never shown or edited as if it were. */
+			json_object_object_add(ctx, "lfs", json_object_new_boolean(1));
+		else if (is_text(data, len) && len <= 1024 * 1024)
 			json_object_object_add(ctx, "content", json_object_new_string_len(data, (int)len));
 		else
 			json_object_object_add(ctx, "binary", json_object_new_boolean(1));
