@@ -237,7 +237,7 @@ static int ad_pull_close(struct request *req, struct response *resp)
 static int ad_commit(struct request *req, struct response *resp)
 {
 	struct fh_repo r;
-	if (admin_repo(&r))
+	if (admin_repo(&r) || fh_repo_writable(&r))
 		return 0;
 	const char *branch = fh_in("branch") ? fh_in("branch") : r.default_branch, *path = fh_in("path"),
 		   *content = fh_in("content");
@@ -321,6 +321,7 @@ static int ad_requests(struct request *req, struct response *resp)
 			req_query(req, "login"));
 	if (!x)
 		return -1;
+	int bodies = req_query(req, "bodies") && strcmp(req_query(req, "bodies"), "1") == 0;
 	struct json_object *arr = json_object_new_array();
 	for (int i = 0; i < PQntuples(x); i++) {
 		struct json_object *o = json_object_new_object();
@@ -336,6 +337,11 @@ static int ad_requests(struct request *req, struct response *resp)
 		js(o, "client_id", fh_val(x, i, "client_id"));
 		js(o, "fault", fh_val(x, i, "fault"));
 		js(o, "request_id", fh_val(x, i, "request_id"));
+		if (bodies) {
+			/* As sent and answered (JSON text): tests/contract checks them against GitHub's description. */
+			js(o, "request_body", fh_val(x, i, "request_body"));
+			js(o, "response_body", fh_val(x, i, "response_body"));
+		}
 		json_object_array_add(arr, o);
 	}
 	PQclear(x);

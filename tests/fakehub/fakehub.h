@@ -52,7 +52,8 @@ extern struct fh_ctx *C;
 struct fh_repo {
 	long long id, owner_id;
 	const char *owner, *owner_type, *name, *description, *default_branch;
-	int private_;
+	int private_, archived;
+	int allow_merge_commit, allow_squash_merge, allow_rebase_merge, delete_branch_on_merge;
 	long long created_at, updated_at, pushed_at;
 	int can_read, can_push, can_admin;
 	char path[1024];        /* bare repository on disk */
@@ -118,6 +119,9 @@ int fh_repo_load(struct fh_repo *r, const char *owner, const char *name);
 struct json_object *fh_repo_json(const struct fh_repo *r);
 /* For handlers with {owner}/{repo} params: loads or answers 404; returns <0 then. */
 int fh_repo_from_params(struct fh_repo *r);
+/* docs "Archiving repositories": an archived repository is read-only; answers 403 "Repository was archived
+ * so is read-only." and returns -1 when it is, 0 otherwise. */
+int fh_repo_writable(const struct fh_repo *r);
 
 /* ---- redirects.c: a renamed repository's old name (GitHub redirects it until a new repository takes it). */
 void fh_redirect_record(long long owner_id, const char *old_name, long long repo_id);
@@ -194,6 +198,7 @@ int api_hooks_list(struct request *, struct response *);
 int api_hooks_create(struct request *, struct response *);
 int api_hook_get(struct request *, struct response *);
 int api_hook_delete(struct request *, struct response *);
+int api_hook_patch(struct request *, struct response *);
 int api_hook_ping(struct request *, struct response *);
 int api_hook_deliveries(struct request *, struct response *);
 int fh_graphql(struct request *, struct response *); /* POST /api/graphql (pulls.c) */

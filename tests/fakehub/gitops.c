@@ -159,6 +159,7 @@ static struct json_object *commit_base(git_repository *g, const struct fh_repo *
 	js(ver, "reason", "unsigned");
 	js(ver, "signature", NULL);
 	js(ver, "payload", NULL);
+	js(ver, "verified_at", NULL);
 	jo(cm, "verification", ver);
 	jo(o, "commit", cm);
 	js(o, "url", arena_printf(a, "%s/commits/%s", api, sha));

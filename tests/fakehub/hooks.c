@@ -377,11 +377,28 @@ void fh_after_push(const struct fh_repo *r, const char *ref, const char *before,
 	if (pusher_id && !(C && C->v.id == pusher_id))
 		jo(p, "sender", fh_user_json(pusher_id, pusher_login, "User"));
 	git_repository_free(g);
+	/* The push event's repository carries created_at and pushed_at as epoch integers (every other event:
+	 * ISO strings), pushed_at being this push. */
+	struct json_object *repo = repo_payload(r);
+	json_object_object_add(repo, "created_at", json_object_new_int64(r->created_at));
+	json_object_object_add(repo, "pushed_at", json_object_new_int64(C ? C->now : (long long)time(NULL)));
+	jo(p, "repository", repo);
 	fh_event(r, "push", NULL, p);
 
-	/* Open pull requests whose head is this branch follow it. */
-	if (deleted || strncmp(ref, "refs/heads/", 11) != 0)
+	if (strncmp(ref, "refs/heads/", 11) != 0)
 		return;
+	if (deleted) {
+		/* GitHub closes an open pull request whose head branch is deleted (pull_request "closed"). */
+		FH_STMT(heads, "SELECT number FROM pulls WHERE repo_id = $1 AND head_ref = $2 AND state = 'open' ORDER BY number");
+		x = Q(heads, fh_ll(r->id), ref + 11);
+		if (!x)
+			return;
+		for (int i = 0; i < PQntuples(x); i++)
+			fh_pull_set_state(r, fh_vall(x, i, "number"), "closed", pusher_id);
+		PQclear(x);
+		return;
+	}
+	/* Open pull requests whose head is this branch follow it. */
 	FH_STMT(sync, "UPDATE pulls SET head_sha = $3, updated_at = $4 WHERE repo_id = $1 AND head_ref = $2 AND state = 'open' "
 		      "AND head_sha <> $3 RETURNING number");
 	x = Q(sync, fh_ll(r->id), ref + 11, after, fh_ll(C->now));
@@ -547,6 +564,87 @@ int api_hook_get(struct request *req, struct response *resp)
 	struct json_object *o = hook_json(x, 0, &r);
 	PQclear(x);
 	return fh_json(200, o);
+}
+
+/* Events from a JSON array into a text[] literal ("{push,pull_request}"); -1 for a bad name. */
+static int events_literal(struct buf *ev, struct json_object *events)
+{
+	buf_puts(ev, "{");
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		const char *e = json_object_get_string(json_object_array_get_idx(events, i));
+		if (!e || !*e || strspn(e, "abcdefghijklmnopqrstuvwxyz_*") != strlen(e))
+			return -1;
+		buf_printf(ev, "%s%s", i ? "," : "", e);
+	}
+	buf_puts(ev, "}");
+	return 0;
+}
+
+/* PATCH /repos/{o}/{r}/hooks/{id} (docs repos/update-webhook): config (url, content_type, secret; a config
+ * without url keeps the old one), events (replaces), add_events, remove_events, active. 200 with the hook. */
+int api_hook_patch(struct request *req, struct response *resp)
+{
+	struct fh_repo r;
+	PGresult *x;
+	if (load_hook(&x, &r))
+		return 0;
+	long long id = fh_vall(x, 0, "id");
+	PQclear(x);
+	struct json_object *cfg = NULL, *events = NULL, *add = NULL, *rm = NULL, *act = NULL;
+	if (C->json) {
+		json_object_object_get_ex(C->json, "config", &cfg);
+		json_object_object_get_ex(C->json, "events", &events);
+		json_object_object_get_ex(C->json, "add_events", &add);
+		json_object_object_get_ex(C->json, "remove_events", &rm);
+		json_object_object_get_ex(C->json, "active", &act);
+	}
+	if (cfg && !json_object_is_type(cfg, json_type_object))
+		return fh_validation(NULL, "Hook", "config", "invalid", NULL);
+	const char *url = jget(cfg, "url"), *ctype = jget(cfg, "content_type"), *secret = jget(cfg, "secret");
+	if (url && !*url)
+		return fh_validation(NULL, "Hook", NULL, "custom", "Config must contain URL for webhooks");
+	if (ctype && strcmp(ctype, "json") && strcmp(ctype, "form"))
+		return fh_validation(NULL, "Hook", "content_type", "invalid", NULL);
+	if (act && !json_object_is_type(act, json_type_boolean))
+		return fh_validation(NULL, "Hook", "active", "invalid", NULL);
+	struct buf ev = BUF_INIT, ad = BUF_INIT, rv = BUF_INIT;
+	int bad = 0;
+	struct json_object *lists[3] = { events, add, rm };
+	struct buf *bufs[3] = { &ev, &ad, &rv };
+	for (int k = 0; k < 3; k++)
+		if (lists[k] && (!json_object_is_type(lists[k], json_type_array) || events_literal(bufs[k], lists[k])))
+			bad = 1;
+	int rc = 0;
+	if (bad) {
+		rc = fh_validation(NULL, "Hook", "events", "invalid", NULL);
+		goto out;
+	}
+	FH_STMT(upd, "UPDATE hooks SET url = COALESCE($3, url), content_type = COALESCE($4, content_type), "
+		     "secret = CASE WHEN $5::boolean THEN $6 ELSE secret END, "
+		     "events = ARRAY(SELECT DISTINCT e FROM unnest(COALESCE($7::text[], events) || COALESCE($8::text[], '{}')) e "
+		     "WHERE NOT e = ANY(COALESCE($9::text[], '{}')) ORDER BY e), "
+		     "active = COALESCE($10::boolean, active), updated_at = $11 WHERE id = $1 AND repo_id = $2");
+	x = Q(upd, fh_ll(id), fh_ll(r.id), url, ctype, cfg && json_object_object_get_ex(cfg, "secret", NULL) ? "t" : "f",
+	      secret, events ? buf_cstr(&ev) : NULL, add ? buf_cstr(&ad) : NULL, rm ? buf_cstr(&rv) : NULL,
+	      act ? (json_object_get_boolean(act) ? "t" : "f") : NULL, fh_ll(C->now));
+	if (!x) {
+		rc = -1;
+		goto out;
+	}
+	PQclear(x);
+	x = Q(hook_by_id, fh_ll(id), fh_ll(r.id));
+	if (!x) {
+		rc = -1;
+		goto out;
+	}
+	struct json_object *o = hook_json(x, 0, &r);
+	PQclear(x);
+	rc = fh_json(200, o);
+out:
+	buf_free(&ev);
+	buf_free(&ad);
+	buf_free(&rv);
+	return rc;
 }
 
 int api_hook_delete(struct request *req, struct response *resp)

@@ -8,4 +8,4 @@ tests_fakehub_fakehub_CPPFLAGS = $(AM_CPPFLAGS) -DFAKEHUB_SQL_DIR='"$(abs_top_sr
 tests_fakehub_fakehub_LDADD = libghbridge.a $(DEPS_LIBS)
 EXTRA_DIST += tests/fakehub/README.md tests/fakehub/sql tests/fakehub/dev.sh tests/fakehub/lib-fakehub.sh tests/fakehub/test-api.sh \
 	tests/fakehub/test-oauth.sh tests/fakehub/test-git.sh tests/fakehub/test-faults.sh tests/fakehub/test-collab.sh \
-	tests/fakehub/test-graphql.sh tests/fakehub/test-protection.sh
+	tests/fakehub/test-graphql.sh tests/fakehub/test-protection.sh tests/fakehub/test-fidelity.sh

@@ -44,6 +44,7 @@ struct json_object *fh_pull_json(git_repository *g, const struct fh_repo *r, PGr
 	js(o, "issue_url", arena_printf(a, "%s/issues/%lld", api, num));
 	js(o, "commits_url", arena_printf(a, "%s/pulls/%lld/commits", api, num));
 	js(o, "review_comments_url", arena_printf(a, "%s/pulls/%lld/comments", api, num));
+	js(o, "review_comment_url", arena_printf(a, "%s/pulls/comments{/number}", api));
 	js(o, "comments_url", arena_printf(a, "%s/issues/%lld/comments", api, num));
 	js(o, "statuses_url", arena_printf(a, "%s/statuses/%s", api, head_sha));
 	ji(o, "number", num);
@@ -66,22 +67,55 @@ struct json_object *fh_pull_json(git_repository *g, const struct fh_repo *r, PGr
 	jo(o, "requested_teams", json_object_new_array());
 	jo(o, "head", side(r, head_ref, head_sha));
 	jo(o, "base", side(r, base_ref, open ? base_sha : fh_val(x, i, "base_sha")));
+	struct json_object *links = json_object_new_object();
+	const char *const link[][2] = {
+		{ "self", arena_printf(a, "%s/pulls/%lld", api, num) },
+		{ "html", html },
+		{ "issue", arena_printf(a, "%s/issues/%lld", api, num) },
+		{ "comments", arena_printf(a, "%s/issues/%lld/comments", api, num) },
+		{ "review_comments", arena_printf(a, "%s/pulls/%lld/comments", api, num) },
+		{ "review_comment", arena_printf(a, "%s/pulls/comments{/number}", api) },
+		{ "commits", arena_printf(a, "%s/pulls/%lld/commits", api, num) },
+		{ "statuses", arena_printf(a, "%s/statuses/%s", api, head_sha) },
+	};
+	for (size_t k = 0; k < sizeof link / sizeof link[0]; k++) {
+		struct json_object *h = json_object_new_object();
+		js(h, "href", link[k][1]);
+		jo(links, link[k][0], h);
+	}
+	jo(o, "_links", links);
 	js(o, "author_association", "OWNER");
 	js(o, "auto_merge", NULL);
-	jb(o, "draft", fh_vbool(x, i, "draft"));
+	int draft = fh_vbool(x, i, "draft");
+	jb(o, "draft", draft);
 	if (!full)
 		return o;
 	jb(o, "merged", merged);
-	if (open && g) {
+	/* docs pulls/get: "The value of the mergeable attribute can be true, false, or null. If the value is
+	 * null, then GitHub has started a background job to compute the mergeability." Here the job is the
+	 * first full GET that sees a (head, base) pair: it answers null and records the pair; later answers
+	 * (GETs, webhooks) carry the value. A pushed head or a moved base starts over. */
+	const char *key = open ? arena_printf(a, "%s %s", head_sha, base_sha) : NULL;
+	const char *known = fh_val(x, i, "mergeable_key");
+	if (open && g && known && strcmp(known, key) == 0) {
 		int m = fh_git_can_merge(g, base_sha, head_sha);
 		if (m < 0) {
 			js(o, "mergeable", NULL);
+			js(o, "rebaseable", NULL);
 			js(o, "mergeable_state", "unknown");
 		} else {
 			jb(o, "mergeable", m);
 			jb(o, "rebaseable", m);
-			js(o, "mergeable_state", m ? "clean" : "dirty");
+			js(o, "mergeable_state", !m ? "dirty" : draft ? "draft" : "clean");
 		}
+	} else if (open && g && full == 2) {
+		FH_STMT(start, "UPDATE pulls SET mergeable_key = $2 WHERE id = $1");
+		PGresult *u = Q(start, fh_ll(id), key);
+		if (u)
+			PQclear(u);
+		js(o, "mergeable", NULL);
+		js(o, "rebaseable", NULL);
+		js(o, "mergeable_state", "unknown");
 	} else {
 		js(o, "mergeable", NULL);
 		js(o, "rebaseable", NULL);
@@ -126,6 +160,7 @@ static int load_pull(PGresult **out, const struct fh_repo *r, const char *number
 	return 0;
 }
 
+/* status 200 from GET /pulls/{n} starts the mergeability computation (see fh_pull_json). */
 static int answer_pull(const struct fh_repo *r, long long number, int status)
 {
 	PGresult *x = Q(pull_one, fh_ll(r->id), fh_ll(number));
@@ -136,7 +171,7 @@ static int answer_pull(const struct fh_repo *r, long long number, int status)
 	}
 	git_repository *g = NULL;
 	fh_git_open(&g, r->path);
-	struct json_object *o = fh_pull_json(g, r, x, 0, 1);
+	struct json_object *o = fh_pull_json(g, r, x, 0, strcmp(C->req->method, "GET") == 0 ? 2 : 1);
 	git_repository_free(g);
 	PQclear(x);
 	return fh_json(status, o);
@@ -214,6 +249,8 @@ int api_pulls_create(struct request *req, struct response *resp)
 		return fh_error(401, "Requires authentication");
 	if (!r.can_push)
 		return fh_error(403, "Must have push access to repository.");
+	if (fh_repo_writable(&r))
+		return 0;
 	const char *title = fh_in("title"), *head = fh_in("head"), *base = fh_in("base");
 	if (!head)
 		return fh_validation(NULL, "PullRequest", "head", "missing_field", NULL);
@@ -304,6 +341,10 @@ int api_pull_patch(struct request *req, struct response *resp)
 	if (!r.can_push && C->v.id != fh_vall(x, 0, "user_id")) {
 		PQclear(x);
 		return fh_error(403, "Must have push access to repository.");
+	}
+	if (r.archived) {
+		PQclear(x);
+		return fh_repo_writable(&r), 0;
 	}
 	const char *old_title = arena_strdup(req->arena, fh_val(x, 0, "title"));
 	const char *old_body = fh_val(x, 0, "body") ? arena_strdup(req->arena, fh_val(x, 0, "body")) : NULL;
@@ -466,7 +507,7 @@ int fh_pull_do_merge(struct json_object **answer, const struct fh_repo *r, long 
 	struct arena *a = fh_arena();
 	const char *head_sha = arena_strdup(a, fh_val(x, 0, "head_sha")), *head_ref = arena_strdup(a, fh_val(x, 0, "head_ref"));
 	const char *base_ref = arena_strdup(a, fh_val(x, 0, "base_ref")), *ptitle = arena_strdup(a, fh_val(x, 0, "title"));
-	int open = strcmp(fh_val(x, 0, "state"), "open") == 0;
+	int open = strcmp(fh_val(x, 0, "state"), "open") == 0, draft = fh_vbool(x, 0, "draft");
 	PQclear(x);
 	*answer = json_object_new_object();
 	if (!method)
@@ -478,6 +519,17 @@ int fh_pull_do_merge(struct json_object **answer, const struct fh_repo *r, long 
 	}
 	if (!open) {
 		js(*answer, "message", "Pull Request is not mergeable");
+		js(*answer, "documentation_url", "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request");
+		return 405;
+	}
+	/* GitHub's words for a draft and for a merge method the repository's settings turn off. */
+	int allowed = strcmp(method, "merge") == 0 ? r->allow_merge_commit
+		      : strcmp(method, "squash") == 0 ? r->allow_squash_merge : r->allow_rebase_merge;
+	if (draft || !allowed) {
+		js(*answer, "message", draft ? "Pull Request is still a draft"
+				       : strcmp(method, "merge") == 0 ? "Merge commits are not allowed on this repository."
+				       : strcmp(method, "squash") == 0 ? "Squash merges are not allowed on this repository."
+								       : "Rebase merges are not allowed on this repository.");
 		js(*answer, "documentation_url", "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request");
 		return 405;
 	}
@@ -522,6 +574,22 @@ int fh_pull_do_merge(struct json_object **answer, const struct fh_repo *r, long 
 		PQclear(x);
 	fh_after_push(r, arena_printf(a, "refs/heads/%s", base_ref), before, merged_sha, actor_id, actor_login);
 	pull_event(r, number, "closed", NULL);
+	/* docs "Managing the automatic deletion of branches": the head branch goes after the merge (never
+	 * the default branch), with its push event. */
+	if (r->delete_branch_on_merge && strcmp(head_ref, r->default_branch) != 0 && fh_git_open(&g, r->path) == 0) {
+		const char *ref = arena_printf(a, "refs/heads/%s", head_ref);
+		git_reference *hr = NULL;
+		char gone[41] = "";
+		if (git_reference_lookup(&hr, g, ref) == 0) {
+			git_oid_tostr(gone, sizeof gone, git_reference_target(hr));
+			if (git_reference_delete(hr) != 0)
+				gone[0] = '\0';
+		}
+		git_reference_free(hr);
+		git_repository_free(g);
+		if (gone[0])
+			fh_after_push(r, ref, gone, "0000000000000000000000000000000000000000", actor_id, actor_login);
+	}
 	js(*answer, "sha", merged_sha);
 	jb(*answer, "merged", 1);
 	js(*answer, "message", "Pull Request successfully merged");
@@ -540,6 +608,8 @@ int api_pull_merge(struct request *req, struct response *resp)
 		return fh_error(401, "Requires authentication");
 	if (!r.can_push)
 		return fh_error(403, "Must have push access to repository.");
+	if (fh_repo_writable(&r))
+		return 0;
 	struct json_object *answer = NULL;
 	int status = fh_pull_do_merge(&answer, &r, num, fh_in("merge_method"), fh_in("sha"), fh_in("commit_title"),
 				      fh_in("commit_message"), C->v.id, C->v.login);

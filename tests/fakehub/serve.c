@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "core/log.h"
+#include "http/parse.h"
 #include "http/server.h"
 #include "tests/fakehub/fakehub.h"
 
@@ -265,7 +266,12 @@ static int parse_body(int git)
 			return fh_error(400, "Problems parsing the form body"), -1;
 		return 0;
 	}
-	/* GitHub reads JSON whatever the Content-Type says. */
+	/* GitHub reads JSON whatever the Content-Type says, and only UTF-8 JSON: bytes that are not, and
+	 * "\u0000" or an unpaired surrogate escape (which json-c would decode), are "Problems parsing JSON". */
+	char field[64];
+	const char *why;
+	if (http_json_check(field, sizeof field, &why, req->body, req->body_len))
+		return fh_error(400, "Problems parsing JSON"), -1;
 	enum json_tokener_error jerr;
 	C->json = json_tokener_parse_verbose(req->body, &jerr);
 	if (!C->json || !json_object_is_type(C->json, json_type_object)) {
@@ -291,6 +297,22 @@ static void add_etag(void)
 		resp->status = 304;
 		buf_reset(&resp->body);
 	}
+}
+
+/* X-Accepted-OAuth-Scopes (docs "Scopes for OAuth apps"): the scopes the action checks for, as GitHub
+ * lists them for these route families. */
+static const char *accepted_scopes(const char *pattern)
+{
+	if (strstr(pattern, "/hooks"))
+		return "admin:repo_hook, read:repo_hook, repo, write:repo_hook";
+	if (strncmp(pattern, "/repos/", 7) == 0 || strcmp(pattern, "/user/repos") == 0 ||
+	    strcmp(pattern, "/orgs/{org}/repos") == 0 || strncmp(pattern, "/user/repository_invitations", 28) == 0)
+		return "repo";
+	if (strncmp(pattern, "/user/orgs", 10) == 0 || strcmp(pattern, "/orgs/{org}") == 0)
+		return "admin:org, read:org, repo, user, write:org";
+	if (strncmp(pattern, "/user/emails", 12) == 0)
+		return "user";
+	return "";
 }
 
 static void api_dispatch(const char *sub)
@@ -330,6 +352,7 @@ static void api_dispatch(const char *sub)
 	}
 	if (C->v.id)
 		resp_header(C->resp, "X-OAuth-Scopes", C->v.scope ? C->v.scope : "");
+	resp_header(C->resp, "X-Accepted-OAuth-Scopes", accepted_scopes(route->pattern));
 	if (used >= limit && !(route->flags & FH_ROUTE_NOCOUNT)) {
 		rate_headers(limit, used, reset);
 		if (C->v.id)
@@ -488,6 +511,11 @@ static void git_dispatch(const char *owner, const char *name, const char *rest)
 				       C->v.login));
 		return;
 	}
+	/* docs "Archiving repositories": read-only; git shows the text as "remote: …" beside the 403. */
+	if (push && r.archived) {
+		resp_text(C->resp, 403, "text/plain", "This repository was archived so it is read-only.\n");
+		return;
+	}
 	if (parse_body(1) < 0)
 		return;
 	if (fh_git_http(&r, rest) < 0 && C->resp->status < 400)
@@ -550,14 +578,25 @@ static void web_dispatch(void)
 static void request_log(double at, const char *fault)
 {
 	struct request *req = C->req;
-	FH_STMT(st, "INSERT INTO requests (at, method, path, query, status, login, client_id, fault, request_id) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+	FH_STMT(st, "INSERT INTO requests (at, method, path, query, status, login, client_id, fault, request_id, "
+		    "request_body, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
 	char ats[32];
 	snprintf(ats, sizeof ats, "%.6f", at);
 	/* OAuth query strings carry codes and states: keep them out of the log. */
 	const char *q = strncmp(req->raw_path, "/login/", 7) == 0 ? NULL : req->query_string;
+	/* The JSON bodies of REST calls (test emulator only: tests/contract checks them against GitHub's
+	 * OpenAPI description). Not OAuth's or git's, and only well-formed UTF-8 (PostgreSQL text). */
+	const char *qb = NULL, *ab = NULL;
+	if (strncmp(req->raw_path, "/api/", 5) == 0) {
+		if (C->json && req->body_len < (1u << 20) && utf8_valid(req->body, req->body_len))
+			qb = arena_strndup(req->arena, req->body, req->body_len);
+		struct buf *b = &C->resp->body;
+		if (C->resp->content_type && strncmp(C->resp->content_type, "application/json", 16) == 0 && b->len &&
+		    b->len < (1u << 22) && utf8_valid(buf_cstr(b), b->len))
+			ab = buf_cstr(b);
+	}
 	PGresult *r = Q(st, ats, req->head_only ? "HEAD" : req->method, req->raw_path, q && *q ? q : NULL,
-			fh_ll(C->resp->status), C->v.login, C->v.client_id, fault, req->request_id);
+			fh_ll(C->resp->status), C->v.login, C->v.client_id, fault, req->request_id, qb, ab);
 	if (r)
 		PQclear(r);
 }

@@ -135,6 +135,10 @@ const char *fh_in(const char *k)
 
 int fh_json(int status, struct json_object *o)
 {
+	/* RFC 9110 15.3.2 and GitHub: a 201 names what it created in Location (the object's own url). */
+	const char *url = status == 201 ? jget(o, "url") : NULL;
+	if (url && !strstr(buf_cstr(&C->resp->headers), "Location:"))
+		resp_header(C->resp, "Location", url);
 	resp_json(C->resp, status, o);
 	C->resp->content_type = "application/json; charset=utf-8";
 	json_object_put(o);
@@ -401,7 +405,8 @@ int fh_scope_has(const char *name)
 int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
 {
 	FH_STMT(st, "SELECT r.id, r.owner_id, a.login, a.type, r.name, r.description, r.default_branch, r.private, "
-		    "r.created_at, r.updated_at, r.pushed_at, "
+		    "r.created_at, r.updated_at, r.pushed_at, r.archived, r.allow_merge_commit, r.allow_squash_merge, "
+		    "r.allow_rebase_merge, r.delete_branch_on_merge, "
 		    "(SELECT permission FROM collaborators c WHERE c.repo_id = r.id AND c.user_id = $3) AS collab, "
 		    "(SELECT role FROM memberships m WHERE m.org_id = r.owner_id AND m.user_id = $3) AS member "
 		    "FROM repos r JOIN accounts a ON a.id = r.owner_id "
@@ -427,6 +432,11 @@ int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
 	r->created_at = fh_vall(res, 0, "created_at");
 	r->updated_at = fh_vall(res, 0, "updated_at");
 	r->pushed_at = fh_vall(res, 0, "pushed_at");
+	r->archived = fh_vbool(res, 0, "archived");
+	r->allow_merge_commit = fh_vbool(res, 0, "allow_merge_commit");
+	r->allow_squash_merge = fh_vbool(res, 0, "allow_squash_merge");
+	r->allow_rebase_merge = fh_vbool(res, 0, "allow_rebase_merge");
+	r->delete_branch_on_merge = fh_vbool(res, 0, "delete_branch_on_merge");
 	const char *collab = fh_val(res, 0, "collab"), *member = fh_val(res, 0, "member");
 	long long viewer = C ? C->v.id : 0;
 	/* Organisation members get admin on the organisation's repositories: the
@@ -464,12 +474,61 @@ int fh_repo_from_params(struct fh_repo *r)
 	return 0;
 }
 
+int fh_repo_writable(const struct fh_repo *r)
+{
+	if (r->archived)
+		return fh_error(403, "Repository was archived so is read-only."), -1;
+	return 0;
+}
+
+/* GitHub's repository object (docs repos/get: the "full-repository" schema, whose required fields the
+ * contract test holds it to): every *_url template as api.github.com spells it, the merge-button settings
+ * (GitHub shows them to those with push access and leaves them out otherwise), network and subscriber
+ * counts. */
 struct json_object *fh_repo_json(const struct fh_repo *r)
 {
 	struct json_object *o = json_object_new_object();
 	struct arena *a = ar();
 	const char *api = g_fh.api_url, *full = arena_printf(a, "%s/%s", r->owner, r->name);
 	const char *base = arena_printf(a, "%s/repos/%s", api, full);
+	static const char *const templates[][2] = {
+		{ "forks_url", "/forks" },
+		{ "keys_url", "/keys{/key_id}" },
+		{ "collaborators_url", "/collaborators{/collaborator}" },
+		{ "teams_url", "/teams" },
+		{ "hooks_url", "/hooks" },
+		{ "issue_events_url", "/issues/events{/number}" },
+		{ "events_url", "/events" },
+		{ "assignees_url", "/assignees{/user}" },
+		{ "branches_url", "/branches{/branch}" },
+		{ "tags_url", "/tags" },
+		{ "blobs_url", "/git/blobs{/sha}" },
+		{ "git_tags_url", "/git/tags{/sha}" },
+		{ "git_refs_url", "/git/refs{/sha}" },
+		{ "trees_url", "/git/trees{/sha}" },
+		{ "statuses_url", "/statuses/{sha}" },
+		{ "languages_url", "/languages" },
+		{ "stargazers_url", "/stargazers" },
+		{ "contributors_url", "/contributors" },
+		{ "subscribers_url", "/subscribers" },
+		{ "subscription_url", "/subscription" },
+		{ "commits_url", "/commits{/sha}" },
+		{ "git_commits_url", "/git/commits{/sha}" },
+		{ "comments_url", "/comments{/number}" },
+		{ "issue_comment_url", "/issues/comments{/number}" },
+		{ "contents_url", "/contents/{+path}" },
+		{ "compare_url", "/compare/{base}...{head}" },
+		{ "merges_url", "/merges" },
+		{ "archive_url", "/{archive_format}{/ref}" },
+		{ "downloads_url", "/downloads" },
+		{ "issues_url", "/issues{/number}" },
+		{ "pulls_url", "/pulls{/number}" },
+		{ "milestones_url", "/milestones{/number}" },
+		{ "notifications_url", "/notifications{?since,all,participating}" },
+		{ "labels_url", "/labels{/name}" },
+		{ "releases_url", "/releases{/id}" },
+		{ "deployments_url", "/deployments" },
+	};
 	ji(o, "id", r->id);
 	js(o, "node_id", fh_node_id("Repository", r->id));
 	js(o, "name", r->name);
@@ -480,14 +539,8 @@ struct json_object *fh_repo_json(const struct fh_repo *r)
 	js(o, "description", r->description);
 	jb(o, "fork", 0);
 	js(o, "url", base);
-	js(o, "branches_url", arena_printf(a, "%s/branches{/branch}", base));
-	js(o, "collaborators_url", arena_printf(a, "%s/collaborators{/collaborator}", base));
-	js(o, "commits_url", arena_printf(a, "%s/commits{/sha}", base));
-	js(o, "compare_url", arena_printf(a, "%s/compare/{base}...{head}", base));
-	js(o, "git_refs_url", arena_printf(a, "%s/git/refs{/sha}", base));
-	js(o, "hooks_url", arena_printf(a, "%s/hooks", base));
-	js(o, "pulls_url", arena_printf(a, "%s/pulls{/number}", base));
-	js(o, "statuses_url", arena_printf(a, "%s/statuses/{sha}", base));
+	for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++)
+		js(o, templates[i][0], arena_printf(a, "%s%s", base, templates[i][1]));
 	jt(o, "created_at", r->created_at);
 	jt(o, "updated_at", r->updated_at);
 	jt(o, "pushed_at", r->pushed_at ? r->pushed_at : r->created_at);
@@ -505,13 +558,16 @@ struct json_object *fh_repo_json(const struct fh_repo *r)
 	jb(o, "has_downloads", 1);
 	jb(o, "has_wiki", 1);
 	jb(o, "has_pages", 0);
+	jb(o, "has_discussions", 0);
 	ji(o, "forks_count", 0);
-	jb(o, "archived", 0);
+	js(o, "mirror_url", NULL);
+	jb(o, "archived", r->archived);
 	jb(o, "disabled", 0);
 	ji(o, "open_issues_count", 0);
 	js(o, "license", NULL);
 	jb(o, "allow_forking", 1);
 	jb(o, "is_template", 0);
+	jb(o, "web_commit_signoff_required", 0);
 	jo(o, "topics", json_object_new_array());
 	js(o, "visibility", r->private_ ? "private" : "public");
 	ji(o, "forks", 0);
@@ -526,6 +582,21 @@ struct json_object *fh_repo_json(const struct fh_repo *r)
 		jb(p, "triage", r->can_push);
 		jb(p, "pull", r->can_read);
 		jo(o, "permissions", p);
+		if (r->can_push) {
+			jb(o, "allow_merge_commit", r->allow_merge_commit);
+			jb(o, "allow_squash_merge", r->allow_squash_merge);
+			jb(o, "allow_rebase_merge", r->allow_rebase_merge);
+			jb(o, "allow_auto_merge", 0);
+			jb(o, "delete_branch_on_merge", r->delete_branch_on_merge);
+			jb(o, "allow_update_branch", 0);
+			jb(o, "use_squash_pr_title_as_default", 0);
+			js(o, "squash_merge_commit_title", "COMMIT_OR_PR_TITLE");
+			js(o, "squash_merge_commit_message", "COMMIT_MESSAGES");
+			js(o, "merge_commit_title", "MERGE_MESSAGE");
+			js(o, "merge_commit_message", "PR_TITLE");
+		}
 	}
+	ji(o, "network_count", 0);
+	ji(o, "subscribers_count", 0);
 	return o;
 }

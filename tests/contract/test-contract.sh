@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tests/contract/test-contract.sh: holds fakehub to GitHub's official OpenAPI description (npm @octokit/openapi,
+# api.github.com, 2022-11-28). ghbridge runs its GitHub work against fakehub (connect by create in a user's and in
+# an organisation's account, sync, webhook registration, branches, pull requests from changes and from a branch,
+# edit, close, reopen, merge by each method with branch deletion, refresh, disconnect); a few calls then go to
+# fakehub directly for what that leaves out (the Link list, a branch read, refusals: 404, 405, 409, 422). Every
+# REST call of the run is in fakehub's request log with its JSON bodies; contract.mjs validates each answer
+# against the operation's response schema for its status and each body ghbridge sent against the operation's
+# requestBody schema, and checks that each route ghbridge uses (contract.mjs ROUTES) was exercised.
+set -u
+. "$ROOT/tests/pulls/lib-pulls.sh"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then skip "contract test" "node/npm are not installed"; finish; exit; fi
+DIR=$ROOT/tests/contract
+if [ ! -d "$DIR/node_modules/@octokit/openapi" ] || [ ! -d "$DIR/node_modules/ajv-formats" ]; then
+	(cd "$DIR" && { npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; } >&2)
+fi
+if [ ! -d "$DIR/node_modules/@octokit/openapi" ]; then not_ok "npm ci in tests/contract" "no @octokit/openapi"; finish; exit; fi
+
+SINCE=$(curl -s "$FAKEHUB_URL/_fakehub/requests/count" | jq -r .last_id)
+check_match "the request log answers" '^[0-9]+$' "$SINCE"
+
+# ---------------------------------------------------------------- ghbridge's own calls
+new_project "Contract one"
+until_ok 30 test "$(webhook_status)" = active
+check_eq "project connected, synced, webhook active" "SUCCESS active" "$(project_status) $(webhook_status)"
+
+put_text index.html '<h1>Contract</h1>' >/dev/null
+check_eq "a pull request from changes (a job)" 202 "$(jcall POST "/projects/$PID/pulls" '{"title":"From changes","body":"b","from":"changes","head":"contract/one"}')"
+has_pull() { call GET "/projects/$PID/pulls?state=all&head=$1" >/dev/null; [ "$(jq '.pulls | length' "$T/body")" -ge 1 ]; }
+until_ok 40 has_pull contract/one
+N1=$(jq -r '.pulls[0].number' "$T/body")
+check_eq "a branch" 201 "$(jcall POST "/projects/$PID/branches" '{"name":"contract/two"}')"
+web_commit contract/two two.txt two
+check_eq "a pull request from it" 201 "$(jcall POST "/projects/$PID/pulls" '{"title":"From a branch","head":"contract/two","draft":false}')"
+N2=$(jq -r .number "$T/body")
+check_eq "read with refresh and files" 200 "$(call GET "/projects/$PID/pulls/$N2?refresh=1&files=1")"
+check_eq "… mergeability known (ghbridge asked again)" "true clean" "$(jq -r '"\(.mergeable) \(.mergeable_state)"' "$T/body")"
+check_eq "edit" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"title":"From a branch, edited","body":"new body"}')"
+check_eq "close" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"state":"closed"}')"
+check_eq "reopen" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"state":"open"}')"
+check_eq "merge with a merge commit" 200 "$(jcall POST "/projects/$PID/pulls/$N1/merge" '{"method":"merge"}')"
+check_eq "squash, deleting the branch" 200 "$(jcall POST "/projects/$PID/pulls/$N2/merge" '{"method":"squash","delete_branch":true}')"
+jcall POST "/projects/$PID/branches" '{"name":"contract/three"}' >/dev/null
+web_commit contract/three three.txt three
+jcall POST "/projects/$PID/pulls" '{"title":"Third","head":"contract/three"}' >/dev/null
+check_eq "rebase" 200 "$(jcall POST "/projects/$PID/pulls/$(jq -r .number "$T/body")/merge" '{"method":"rebase"}')"
+check_eq "the branches list" 200 "$(call GET "/projects/$PID/branches")"
+jcall POST "/projects/$PID/branches" '{"name":"contract/gone"}' >/dev/null
+check_eq "delete a branch" 204 "$(call DELETE "/projects/$PID/branches/contract/gone")"
+check_eq "the Link list, refreshed" 202 "$(call POST /github/repos/refresh)"
+check_eq "… read" 200 "$(call GET /github/repos)"
+check_eq "disconnect (the webhook goes)" 204 "$(call DELETE "/projects/$PID/repository")"
+
+# A repository created in an organisation's account (acme, where octocat is an admin).
+jcall POST /projects '{"name":"Contract org"}' >/dev/null
+PID2=$(jq -r .id "$T/body")
+put_text2() { printf '%s' "$2" > "$T/put"; call PUT "/projects/$PID2/files/$1" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream'; }
+put_text2 index.html '<h1>Org</h1>' >/dev/null
+jcall POST "/projects/$PID2/repository" "{\"mode\":\"create\",\"owner\":\"acme\",\"name\":\"contract-$(date +%s)-$RANDOM\",\"private\":true}" >/dev/null
+PID_SAVE=$PID; PID=$PID2
+check_eq "connected in an organisation" SUCCESS "$(wait_idle)"
+PID=$PID_SAVE
+
+# ---------------------------------------------------------------- direct calls for what the run leaves out
+gh GET /user >/dev/null
+gh GET "/user/repos?per_page=5&affiliation=owner,collaborator,organization_member" >/dev/null
+gh GET "/repos/$OWNER/$REPO/branches/main" >/dev/null
+gh GET "/repos/$OWNER/$REPO/git/ref/heads/no-such-branch" >/dev/null
+gh GET "/repos/$OWNER/$REPO/pulls/99999" >/dev/null
+gh POST "/repos/$OWNER/$REPO/pulls" -d '{"title":"x","head":"main","base":"main"}' >/dev/null
+gh POST "/repos/$OWNER/$REPO/git/refs" -d '{"ref":"refs/heads/main","sha":"0000000000000000000000000000000000000000"}' >/dev/null
+jcall POST "/projects/$PID/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}" >/dev/null
+wait_idle >/dev/null
+jcall POST "/projects/$PID/branches" '{"name":"contract/draft"}' >/dev/null
+web_commit contract/draft d.txt d
+gh POST "/repos/$OWNER/$REPO/pulls" -d '{"title":"Draft","head":"contract/draft","base":"main","draft":true}' >/dev/null
+ND=$(jq -r .number "$T/gh")
+gh PUT "/repos/$OWNER/$REPO/pulls/$ND/merge" -d '{"merge_method":"merge"}' >/dev/null
+check_eq "merging a draft on fakehub → 405" 405 "$(gh PUT "/repos/$OWNER/$REPO/pulls/$ND/merge" -d '{}')"
+jcall POST "/projects/$PID/branches" '{"name":"contract/stale"}' >/dev/null
+web_commit contract/stale s.txt s
+gh POST "/repos/$OWNER/$REPO/pulls" -d '{"title":"Stale","head":"contract/stale","base":"main"}' >/dev/null
+check_eq "a stale sha → 409" 409 "$(gh PUT "/repos/$OWNER/$REPO/pulls/$(jq -r .number "$T/gh")/merge" -d '{"sha":"0000000000000000000000000000000000000000"}')"
+check_eq "listing the hooks after relinking" 200 "$(gh GET "/repos/$OWNER/$REPO/hooks")"
+HID=$(jq -r '.[0].id // empty' "$T/gh")
+[ -n "$HID" ] && gh PATCH "/repos/$OWNER/$REPO/hooks/$HID" -d '{"active":true}' >/dev/null
+check_eq "the API root" 200 "$(gh GET /)"
+
+# ---------------------------------------------------------------- the contract
+sleep 1 # the worker's last refresh lands in the log
+node "$DIR/contract.mjs" "$SINCE" > "$T/contract.out" 2>&1
+rc=$?
+cat "$T/contract.out"
+TESTS_PASSED=$((TESTS_PASSED + $(grep -c '^ok ' "$T/contract.out")))
+TESTS_FAILED=$((TESTS_FAILED + $(grep -c '^not ok ' "$T/contract.out")))
+if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$T/contract.out"; then not_ok "contract.mjs ran" "exit $rc"; fi
+finish
