@@ -222,14 +222,15 @@ int http_json_check(char *field, size_t fieldsz, const char **why, const char *s
 			i++;
 		} else if (c == '\\') {
 			unsigned int cp, lo;
-			if (i + 1 >= len)
-				return 0; /* truncated: the parser says so */
+			if (i + 1 >= len || (s[i + 1] == 'u' && hex4(s + i + 2, len - i - 2, &cp))) {
+				/* refused here too, so nothing after it goes unchecked whatever a parser makes of it */
+				*why = "has a malformed escape";
+				goto bad;
+			}
 			if (s[i + 1] != 'u') {
 				i += 2;
 				continue;
 			}
-			if (hex4(s + i + 2, len - i - 2, &cp))
-				return 0; /* a malformed escape: the parser says so */
 			i += 6;
 			if (cp == 0) {
 				*why = "contains a NUL character (\\u0000)";

@@ -53,7 +53,8 @@ int http_num_parse(long long *out, const char *s, long long min, long long max);
  * ("\u0000") or an unpaired surrogate escape ("\ud800", which json-c turns into U+FFFD
  * silently); single-quoted strings (a json-c extension) are refused. 0 when clean; ERR_INVALID
  * with *why set to a phrase ("is not valid UTF-8") and field to the top-level key whose key or
- * value holds the fault ("" outside any). Grammar errors are left to the JSON parser. */
+ * value holds the fault ("" outside any). A truncated or malformed escape is refused too; other
+ * grammar errors are left to the JSON parser. */
 int http_json_check(char *field, size_t fieldsz, const char **why, const char *s, size_t len);
 
 #endif

@@ -127,6 +127,10 @@ START_TEST(test_json_check)
 	ck_assert_int_eq(jc("\xff{}", field, &why), ERR_INVALID);
 	ck_assert_str_eq(field, "");
 	ck_assert_int_eq(jc("{'a':1}", field, &why), ERR_INVALID);
+	/* a malformed or truncated escape: nothing after it may go unchecked */
+	ck_assert_int_eq(jc("{\"a\":\"\\u12\", \"b\":\"\xff\"}", field, &why), ERR_INVALID);
+	ck_assert_str_eq(field, "a");
+	ck_assert_int_eq(jc("{\"a\":\"\\", field, &why), ERR_INVALID);
 	ck_assert_int_eq(http_json_check(field, sizeof field, &why, "{\"a\":\"\0\"}", 8), ERR_INVALID);
 }
 END_TEST
