@@ -34,8 +34,14 @@ check_eq "a branch" 201 "$(jcall POST "/projects/$PID/branches" '{"name":"contra
 web_commit contract/two two.txt two
 check_eq "a pull request from it" 201 "$(jcall POST "/projects/$PID/pulls" '{"title":"From a branch","head":"contract/two","draft":false}')"
 N2=$(jq -r .number "$T/body")
+# Right after the create (ghbridge's own delayed refresh is 3 s away), GitHub answers mergeable null: ghbridge
+# must ask again (docs pulls/get) within the same refresh, so fakehub sees two GETs of the pull request.
+gets() { curl -s "$FAKEHUB_URL/_fakehub/requests?method=GET&path=/api/v3/repos/$OWNER/$REPO/pulls/$N2&since_id=$SINCE" |
+	jq --arg p "/api/v3/repos/$OWNER/$REPO/pulls/$N2" '[.[] | select(.path == $p)] | length'; }
+G0=$(gets)
 check_eq "read with refresh and files" 200 "$(call GET "/projects/$PID/pulls/$N2?refresh=1&files=1")"
 check_eq "… mergeability known (ghbridge asked again)" "true clean" "$(jq -r '"\(.mergeable) \(.mergeable_state)"' "$T/body")"
+check_eq "… after GitHub's null: two GETs in that refresh" 2 "$(( $(gets) - G0 ))"
 check_eq "edit" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"title":"From a branch, edited","body":"new body"}')"
 check_eq "close" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"state":"closed"}')"
 check_eq "reopen" 200 "$(jcall PATCH "/projects/$PID/pulls/$N2" '{"state":"open"}')"
