@@ -616,6 +616,27 @@ int git_workspace_file_refused(char *why, size_t whylen, const char *dir, const 
 	return r != NULL;
 }
 
+static char *ref_name(const char *branch);
+
+int git_workspace_uncommit(const char *dir, const char *branch, const char *to_sha, struct err *e)
+{
+	git_repository *repo;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	char *ref = ref_name(branch);
+	git_oid oid;
+	git_object *c = NULL;
+	int grc;
+	if ((grc = git_oid_fromstr(&oid, to_sha)) || (grc = git_object_lookup(&c, repo, &oid, GIT_OBJECT_COMMIT)) ||
+	    (grc = git_repository_set_head(repo, ref)) || (grc = git_reset(repo, c, GIT_RESET_MIXED, NULL)))
+		rc = git_fail(e, grc, "taking back the commits GitHub refused");
+	git_object_free(c);
+	free(ref);
+	git_repository_free(repo);
+	return rc;
+}
+
 int git_workspace_lfs_path(const char *dir, const char *path)
 {
 	git_repository *repo;

@@ -62,6 +62,10 @@ struct ws_commit {
 void git_workspace_set_file_limit(long long bytes);
 /* 1 when a file of size bytes at path would be left out, with why (may be NULL) saying why. */
 int git_workspace_file_refused(char *why, size_t whylen, const char *dir, const char *path, long long size);
+/* `git reset --mixed to_sha` on refs/heads/branch: the branch goes back to to_sha (GitHub's tip) and the
+ * index to its tree; the folder is left as it is, so the next commit holds all of it again, through the
+ * staging rules above (for commits GitHub refused with GH001, made before those rules). */
+int git_workspace_uncommit(const char *dir, const char *branch, const char *to_sha, struct err *e);
 /* 1 when path is under a Git LFS rule in the workspace at dir. */
 int git_workspace_lfs_path(const char *dir, const char *path);
 /* Stages everything but the excludes (gitignore lines) and what is not a regular file (links, fifos,

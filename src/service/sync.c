@@ -56,6 +56,8 @@ struct run {
 	int manual;                /* "Sync now": a branch that refused pushes is tried again */
 	int to_side;               /* GitHub's branch refuses pushes (GH006): changes go to the side branch */
 	char left_buf[1600];       /* r->note naming the files staging left out (too large, Git LFS) */
+	int remade;                /* GH001: the refused commits were made again without the large files */
+	char remade_note[600];
 };
 
 /* Why the project's changes go to a side branch with a pull request: both sides changed the same
@@ -546,10 +548,34 @@ static int earlier_commit(struct run *r, const char *head)
  * (issue 12: 34 pushes of a refused commit). A protected branch (GH006) takes the changes through a
  * pull request, as GitHub asks: they go to a side branch with one. Anything else ends the job with
  * GitHub's words in the history and on the project: a person has to act. */
+static int sync_run(struct run *r, int pull_only);
+
 static int refused(struct run *r, struct err *e)
 {
 	if (git_workspace_refusal(e->msg) == WS_REFUSED_PROTECTED)
 		return conflict(r, e->msg, REASON_PROTECTED);
+	char tracking[41] = "";
+	struct err e2 = { 0 };
+	if (git_workspace_refusal(e->msg) == WS_REFUSED_TOO_LARGE && !r->remade &&
+	    git_workspace_tracking(tracking, r->p->workspace, r->branch, &e2) == 0 && tracking[0] &&
+	    git_workspace_uncommit(r->p->workspace, r->branch, tracking, &e2) == 0) {
+		/* GH001 for commits made before staging applied the limits (an older workspace): the same pack is
+		 * never sent again. The commits go back to GitHub's tip, the folder stays, and the sync commits it
+		 * again, leaving the large files out (named in history), once. */
+		log_msg(LOG_INFO, "project %lld: %s; committing again without the large files", r->p->id, e->msg);
+		r->remade = 1;
+		snprintf(r->remade_note, sizeof r->remade_note, "%s — the refused commits were made again without the files "
+			 "over the limit.", e->msg);
+		r->committed = 0;
+		r->commit_sha[0] = '\0';
+		if (r->c.files) {
+			json_object_put(r->c.files);
+			r->c.files = NULL;
+		}
+		r->note = r->remade_note;
+		err_clear(e);
+		return sync_run(r, 0);
+	}
 	if (git_workspace_refusal(e->msg) == WS_REFUSED_NO_ACCESS)
 		/* git's 403 answer, in GitHub's words (git push prints them behind "remote: "). */
 		err_set(e, ERR_FORBIDDEN, "GitHub refused the push to %s: Permission to %s/%s.git denied to %s.", r->branch,

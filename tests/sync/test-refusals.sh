@@ -122,6 +122,27 @@ call GET "/projects/$PID/status" >/dev/null
 check_eq "the project is in sync (left-out files are not pending)" "SUCCESS 0" "$(jq -r '"\(.status) \(.pending_changes)"' "$T/body")"
 check_eq "the API still refuses a 60 MiB upload (413)" 413 "$(head -c $((60 << 20)) /dev/zero > "$T/mid" && call PUT "/projects/$PID/files/up.bin" --data-binary "@$T/mid")"
 rm -f "$T/mid"
+# A commit made before staging applied the limits (an older ghbridge) holds a 101 MiB file: GitHub refuses
+# it once (GH001), and the sync commits the folder again without it, never sending that pack again.
+truncate -s 101M "$WS/legacy.bin"
+git -C "$WS" add legacy.bin && git -C "$WS" -c user.name=old -c user.email=old@example.com commit -qm "an older commit"
+printf 'after the legacy commit' > "$WS/after.txt"
+n=$(hist_count '.trigger == "manual" and .status == "success"')
+check_eq "Sync now → 202" 202 "$(call POST "/projects/$PID/sync")"
+check "the sync succeeds" wait_for 60 hist_has '.trigger == "manual" and .status == "success"' $((n + 1))
+wait_for 20 idle
+gh001() { pushes | jq '[.pushes[] | select((.refused // "") | contains("pre-receive hook declined"))] | length'; }
+check_eq "GitHub refused the old commit once (GH001)" 1 "$(gh001)"
+clone ""
+check_eq "the folder's new file reached GitHub" 'after the legacy commit' "$(cat "$T/c/after.txt" 2>/dev/null)"
+check "the 101 MiB file did not" test ! -e "$T/c/legacy.bin"
+note=$(hist -r '[.history[] | select(.trigger == "manual")][0].error')
+check_match "history: GitHub's refusal in its words" "GitHub refused the push to main: .*File legacy.bin is 101.00 MB; this exceeds GitHub's file size limit of 100.00 MB GH001: Large files detected" "$note"
+check_match "… and the file left out" "'legacy.bin' \(too large: 101 MiB, the limit is 50 MiB\)" "$note"
+check_eq "Sync now again → 202" 202 "$(call POST "/projects/$PID/sync")"
+check "… succeeds" wait_for 60 hist_has '.trigger == "manual" and .status != "running"' $((n + 2))
+wait_for 20 idle
+check_eq "… and the refused pack is never sent again" 1 "$(gh001)"
 
 # ---------------------------------------------------------------- 3. Git LFS rules
 REPO=lfs-$(date +%s)-$RANDOM
