@@ -817,9 +817,16 @@ static int api_ref_update(struct request *req, struct response *resp)
 		return fh_error(422, "Object does not exist");
 	}
 	git_commit_free(cm);
-	if (!jget_bool(C->json, "force", 0) && strcmp(before, sha) != 0 && fh_git_is_ancestor(g, before, sha) != 1) {
+	int ff = strcmp(before, sha) == 0 || fh_git_is_ancestor(g, before, sha) == 1;
+	if (!jget_bool(C->json, "force", 0) && !ff) {
 		git_repository_free(g);
 		return fh_error(422, "Update is not a fast forward");
+	}
+	/* docs "About protected branches": the REST API keeps a protected branch's rules as a push does. */
+	const char *prot = strncmp(full, "refs/heads/", 11) == 0 ? fh_protection_ref_refused(&r, full + 11, sha, !ff) : NULL;
+	if (prot) {
+		git_repository_free(g);
+		return fh_error(422, prot);
 	}
 	struct err e = { 0 };
 	int rc = fh_git_set_ref(g, full, sha, before, &e);
@@ -847,6 +854,12 @@ static int api_ref_delete(struct request *req, struct response *resp)
 	}
 	char before[41];
 	git_oid_tostr(before, sizeof before, git_reference_target(cur));
+	const char *prot = strncmp(full, "refs/heads/", 11) == 0 ? fh_protection_ref_refused(&r, full + 11, NULL, 0) : NULL;
+	if (prot) {
+		git_reference_free(cur);
+		git_repository_free(g);
+		return fh_error(422, prot);
+	}
 	/* A 204 only for a ref that is gone (issue 11: 204 while the ref stayed). */
 	int drc = git_reference_delete(cur);
 	git_reference_free(cur);

@@ -211,6 +211,8 @@ const char *fh_protection_branch_of(const char *param); /* "b/protection" → "b
 int api_branch_protection(struct request *, struct response *);
 const char *fh_protection_merge_blocked(const struct fh_repo *r, const char *base, const char *head_sha, int admin);
 const char *fh_protection_push_rules(const struct fh_repo *r); /* FAKEHUB_PROTECTED for the hook */
+/* 422 message for moving (new_sha) or deleting (NULL) a protected branch through git/refs, or NULL. */
+const char *fh_protection_ref_refused(const struct fh_repo *r, const char *branch, const char *new_sha, int forced);
 const char *fh_protection_hooks_dir(void);                      /* core.hooksPath, NULL on failure */
 void fh_protection_rewrite(struct buf *body, const char *refs); /* GH006 refs: "protected branch hook declined" */
 void fh_protection_push_record(const struct fh_repo *r, size_t bytes, int status, const struct buf *body);

@@ -382,6 +382,61 @@ const char *fh_protection_merge_blocked(const struct fh_repo *r, const char *bas
 
 /* ---- pushing: GH006 and GH001, in a pre-receive hook that git receive-pack runs */
 
+/* Why this viewer may not move a protected branch at all (cfg: its protection), \037 between the reasons,
+ * "" when they may: pull requests required, required status checks, push restrictions; admins pass
+ * the first two unless enforce_admins. */
+static void reasons(struct buf *why, const struct fh_repo *r, struct json_object *cfg)
+{
+	struct json_object *v;
+	int bypass = r->can_admin && !flag(cfg, "enforce_admins");
+	if (!bypass && (v = field(cfg, "required_pull_request_reviews")) && is(v, json_type_object))
+		buf_puts(why, "Changes must be made through a pull request.");
+	if (!bypass && (v = field(cfg, "required_status_checks")) && is(v, json_type_object)) {
+		struct json_object *ctx = required_contexts(v);
+		for (size_t k = 0; k < json_object_array_length(ctx); k++)
+			buf_printf(why, "%sRequired status check \"%s\" is expected.", why->len ? "\037" : "",
+				   json_object_get_string(json_object_array_get_idx(ctx, k)));
+		json_object_put(ctx);
+	}
+	if ((v = field(cfg, "restrictions")) && is(v, json_type_object)) {
+		struct json_object *u = field(v, "users");
+		int listed = 0;
+		for (size_t k = 0; u && C->v.login && k < json_object_array_length(u); k++)
+			listed |= strcasecmp(json_object_get_string(json_object_array_get_idx(u, k)), C->v.login) == 0;
+		if (!listed && !bypass)
+			buf_printf(why, "%sYou're not authorized to push to this branch. Visit %s for more information.",
+				   why->len ? "\037" : "", DOC_ABOUT);
+	}
+}
+
+/* The REST API's refusal (422) to move or delete branch by git/refs, in GitHub's words, or NULL:
+ * deletion = new_sha NULL; forced = not a fast-forward. */
+const char *fh_protection_ref_refused(const struct fh_repo *r, const char *branch, const char *new_sha, int forced)
+{
+	struct json_object *cfg = fh_protection_get(r, branch);
+	if (!cfg)
+		return NULL;
+	const char *out = NULL;
+	if (!new_sha && !flag(cfg, "allow_deletions"))
+		out = "Cannot delete this protected branch";
+	else if (new_sha && forced && !flag(cfg, "allow_force_pushes"))
+		out = "Cannot force-push to this branch";
+	else if (new_sha) {
+		struct buf why = BUF_INIT;
+		buf_puts(&why, "");
+		reasons(&why, r, cfg);
+		if (why.len) {
+			char *nl = strchr(why.data, '\037');
+			if (nl)
+				*nl = '\0';
+			out = arena_strdup(fh_arena(), why.data);
+		}
+		buf_free(&why);
+	}
+	json_object_put(cfg);
+	return out;
+}
+
 /* What the hook needs to know, one line per protected branch: "refs/heads/<b>\t<force ok>\t<delete ok>\t<why>",
  * why being the reasons this pusher may not update the branch, \037 between them (empty: may push). */
 const char *fh_protection_push_rules(const struct fh_repo *r)
@@ -393,28 +448,10 @@ const char *fh_protection_push_rules(const struct fh_repo *r)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "");
 	for (int i = 0; i < PQntuples(x); i++) {
-		struct json_object *cfg = json_tokener_parse(fh_val(x, i, "c")), *v;
+		struct json_object *cfg = json_tokener_parse(fh_val(x, i, "c"));
 		struct buf why = BUF_INIT;
 		buf_puts(&why, "");
-		int bypass = r->can_admin && !flag(cfg, "enforce_admins");
-		if (!bypass && (v = field(cfg, "required_pull_request_reviews")) && is(v, json_type_object))
-			buf_puts(&why, "Changes must be made through a pull request.");
-		if (!bypass && (v = field(cfg, "required_status_checks")) && is(v, json_type_object)) {
-			struct json_object *ctx = required_contexts(v);
-			for (size_t k = 0; k < json_object_array_length(ctx); k++)
-				buf_printf(&why, "%sRequired status check \"%s\" is expected.", why.len ? "\037" : "",
-					   json_object_get_string(json_object_array_get_idx(ctx, k)));
-			json_object_put(ctx);
-		}
-		if ((v = field(cfg, "restrictions")) && is(v, json_type_object)) {
-			struct json_object *u = field(v, "users");
-			int listed = 0;
-			for (size_t k = 0; u && C->v.login && k < json_object_array_length(u); k++)
-				listed |= strcasecmp(json_object_get_string(json_object_array_get_idx(u, k)), C->v.login) == 0;
-			if (!listed && !bypass)
-				buf_printf(&why, "%sYou're not authorized to push to this branch. Visit %s for more information.",
-					   why.len ? "\037" : "", DOC_ABOUT);
-		}
+		reasons(&why, r, cfg);
 		buf_printf(&b, "refs/heads/%s\t%d\t%d\t%s\n", fh_val(x, i, "branch"), flag(cfg, "allow_force_pushes"),
 			   flag(cfg, "allow_deletions"), buf_cstr(&why));
 		buf_free(&why);
@@ -463,7 +500,7 @@ static const char hook_script[] =
 	"  force=$(printf '%s' \"$rule\" | cut -f2); del=$(printf '%s' \"$rule\" | cut -f3); why=$(printf '%s' \"$rule\" | cut -f4)\n"
 	"  msgs=\n"
 	"  if [ \"$new\" = $zero ]; then\n"
-	"    [ \"$del\" = 1 ] || msgs='Cannot delete this branch'\n"
+	"    [ \"$del\" = 1 ] || msgs='Cannot delete this protected branch'\n"
 	"  else\n"
 	"    if [ \"$old\" != $zero ] && ! git merge-base --is-ancestor \"$old\" \"$new\" 2>/dev/null && [ \"$force\" != 1 ]; then\n"
 	"      msgs='Cannot force-push to this branch'\n"

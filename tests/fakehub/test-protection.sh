@@ -55,6 +55,14 @@ check "the same commit on another branch is accepted" git push -q origin HEAD:re
 pushes=$(curl -s "$F/_fakehub/repos/octocat/$name/pushes")
 check_match "the push log counts both pushes" '"count":2,' "$pushes"
 check_match "… with the refusal" '"refused":"refs/heads/main protected branch hook declined"' "$pushes"
+res=$(api PATCH $R/git/refs/heads/main "$T" "{\"sha\":\"$(git rev-parse HEAD)\"}")
+check_eq "the REST API keeps the rules too: PATCH git/refs → 422" 422 "$(printf '%s' "$res" | status_of)"
+check_match "… Changes must be made through a pull request." 'Changes must be made through a pull request\.' "$(printf '%s' "$res" | body_of)"
+res=$(api DELETE $R/git/refs/heads/main "$T")
+check_eq "DELETE git/refs/heads/main → 422" 422 "$(printf '%s' "$res" | status_of)"
+check_match "… Cannot delete this protected branch" 'Cannot delete this protected branch' "$(printf '%s' "$res" | body_of)"
+out=$(git push origin :main 2>&1)
+check_match "a push deleting it: Cannot delete this protected branch" "remote: - Cannot delete this protected branch" "$out"
 check_eq "a branch named x/protection is a branch" 404 "$(api GET $R/branches/side/protection "$T" | status_of)"
 git push -q origin HEAD:refs/heads/feature/protection 2>/dev/null
 check_eq "GET branches/feature/protection is the protection of feature (none): 404" 404 "$(api GET $R/branches/feature/protection "$T" | status_of)"
