@@ -191,8 +191,23 @@ static int remote_check(struct job_ctx *ctx, struct project *p, long long *next_
 				log_msg(LOG_INFO, "project %lld: %s moved on GitHub to %.7s: pull queued", p->id, branch, sha);
 		}
 	} else if (g.status == 404) {
-		/* No such branch (an empty repository, or deleted on GitHub): the next sync pushes it. */
+		/* No such branch: an empty repository, a new sync branch (the next sync creates it), or one
+		 * GitHub deleted, maybe with another default branch. When the workspace holds GitHub's tip
+		 * of it (it was there), the first check that finds it gone queues one pull, which finds out
+		 * which (sync.c: it follows a new default branch, or says the branch was deleted; it never
+		 * recreates it); later checks that find it still gone queue nothing. */
+		int first = !(p->poll_key && strcmp(p->poll_key, key) == 0) || (p->poll_remote_sha && *p->poll_remote_sha);
+		char tracking[41] = "";
+		if (first)
+			git_workspace_tracking(tracking, p->workspace, branch, &e);
+		err_clear(&e);
 		rc = store_project_set_poll_remote(ctx->db, p->id, key, NULL, NULL, &e);
+		if (rc == 0 && tracking[0]) {
+			if (projects_sync_enqueue(NULL, ctx->db, p, "pull", 0, &e))
+				log_msg(LOG_WARN, "project %lld: pull not queued: %s", p->id, e.msg);
+			else
+				log_msg(LOG_INFO, "project %lld: %s is gone on GitHub: pull queued", p->id, branch);
+		}
 	} else if (gh_is_rate_limited(&g, &until)) {
 		/* GitHub asks for silence until then: no check before it. */
 		long long wait = ((long long)until - (long long)time(NULL)) * 1000 + 1000;

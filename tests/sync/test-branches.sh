@@ -15,7 +15,8 @@ API=$GHB_URL/api/v1
 FH=$FAKEHUB_URL/_fakehub
 U=branches$$
 WPIDF=$STACK_VAR/run/worker.pid
-# A short lease, so that a killed worker's job comes back within seconds (section 4).
+# A short lease, so that a killed worker's job comes back within seconds (section 4), and a periodic
+# check every 2 s (section 3).
 worker_restart() {
 	local pid i
 	pid=$(cat "$WPIDF" 2>/dev/null || true)
@@ -32,7 +33,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-worker_restart GHBRIDGE_JOBS_LEASE_SECONDS=3
+worker_restart GHBRIDGE_JOBS_LEASE_SECONDS=3 GHBRIDGE_PROJECT_POLL_SECONDS=2
 
 curl -s -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$U\",\"name\":\"Branch Tests\"}" >/dev/null
 signin "$T/jar" "$U" >/dev/null
@@ -115,12 +116,16 @@ TSHA=$(web_commit trunk on-trunk.txt 'made on trunk')
 check_match "a commit on trunk" '^[0-9a-f]{40}$' "$TSHA"
 check_eq "trunk made the default branch → 200" 200 "$(gh PATCH "/repos/$U/$REPO" -o /dev/null -w '%{http_code}' -d '{"default_branch":"trunk"}')"
 check_eq "main deleted on GitHub → 204" 204 "$(gh DELETE "/repos/$U/$REPO/git/refs/heads/main" -o /dev/null -w '%{http_code}')"
+# Nothing changed here: the periodic check finds main gone and one pull follows GitHub to trunk.
+check "trunk's commit reaches the workspace without a sync asked for" wait_for 30 file_is on-trunk.txt 'made on trunk'
+check "history: the pull says the project follows trunk" wait_for 10 \
+	hist_has '.trigger == "pull" and .status == "success" and ((.error // "") | contains("default branch is now '"'"'trunk'"'"'"))'
+wait_for 20 idle
+check_eq "main was not recreated by the pull" "" "$(remote_head main)"
 put_text to-trunk.txt 'goes to trunk' >/dev/null
 sync_now
 check_eq "the sync succeeded" success "$(last_manual .status)"
 check_eq "main was not recreated" "" "$(remote_head main)"
-check_match "history says the project follows trunk" "default branch is now 'trunk'" "$(last_manual .error)"
-check "trunk's commit reached the workspace" file_is on-trunk.txt 'made on trunk'
 rm -rf "$T/c"; git clone -q -b trunk "$CLONE" "$T/c" 2>/dev/null
 check_eq "the local change went to trunk" "goes to trunk" "$(cat "$T/c/to-trunk.txt" 2>/dev/null)"
 check "trunk keeps its own commit" git -C "$T/c" merge-base --is-ancestor "$TSHA" HEAD
