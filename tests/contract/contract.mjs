@@ -1,23 +1,30 @@
 // contract.mjs: holds fakehub's REST answers, and the request bodies ghbridge sent it, against GitHub's official
 // OpenAPI description (npm @octokit/openapi, api.github.com, REST API version 2022-11-28).
 //
-// Usage: node contract.mjs SINCE_ID   (FAKEHUB_URL in the environment)
+// Usage: node contract.mjs SINCE_ID [DELIVERIES.json]   (FAKEHUB_URL in the environment)
 // Reads fakehub's request log (GET /_fakehub/requests?since_id=SINCE_ID&bodies=1: method, path, status, the JSON
 // request body and the JSON answer of every REST call since SINCE_ID), finds each call's operation in the
 // description, and validates (1) the answer against the operation's response schema for that status and (2) the
 // request body against its requestBody schema. One TAP line per (operation, status) and per request body, then
 // one per route of ROUTES (the GitHub REST routes ghbridge calls: src/github/gh.c, src/service/*.c): each must
-// have been called and answered as GitHub's description says.
+// have been called and answered as GitHub's description says. With DELIVERIES.json (fakehub's delivery log), each
+// webhook event and action delivered is held to its payload schema in GitHub's webhooks description (npm
+// @octokit/openapi-webhooks).
 //
 // OpenAPI 3.0 is not JSON Schema: `nullable: true` becomes a type that admits null (and `null` in an enum, or an
 // anyOf with {type: null} where there is no type), `$ref`s to #/components point into one schema ajv holds, and
 // OpenAPI-only keywords (example, discriminator, x-*) are ignored (ajv strict mode off).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 const require = createRequire(import.meta.url);
 const spec = require('@octokit/openapi/generated/api.github.com.json');
+// The webhook payloads ghbridge reads (push, pull_request, ping): GitHub's webhooks description (OpenAPI 3.1,
+// whose schemas are JSON Schema 2020-12 already).
+const hooks = require('@octokit/openapi-webhooks/generated/api.github.com.json');
 
 // The REST routes ghbridge calls (method, GitHub's path template). grep gh_call/ghx_call/ghrepos_call in src/.
 export const ROUTES = [
@@ -87,6 +94,36 @@ const compiled = new Map();
 function validator(key, schema) {
 	if (!compiled.has(key)) compiled.set(key, ajv.compile(convert(schema)));
 	return compiled.get(key);
+}
+
+const HOOKS_ID = 'https://api.github.com/webhooks.json';
+const ajvHooks = new Ajv2020({ strict: false, allErrors: true, logger: false, validateFormats: true });
+addFormats(ajvHooks);
+const hookRefs = (node) => {
+	if (Array.isArray(node)) return node.map(hookRefs);
+	if (!node || typeof node !== 'object') return node;
+	const out = {};
+	for (const [k, v] of Object.entries(node)) {
+		if (k === 'example' || k === 'examples' || k.startsWith('x-') || k === 'discriminator') continue;
+		if (k === '$ref' && typeof v === 'string' && v.startsWith('#/')) out[k] = HOOKS_ID + v;
+		else if (k === 'properties' || k === 'patternProperties') {
+			out[k] = {};
+			for (const [pk, pv] of Object.entries(v)) out[k][pk] = hookRefs(pv);
+		} else out[k] = hookRefs(v);
+	}
+	return out;
+};
+ajvHooks.addSchema({ $id: HOOKS_ID, components: { schemas: hookRefs(hooks.components.schemas) } });
+const hookValidators = new Map();
+// X-GitHub-Event and action → the description's webhook ("pull_request" + "ready_for_review" →
+// "pull-request-ready-for-review").
+function hookValidator(event, action) {
+	const key = event.replace(/_/g, '-') + (action ? '-' + action.replace(/_/g, '-') : '');
+	const w = hooks.webhooks[key];
+	if (!w) return null;
+	if (!hookValidators.has(key))
+		hookValidators.set(key, ajvHooks.compile(hookRefs(w.post.requestBody.content['application/json'].schema)));
+	return hookValidators.get(key);
 }
 
 // Path templates → matchers. Parameters match one segment; a path no template matches that way is tried
@@ -194,6 +231,30 @@ async function main() {
 		}
 		if (why.length) notOk(name, why);
 		else ok(name);
+	}
+
+	// Webhook deliveries (the second argument: a file holding fakehub's delivery log entries, read before a
+	// hook's deletion takes its log with it): each (event, action) held to its payload schema.
+	const dfile = process.argv[3];
+	if (dfile !== undefined) {
+		const groups = new Map();
+		for (const d of JSON.parse(readFileSync(dfile, 'utf8'))) {
+			const k = d.action ? `${d.event} ${d.action}` : d.event;
+			if (!groups.has(k)) groups.set(k, []);
+			groups.get(k).push(d);
+		}
+		for (const [k, ds] of [...groups].sort()) {
+			const name = `webhook ${k} (${ds.length} deliver${ds.length > 1 ? 'ies' : 'y'})`;
+			const v = hookValidator(ds[0].event, ds[0].action);
+			if (!v) { notOk(name, ['not in GitHub\'s webhooks description']); continue; }
+			const why = [];
+			for (const d of ds) {
+				if (!v(d.request.payload)) why.push(`delivery ${d.id}:`, ...ajvErrors(v));
+				if (why.length > 12) break;
+			}
+			if (why.length) notOk(name, why);
+			else ok(`${name} matches the payload schema`);
+		}
 	}
 
 	for (const [m, t] of ROUTES) {
