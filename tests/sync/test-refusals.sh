@@ -97,6 +97,20 @@ check_eq "… the second change is on the branch" 'a second change' "$(cat "$T/c
 check_eq "… the same pull request" 1 "$(gh GET "/repos/$U/$REPO/pulls?state=open" | jq length)"
 check_match "… history says where it went" "pushed to branch $SIDE, pull request #$NUM" "$(hist '[.history[] | select(.status == "conflict")][0].error')"
 echo "# pushes to $REPO: $(pushes | jq -c '[.count, .bytes]') (count, bytes); before the change: $before"
+# The pull request cannot be opened at first (GitHub answers 502 once): the retry goes to the side branch,
+# never to main again.
+new_project Protected2 create
+gh PUT "/repos/$U/$REPO/branches/main/protection" -H 'Content-Type: application/json' -o /dev/null \
+	-d '{"required_status_checks":null,"enforce_admins":true,"required_pull_request_reviews":{},"restrictions":null}'
+curl -s -o /dev/null -X POST "$FH/faults" -H 'Content-Type: application/json' \
+	-d "{\"method\":\"POST\",\"path\":\"/api/v3/repos/$U/$REPO/pulls\",\"kind\":\"status\",\"status\":502,\"count\":1}"
+check_eq "a change → 201" 201 "$(put_text about.txt 'about, again')"
+check "the sync ends: conflict, after a retry" wait_for 60 hist_has '.status == "conflict"'
+wait_for 20 idle
+check_eq "the first attempt failed opening the pull request (GitHub's 502)" 1 "$(hist_count '.status == "error"')"
+check_eq "… and main got exactly one push" 1 "$(refused_to main)"
+check_eq "… one pull request" 1 "$(gh GET "/repos/$U/$REPO/pulls?state=open" | jq length)"
+curl -s -o /dev/null -X DELETE "$FH/faults"
 
 # ---------------------------------------------------------------- 2. files over the limits, written into the folder
 new_project Large create
