@@ -228,7 +228,10 @@ int auth_login_finish(char **session_token, char **return_to, struct db *db, con
 	rc = store_session_create(&sid, db, th, u.id, cfg_long(CFG_SESSION_LIFETIME_HOURS) * 3600, ip, ua, e);
 	if (rc == 0) {
 		*session_token = strdup(tok);
-		*return_to = strdup(auth_return_to_ok(st.return_to) ? st.return_to : "/");
+		/* Signed in with nowhere in particular to go: the start page is the marketing page, with
+		 * nothing to do there; the projects page is where work starts (or the first project is made). */
+		*return_to = strdup(auth_return_to_ok(st.return_to) && strcmp(st.return_to, "/") != 0 ? st.return_to
+												 : "/projects");
 		log_kv(LOG_INFO, "signed in", "user", u.login, NULL);
 	}
 	sodium_memzero(tok, sizeof tok);

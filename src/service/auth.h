@@ -33,7 +33,8 @@ int auth_login_begin(char **authorize_url, char **presession, struct db *db, con
 		     const char *login_hint, struct err *e);
 /* Sign-in, step 2: ERR_INVALID for any bad, expired, reused or mismatched state
  * (nothing stored); ERR_FAIL when GitHub refuses the code. On success, a new
- * session token (never the pre-session one) and the path to go to. */
+ * session token (never the pre-session one) and the path to go to: the return_to given
+ * at step 1, or /projects when there was none (or it was "/"). */
 int auth_login_finish(char **session_token, char **return_to, struct db *db, const char *state, const char *code,
 		      const char *presession, const char *ip, const char *ua, struct err *e);
 /* 1 when return_to is a same-site relative path we may redirect to. */

@@ -7,11 +7,38 @@
 #include "service/auth.h"
 #include "web/app.h"
 
+/* The project tab a page belongs to, from its path (/projects/{id}[/tab…]): the tabs partial marks it
+ * with aria-current="page". NULL outside a project. */
+static const char *project_tab(const char *path)
+{
+	static const struct { const char *prefix, *tab; } tabs[] = {
+		{ "files", "files" }, { "new", "files" }, { "connect", "repository" }, { "settings", "settings" },
+		{ "history", "history" }, { "pulls", "pulls" }, { "branches", "pulls" },
+	};
+	if (!path || strncmp(path, "/projects/", 10) != 0)
+		return NULL;
+	const char *s = path + 10;
+	if (*s < '0' || *s > '9')
+		return NULL;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == '\0')
+		return "overview";
+	if (*s++ != '/')
+		return NULL;
+	for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
+		size_t n = strlen(tabs[i].prefix);
+		if (strncmp(s, tabs[i].prefix, n) == 0 && (s[n] == '\0' || s[n] == '/'))
+			return tabs[i].tab;
+	}
+	return NULL;
+}
+
 static void fallback_html(struct response *resp, int status, const char *message, const char *rid)
 {
 	/* Used only when the templates themselves failed: still escaped. */
 	buf_reset(&resp->body);
-	buf_printf(&resp->body, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title>"
+	buf_printf(&resp->body, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title>"
 		   "</head><body><h1>%d %s</h1><p>", status, http_status_text(status), status,
 		   http_status_text(status));
 	html_escape(&resp->body, message, strlen(message));
@@ -31,6 +58,12 @@ void render_page(struct request *req, struct response *resp, int status, const c
 		ctx = json_object_new_object();
 	json_object_object_add(ctx, "title", json_object_new_string(title ? title : "ghbridge"));
 	json_object_object_add(ctx, "request_id", json_object_new_string(req->request_id));
+	const char *tab = project_tab(req->raw_path);
+	if (tab) {
+		struct json_object *t = json_object_new_object();
+		json_object_object_add(t, tab, json_object_new_boolean(1));
+		json_object_object_add(ctx, "tab", t);
+	}
 	struct auth_user *u = req->user;
 	if (u && strcmp(u->kind, "session") == 0) {
 		struct json_object *uo = json_object_new_object();

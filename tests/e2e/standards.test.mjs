@@ -1,0 +1,135 @@
+// standards.test.mjs: every page state of the panel against html-validate's recommended rules and axe-core
+// (every impact), at 360 px wide without sideways scrolling, with a skip link, and the project tabs marking
+// the current one. The HTML validated is the server's own answer (what a browser without JavaScript gets).
+import { HtmlValidate } from 'html-validate';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { launch, step, skip, notOk, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: {
+    // Long words in user content (paths, commit SHAs) are data, not markup style.
+    'long-title': 'off',
+    // A group of checkboxes shares one name by HTML's design (the form sends each checked value).
+    'form-dup-name': ['error', { shared: ['radio', 'button', 'reset', 'submit', 'checkbox'] }],
+  },
+});
+
+const browser = await launch();
+const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
+const page = await context.newPage();
+
+// Validates the HTML the server sent for url, runs axe-core on the rendered page and measures its width.
+async function checkPage(label, url, { status = 200 } = {}) {
+  await step(`${label}: html-validate (recommended) finds nothing`, async () => {
+    const r = await page.request.get(url, { maxRedirects: 0 });
+    expect(r.status() === status, `${url} answered ${r.status()}, expected ${status}`);
+    const html = await r.text();
+    const report = await validator.validateString(html);
+    const msgs = report.results.flatMap(res => res.messages.map(m => `${m.ruleId} at ${m.line}:${m.column}: ${m.message}`));
+    expect(report.valid, msgs.slice(0, 5).join(' | '));
+  });
+  await page.goto(url);
+  await step(`${label}: axe-core reports no violation at any impact`, async () => {
+    await page.addScriptTag({ content: axeSource });
+    const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+    const v = res.violations.map(x => `${x.id} (${x.impact}) ×${x.nodes.length}: ${x.nodes[0] && x.nodes[0].target}`);
+    expect(v.length === 0, v.join(' | '));
+  });
+  await step(`${label}: fits 360 px without sideways scrolling`, async () => {
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(w <= 360, `page is ${w} px wide`);
+  });
+  await step(`${label}: a skip link leads to the main content`, async () => {
+    expect(await page.locator('a.skip-link').count() === 1, 'no skip link (a.skip-link)');
+    const href = await page.locator('a.skip-link').getAttribute('href');
+    expect(href === '#main', `skip link href ${href}`);
+    expect(await page.locator('#main').count() === 1, 'no #main');
+  });
+}
+
+const login = `std${process.pid}`;
+const repo = `standards-${Date.now()}`;
+try {
+  await checkPage('start page, signed out', `${GHB}/`);
+  await checkPage('404 page, signed out', `${GHB}/no-such-page`, { status: 404 });
+  if (!(await fakehubUp())) {
+    skip('signed-in pages', 'fakehub is not running');
+  } else {
+    await fetch(`${FAKEHUB}/_fakehub/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login, name: 'Standards Test' }) });
+    await signIn(page, login);
+    await checkPage('projects, none yet', `${GHB}/projects`);
+    await page.goto(`${GHB}/projects`);
+    await page.fill('#name', 'A project whose name is long enough to need wrapping on a small phone screen');
+    await page.click('button:has-text("Create project")');
+    await page.waitForURL(/\/projects\/\d+$/);
+    const p = page.url();
+    await page.goto(`${p}/new`);
+    await page.fill('#path', 'docs/a-rather-long-folder-name/another-long-folder/index.html');
+    await page.fill('#content', '<h1>hello</h1>\n');
+    await page.click('button:has-text("Save")');
+    await page.waitForURL(/\/files/);
+    await checkPage('projects, one', `${GHB}/projects`);
+    await checkPage('project overview', p);
+    await checkPage('files', `${p}/files`);
+    await checkPage('file editor', `${p}/files/docs/a-rather-long-folder-name/another-long-folder/index.html`);
+    await checkPage('new file', `${p}/new`);
+    await checkPage('repository (not connected)', `${p}/connect`);
+    await checkPage('settings', `${p}/settings`);
+    await checkPage('history, empty', `${p}/history`);
+    await checkPage('pull requests, not connected', `${p}/pulls`);
+    await checkPage('account', `${GHB}/account`);
+    await checkPage('project 404, signed in', `${GHB}/projects/999999999`, { status: 404 });
+
+    // Connected, with a sync in the history, branches and a pull request.
+    await page.goto(`${p}/connect`);
+    await page.getByText(/No repository you can push to matches|Updated/).first().waitFor({ timeout: 30000 });
+    await page.fill('#c-name', repo);
+    await page.click('button:has-text("Create and connect")');
+    await page.waitForURL(u => u.toString().startsWith(p));
+    await page.getByRole('link', { name: `${login}/${repo}` }).first().waitFor({ timeout: 30000 });
+    const until = Date.now() + 60000;
+    while (Date.now() < until) {
+      const st = await page.request.get(`${p.replace('/projects/', '/api/v1/projects/')}/status`).then(r => r.json()).catch(() => ({}));
+      if (st.status === 'SUCCESS') break;
+      await page.waitForTimeout(300);
+    }
+    await checkPage('project overview, connected', p);
+    await checkPage('history with a sync', `${p}/history`);
+    const one = await page.request.get(`${p}/history`).then(r => r.text());
+    const m = one.match(/href="(\/projects\/\d+\/history\/\d+)"/);
+    if (m) await checkPage('one history row', `${GHB}${m[1]}`);
+    else skip('one history row', 'no history link found');
+    await checkPage('repository (connected)', `${p}/connect`);
+    await checkPage('branches', `${p}/branches`);
+    await checkPage('pull requests, none', `${p}/pulls`);
+    await checkPage('new pull request', `${p}/pulls/new`);
+
+    await step('the project tabs mark the current one (aria-current and a visible mark)', async () => {
+      for (const [path, name] of [['', 'Overview'], ['/files', 'Files'], ['/settings', 'Settings'], ['/history', 'History'], ['/pulls', 'Pull requests']]) {
+        await page.goto(`${p}${path}`);
+        const cur = page.getByRole('navigation', { name: 'Project' }).locator('a[aria-current="page"]');
+        expect(await cur.count() === 1, `${path || '/'}: ${await cur.count()} current tabs`);
+        expect((await cur.innerText()).trim() === name, `${path || '/'}: current tab is ${await cur.innerText()}`);
+        const weight = await cur.evaluate(el => getComputedStyle(el).fontWeight);
+        expect(Number(weight) >= 600, `current tab is not marked (font-weight ${weight})`);
+      }
+    });
+    await step('after sign-in the user lands on their projects', async () => {
+      const ctx2 = await browser.newContext();
+      const pg2 = await ctx2.newPage();
+      await signIn(pg2, login);
+      expect(new URL(pg2.url()).pathname === '/projects', `landed on ${pg2.url()}`);
+      await ctx2.close();
+    });
+  }
+} catch (e) {
+  notOk('standards run stopped', e && e.message ? e.message : e);
+} finally {
+  await browser.close();
+}
+finish();
