@@ -963,6 +963,44 @@ out:
 
 /* ---------------------------------------------------------------- merge, close, reopen, ready */
 
+/* After GitHub's 405 to a merge and the refresh that followed it: a pull request GitHub now shows as a draft
+ * is "draft" (docs pulls/merge: 405 "Pull Request is still a draft"); a method GitHub's repository settings,
+ * read again, turn off is "method_not_allowed" (405 "… merges are not allowed on this repository."), as
+ * ghbridge's own check before the call says it. Otherwise the outcome stays "not_mergeable". GitHub's words
+ * stay in the message. */
+static void merge_refusal(struct pull_outcome *o, struct err *e, struct ghx *g, int number, const char *method,
+			  const char *words)
+{
+	struct pull now;
+	struct err e2 = { 0 };
+	int draft = 0;
+	if (store_pull_get(&now, g->db, g->p->id, number, &e2) == 0) {
+		draft = now.draft;
+		store_pull_free(&now);
+	}
+	if (draft) {
+		o->why = "draft";
+		err_set(e, ERR_CONFLICT, "GitHub will not merge #%d: it is a draft (%s). Mark it ready for review, then merge.",
+			number, words[0] ? words : "draft");
+		return;
+	}
+	struct pull_settings s;
+	if (store_pull_settings_get(&s, g->db, g->p->id, &e2))
+		return;
+	int read = refresh_settings(g, &s, &e2) == 0;
+	store_pull_settings_free(&s);
+	if (!read || store_pull_settings_get(&s, g->db, g->p->id, &e2))
+		return;
+	int allowed = strcmp(method, "merge") == 0 ? s.allow_merge : strcmp(method, "squash") == 0 ? s.allow_squash
+												     : s.allow_rebase;
+	store_pull_settings_free(&s);
+	if (!allowed) {
+		o->why = "method_not_allowed";
+		err_set(e, ERR_INVALID, "This repository does not allow %s merges (GitHub: %s).",
+			strcmp(method, "merge") == 0 ? "merge-commit" : method, words[0] ? words : "405");
+	}
+}
+
 int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct project *p, long long user_id,
 		int number, const char *method, const char *sha, int delete_branch, struct err *e)
 {
@@ -1010,6 +1048,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 	if (sha && *sha)
 		json_object_object_add(b, "sha", json_object_new_string(sha));
 	struct gh_resp r;
+	int refused = 0;
 	rc = ghx_call(&r, &g, "PUT", NULL, b, e, "/pulls/%d/merge", number);
 	json_object_put(b);
 	if (rc)
@@ -1019,6 +1058,9 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 	if (r.status == 200) {
 		rc = 0;
 	} else if (r.status == 405) {
+		/* GitHub's 405 also covers a draft and a merge method the repository turned off since ghbridge read
+		 * its settings: which one is decided below from GitHub's current view, not from the message. */
+		refused = 1;
 		o->why = "not_mergeable";
 		rc = err_set(e, ERR_CONFLICT, "GitHub will not merge #%d: it is not mergeable (%s). Resolve the conflicts "
 			     "or wait for the required checks, then try again.", number, m[0] ? m : "no reason given");
@@ -1039,6 +1081,8 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 	struct err e2 = { 0 };
 	if (refresh_one(&g, number, &e2))
 		log_msg(LOG_INFO, "project %lld: pull #%d not refreshed after merge: %s", p->id, number, e2.msg);
+	if (refused)
+		merge_refusal(o, e, &g, number, method, m);
 	if (rc == 0 && delete_branch) {
 		const char *h = pr.head_ref;
 		if (strcmp(h, projects_branch(p)) == 0 || (p->repo_default_branch && strcmp(h, p->repo_default_branch) == 0)) {

@@ -318,7 +318,7 @@ int api_pull_patch(struct request *req, struct response *resp)
 }
 
 /* POST /api/v1/projects/{id}/pulls/{number}/merge {"method":"merge"|"squash"|"rebase","sha","delete_branch"}
- * → 200 {"merged":true,"pull":…,"note"} | 409 not_mergeable / head_moved / not_open | 422 method_not_allowed | 403 | 404 */
+ * → 200 {"merged":true,"pull":…,"note"} | 409 not_mergeable / draft / head_moved / not_open | 422 method_not_allowed | 403 | 404 */
 int api_pull_merge(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "pulls"))
