@@ -307,6 +307,48 @@ int gh_grant_revoke(const char *access_token, struct err *e)
 	return rc;
 }
 
+void gh_repo_ref_free(struct gh_repo_ref *r)
+{
+	free(r->owner);
+	free(r->name);
+	free(r->clone_url);
+	free(r->html_url);
+	memset(r, 0, sizeof *r);
+}
+
+int gh_repo_by_id(struct gh_repo_ref *out, long *until, long long id, const char *token, struct err *e)
+{
+	char path[64], msg[256];
+	snprintf(path, sizeof path, "/repositories/%lld", id);
+	struct gh_resp r;
+	int rc = gh_call(&r, "GET", path, token, NULL, NULL, e);
+	if (rc)
+		return rc;
+	struct json_object *v, *owner = NULL;
+	long long got = r.status == 200 && r.json && json_object_object_get_ex(r.json, "id", &v) ? json_object_get_int64(v) : 0;
+	if (r.status == 404 || r.status == 451)
+		rc = err_set(e, ERR_NOTFOUND, "GitHub does not show repository %lld (%ld)", id, r.status);
+	else if (r.status == 401)
+		rc = err_set(e, ERR_UNAUTH, "GitHub refused the token (%s)", gh_error_message(&r, msg, sizeof msg));
+	else if (gh_is_rate_limited(&r, until))
+		rc = err_set(e, ERR_RATELIMIT, "GitHub's rate limit stopped looking up repository %lld", id);
+	else if (r.status != 200)
+		rc = err_set(e, ERR_FAIL, "looking up repository %lld: %s", id, gh_error_message(&r, msg, sizeof msg));
+	else if (got != id)
+		rc = err_set(e, ERR_FAIL, "GitHub's answer for repository %lld is another repository", id);
+	if (rc == 0) {
+		memset(out, 0, sizeof *out);
+		out->id = got;
+		json_object_object_get_ex(r.json, "owner", &owner);
+		out->owner = json_strdup(owner, "login");
+		out->name = json_strdup(r.json, "name");
+		out->clone_url = json_strdup(r.json, "clone_url");
+		out->html_url = json_strdup(r.json, "html_url");
+	}
+	gh_resp_free(&r);
+	return rc;
+}
+
 void gh_user_free(struct gh_user *u)
 {
 	free(u->login);

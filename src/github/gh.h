@@ -50,6 +50,19 @@ int gh_oauth_refresh(struct gh_tokens *out, const char *refresh_token, struct er
 /* DELETE /applications/{client_id}/grant (Basic auth with the client credentials). */
 int gh_grant_revoke(const char *access_token, struct err *e);
 
+/* A repository as GET /repositories/{id} names it now (renames and transfers keep the id). */
+struct gh_repo_ref {
+	long long id;
+	char *owner, *name, *clone_url, *html_url;   /* GitHub's words, unchecked; NULL when absent */
+};
+void gh_repo_ref_free(struct gh_repo_ref *r);
+/* GET /repositories/{id}: GitHub serves a repository by its id whatever it is called now (its renamed-
+ * repository redirects point there; docs "Best practices for using the REST API", Follow redirects).
+ * 0 with out filled (out->id checked equal to id); ERR_NOTFOUND when GitHub does not show it to this
+ * token (deleted, or access lost: 404, 451); ERR_UNAUTH on 401; ERR_RATELIMIT with *until (epoch second);
+ * ERR_FAIL for any other answer; transport errors as gh_call. out is untouched on failure. */
+int gh_repo_by_id(struct gh_repo_ref *out, long *until, long long id, const char *token, struct err *e);
+
 struct gh_user {
 	long long id;
 	char *login, *name, *email, *avatar_url;

@@ -6,6 +6,7 @@ libghbridge_a_SOURCES += \
 	src/git/rewrite.c src/git/rewrite.h \
 	src/service/projects.c src/service/projects.h \
 	src/service/sync.c src/service/sync.h \
+	src/service/follow.c src/service/follow.h \
 	src/service/poll.c src/service/poll.h \
 	src/service/ghrepos.c src/service/ghrepos.h \
 	src/store/ghrepos.c src/store/ghrepos.h \

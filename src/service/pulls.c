@@ -12,6 +12,7 @@
 #include "git/refname.h"
 #include "github/gh.h"
 #include "service/auth.h"
+#include "service/follow.h"
 #include "service/pulls.h"
 #include "store/pulls.h"
 
@@ -1402,6 +1403,21 @@ static int job_open(struct ghx *g, struct project *p, struct job_ctx *ctx, const
 		ghx_close(g);
 		*outcome = rc == ERR_UNAUTH || rc == ERR_NOTFOUND ? job_permanent(ctx, "Reconnect GitHub: %s", e.msg)
 								 : job_retry(ctx, "token: %s", e.msg);
+		store_project_free(p);
+		return -1;
+	}
+	/* The repository by GitHub's id, not by a name another repository may have taken since (issue 12). */
+	long until = 0;
+	int renamed = 0;
+	rc = projects_repo_follow(&renamed, ctx->db, p, g->token, &until, &e);
+	if (rc == 0 && renamed)
+		snprintf(g->repo, sizeof g->repo, "/repos/%s/%s", p->repo_owner, p->repo_name);
+	if (rc) {
+		ghx_close(g);
+		*outcome = rc == ERR_RATELIMIT ? job_wait(ctx, (double)until + 1, "%s", e.msg)
+			   : rc == ERR_NOTFOUND    ? job_permanent(ctx, "%s", e.msg)
+			   : rc == ERR_UNAUTH      ? job_permanent(ctx, "Reconnect GitHub: %s", e.msg)
+						   : job_retry(ctx, "%s", e.msg);
 		store_project_free(p);
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include "git/rewrite.h"
 #include "git/workspace.h"
 #include "service/auth.h"
+#include "service/follow.h"
 #include "service/poll.h"
 #include "service/projects.h"
 #include "service/sync.h"
@@ -144,98 +145,20 @@ static int token_refreshed(struct run *r)
 	return 1;
 }
 
-static int rest(struct gh_resp *g, struct run *r, const char *method, const char *path, const char *body,
-		struct err *e);
-static int rest_failed(struct run *r, struct gh_resp *g, struct err *e, const char *what);
-
-/* Owner or repository name as GitHub allows them (letters, digits, '-', '_', '.'): safe in a path. */
-static int gh_name_ok(const char *s)
-{
-	if (!s || !*s || strlen(s) > 100 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s);
-}
-
-/* Same scheme, host and port as the clone URL stored at link time: the token goes with every fetch and
- * push, so a URL from GitHub's answer is taken only when it points where the old one did. */
-static int same_origin(const char *a, const char *b)
-{
-	const char *sa = a ? strstr(a, "://") : NULL, *sb = b ? strstr(b, "://") : NULL;
-	if (!sa || !sb)
-		return 0;
-	const char *ea = strchr(sa + 3, '/'), *eb = strchr(sb + 3, '/');
-	size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
-static char *json_str(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? (char *)json_object_get_string(v)
-		       : NULL;
-}
-
-/* Before every fetch and push: the repository is the one the project was linked to, by GitHub's id
- * (DESIGN "Trust boundaries"), whatever it is called now. GET /repositories/{id} answers with its current
- * owner and name (GitHub serves a repository by id; a renamed one answers 301/307 under its old name only
- * until another repository takes that name, after which the old name is a stranger's). A new name is
- * stored (store_project_repo_renamed, as webhooks.c follow_rename does) and used at once; a repository
- * GitHub no longer shows this account stops the sync: nothing goes anywhere by name. Projects linked
- * before ids were recorded (workspace_repo_id 0) still go by name. ERR_NOTFOUND: gone or hidden;
- * ERR_UNAUTH, ERR_RATELIMIT, ERR_FAIL as rest_failed. */
+/* Before every fetch and push: the repository is the one the project was linked to, by GitHub's id,
+ * whatever it is called now (projects_repo_follow; a new name is used at once). A refused token is
+ * refreshed once, as for every call; ERR_NOTFOUND (gone or hidden) stops the sync (fail). */
 static int confirm_repo(struct run *r, struct err *e)
 {
-	struct project *p = r->p;
-	if (p->workspace_repo_id <= 0)
-		return 0;
-	char path[64];
-	snprintf(path, sizeof path, "/repositories/%lld", p->workspace_repo_id);
-	struct gh_resp g;
-	int rc = rest(&g, r, "GET", path, NULL, e);
-	if (rc) {
-		gh_resp_free(&g);
-		return rc;
+	for (;;) {
+		long until = 0;
+		int rc = projects_repo_follow(NULL, r->ctx->db, r->p, r->token, &until, e);
+		if (rc == ERR_RATELIMIT)
+			r->wait_until = until;
+		if (rc != ERR_UNAUTH || !token_refreshed(r))
+			return rc;
+		err_clear(e);
 	}
-	struct json_object *v, *own = NULL;
-	long long id = g.status == 200 && json_object_object_get_ex(g.json, "id", &v) ? json_object_get_int64(v) : 0;
-	if (g.json)
-		json_object_object_get_ex(g.json, "owner", &own);
-	const char *owner = json_str(own, "login"), *name = json_str(g.json, "name");
-	const char *clone = json_str(g.json, "clone_url"), *html = json_str(g.json, "html_url");
-	if (g.status == 404 || g.status == 451) {
-		rc = err_set(e, ERR_NOTFOUND, "The GitHub repository this project is linked to (%s/%s, id %lld) is gone, or "
-			     "this account can no longer see it. Nothing was fetched or pushed: a repository that has taken "
-			     "its name is another one. Reconnect the project to a repository.",
-			     p->repo_owner, p->repo_name, p->workspace_repo_id);
-	} else if (g.status != 200) {
-		rc = rest_failed(r, &g, e, "looking up the linked repository");
-	} else if (id != p->workspace_repo_id || !gh_name_ok(owner) || !gh_name_ok(name)) {
-		rc = err_set(e, ERR_FAIL, "GitHub's answer for repository %lld is not that repository", p->workspace_repo_id);
-	} else if (strcmp(owner, p->repo_owner) != 0 || strcmp(name, p->repo_name) != 0) {
-		int changed = 0;
-		if (!clone || !same_origin(clone, p->repo_clone_url))
-			rc = err_set(e, ERR_FAIL, "GitHub moved repository %lld to %s/%s with a clone URL on another host",
-				     p->workspace_repo_id, owner, name);
-		else if ((rc = store_project_repo_renamed(&changed, r->ctx->db, p->id, id, owner, name, html, clone, e)) == 0 &&
-			 !changed)
-			rc = err_set(e, ERR_FAIL, "the project was relinked during the sync");
-		if (rc == 0) {
-			log_msg(LOG_INFO, "project %lld: repository %lld was %s/%s, now %s/%s (renamed or moved on GitHub)",
-				p->id, id, p->repo_owner, p->repo_name, owner, name);
-			char **f[] = { &p->repo_owner, &p->repo_name, &p->repo_clone_url, &p->repo_html_url };
-			const char *nv[] = { owner, name, clone, html ? html : p->repo_html_url };
-			for (size_t i = 0; i < 4; i++) {
-				char *d = strdup(nv[i]);
-				if (!d)
-					abort();
-				free(*f[i]);
-				*f[i] = d;
-			}
-		}
-	}
-	gh_resp_free(&g);
-	return rc;
 }
 
 static int fetch(char remote[41], struct run *r, struct err *e)

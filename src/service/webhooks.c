@@ -11,6 +11,7 @@
 #include "git/branch.h"
 #include "github/gh.h"
 #include "service/auth.h"
+#include "service/follow.h"
 #include "service/pulls.h"
 #include "service/webhooks.h"
 #include "store/pulls.h"
@@ -350,9 +351,8 @@ static int full_name_ok(const char *full)
 
 /* The delivery names the project's repository (same GitHub id) differently from the project: it was
  * renamed or moved on GitHub. GitHub's current answer decides, not the event (a late redelivery carries
- * the name of its time): ask GitHub about the delivery's name and, when the answer is the same
- * repository under a name other than the stored one, store GitHub's owner, name and URLs. Never fails
- * the delivery: the next one tries again. */
+ * the name of its time): projects_repo_follow asks GitHub for the repository by its id and stores the
+ * name it has now. Never fails the delivery: the next one (or the next sync) tries again. */
 static void follow_rename(struct job_ctx *ctx, struct project *p, const char *full)
 {
 	if (!full_name_ok(full)) {
@@ -361,43 +361,18 @@ static void follow_rename(struct job_ctx *ctx, struct project *p, const char *fu
 		return;
 	}
 	struct err e = { 0 };
-	char *token = NULL, path[240];
+	char *token = NULL;
 	if (auth_github_token(&token, ctx->db, p->owner_id, &e)) {
 		log_msg(LOG_WARN, "project %lld: repository renamed to %s; not followed: %s", p->id, full, e.msg);
 		return;
 	}
-	snprintf(path, sizeof path, "/repos/%s", full);
-	struct gh_resp r = { 0 };
-	int rc = gh_call(&r, "GET", path, token, NULL, NULL, &e);
+	long until = 0;
+	int renamed = 0;
+	if (projects_repo_follow(&renamed, ctx->db, p, token, &until, &e))
+		log_msg(LOG_INFO, "project %lld: webhook names repository %lld %s; not followed (%s): stays %s/%s", p->id,
+			p->workspace_repo_id, full, e.msg, p->repo_owner, p->repo_name);
 	sodium_memzero(token, strlen(token));
 	free(token);
-	struct json_object *v;
-	long long id = rc == 0 && r.status == 200 && json_object_object_get_ex(r.json, "id", &v) ? json_object_get_int64(v) : 0;
-	const char *owner = jstr(jobj(r.json, "owner"), "login"), *name = jstr(r.json, "name");
-	if (rc || r.status != 200 || id != p->workspace_repo_id || !owner || !name) {
-		log_msg(LOG_INFO, "project %lld: webhook names repository %lld %s; GitHub does not confirm it (%s%ld): "
-			"stays %s/%s", p->id, p->workspace_repo_id, full, rc ? e.msg : "status ", rc ? 0L : r.status,
-			p->repo_owner, p->repo_name);
-	} else if (strcmp(owner, p->repo_owner) != 0 || strcmp(name, p->repo_name) != 0) {
-		char nfull[240];
-		snprintf(nfull, sizeof nfull, "%s/%s", owner, name);
-		int changed = 0;
-		if (!full_name_ok(nfull))
-			log_msg(LOG_WARN, "project %lld: GitHub's name for repository %lld is odd; not stored", p->id, id);
-		else if (store_project_repo_renamed(&changed, ctx->db, p->id, id, owner, name, jstr(r.json, "html_url"),
-						    jstr(r.json, "clone_url"), &e))
-			log_msg(LOG_WARN, "project %lld: repository rename not stored: %s", p->id, e.msg);
-		else if (changed) {
-			log_msg(LOG_INFO, "project %lld: repository %lld was %s/%s, now %s (renamed or moved on GitHub)",
-				p->id, id, p->repo_owner, p->repo_name, nfull);
-			struct project q;
-			if (store_project_get(&q, ctx->db, p->id, 0, &e) == 0) {
-				store_project_free(p);
-				*p = q;
-			}
-		}
-	}
-	gh_resp_free(&r);
 }
 
 int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
