@@ -103,6 +103,23 @@ check_eq "the renamed repository got the edit, in one push" "1 edited after the 
 check_eq "the project follows the new name" "$U/$NEW" "$(call GET "/projects/$PID" >/dev/null; jq -r .repository.full_name "$T/body")"
 check_eq "… and nothing of the stranger's came into the folder" 404 "$(file_code README.md)"
 
+# A pull-request job goes by the id too: renamed again, the name reused again, then a pull request from changes.
+NEW2=$OLD-2026
+check_eq "renamed again on GitHub → 200" 200 "$(gh PATCH "/repos/$U/$NEW" -d "{\"name\":\"$NEW2\"}")"
+check_eq "… and a second stranger takes that name → 201" 201 "$(gh POST /user/repos -d "{\"name\":\"$NEW\",\"auto_init\":true}")"
+STRANGER2=$(remote_sha "$NEW")
+put_text b.txt "for a pull request" >/dev/null
+R0=$(last_req)
+check_eq "a pull request from the changes → 202" 202 \
+	"$(jcall POST "/projects/$PID/pulls" '{"title":"After another rename","from":"changes","head":"feature/renamed"}')"
+has_pull() { call GET "/projects/$PID/pulls?state=all&head=$1" >/dev/null; [ "$(jq '.pulls | length' "$T/body")" -ge 1 ]; }
+check "… it is opened" wait_for 40 has_pull feature/renamed
+check_eq "… on the renamed repository: its branch there, nothing pushed or opened on the stranger" \
+	"refs/heads/feature/renamed $STRANGER2 0 0" \
+	"$(git ls-remote "$(url_of "$NEW2")" refs/heads/feature/renamed | cut -f2) $(remote_sha "$NEW") $(pushes "$NEW" "$R0") $(gh GET "/repos/$U/$NEW/pulls?state=all" >/dev/null; jq length "$T/gh")"
+check_eq "… and the project follows the name" "$U/$NEW2" "$(call GET "/projects/$PID" >/dev/null; jq -r .repository.full_name "$T/body")"
+NEW=$NEW2
+
 check_eq "the renamed repository is deleted on GitHub → 204" 204 "$(gh DELETE "/repos/$U/$NEW")"
 put_text a.txt "edited once more" >/dev/null
 R0=$(last_req)
