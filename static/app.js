@@ -76,3 +76,19 @@ document.addEventListener('click', function (ev) {
       .catch(function () {});
   }, 1500);
 })();
+
+// Settings: the commit message preview follows typing, with the same placeholders as
+// projects_render_message() in src/service/projects.c (the server's preview shows the saved template).
+(function () {
+  var input = document.getElementById('tmpl'), out = document.getElementById('tmpl-preview');
+  if (!input || !out) return;
+  var render = function () {
+    var ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    var vals = { '{{project}}': input.getAttribute('data-project') || '', '{{timestamp}}': ts,
+      '{{files_changed}}': '3', '{{user}}': input.getAttribute('data-user') || '' };
+    out.textContent = input.value.replace(/\{\{(project|timestamp|files_changed|user)\}\}/g, function (m) { return vals[m]; });
+  };
+  input.addEventListener('input', render);
+  var label = out.parentNode && out.parentNode.firstChild;
+  if (label && label.nodeType === 3) label.textContent = 'Preview: ';
+})();

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <git2.h>
@@ -180,6 +181,7 @@ static struct ws_file *walk_add(struct walk *w, const char *path, const char *st
 	f->refused = NULL;
 	f->size = size;
 	f->mtime_ns = mtime_ns;
+	f->version[0] = '\0';
 	return f;
 }
 
@@ -258,6 +260,34 @@ static void walk_root(struct walk *w, const char *dir)
 	int fd = fsafe_root(dir);
 	if (fd >= 0)
 		walk_dir(w, fd, "");
+}
+
+/* git reads .gitignore and .gitattributes in the folder by path, following links and opening fifos
+ * (libgit2 1.5 futils.c git_futils_readbuffer_updated: stat, then open): one that is not a regular file
+ * would have libgit2 read outside the folder, or wait forever on a fifo. 0, or ERR_CONFLICT naming it. */
+static int rules_check_walk(const struct walk *w, struct err *e)
+{
+	for (int i = 0; i < w->n; i++) {
+		const struct ws_file *f = &w->files[i];
+		if (strcmp(f->status, "skipped") != 0 || strcmp(f->kind, "file") == 0)
+			continue;
+		const char *base = strrchr(f->path, '/');
+		base = base ? base + 1 : f->path;
+		if (strcmp(base, ".gitignore") == 0 || strcmp(base, ".gitattributes") == 0)
+			return err_set(e, ERR_CONFLICT, "'%s' in the project folder is a %s, not a regular file; git reads it as "
+				       "rules, and ghbridge never follows links or opens fifos or devices in a project "
+				       "folder. Remove it or make it a regular file.", f->path, f->kind);
+	}
+	return 0;
+}
+
+int git_workspace_rules_check(const char *dir, struct err *e)
+{
+	struct walk w = { .collect = 2 };
+	walk_root(&w, dir);
+	int rc = rules_check_walk(&w, e);
+	git_workspace_files_free(w.files, w.n);
+	return rc;
 }
 
 long long git_workspace_bytes(const char *dir)
@@ -359,6 +389,8 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		goto out;
 	}
 	walk_dir(&w, fcntl(root, F_DUPFD_CLOEXEC, 0), "");
+	if ((rc = rules_check_walk(&w, e)))
+		goto out;
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
@@ -380,6 +412,14 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		if (link_entry(idx, path))
 			continue; /* GitHub's links: below */
 		unsigned s = se->status;
+		if (s & (GIT_STATUS_WT_NEW | GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED |
+			 GIT_STATUS_WT_UNREADABLE | GIT_STATUS_CONFLICTED)) {
+			/* The folder's bytes are not the index's: no version from the index (see below). */
+			struct ws_file key = { .path = (char *)path };
+			struct ws_file *f = nwalked ? bsearch(&key, w.files, (size_t)nwalked, sizeof *w.files, cmp_file) : NULL;
+			if (f)
+				f->version[0] = '-';
+		}
 		/* Compared with the last commit: staged-but-uncommitted counts as changed. */
 		const char *st = NULL;
 		if (s & GIT_STATUS_WT_DELETED || ((s & GIT_STATUS_INDEX_DELETED) && !(s & GIT_STATUS_WT_NEW)))
@@ -423,6 +463,25 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		    git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
 			w.files[i].status = "excluded";
 	}
+	/* Versions for free: a file git status found unchanged holds the index's blob, unless a filter
+	 * (eol, ident, a driver) makes the folder's bytes differ from it; the rest is hashed on demand. */
+	for (int i = 0; i < nwalked; i++) {
+		struct ws_file *f = &w.files[i];
+		if (f->version[0] == '-' || strcmp(f->kind, "file") != 0 || f->size < 0) {
+			f->version[0] = '\0';
+			continue;
+		}
+		const git_index_entry *ie = git_index_get_bypath(idx, f->path, 0);
+		git_filter_list *fl = NULL;
+		if (!ie || (ie->mode != GIT_FILEMODE_BLOB && ie->mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
+		    (long long)ie->file_size != f->size)
+			continue;
+		if (git_filter_list_load(&fl, repo, NULL, f->path, GIT_FILTER_TO_ODB, GIT_FILTER_DEFAULT) != 0 || fl) {
+			git_filter_list_free(fl);
+			continue;
+		}
+		git_oid_tostr(f->version, sizeof f->version, &ie->id);
+	}
 	/* What staging leaves out (files_left_out), and what git keeps in Git LFS. */
 	for (int i = 0; i < w.n; i++) {
 		struct ws_file *f = &w.files[i];
@@ -452,6 +511,61 @@ out:
 	if (w.files)
 		git_workspace_files_free(w.files, w.n);
 	return rc;
+}
+
+void git_blob_version(char out[41], const void *data, size_t len)
+{
+	git_oid id;
+	if (git_odb_hash(&id, data ? data : "", len, GIT_OBJECT_BLOB) != 0)
+		memset(&id, 0, sizeof id); /* only on a failed allocation */
+	git_oid_tostr(out, 41, &id);
+}
+
+int git_file_version_at(char out[41], int root, const char *rel)
+{
+	out[0] = '\0';
+	/* Looked at first, opened only if it is a regular file (opening a fifo waits, a device may act). */
+	struct stat st;
+	int rc = fsafe_lstat(root, rel, &st);
+	if (rc)
+		return rc;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	int fd = fsafe_open(root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -ENOENT;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		git_blob_version(out, "", 0);
+		return 0;
+	}
+	/* Mapped, not copied: a 50 MiB file costs no 50 MiB of memory. */
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	git_blob_version(out, m, (size_t)st.st_size);
+	munmap(m, (size_t)st.st_size);
+	return 0;
+}
+
+void git_workspace_versions(struct ws_file *files, int from, int to, const char *dir)
+{
+	int root = -1;
+	for (int i = from; i < to; i++) {
+		struct ws_file *f = &files[i];
+		if (f->version[0] || strcmp(f->kind, "file") != 0 || f->size < 0 || strcmp(f->status, "skipped") == 0)
+			continue;
+		if (root < 0 && (root = fsafe_root(dir)) < 0)
+			return;
+		git_file_version_at(f->version, root, f->path);
+	}
+	if (root >= 0)
+		close(root);
 }
 
 void git_workspace_files_free(struct ws_file *files, int n)
@@ -901,6 +1015,8 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	git_signature *author = NULL, *committer = NULL;
 	git_oid tree_oid, parent_oid, oid;
 	int grc, has_parent = git_reference_name_to_id(&parent_oid, repo, ref) == 0;
+	if ((rc = git_workspace_rules_check(dir, e)))
+		goto out;
 	int root = fsafe_root(dir);
 	if (root < 0) {
 		rc = err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(-root));
@@ -1322,6 +1438,9 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	*outcome = WS_NOTHING;
 	if (conflicts)
 		*conflicts = NULL;
+	/* Not ERR_CONFLICT: that means "both sides changed the same lines" to the caller. */
+	if (git_workspace_rules_check(dir, e))
+		return e ? (e->code = ERR_INVALID) : ERR_INVALID;
 	git_repository *repo;
 	int rc = open_repo(&repo, dir, NULL, e);
 	if (rc)
@@ -1514,5 +1633,60 @@ out:
 	git_repository_free(repo);
 	free(local_ref);
 	free(spec);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- exclude previews */
+
+int git_workspace_exclude_counts(int *counts, int *total, const char *dir, const char *const *rules, int n,
+				 long long max_checks, struct err *e)
+{
+	*total = 0;
+	git_repository *repo = NULL;
+	int rc = open_repo(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	struct walk w = { 0 };
+	w.collect = 1;
+	walk_root(&w, dir);
+	/* Regular files only: links and special files are never synced, whatever the patterns say.
+	 * mark[i]: 0 not a regular file, 1 a file the patterns may exclude, 2 a file the folder's own
+	 * .gitignore files exclude already (not the patterns' doing). */
+	char *mark = calloc((size_t)w.n + 1, 1);
+	if (!mark)
+		abort();
+	int files = 0;
+	for (int i = 0; i < w.n; i++) {
+		if (strcmp(w.files[i].kind, "file") != 0)
+			continue;
+		int ign = 0;
+		git_ignore_path_is_ignored(&ign, repo, w.files[i].path);
+		mark[i] = ign ? 2 : 1;
+		files++;
+	}
+	if ((long long)files * n > max_checks) {
+		rc = err_set(e, ERR_TOOBIG, "%d files are too many to count what each pattern excludes.", files);
+		goto out;
+	}
+	for (int r = 0; r < n; r++) {
+		counts[r] = 0;
+		int grc = git_ignore_clear_internal_rules(repo);
+		if (!grc)
+			grc = git_ignore_add_rule(repo, rules[r]);
+		if (grc) {
+			rc = git_fail(e, grc, "exclude patterns");
+			goto out;
+		}
+		for (int i = 0; i < w.n; i++) {
+			int ign = 0;
+			if (mark[i] == 1 && git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
+				counts[r]++;
+		}
+	}
+	*total = files;
+out:
+	free(mark);
+	git_workspace_files_free(w.files, w.n);
+	git_repository_free(repo);
 	return rc;
 }

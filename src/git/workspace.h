@@ -33,11 +33,25 @@ struct ws_file {
 	int lfs;              /* under a Git LFS rule (.gitattributes filter=lfs): its content is in Git LFS */
 	char *refused;        /* status "left_out": why staging leaves it out ("too large: 60 MiB, the limit
 	                       * is 50 MiB", Git LFS), else NULL */
+	char version[41];     /* a regular file's version: the git blob id of its bytes in the folder (git
+	                       * hash-object), from the index when git status finds the file unchanged and
+	                       * no filter applies; "" when not known yet (git_workspace_versions fills it)
+	                       * and for what is not a regular file in the folder */
 };
 /* Every file in the working tree plus the deleted ones, sorted by path. Nothing is followed: the folder
  * is read with descriptors (core/fsafe.h), and links, fifos, sockets and devices are listed, not opened. */
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e);
 void git_workspace_files_free(struct ws_file *files, int n);
+/* Fills in the version of each regular file in files[from, to) that has none yet (new or changed since
+ * the index, or under a filter), by reading it beneath dir without following a link (core/fsafe.h).
+ * Costs one read per such file: callers showing a page of a list hash only that page. */
+void git_workspace_versions(struct ws_file *files, int from, int to, const char *dir);
+/* The version of bytes: their git blob id, as `git hash-object` gives (git-hash-object(1)), 40 hex
+ * digits. The same id GitHub's contents API calls the file's sha. */
+void git_blob_version(char out[41], const void *data, size_t len);
+/* The version of the regular file rel beneath the open folder root (fsafe: no link followed).
+ * 0, or -ENOENT when there is no regular file there, or another fsafe -errno. */
+int git_file_version_at(char out[41], int root, const char *rel);
 /* Bytes of the working tree's regular files (not .git; links are not followed). */
 long long git_workspace_bytes(const char *dir);
 /* 1 when path, or a folder on its way, is a symbolic link kept from GitHub (mode 120000 in the index):
@@ -91,7 +105,8 @@ int git_workspace_fetch(char remote_sha[41], char *gh_head, size_t gh_head_len, 
 			const char *branch, const char *token, struct err *e);
 
 enum { WS_NOTHING, WS_UPTODATE, WS_AHEAD, WS_FASTFORWARD, WS_MERGED, WS_ADOPTED, WS_BLOCKED };
-/* Brings the fetched remote_sha into refs/heads/branch: adopt (no local commit yet: local files
+/* Brings the fetched remote_sha into refs/heads/branch (ERR_INVALID, nothing done, when
+ * git_workspace_rules_check refuses the folder): adopt (no local commit yet: local files
  * stay as uncommitted changes on top), fast-forward, or a three-way merge commit. ERR_CONFLICT
  * when both sides changed the same lines; conflicts (JSON array text, caller frees) names them.
  * Uncommitted changes in the working tree are kept; WS_BLOCKED (nothing changed) when GitHub's
@@ -136,7 +151,21 @@ int git_workspace_refusal(const char *msg);
  * replace as deleted: the folder itself is looked at (lstat beneath root, no link followed). */
 int git_workspace_path_refused(struct git_index *idx, int root, const char *path);
 
+/* 0 when every .gitignore and .gitattributes in the folder is a regular file (or absent); else
+ * ERR_CONFLICT naming the one that is a link, fifo, socket or device. git reads those files by path,
+ * following links and opening fifos, so every libgit2 operation that reads the folder checks this
+ * first (git_workspace_files, _commit, _merge; branch.c). */
+int git_workspace_rules_check(const char *dir, struct err *e);
+
 /* 1 when path (relative) matches the excludes. */
 int git_workspace_excluded(const char *dir, const char *excludes, const char *path);
+
+/* For each of rules[0..n) (gitignore text, one or more lines each, as the exclude setting), how many
+ * of the folder's regular files it excludes on its own (counts[r]); files the folder's .gitignore
+ * files exclude already are not counted. *total gets the regular files. ERR_TOOBIG (counts untouched)
+ * when files × n is over max_checks: the caller says the count is not available. Matching is
+ * libgit2's, the same as staging uses (gitignore(5)). */
+int git_workspace_exclude_counts(int *counts, int *total, const char *dir, const char *const *rules, int n,
+				 long long max_checks, struct err *e);
 
 #endif

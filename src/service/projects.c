@@ -431,16 +431,141 @@ void projects_settings_of(struct project_settings *s, const struct project *p)
 	s->excludes = p->exclude_patterns;
 }
 
+/* The placeholders a commit message template may hold (projects_render_message). */
+static const char *const placeholders[] = { "{{project}}", "{{timestamp}}", "{{files_changed}}", "{{user}}" };
+
+int projects_template_problem(char *msg, size_t size, const char *tmpl)
+{
+	for (const char *s = strstr(tmpl, "{{"); s; s = strstr(s, "{{")) {
+		int known = 0;
+		for (size_t i = 0; i < sizeof placeholders / sizeof placeholders[0] && !known; i++)
+			if (strncmp(s, placeholders[i], strlen(placeholders[i])) == 0) {
+				s += strlen(placeholders[i]);
+				known = 1;
+			}
+		if (known)
+			continue;
+		const char *end = strstr(s + 2, "}}");
+		/* A name is quoted only when it is short and printable (it goes into a message). */
+		size_t len = end ? (size_t)(end + 2 - s) : strlen(s);
+		int quotable = len <= 40;
+		for (size_t i = 0; i < len && quotable; i++)
+			quotable = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+		const char *use = "Use {{project}}, {{timestamp}}, {{files_changed}} or {{user}}.";
+		if (!end || memchr(s + 2, '\n', (size_t)(end - s - 2)))
+			snprintf(msg, size, "A placeholder is not closed: %s%.*s%s needs }} after its name. %s",
+				 quotable ? "'" : "", quotable ? (int)len : 0, s, quotable ? "'" : "the one here", use);
+		else if (quotable)
+			snprintf(msg, size, "Unknown placeholder '%.*s'. %s", (int)len, s, use);
+		else
+			snprintf(msg, size, "The template holds an unknown placeholder. %s", use);
+		return 1;
+	}
+	return 0;
+}
+
+int projects_exclude_problem(char *msg, size_t size, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+		n--; /* gitignore(5): trailing spaces are ignored unless escaped */
+	if (!n || line[0] == '#')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (line[i] == '\\') {
+			if (++i == n) {
+				snprintf(msg, size, "ends with a backslash, which escapes nothing: git ignores such a pattern.");
+				return 1;
+			}
+		} else if (line[i] == '[') {
+			/* wildmatch: "[]…]" and "[!]…]" hold a ']' as their first member. */
+			size_t j = i + 1;
+			if (j < n && (line[j] == '!' || line[j] == '^'))
+				j++;
+			if (j < n && line[j] == ']')
+				j++;
+			while (j < n && line[j] != ']') {
+				if (line[j] == '\\')
+					j++;
+				j++;
+			}
+			if (j >= n) {
+				snprintf(msg, size, "has a '[' without its ']': the pattern would match no file.");
+				return 1;
+			}
+			i = j;
+		}
+	}
+	return 0;
+}
+
+int projects_exclude_counts(struct exclude_count **out, int *n, int *total, struct project *p, const char *excludes,
+			    struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	struct exclude_count *rows = NULL;
+	const char **rules = NULL;
+	int cnt = 0, cap = 0, rc = 0;
+	char *copy = strdup(excludes ? excludes : "");
+	if (!copy)
+		abort();
+	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t l = strlen(line);
+		while (l && (line[l - 1] == '\r' || line[l - 1] == ' ' || line[l - 1] == '\t'))
+			line[--l] = '\0';
+		if (!l || line[0] == '#')
+			continue;
+		if (cnt == PROJECT_EXCLUDE_COUNT_MAX)
+			break;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			rows = realloc(rows, (size_t)cap * sizeof *rows);
+			rules = realloc(rules, (size_t)cap * sizeof *rules);
+			if (!rows || !rules)
+				abort();
+		}
+		rows[cnt].pattern = strdup(line);
+		if (!rows[cnt].pattern)
+			abort();
+		rules[cnt] = rows[cnt].pattern;
+		rows[cnt].files = -1;
+		cnt++;
+	}
+	free(copy);
+	if (cnt) {
+		int *counts = calloc((size_t)cnt, sizeof *counts);
+		if (!counts)
+			abort();
+		rc = git_workspace_exclude_counts(counts, total, p->workspace, rules, cnt, PROJECT_EXCLUDE_CHECKS_MAX, e);
+		for (int i = 0; i < cnt && !rc; i++)
+			rows[i].files = counts[i];
+		free(counts);
+	}
+	free(rules);
+	*out = rows;
+	*n = cnt;
+	return rc;
+}
+
+void projects_exclude_counts_free(struct exclude_count *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		free((char *)rows[i].pattern);
+	free(rows);
+}
+
 int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
 			     struct json_object **field_errors, struct err *e)
 {
 	struct json_object *fe = json_object_new_object();
 	const char *b = s->sync_branch ? s->sync_branch : "";
-	const char *why;
-	if (*b && (why = git_branch_name_problem(b))) {
+	const char *branch_why;
+	if (*b && (branch_why = git_branch_name_problem(b))) {
 		/* The name is not repeated: it may hold control characters. */
 		char msg[200];
-		snprintf(msg, sizeof msg, "That is not a valid git branch name: a branch name %s.", why);
+		snprintf(msg, sizeof msg, "That is not a valid git branch name: a branch name %s.", branch_why);
 		json_object_object_add(fe, "sync_branch", json_object_new_string(msg));
 	}
 	const char *t = s->commit_template ? s->commit_template : "";
@@ -453,6 +578,11 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 		json_object_object_add(fe, "commit_template", json_object_new_string("The commit message template cannot be empty."));
 	else if (tl > 2000)
 		json_object_object_add(fe, "commit_template", json_object_new_string("The commit message template is longer than 2000 characters."));
+	else {
+		char msg[300];
+		if (projects_template_problem(msg, sizeof msg, t))
+			json_object_object_add(fe, "commit_template", json_object_new_string(msg));
+	}
 	const char *x = s->excludes ? s->excludes : "";
 	int lines = 1;
 	for (const unsigned char *c = (const unsigned char *)x; *c; c++) {
@@ -465,6 +595,35 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 	}
 	if (strlen(x) > 10000 || lines > 500)
 		json_object_object_add(fe, "excludes", json_object_new_string("At most 500 exclude patterns and 10,000 characters."));
+	if (!json_object_object_get_ex(fe, "excludes", NULL)) {
+		/* Each line as git reads it, then the whole set against the files there are now: a set that
+		 * leaves nothing to sync is a mistake to say, not to save (a lone '*' did that silently). */
+		char *copy = strdup(x), msg[300];
+		if (!copy)
+			abort();
+		int no = 0, bad = 0;
+		for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line && !bad;
+		     line = strtok_r(NULL, "\n", &save)) {
+			no++;
+			char why[200];
+			if (projects_exclude_problem(why, sizeof why, line)) {
+				snprintf(msg, sizeof msg, "Line %d %s", no, why);
+				json_object_object_add(fe, "excludes", json_object_new_string(msg));
+				bad = 1;
+			}
+		}
+		free(copy);
+		int total = 0, all = 0;
+		struct err ce = { 0 };
+		const char *rules[1] = { x };
+		if (!bad && *x && git_workspace_exclude_counts(&all, &total, p->workspace, rules, 1,
+							       PROJECT_EXCLUDE_CHECKS_MAX, &ce) == 0 &&
+		    total > 0 && all == total) {
+			snprintf(msg, sizeof msg, "These patterns exclude every file in the project (%d of %d): nothing "
+				 "would sync. Remove the pattern that matches everything (such as '*').", all, total);
+			json_object_object_add(fe, "excludes", json_object_new_string(msg));
+		}
+	}
 	if (s->batch_minutes < 0 || s->batch_minutes > 1440)
 		json_object_object_add(fe, "batch_minutes", json_object_new_string("The batch timeout is 0 to 1440 minutes."));
 	if (json_object_object_length(fe) > 0) {

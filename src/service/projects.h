@@ -44,6 +44,26 @@ struct project_settings {
 	const char *excludes;
 };
 void projects_settings_of(struct project_settings *s, const struct project *p);
+/* 1 and a message a person can act on in msg when the commit message template holds a placeholder that
+ * is not one of {{project}} {{timestamp}} {{files_changed}} {{user}} or is not closed; else 0. */
+int projects_template_problem(char *msg, size_t size, const char *tmpl);
+/* 1 and msg (to follow "Line N ") when one exclude line is a pattern git would not match as written
+ * (gitignore(5), wildmatch: a '[' without ']', a trailing backslash); blank and comment lines are fine. */
+int projects_exclude_problem(char *msg, size_t size, const char *line);
+
+#define PROJECT_EXCLUDE_COUNT_MAX 100        /* patterns counted on the settings page */
+#define PROJECT_EXCLUDE_CHECKS_MAX 2000000LL /* files × patterns: about a second of libgit2 matching */
+struct exclude_count {
+	const char *pattern; /* one line of the setting, trailing blanks removed */
+	int files;           /* current files it alone excludes; -1 when not counted (rc != 0) */
+};
+/* Each pattern of excludes (blank and comment lines left out, the first PROJECT_EXCLUDE_COUNT_MAX) with
+ * how many of the project's current regular files it excludes; *total the files. Rows are set even when
+ * counting fails (ERR_TOOBIG for a project too big to count quickly): their files are -1 then. Free
+ * with projects_exclude_counts_free. */
+int projects_exclude_counts(struct exclude_count **rows, int *n, int *total, struct project *p, const char *excludes,
+			    struct err *e);
+void projects_exclude_counts_free(struct exclude_count *rows, int n);
 /* ERR_INVALID with *field_errors {"field": "message"} (caller puts) when anything is wrong; nothing saved then. */
 int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
 			     struct json_object **field_errors, struct err *e);

@@ -75,8 +75,8 @@ static const char *title_of(struct request *req, const struct project *p, const 
 	return what ? arena_printf(req->arena, "%s · %s", what, p->name) : arena_strdup(req->arena, p->name);
 }
 
-/* GET /projects → 200 */
-int page_projects(struct request *req, struct response *resp)
+/* The projects list; error (at the name field, the typed name kept) after a refused create. */
+static int projects_render(struct request *req, struct response *resp, int status, const char *error)
 {
 	struct project *rows;
 	int n, rc = projects_list(&rows, &n, g_app.db, req->user->user_id, &req->err);
@@ -95,29 +95,97 @@ int page_projects(struct request *req, struct response *resp)
 		json_object_put(c);
 	}
 	json_object_object_add(ctx, "projects", a);
-	/* A code, not text: a link must not be able to put words on this page. */
-	const char *err = req_query(req, "error");
-	if (err && strcmp(err, "name") == 0)
-		json_object_object_add(ctx, "form_error", js("Give the project a name of at most 100 characters."));
+	if (error) {
+		json_object_object_add(ctx, "name_error", js(error));
+		json_object_object_add(ctx, "f_name", js(req_form(req, "name")));
+	}
+	/* Codes, not text: a link must not be able to put words on this page. */
+	const char *d = req_query(req, "done");
+	if (d && strcmp(d, "deleted") == 0)
+		json_object_object_add(ctx, "flash", js("The project was deleted. Its GitHub repository, if it had one, "
+							"was kept."));
 	store_projects_free(rows, n);
-	render_page(req, resp, 200, "project-list", "Projects", ctx);
+	render_page(req, resp, status, "project-list", "Projects", ctx);
 	return 0;
 }
 
-/* POST /projects (name) → 303 to the new project | 400 with the form again */
+/* GET /projects → 200 */
+int page_projects(struct request *req, struct response *resp)
+{
+	return projects_render(req, resp, 200, NULL);
+}
+
+/* POST /projects (name) → 303 to the new project | 422 with the form again, the error at the name */
 int page_project_create(struct request *req, struct response *resp)
 {
 	struct project p;
 	int rc = projects_create(&p, g_app.db, req->user->user_id, req_form(req, "name"), &req->err);
 	if (rc == ERR_INVALID) {
-		resp_redirect(resp, 303, "/projects?error=name");
-		return 0;
+		char msg[sizeof req->err.msg];
+		snprintf(msg, sizeof msg, "%s", req->err.msg);
+		err_clear(&req->err);
+		return projects_render(req, resp, 422, msg);
 	}
 	if (rc)
 		return rc;
 	go(req, resp, p.id, "");
 	store_project_free(&p);
 	return 0;
+}
+
+/* The project page; errors {"rename"|"confirm": message} put at their fields, with what was typed kept. */
+static void overview_render(struct request *req, struct response *resp, struct project *p_, int status,
+			    struct json_object *errors)
+{
+	struct project p = *p_; /* borrowed: the caller frees */
+	struct json_object *ctx = ctx_of(&p);
+	if (errors) {
+		json_object_object_add(ctx, "errors", errors);
+		json_object_object_add(ctx, "f_rename", js(req_form(req, "name")));
+		json_object_object_add(ctx, "f_confirm", js(req_form(req, "confirm")));
+	}
+	int n, pending;
+	if (projects_pending(&pending, &n, &p, &req->err) == 0)
+		json_object_object_add(ctx, "file_count", json_object_new_int(n));
+	err_clear(&req->err);
+	json_object_object_add(ctx, "pending", json_object_new_int(pending));
+	struct sync_run *h;
+	int nh;
+	const char *last_run = NULL;
+	if (store_sync_list(&h, &nh, g_app.db, p.id, 5, 0, &req->err) == 0) {
+		struct json_object *a = json_object_new_array();
+		for (int i = 0; i < nh; i++)
+			json_object_array_add(a, web_sync_json(&h[i], 0));
+		json_object_object_add(ctx, "recent", a);
+		if (nh)
+			last_run = arena_strdup(req->arena, h[0].status);
+		store_syncs_free(h, nh);
+	}
+	err_clear(&req->err);
+	/* Codes, not text: a link must not be able to put words on this page. A queued sync is said only
+	 * while it is queued or running: once it ended the status says how (and "nothing to sync" when it
+	 * found nothing to send). */
+	const char *d = req_query(req, "done"), *flash = NULL;
+	int busy = strcmp(p.status, "SYNCING") == 0 || strcmp(p.status, "PENDING") == 0;
+	if (d && (strcmp(d, "sync") == 0 || strcmp(d, "nothing") == 0)) {
+		if (busy)
+			flash = strcmp(d, "nothing") == 0 ? "Nothing to sync: every file is on GitHub already. Checking GitHub "
+							    "for new commits…" : "Sync queued.";
+		else if (last_run && strcmp(last_run, "nochange") == 0)
+			flash = "Nothing to sync: this project and GitHub were the same already.";
+	} else if (d) {
+		static const char *const done[][2] = {
+			{ "cancelled", "Connecting was cancelled." },
+			{ "disconnected", "Disconnected. The repository and everything in it stay on GitHub." },
+			{ "renamed", "The project was renamed." },
+		};
+		for (size_t i = 0; i < sizeof done / sizeof done[0]; i++)
+			if (strcmp(d, done[i][0]) == 0)
+				flash = done[i][1];
+	}
+	if (flash)
+		json_object_object_add(ctx, "flash", js(flash));
+	render_page(req, resp, status, "project", title_of(req, &p, NULL), ctx);
 }
 
 /* GET /projects/{id} → 200 | 404 */
@@ -127,29 +195,7 @@ int page_project(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	struct json_object *ctx = ctx_of(&p);
-	int n, pending;
-	if (projects_pending(&pending, &n, &p, &req->err) == 0)
-		json_object_object_add(ctx, "file_count", json_object_new_int(n));
-	err_clear(&req->err);
-	json_object_object_add(ctx, "pending", json_object_new_int(pending));
-	struct sync_run *h;
-	int nh;
-	if (store_sync_list(&h, &nh, g_app.db, p.id, 5, 0, &req->err) == 0) {
-		struct json_object *a = json_object_new_array();
-		for (int i = 0; i < nh; i++)
-			json_object_array_add(a, web_sync_json(&h[i], 0));
-		json_object_object_add(ctx, "recent", a);
-		store_syncs_free(h, nh);
-	}
-	const char *flash = req_query(req, "done");
-	if (flash)
-		json_object_object_add(ctx, "flash", js(strcmp(flash, "sync") == 0 ? "Sync queued." :
-							strcmp(flash, "cancelled") == 0 ? "Connecting was cancelled." : "Saved."));
-	const char *err = req_query(req, "error");
-	if (err && strcmp(err, "confirm") == 0)
-		json_object_object_add(ctx, "form_error", js("Type the project's name to confirm the deletion."));
-	render_page(req, resp, 200, "project", title_of(req, &p, NULL), ctx);
+	overview_render(req, resp, &p, 200, NULL);
 	store_project_free(&p);
 	return 0;
 }
@@ -162,14 +208,18 @@ int page_project_sync(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	const char *trigger = req_form(req, "retry") ? "retry" : "manual";
+	int pending = 1, n;
+	struct err pe = { 0 };
+	if (projects_pending(&pending, &n, &p, &pe))
+		pending = 1;
 	rc = projects_sync_enqueue(NULL, g_app.db, &p, trigger, 0, &req->err);
-	if (!rc)
-		go(req, resp, p.id, "?done=sync");
+	if (!rc) /* still queued: a manual sync also brings GitHub's new commits in */
+		go(req, resp, p.id, pending ? "?done=sync" : "?done=nothing");
 	store_project_free(&p);
 	return rc;
 }
 
-/* POST /projects/{id}/rename (name) → 303 | 400 */
+/* POST /projects/{id}/rename (name) → 303 | 422 the page with the error at the name */
 int page_project_rename(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -177,13 +227,20 @@ int page_project_rename(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	rc = projects_rename(g_app.db, &p, req_form(req, "name"), &req->err);
-	if (!rc)
-		go(req, resp, p.id, "?done=saved");
+	if (rc == ERR_INVALID) {
+		struct json_object *fe = json_object_new_object();
+		json_object_object_add(fe, "rename", js(req->err.msg));
+		err_clear(&req->err);
+		overview_render(req, resp, &p, 422, fe);
+		rc = 0;
+	} else if (!rc)
+		go(req, resp, p.id, "?done=renamed");
 	store_project_free(&p);
 	return rc;
 }
 
-/* POST /projects/{id}/delete (confirm = the project's name) → 303 to /projects | 400 */
+/* POST /projects/{id}/delete (confirm = the project's name) → 303 to /projects?done=deleted | 422 the page with
+ * the error at the confirm field */
 int page_project_delete(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -192,9 +249,12 @@ int page_project_delete(struct request *req, struct response *resp)
 		return rc;
 	const char *c = req_form(req, "confirm");
 	if (!c || strcmp(c, p.name) != 0) {
-		go(req, resp, p.id, "?error=confirm");
+		struct json_object *fe = json_object_new_object();
+		json_object_object_add(fe, "confirm", js(c && *c ? "That is not the project's name: nothing was deleted. "
+							 "Type it exactly as shown." : "Type the project's name to confirm the deletion."));
+		overview_render(req, resp, &p, 422, fe);
 	} else if ((rc = projects_delete(g_app.db, &p, &req->err)) == 0) {
-		resp_redirect(resp, 303, "/projects");
+		resp_redirect(resp, 303, "/projects?done=deleted");
 	}
 	store_project_free(&p);
 	return rc;
@@ -253,8 +313,15 @@ int page_project_files(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	const char *d = req_query(req, "done");
-	rc = files_render(req, resp, &p, 200, NULL, d ? "Saved." : NULL);
+	/* Codes, not text: a link must not be able to put words on this page. */
+	const char *d = req_query(req, "done"), *flash = NULL;
+	static const char *const done[][2] = {
+		{ "saved", "Saved." }, { "deleted", "The file was deleted." }, { "uploaded", "Uploaded." },
+	};
+	for (size_t i = 0; d && i < sizeof done / sizeof done[0]; i++)
+		if (strcmp(d, done[i][0]) == 0)
+			flash = done[i][1];
+	rc = files_render(req, resp, &p, 200, NULL, flash);
 	store_project_free(&p);
 	return rc;
 }
@@ -373,14 +440,38 @@ int page_project_upload(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* POST /projects/{id}/files-delete (path) → 303 | 404 */
+/* What deleting a file does to GitHub's side, for its confirmation (the page and the dialog say the same). */
+static const char *delete_note(struct request *req, const struct project *p)
+{
+	if (!p->repo_owner)
+		return "This project is not connected to GitHub: the file is deleted from this server only.";
+	if (!p->auto_sync)
+		return arena_printf(req->arena, "Auto-sync is off: the file is deleted from %s/%s (branch %s) at the next "
+				    "Sync now.", p->repo_owner, p->repo_name, projects_branch(p));
+	if (p->batch_minutes > 0)
+		return arena_printf(req->arena, "Auto-sync is on: the file is deleted from %s/%s (branch %s) too, in about "
+				    "%d minute(s).", p->repo_owner, p->repo_name, projects_branch(p), p->batch_minutes);
+	return arena_printf(req->arena, "Auto-sync is on: the file is deleted from %s/%s (branch %s) too, within "
+			    "seconds.", p->repo_owner, p->repo_name, projects_branch(p));
+}
+
+/* POST /projects/{id}/files-delete (path, confirm=1) → 303 | 200 the confirm page without confirm=1 | 404 */
 int page_project_file_delete(struct request *req, struct response *resp)
 {
 	struct project p;
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	rc = projects_file_delete(g_app.db, &p, req_form(req, "path"), &req->err);
+	const char *path = req_form(req, "path");
+	if (!web_confirmed(req) && path && project_path_check(path, &req->err) == 0) {
+		render_confirm(req, resp, arena_printf(req->arena, "Delete %s?", path),
+			       arena_printf(req->arena, "The file %s is deleted from the project “%s”.", path, p.name),
+			       delete_note(req, &p), "Delete the file", arena_printf(req->arena, "/projects/%lld/files", p.id));
+		store_project_free(&p);
+		return 0;
+	}
+	err_clear(&req->err);
+	rc = projects_file_delete(g_app.db, &p, path, &req->err);
 	if (!rc)
 		go(req, resp, p.id, "/files?done=deleted");
 	store_project_free(&p);
@@ -518,7 +609,8 @@ int page_project_connect_post(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* POST /projects/{id}/disconnect → 303 (the GitHub repository is kept; a connect under way is cancelled) | 404 */
+/* POST /projects/{id}/disconnect (confirm=1 when connected) → 303 (the GitHub repository is kept; a connect under
+ * way is cancelled without confirmation) | 200 the confirm page | 404 */
 int page_project_disconnect(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -526,9 +618,18 @@ int page_project_disconnect(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	int was_connected = p.repo_owner != NULL;
+	if (was_connected && !web_confirmed(req)) {
+		render_confirm(req, resp, arena_printf(req->arena, "Disconnect from %s/%s?", p.repo_owner, p.repo_name),
+			       arena_printf(req->arena, "The project “%s” stops syncing with %s/%s.", p.name, p.repo_owner,
+					    p.repo_name),
+			       "The repository and everything in it stay on GitHub; the project's files stay here. You can "
+			       "connect again later.", "Disconnect", arena_printf(req->arena, "/projects/%lld/connect", p.id));
+		store_project_free(&p);
+		return 0;
+	}
 	rc = projects_disconnect(g_app.db, &p, &req->err);
 	if (!rc)
-		go(req, resp, p.id, was_connected ? "?done=saved" : "?done=cancelled");
+		go(req, resp, p.id, was_connected ? "?done=disconnected" : "?done=cancelled");
 	store_project_free(&p);
 	return rc;
 }
@@ -578,6 +679,25 @@ static void settings_render(struct request *req, struct response *resp, struct p
 		git_workspace_files_free(files, n);
 	}
 	json_object_object_add(ctx, "excluded", ex);
+	/* What each saved pattern excludes now, so a pattern that catches too much (or nothing) shows. */
+	struct exclude_count *xc;
+	int nx, total;
+	struct json_object *pats = json_object_new_array();
+	int xrc = projects_exclude_counts(&xc, &nx, &total, p, p->exclude_patterns, &e);
+	for (int i = 0; i < nx; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "pattern", js(xc[i].pattern));
+		if (!xrc) {
+			json_object_object_add(o, "files", json_object_new_int(xc[i].files));
+			json_object_object_add(o, "none", json_object_new_boolean(xc[i].files == 0));
+		}
+		json_object_array_add(pats, o);
+	}
+	projects_exclude_counts_free(xc, nx);
+	json_object_object_add(ctx, "patterns", pats);
+	json_object_object_add(ctx, "has_patterns", json_object_new_boolean(nx > 0));
+	json_object_object_add(ctx, "pattern_total", json_object_new_int(total));
+	json_object_object_add(ctx, "patterns_counted", json_object_new_boolean(!xrc));
 	if (req_query(req, "done"))
 		json_object_object_add(ctx, "flash", js("Settings saved."));
 	render_page(req, resp, status, "project-settings", title_of(req, p, "Settings"), ctx);
