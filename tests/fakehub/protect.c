@@ -464,7 +464,8 @@ const char *fh_protection_push_rules(const struct fh_repo *r)
 }
 
 /* GitHub's words (GH001: docs "About large files on GitHub": a warning over 50 MiB, refused over 100 MiB;
- * GH006: "About protected branches"), as `git push` shows them behind "remote: ". */
+ * GH006: "About protected branches"; GH002: a 40-hex branch or tag name, as GitHub's remote says it), as
+ * `git push` shows them behind "remote: ". */
 static const char hook_script[] =
 	"#!/bin/sh\n"
 	"# fakehub's pre-receive hook, written by tests/fakehub/protect.c: GH001 (large files) and GH006\n"
@@ -472,6 +473,17 @@ static const char hook_script[] =
 	"# names the file that gets the refs refused as protected.\n"
 	"zero=0000000000000000000000000000000000000000\n"
 	"refs=$(cat)\n"
+	"# GH002: a branch or tag named like a commit id (git's own rules are receive-pack's: \"funny refname\").\n"
+	"hex=$(printf '%s\\n' \"$refs\" | while read -r old new ref; do\n"
+	"  [ \"$new\" = $zero ] && continue\n"
+	"  case \"$ref\" in refs/heads/*) n=${ref#refs/heads/} ;; refs/tags/*) n=${ref#refs/tags/} ;; *) continue ;; esac\n"
+	"  printf '%s' \"$n\" | grep -Eqx '[0-9a-fA-F]{40}' && printf '%s\\n' \"$n\"\n"
+	"done)\n"
+	"if [ -n \"$hex\" ]; then\n"
+	"  echo 'error: GH002: Sorry, branch or tag names consisting of 40 hex characters are not allowed.' >&2\n"
+	"  printf '%s\\n' \"$hex\" | while IFS= read -r n; do echo \"error: Invalid branch or tag name \\\"$n\\\"\" >&2; done\n"
+	"  exit 1\n"
+	"fi\n"
 	"trace=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \\n')\n"
 	"large=$(printf '%s\\n' \"$refs\" | while read -r old new ref; do\n"
 	"  [ -n \"$new\" ] && [ \"$new\" != $zero ] && git rev-list --objects \"$new\" --not --all\n"

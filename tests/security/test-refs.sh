@@ -85,6 +85,11 @@ curl -s -o "$T/push.out" -u "x-access-token:$TOKEN" -H 'Content-Type: applicatio
 	--data-binary "@$T/push.req" "$FAKEHUB_URL/$OWNER/$REPO.git/git-receive-pack"
 check_match "fakehub: a push of refs/heads/a\\x7fb is refused" "ng refs/heads/a.b funny refname" "$(tr -d '\0' < "$T/push.out" | tr '\177' '.')"
 check_eq "… and not stored" "$REFS1" "$(refs_now)"
+HEX=0123456789abcdef0123456789abcdef01234567
+rm -rf "$T/c" && git clone -q "$CLONE" "$T/c" 2>/dev/null
+check "fakehub: a push of a 40-hex branch name is refused" bash -c "! git -C '$T/c' push -q origin HEAD:refs/heads/$HEX 2>'$T/push.err'"
+check_match "… in GitHub's words (GH002)" "GH002: Sorry, branch or tag names consisting of 40 hex characters are not allowed" "$(cat "$T/push.err")"
+check_eq "… and not stored" "$REFS1" "$(refs_now)"
 check_eq "fakehub: DELETE git/refs of a branch → 204" 204 "$(gh DELETE "/repos/$OWNER/$REPO/git/refs/heads/feature/ok")"
 check_eq "… and it is gone" "$REFS0" "$(refs_now)"
 check_eq "fakehub: DELETE again → 422" 422 "$(gh DELETE "/repos/$OWNER/$REPO/git/refs/heads/feature/ok")"
