@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "core/cfg.h"
 #include "core/crypto.h"
+#include "http/parse.h"
 #include "service/auth.h"
 
 static const char keygen_usage[] =
@@ -130,7 +132,7 @@ int cmd_apikey(int argc, char **argv)
 	if (strcmp(action, "create") && strcmp(action, "list") && strcmp(action, "revoke"))
 		return cmd_usage_error("apikey", apikey_usage, "unknown action");
 	const char *login = NULL, *name = NULL, *scopes = NULL;
-	long days = 0;
+	long long days = 0;
 	int c;
 	optind = 2;
 	opterr = 0;
@@ -139,7 +141,10 @@ int cmd_apikey(int argc, char **argv)
 		case 'u': login = optarg; break;
 		case 'n': name = optarg; break;
 		case 's': scopes = optarg; break;
-		case 'd': days = strtol(optarg, NULL, 10); break;
+		case 'd':
+			if (http_num_parse(&days, optarg, 0, 3650))
+				return cmd_usage_error("apikey", apikey_usage, "--days is a whole number from 0 (never) to 3650");
+			break;
 		case 'h': fputs(apikey_usage, stdout); return 0;
 		default: return cmd_usage_error("apikey", apikey_usage, "unknown or incomplete option");
 		}
@@ -174,7 +179,11 @@ int cmd_apikey(int argc, char **argv)
 			rc = ERR_INVALID;
 			snprintf(e.msg, sizeof e.msg, "revoke needs the key's ID (see 'ghbridge apikey list')");
 		} else {
-			rc = auth_apikey_revoke(db, u.id, strtoll(argv[optind], NULL, 10), &e);
+			long long kid = 0;
+			/* "12abc" is not key 12; an id that is no number names no key */
+			rc = http_num_parse(&kid, argv[optind], 1, LLONG_MAX)
+				     ? err_set(&e, ERR_NOTFOUND, "no API key with ID '%s' (see 'ghbridge apikey list')", argv[optind])
+				     : auth_apikey_revoke(db, u.id, kid, &e);
 			if (rc == 0)
 				printf("revoked\n");
 		}
