@@ -143,7 +143,7 @@ int cmd_apikey(int argc, char **argv)
 		case 's': scopes = optarg; break;
 		case 'd':
 			if (http_num_parse(&days, optarg, 0, 3650))
-				return cmd_usage_error("apikey", apikey_usage, "--days is a whole number from 0 (never) to 3650");
+				return cmd_usage_error("apikey", apikey_usage, "--expires-days is a whole number from 0 (never) to 3650");
 			break;
 		case 'h': fputs(apikey_usage, stdout); return 0;
 		default: return cmd_usage_error("apikey", apikey_usage, "unknown or incomplete option");
