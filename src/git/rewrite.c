@@ -211,7 +211,8 @@ static int overlay_tree(git_oid *out, git_repository *repo, git_tree *tb, git_tr
 }
 
 int git_workspace_replay(char out[41], int *conflicted, char **conflicts, const char *dir, const char *branch,
-			 const char *base, const char *remote, const char *head, int overlay_only, struct err *e)
+			 const char *base, const char *remote, const char *head, const char *side, int overlay_only,
+			 struct err *e)
 {
 	out[0] = '\0';
 	*conflicted = 0;
@@ -258,6 +259,22 @@ int git_workspace_replay(char out[41], int *conflicted, char **conflicts, const 
 		goto out;
 	}
 	const git_commit *parents[1] = { cr };
+	git_commit *cs = NULL;
+	git_oid os;
+	if (*conflicted && side && *side && git_oid_fromstr(&os, side) == 0 && git_commit_lookup(&cs, repo, &os) == 0) {
+		/* The side branch of an earlier run, made on this same history of GitHub's: go on from it. */
+		const git_oid *sp = git_commit_parentcount(cs) == 1 ? git_commit_parent_id(cs, 0) : NULL;
+		if (!sp || !git_oid_equal(sp, &orm)) {
+			git_commit_free(cs);
+			cs = NULL;
+		} else if (git_oid_equal(git_commit_tree_id(cs), &toid)) {
+			git_oid_tostr(out, 41, &os);
+			git_commit_free(cs);
+			goto out;
+		} else {
+			parents[0] = cs;
+		}
+	}
 	if ((grc = git_tree_lookup(&tn, repo, &toid)) ||
 	    /* Head's time, not now: the same changes on the same history make the same commit, so a side
 	     * branch pushed again is up to date instead of "moved" (which would open another one). */
@@ -265,9 +282,11 @@ int git_workspace_replay(char out[41], int *conflicted, char **conflicts, const 
 				     git_commit_time(ch), git_commit_time_offset(ch))) ||
 	    (grc = git_commit_create(&coid, repo, NULL, git_commit_author(ch), committer, NULL, git_commit_message(ch), tn,
 				     1, parents))) {
+		git_commit_free(cs);
 		rc = fail(e, grc, "committing the replayed changes");
 		goto out;
 	}
+	git_commit_free(cs);
 	if (!*conflicted && (rc = take(repo, branch, &coid, e)))
 		goto out;
 	git_oid_tostr(out, 41, &coid);

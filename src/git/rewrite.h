@@ -29,9 +29,13 @@ int git_workspace_take(const char *dir, const char *branch, const char *sha, str
  * lines, *conflicted = 1, *conflicts names the files (JSON array text, caller frees) and *out is a
  * commit on remote holding head's version of every file the project changed (for a side branch and a
  * pull request; nothing of the dropped history); the branch is left as it was. overlay_only skips the
- * merge and always makes that second kind of commit (pulling GitHub's changes is off). */
+ * merge and always makes that second kind of commit (pulling GitHub's changes is off). side (NULL or "":
+ * none) is the side branch's tip from an earlier run: when it was made on remote too, the new commit
+ * goes on top of it (or is it, when nothing changed), so the side branch moves forward and its pull
+ * request stays the one. */
 int git_workspace_replay(char out[41], int *conflicted, char **conflicts, const char *dir, const char *branch,
-			 const char *base, const char *remote, const char *head, int overlay_only, struct err *e);
+			 const char *base, const char *remote, const char *head, const char *side, int overlay_only,
+			 struct err *e);
 
 /* A commit GitHub does not have is not synced: files whose content at the branch tip differs from
  * GitHub's tip as last seen (git_workspace_tracking; no tip: every file) are listed as changed ("new",

@@ -882,7 +882,11 @@ static int rewritten(int *out, struct run *r, const char *prev, const char *remo
 	}
 	int conflicted = 0;
 	char *conflicts = NULL;
-	if ((rc = git_workspace_replay(sha, &conflicted, &conflicts, p->workspace, r->branch, base, remote, head,
+	char side[41] = "";
+	if (p->conflict_branch && *p->conflict_branch &&
+	    git_workspace_tracking(side, p->workspace, p->conflict_branch, &e))
+		return *out = fail(r, &e), 1;
+	if ((rc = git_workspace_replay(sha, &conflicted, &conflicts, p->workspace, r->branch, base, remote, head, side,
 				       !p->pull_enabled, &e)))
 		return *out = fail(r, &e), 1;
 	if (conflicted) {

@@ -209,14 +209,22 @@ check_eq "sync again while the conflict is open → CONFLICT, nothing to GitHub'
 check_eq "… and still nothing dropped comes back" "0 0" "$(reachable "$BARE" drop.txt) $(reachable "$BARE" secret.txt)"
 check_eq "… the same side branch and pull request, not another" "$CB 1" \
 	"$(status_of .conflict_branch) $(gh GET "/repos/$U/$R2/pulls?state=open" >/dev/null; jq '[.[] | select(.head.ref | startswith("ghbridge/"))] | length' "$T/gh")"
+put_text e.txt "while the conflict is open" >/dev/null
+check_eq "another local change while the conflict is open → CONFLICT" CONFLICT "$(sync_now)"
+CT2=$(git --git-dir="$BARE" rev-parse "refs/heads/$CB" 2>/dev/null)
+check_eq "… the side branch moves forward by one commit with it (same pull request)" "$CB $CT while the conflict is open 1" \
+	"$(status_of .conflict_branch) $(git --git-dir="$BARE" rev-parse "$CT2^" 2>/dev/null) $(git --git-dir="$BARE" show "$CT2:e.txt" 2>/dev/null) $(gh GET "/repos/$U/$R2/pulls?state=open" >/dev/null; jq '[.[] | select(.head.ref | startswith("ghbridge/"))] | length' "$T/gh")"
+check_eq "… GitHub's branch untouched, nothing dropped back" "$FORCED3 0 0" \
+	"$(remote_sha "$R2") $(reachable "$BARE" drop.txt) $(reachable "$BARE" secret.txt)"
 PRN=$(jq --arg b "$CB" '[.[] | select(.head.ref == $b)] | first | .number' "$T/gh")
 check_eq "the pull request is merged on GitHub → 200" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/repos/$U/$R2/pulls/$PRN/merge" -H 'Content-Type: application/json' -d "{\"as\":\"$U\"}")"
 MERGED=$(remote_sha "$R2")
 R0=$(last_req)
 check_eq "the next sync → SUCCESS" SUCCESS "$(sync_now)"
-check_eq "… takes GitHub's history: no push, the merged file, drop.txt gone from the folder" \
-	"$MERGED 0 the project says 404" "$(remote_sha "$R2") $(pushes "$R2" "$R0") $(file_of d1/f1.md) $(file_code drop.txt)"
+check_eq "… takes GitHub's history: no push, the merged files, drop.txt gone from the folder" \
+	"$MERGED 0 the project says|while the conflict is open 404" \
+	"$(remote_sha "$R2") $(pushes "$R2" "$R0") $(file_of d1/f1.md)|$(file_of e.txt) $(file_code drop.txt)"
 check_eq "… nothing pending" 0 "$(status_of .pending_changes)"
 
 # ================================================================ 6. a failed push is pending
