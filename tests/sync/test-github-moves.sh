@@ -226,9 +226,37 @@ check_eq "… takes GitHub's history: no push, the merged files, drop.txt gone f
 	"$MERGED 0 the project says|while the conflict is open 404" \
 	"$(remote_sha "$R2") $(pushes "$R2" "$R0") $(file_of d1/f1.md)|$(file_of e.txt) $(file_code drop.txt)"
 check_eq "… nothing pending" 0 "$(status_of .pending_changes)"
+PID6=$PID
+
+# Pulling off: GitHub's rewrite does not come in, and nothing it dropped goes back.
+R3=moves-pulloff-$$-$RANDOM
+BARE3=$REPOS/$U/$R3.git
+new_project "Pull off" "$R3" a.txt=alpha
+P3=$PID
+jcall PATCH "/projects/$PID/settings" '{"pull_enabled":false}' >/dev/null
+put_text dropped.txt "GitHub will drop this" >/dev/null
+check_eq "pulling off: dropped.txt synced → SUCCESS" SUCCESS "$(sync_now)"
+rm -rf "$T/gh3" && git clone -q "$(url_of "$R3")" "$T/gh3" 2>/dev/null
+git3() { git -C "$T/gh3" -c user.name=someone -c user.email=someone@example.com "$@"; }
+git3 reset -q --hard HEAD~1
+printf 'gee' > "$T/gh3/g.txt"; git3 add g.txt; git3 commit -q -m "g instead"
+check "force-push without dropped.txt" git3 push -q -f origin HEAD:main
+FORCED4=$(git3 rev-parse HEAD)
+R0=$(last_req)
+check_eq "sync, no local changes, pulling off → SUCCESS" SUCCESS "$(sync_now)"
+check_eq "… no push, GitHub's files not pulled, dropped.txt not pushed back" "$FORCED4 0 404 0" \
+	"$(remote_sha "$R3") $(pushes "$R3" "$R0") $(file_code g.txt) $(reachable "$BARE3" dropped.txt)"
+put_text a.txt "alpha, pull off" >/dev/null
+R0=$(last_req)
+check_eq "a local change, pulling off → CONFLICT (a side branch)" CONFLICT "$(sync_now)"
+CB3=$(status_of .conflict_branch)
+CT3=$(git --git-dir="$BARE3" rev-parse "refs/heads/$CB3" 2>/dev/null)
+check_eq "… on GitHub's new history, with only the local change; GitHub's branch untouched" \
+	"ghbridge/unmerged $FORCED4 a.txt $FORCED4 0" \
+	"${CB3%%-*} $(git --git-dir="$BARE3" rev-parse "$CT3^" 2>/dev/null) $(git --git-dir="$BARE3" diff --name-only "$FORCED4" "$CT3" | tr '\n' ' ' | sed 's/ $//') $(remote_sha "$R3") $(reachable "$BARE3" dropped.txt)"
 
 # ================================================================ 6. a failed push is pending
-PID6=$PID
+PID=$PID6
 curl -s -X POST "$FH/faults" -H 'Content-Type: application/json' \
 	-d "{\"method\":\"POST\",\"path\":\"/$U/$R2.git/git-receive-pack\",\"kind\":\"status\",\"status\":500,\"count\":20}" >/dev/null
 put_text failed.txt "not on GitHub yet" >/dev/null
