@@ -85,7 +85,10 @@ int git_workspace_commit_branch(struct ws_commit *out, int *reused, const char *
 	memset(out, 0, sizeof *out);
 	*reused = 0;
 	git_repository *repo;
-	int rc = open_ws(&repo, dir, excludes, e);
+	int rc = git_workspace_rules_check(dir, e); /* git reads .gitignore/.gitattributes by path */
+	if (rc)
+		return rc;
+	rc = open_ws(&repo, dir, excludes, e);
 	if (rc)
 		return rc;
 	char *bref = heads(base), *nref = heads(branch);
@@ -172,7 +175,10 @@ int git_workspace_restore(const char *dir, const char *from_sha, const char *bas
 			  struct err *e)
 {
 	git_repository *repo;
-	int rc = open_ws(&repo, dir, excludes, e);
+	int rc = git_workspace_rules_check(dir, e); /* git reads .gitignore/.gitattributes by path */
+	if (rc)
+		return rc;
+	rc = open_ws(&repo, dir, excludes, e);
 	if (rc)
 		return rc;
 	char *bref = heads(base);

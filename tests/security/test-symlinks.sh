@@ -131,11 +131,11 @@ check_eq "panel files page → 200" 200 "$(page GET "/projects/$PID/files")"
 check_match "… shows the link read-only" 'symbolic link on GitHub, read-only' "$(cat "$T/page")"
 CSRF=$(csrf_of "$T/jar-$A" "/projects/$PID/files")
 check_eq "panel delete of up/data/workspaces/B/secret.txt → 404" 404 "$(page POST "/projects/$PID/files-delete" \
-	--data-urlencode "csrf=$CSRF" --data-urlencode "path=up/data/workspaces/$BID/secret.txt")"
+	--data-urlencode "csrf=$CSRF" --data-urlencode confirm=1 --data-urlencode "path=up/data/workspaces/$BID/secret.txt")"
 check_eq "panel delete of other/secret.txt → 404" 404 "$(page POST "/projects/$PID/files-delete" \
-	--data-urlencode "csrf=$CSRF" --data-urlencode "path=other/secret.txt")"
+	--data-urlencode "csrf=$CSRF" --data-urlencode confirm=1 --data-urlencode "path=other/secret.txt")"
 check_eq "panel delete of the link up → 409" 409 "$(page POST "/projects/$PID/files-delete" \
-	--data-urlencode "csrf=$CSRF" --data-urlencode "path=up")"
+	--data-urlencode "csrf=$CSRF" --data-urlencode confirm=1 --data-urlencode "path=up")"
 check "… B's file is still there" test -f "$BWS/secret.txt"
 check_eq "panel file page of keylink → 200, read-only" 200 "$(page GET "/projects/$PID/files/keylink")"
 check "… no save form" bash -c "! grep -q 'name=\"content\"' '$T/page'"
@@ -183,7 +183,7 @@ for p in hostup/master.key hostkey hostother/secret.txt hc1/master.key folder/se
 	check_eq "host link: DELETE files/$p → 404" 404 "$(ka DELETE "/projects/$PID/files/$p")"
 done
 check_eq "host link: panel delete of hostother/secret.txt → 404" 404 "$(page POST "/projects/$PID/files-delete" \
-	--data-urlencode "csrf=$CSRF" --data-urlencode "path=hostother/secret.txt")"
+	--data-urlencode "csrf=$CSRF" --data-urlencode confirm=1 --data-urlencode "path=hostother/secret.txt")"
 check "… B's file, the master key and the links are all still there" bash -c "[ -f '$BWS/secret.txt' ] && cmp -s '$GHBRIDGE_KEY_FILE' '$T/key.before' && [ -L '$WS/hostkey' ] && [ -L '$WS/hostup' ]"
 check_eq "host link: PUT files/hostkey (rename into place over a link) → 409" 409 "$(put_text hostkey 'overwrite')"
 check_eq "host link: PUT files/hostup/new.txt → 409" 409 "$(put_text hostup/new.txt 'x')"
@@ -219,6 +219,20 @@ check_eq "… with the pending file" 'for a pull request' "$(cat "$T/pr/pr.txt" 
 check "… and none of the host's links or the fifo" bash -c "! git -C '$T/pr' ls-tree -r --name-only HEAD | grep -qE '^(host|hc1|hc2|pipe)'"
 check_eq "… the folder's file kept" kept "$(cat "$T/pr/folder/kept.txt" 2>/dev/null)"
 check_eq "… GitHub's links unchanged" "$GH_LINKS" "$(git -C "$T/pr" ls-tree -r HEAD | grep '^120000' | sort)"
+
+# git reads .gitignore and .gitattributes by path, through links and into fifos: such a file that is not a
+# regular file stops the files list and syncs (a clear 409 and a history error), never a hang or a read outside.
+mkfifo "$WS/sub/.gitignore"
+check_eq "a fifo named .gitignore: files list → 409 (not a hang)" 409 "$(ka GET "/projects/$PID/files")"
+check_match "… naming it" "sub/.gitignore" "$(cat "$T/body")"
+check_eq "… panel files page → 409" 409 "$(page GET "/projects/$PID/files")"
+check_match "… a sync fails, naming it" "^error .*" "$(sync_now)"
+check_match "… in the history" "sub/.gitignore" "$(jq -r '.error // ""' "$T/row")"
+rm "$WS/sub/.gitignore"
+ln -s "$GHBRIDGE_KEY_FILE" "$WS/.gitattributes"
+check_eq "a link named .gitattributes: files list → 409" 409 "$(ka GET "/projects/$PID/files")"
+rm "$WS/.gitattributes"
+check_eq "… both gone: files list → 200" 200 "$(ka GET "/projects/$PID/files")"
 
 # ---------------------------------------------------------------- 4. deleting the project removes links, not what they point at
 check_eq "DELETE the project → 204" 204 "$(ka DELETE "/projects/$PID")"
