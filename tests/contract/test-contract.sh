@@ -98,6 +98,26 @@ HID=$(jq -r '.[0].id // empty' "$T/gh")
 [ -n "$HID" ] && gh PATCH "/repos/$OWNER/$REPO/hooks/$HID" -d '{"active":true}' >/dev/null
 check_eq "the API root" 200 "$(gh GET /)"
 
+# ---------------------------------------------------------------- the rest of fakehub's REST routes, once each
+# (ghbridge does not call these today; held all the same, so a new caller meets GitHub's shapes).
+MAINSHA=$(gh GET "/repos/$OWNER/$REPO/branches/main" >/dev/null; jq -r .commit.sha "$T/gh")
+MAINSHA_BASE=$(jq -r '.commit.parents[0].sha' "$T/gh")
+for p in /user/emails /user/orgs /users/octocat /users/octocat/repos /orgs/acme /orgs/acme/repos /rate_limit \
+	/user/repository_invitations "/repos/$OWNER/$REPO/commits?per_page=2" "/repos/$OWNER/$REPO/commits/$MAINSHA" \
+	"/repos/$OWNER/$REPO/commits/$MAINSHA/statuses" "/repos/$OWNER/$REPO/compare/$MAINSHA_BASE...$MAINSHA" \
+	"/repos/$OWNER/$REPO/git/matching-refs/heads/contract" "/repos/$OWNER/$REPO/pulls/$ND/commits" \
+	"/repos/$OWNER/$REPO/pulls/$ND/merge" "/repos/$OWNER/$REPO/collaborators" "/repos/$OWNER/$REPO/collaborators/hubot" \
+	"/repos/$OWNER/$REPO/invitations"; do
+	gh GET "$p" >/dev/null
+done
+gh POST "/repos/$OWNER/$REPO/statuses/$MAINSHA" -d '{"state":"success","context":"contract","description":"held","target_url":"https://example.com/ci"}' >/dev/null
+gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/status" >/dev/null
+gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/statuses" >/dev/null
+gh PUT "/repos/$OWNER/$REPO/collaborators/hubot" -d '{"permission":"push"}' >/dev/null
+gh GET "/repos/$OWNER/$REPO/invitations" >/dev/null
+[ -n "$HID" ] && { gh GET "/repos/$OWNER/$REPO/hooks/$HID" >/dev/null; gh POST "/repos/$OWNER/$REPO/hooks/$HID/pings" >/dev/null;
+	gh GET "/repos/$OWNER/$REPO/hooks/$HID/deliveries" >/dev/null; }
+
 # ---------------------------------------------------------------- the contract
 sleep 1 # the worker's last refresh lands in the log
 deliveries > "$T/deliveries-2.json"

@@ -140,7 +140,16 @@ static int api_org(struct request *req, struct response *resp)
 	js(o, "name", fh_val(r, 0, "name"));
 	js(o, "html_url", arena_printf(req->arena, "%s/%s", g_fh.web_url, fh_val(r, 0, "login")));
 	js(o, "type", "Organization");
+	/* docs orgs/get: organization-full's counts and flags. */
+	jb(o, "has_organization_projects", 1);
+	jb(o, "has_repository_projects", 1);
+	ji(o, "public_repos", 0);
+	ji(o, "public_gists", 0);
+	ji(o, "followers", 0);
+	ji(o, "following", 0);
 	jt(o, "created_at", fh_vall(r, 0, "created_at"));
+	jt(o, "updated_at", fh_vall(r, 0, "created_at"));
+	js(o, "archived_at", NULL);
 	PQclear(r);
 	return fh_json(200, o);
 }
@@ -1006,8 +1015,14 @@ static struct json_object *status_json(PGresult *r, int i, const struct fh_repo 
 	js(o, "context", fh_val(r, i, "context"));
 	jt(o, "created_at", fh_vall(r, i, "created_at"));
 	jt(o, "updated_at", fh_vall(r, i, "created_at"));
-	if (fh_val(r, i, "creator_id"))
+	/* docs repos/create-commit-status: avatar_url and creator are always there (null without a creator). */
+	if (fh_val(r, i, "creator_id")) {
+		js(o, "avatar_url", arena_printf(C->req->arena, "%s/avatars/u/%s?v=4", g_fh.web_url, fh_val(r, i, "creator_id")));
 		jo(o, "creator", fh_user_json_row(r, i, "creator_id", "creator_login", NULL));
+	} else {
+		js(o, "avatar_url", NULL);
+		js(o, "creator", NULL);
+	}
 	return o;
 }
 
