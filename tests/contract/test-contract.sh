@@ -2,11 +2,12 @@
 # tests/contract/test-contract.sh: holds fakehub to GitHub's official OpenAPI description (npm @octokit/openapi,
 # api.github.com, 2022-11-28). ghbridge runs its GitHub work against fakehub (connect by create in a user's and in
 # an organisation's account, sync, webhook registration, branches, pull requests from changes and from a branch,
-# edit, close, reopen, merge by each method with branch deletion, refresh, disconnect); a few calls then go to
-# fakehub directly for what that leaves out (the Link list, a branch read, refusals: 404, 405, 409, 422). Every
-# REST call of the run is in fakehub's request log with its JSON bodies; contract.mjs validates each answer
-# against the operation's response schema for its status and each body ghbridge sent against the operation's
-# requestBody schema, and checks that each route ghbridge uses (contract.mjs ROUTES) was exercised.
+# edit, close, reopen, merge by each method with branch deletion, refresh, disconnect); calls then go to fakehub
+# directly for what that leaves out (a branch read, refusals: 404, 405, 409, 422) and for every other REST route
+# fakehub serves, once each. Every REST call of the run is in fakehub's request log with its JSON bodies;
+# contract.mjs validates each answer against the operation's response schema for its status and each body sent
+# against the operation's requestBody schema, checks that each route ghbridge uses (contract.mjs ROUTES) was
+# exercised, and holds every webhook delivered in the run to GitHub's webhooks description.
 set -u
 . "$ROOT/tests/pulls/lib-pulls.sh"
 
