@@ -17,22 +17,103 @@
 #include "git/refname.h"
 #include "git/rewrite.h"
 #include "jobs/jobs.h"
+#include "store/jobs.h"
 #include "service/auth.h"
 #include "store/auth.h"
+#include "store/projects.h"
 #include "service/projects.h"
 #include "service/webhooks.h"
 
+/* The next UTF-8 code point of s (at most n bytes) into *cp; its length, or 0 when the bytes are not UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF included). */
+static size_t utf8_next(unsigned *cp, const unsigned char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	unsigned v = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	static const unsigned least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (v < least[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* White space as Unicode's White_Space property has it (trimmed from a name's ends). */
+static int is_space(unsigned c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	       c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Nothing to see: white space, and the format and filler characters that draw nothing (zero-width space and
+ * joiners, marks of direction, the soft hyphen, the byte order mark, Hangul and Braille blanks). */
+static int is_invisible(unsigned c)
+{
+	return is_space(c) || c == 0xad || c == 0x34f || c == 0x115f || c == 0x1160 || c == 0x180e ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) ||
+	       c == 0x2800 || c == 0x3164 || c == 0xfeff || c == 0xffa0;
+}
+
+int project_name_clean(char *out, size_t size, const char *name, struct err *e)
+{
+	if (out && size)
+		out[0] = '\0';
+	const unsigned char *s = (const unsigned char *)(name ? name : "");
+	size_t n = strlen((const char *)s), start = 0, end = 0, chars = 0, i = 0;
+	int visible = 0, seen = 0;
+	unsigned cp;
+	/* One pass: the trimmed name is [start, end); what lies between counts and is checked. */
+	while (i < n) {
+		size_t l = utf8_next(&cp, s + i, n - i);
+		if (!l)
+			return err_set(e, ERR_INVALID, "The project name is not valid UTF-8 text.");
+		if (!is_space(cp)) {
+			if (!seen)
+				start = i;
+			seen = 1;
+			end = i + l;
+		}
+		i += l;
+	}
+	for (i = start; i < end;) {
+		size_t l = utf8_next(&cp, s + i, end - i);
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+			return err_set(e, ERR_INVALID, "The project name may not contain a line break, tab or other control "
+				       "character.");
+		visible |= !is_invisible(cp);
+		chars++;
+		i += l;
+	}
+	if (!visible)
+		return err_set(e, ERR_INVALID, "Give the project a name with at least one letter, digit or other visible "
+			       "character.");
+	if (chars > PROJECT_NAME_MAX)
+		return err_set(e, ERR_INVALID, "The project name is %zu characters long; it may have at most %d.", chars,
+			       PROJECT_NAME_MAX);
+	if (out) {
+		if (end - start >= size)
+			return err_set(e, ERR_INVALID, "The project name is too long.");
+		memcpy(out, s + start, end - start);
+		out[end - start] = '\0';
+	}
+	return 0;
+}
+
 int project_name_check(const char *name, struct err *e)
 {
-	if (!name || !*name)
-		return err_set(e, ERR_INVALID, "Give the project a name.");
-	size_t n = strlen(name);
-	if (n > PROJECT_NAME_MAX)
-		return err_set(e, ERR_INVALID, "The project name is longer than %d characters.", PROJECT_NAME_MAX);
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return err_set(e, ERR_INVALID, "The project name contains a control character.");
-	return 0;
+	return project_name_clean(NULL, 0, name, e);
 }
 
 int project_path_check(const char *path, struct err *e)
@@ -71,10 +152,11 @@ int project_path_check(const char *path, struct err *e)
 
 int projects_create(struct project *out, struct db *db, long long user_id, const char *name, struct err *e)
 {
-	int rc = project_name_check(name, e);
+	char clean[PROJECT_NAME_MAX * 4 + 1];
+	int rc = project_name_clean(clean, sizeof clean, name, e);
 	if (rc)
 		return rc;
-	rc = store_project_create(out, db, user_id, name, cfg_str(CFG_DATA_DIR), e);
+	rc = store_project_create(out, db, user_id, clean, cfg_str(CFG_DATA_DIR), e);
 	if (rc)
 		return rc;
 	rc = git_workspace_init(out->workspace, e);
@@ -100,13 +182,16 @@ int projects_list(struct project **rows, int *n, struct db *db, long long user_i
 
 int projects_rename(struct db *db, struct project *p, const char *name, struct err *e)
 {
-	int rc = project_name_check(name, e);
+	char clean[PROJECT_NAME_MAX * 4 + 1];
+	int rc = project_name_clean(clean, sizeof clean, name, e);
 	if (rc)
 		return rc;
-	rc = store_project_rename(db, p->id, name, e);
+	rc = store_project_rename(db, p->id, clean, e);
 	if (rc == 0) {
 		free(p->name);
-		p->name = strdup(name);
+		p->name = strdup(clean);
+		if (!p->name)
+			abort();
 	}
 	return rc;
 }
@@ -186,6 +271,32 @@ static int write_all(int fd, const void *data, size_t len)
 
 int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e)
 {
+	return projects_file_put_if(db, p, path, data, len, NULL, NULL, NULL, e);
+}
+
+/* Under the file lock: ERR_PRECONDITION (current gets the file's version, "" when there is none) when
+ * ok refuses the file's current version. frc: fsafe_lstat's answer for path. */
+static int precondition(int root, const char *path, int frc, project_file_ok_fn ok, void *arg, char *current,
+			struct err *e)
+{
+	char v[41] = "";
+	if (!ok)
+		return 0;
+	int exists = frc == 0 && git_file_version_at(v, root, path) == 0;
+	if (current)
+		snprintf(current, 41, "%s", v);
+	if (ok(arg, exists ? v : NULL))
+		return 0;
+	if (!exists)
+		return err_set(e, ERR_PRECONDITION, "'%s' was deleted since you opened it.", path);
+	return err_set(e, ERR_PRECONDITION, "'%s' was changed since you opened it (it is at version %.7s now).", path, v);
+}
+
+int projects_file_put_if(struct db *db, struct project *p, const char *path, const void *data, size_t len,
+			 project_file_ok_fn ok, void *arg, char *current, struct err *e)
+{
+	if (current)
+		current[0] = '\0';
 	int rc = project_path_check(path, e);
 	if (rc)
 		return rc;
@@ -202,9 +313,18 @@ int projects_file_put(struct db *db, struct project *p, const char *path, const 
 	const char *leaf;
 	if (root < 0)
 		return err_set(e, ERR_FAIL, "writing %s: the project folder: %s", path, strerror(-root));
+	/* Compare and rename under one lock: two writers who both read version v cannot both replace it. */
+	if ((rc = store_project_files_lock(db, p->id, e))) {
+		close(root);
+		return rc;
+	}
 	struct stat st;
 	long long old = 0;
 	int frc = fsafe_lstat(root, path, &st);
+	if (frc == 0 && S_ISREG(st.st_mode) && (rc = precondition(root, path, frc, ok, arg, current, e)))
+		goto out;
+	if (frc == -ENOENT && (rc = precondition(root, path, frc, ok, arg, current, e)))
+		goto out;
 	if (frc == 0) {
 		if (S_ISDIR(st.st_mode))
 			rc = err_set(e, ERR_CONFLICT, "'%s' is a folder.", path);
@@ -269,8 +389,11 @@ out:
 	if (dir >= 0)
 		close(dir);
 	close(root);
+	store_project_files_unlock(db);
 	if (rc)
 		return rc;
+	if (current)
+		git_blob_version(current, data, len);
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
@@ -320,6 +443,14 @@ int projects_file_get(char **data, size_t *len, struct project *p, const char *p
 
 int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e)
 {
+	return projects_file_delete_if(db, p, path, NULL, NULL, NULL, e);
+}
+
+int projects_file_delete_if(struct db *db, struct project *p, const char *path, project_file_ok_fn ok, void *arg,
+			    char *current, struct err *e)
+{
+	if (current)
+		current[0] = '\0';
 	int rc = project_path_check(path, e);
 	if (rc)
 		return rc;
@@ -328,7 +459,20 @@ int projects_file_delete(struct db *db, struct project *p, const char *path, str
 	int root = fsafe_root(p->workspace);
 	if (root < 0)
 		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
-	int frc = fsafe_unlink_file(root, path);
+	if ((rc = store_project_files_lock(db, p->id, e))) {
+		close(root);
+		return rc;
+	}
+	struct stat st;
+	int lrc = fsafe_lstat(root, path, &st), frc;
+	if (ok && (lrc == -ENOENT || (lrc == 0 && S_ISREG(st.st_mode))) &&
+	    (rc = precondition(root, path, lrc, ok, arg, current, e))) {
+		store_project_files_unlock(db);
+		close(root);
+		return rc;
+	}
+	frc = fsafe_unlink_file(root, path);
+	store_project_files_unlock(db);
 	close(root);
 	if (frc == -ENOENT || frc == -ELOOP || frc == -ENOTDIR || frc == -EISDIR || frc == -EPERM || frc == -EINVAL)
 		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
@@ -410,6 +554,22 @@ int projects_sync_enqueue(long long *job_id, struct db *db, struct project *p, c
 	if (job_id)
 		*job_id = id;
 	return store_project_mark_pending(db, p->id, e);
+}
+
+int projects_next_sync(double *run_at, struct db *db, const struct project *p, struct err *e)
+{
+	*run_at = 0;
+	struct job_row *rows = NULL;
+	size_t n = 0;
+	int rc = store_job_list(&rows, &n, db, "queued", "sync", NULL, p->id, 5, e);
+	if (rc)
+		return rc;
+	/* A waiting pull (its own key) and a waiting sync may both be queued: the earlier says when. */
+	for (size_t i = 0; i < n; i++)
+		if (*run_at == 0 || rows[i].run_after_epoch < *run_at)
+			*run_at = rows[i].run_after_epoch;
+	store_job_rows_free(rows, n);
+	return 0;
 }
 
 int projects_changed(struct db *db, struct project *p, struct err *e)
@@ -556,10 +716,8 @@ void projects_exclude_counts_free(struct exclude_count *rows, int n)
 	free(rows);
 }
 
-int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
-			     struct json_object **field_errors, struct err *e)
+void projects_settings_check(struct json_object *fe, struct project *p, const struct project_settings *s)
 {
-	struct json_object *fe = json_object_new_object();
 	const char *b = s->sync_branch ? s->sync_branch : "";
 	const char *branch_why;
 	if (*b && (branch_why = git_branch_name_problem(b))) {
@@ -626,6 +784,13 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 	}
 	if (s->batch_minutes < 0 || s->batch_minutes > 1440)
 		json_object_object_add(fe, "batch_minutes", json_object_new_string("The batch timeout is 0 to 1440 minutes."));
+}
+
+int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
+			     struct json_object **field_errors, struct err *e)
+{
+	struct json_object *fe = json_object_new_object();
+	projects_settings_check(fe, p, s);
 	if (json_object_object_length(fe) > 0) {
 		if (field_errors)
 			*field_errors = fe;
@@ -636,7 +801,9 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 	json_object_put(fe);
 	if (field_errors)
 		*field_errors = NULL;
-	return store_project_set_settings(db, p->id, s->auto_sync, b, t, x, s->batch_minutes, s->pull_enabled, e);
+	return store_project_set_settings(db, p->id, s->auto_sync, s->sync_branch ? s->sync_branch : "",
+					  s->commit_template ? s->commit_template : "", s->excludes ? s->excludes : "",
+					  s->batch_minutes, s->pull_enabled, e);
 }
 
 char *projects_render_message(const char *tmpl, const char *project, int files_changed, const char *user)
@@ -680,6 +847,31 @@ static int name_ok(const char *s, size_t max)
 	return 1;
 }
 
+int projects_repo_in_use(char *msg, size_t size, struct db *db, const struct project *p, long long user_id,
+			 long long repo_id, const char *full, struct err *e)
+{
+	long long oid, owner;
+	char *oname = NULL;
+	int rc = store_project_sharing_repo(&oid, &owner, &oname, db, p->id, repo_id, full, e);
+	if (rc)
+		return rc;
+	if (!oid)
+		return 0;
+	/* Another user's project is not named: its name is theirs. */
+	if (owner == user_id)
+		snprintf(msg, size, "Your project “%s” is connected to %s already. Two projects linked to one repository "
+			 "would pull each other's files in and push them out again; ghbridge links a repository to one "
+			 "project only. Disconnect “%s” first, or create a new repository for this project.", oname, full,
+			 oname);
+	else
+		snprintf(msg, size, "Another project on this ghbridge is connected to %s already. Two projects linked to "
+			 "one repository would pull each other's files in and push them out again; ghbridge links a "
+			 "repository to one project only. Create a new repository for this project, or ask the other "
+			 "project's owner to disconnect it.", full);
+	free(oname);
+	return 1;
+}
+
 /* Checks the request, records it and queues the connect job (connect.c), which talks to GitHub. */
 int projects_connect(struct db *db, struct project *p, long long user_id, const char *mode, const char *owner,
 		     const char *name, int private_, const char *description, long long *job_id, struct err *e)
@@ -715,6 +907,14 @@ int projects_connect(struct db *db, struct project *p, long long user_id, const 
 	if ((rc = store_user_get(&u, db, user_id, e)))
 		return rc;
 	const char *who = owner && *owner ? owner : u.login;
+	/* Known by name here (GitHub's id is the job's to read, and it checks again by id before linking). */
+	char full[160], why[600];
+	snprintf(full, sizeof full, "%s/%s", who, name);
+	if ((rc = projects_repo_in_use(why, sizeof why, db, p, user_id, 0, full, e)) != 0) {
+		if (rc == 1)
+			rc = err_set_field(e, ERR_CONFLICT, "name", "%s", why);
+		goto out;
+	}
 	char key[48];
 	snprintf(key, sizeof key, "connect:%lld", p->id);
 	/* The request and its job in one transaction: a request that says "queued" always has a job. */
@@ -753,4 +953,9 @@ int projects_disconnect(struct db *db, struct project *p, struct err *e)
 		return job ? 0 : err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
 	webhooks_on_disconnect(db, p); /* the hook goes (a job), the stored pull requests too */
 	return store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e);
+}
+
+void projects_files_versions(struct ws_file *files, int from, int to, struct project *p)
+{
+	git_workspace_versions(files, from, to, p->workspace);
 }

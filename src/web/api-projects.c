@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "service/auth.h"
 #include "service/ghrepos.h"
@@ -89,7 +90,11 @@ struct json_object *web_sync_json(const struct sync_run *s, int with_files)
 	json_object_object_add(o, "attempt", json_object_new_int(s->attempts));
 	json_object_object_add(o, "started_at", jstr_or_null(s->started_at));
 	json_object_object_add(o, "finished_at", jstr_or_null(s->finished_at));
-	json_object_object_add(o, "duration_s", s->duration_s >= 0 ? json_object_new_double(s->duration_s) : NULL);
+	/* Milliseconds are as precise as a sync's timing means anything; json-c would print the double's
+	 * every digit (0.042082000000000001). */
+	char dur[32];
+	snprintf(dur, sizeof dur, "%.3f", s->duration_s);
+	json_object_object_add(o, "duration_s", s->duration_s >= 0 ? json_object_new_double_s(s->duration_s, dur) : NULL);
 	if (with_files) {
 		struct json_object *f = s->files ? json_tokener_parse(s->files) : NULL;
 		json_object_object_add(o, "files", f ? f : json_object_new_array());
@@ -211,8 +216,85 @@ int api_project_delete(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced | 400 bad path | 413 too big | 404
- * | 409 a folder, a link (GitHub's, read-only, or one in the folder) or a path through one */
+/* ---------------------------------------------------------------- file versions (RFC 9110 §8.8.3, §13.1) */
+
+/* 1 when the entity-tag list hdr ("a", W/"b", …) holds version v. If-Match compares strongly (a weak tag
+ * never matches), If-None-Match weakly (§8.8.3.2). A tag without its quotes is taken as the same tag. */
+static int etag_list_has(const char *hdr, const char *v, int weak_ok)
+{
+	size_t vl = strlen(v);
+	for (const char *s = hdr; *s;) {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		int weak = 0;
+		if ((s[0] == 'W' || s[0] == 'w') && s[1] == '/') {
+			weak = 1;
+			s += 2;
+		}
+		int quoted = *s == '"';
+		const char *t = s + quoted, *end = t;
+		while (*end && (quoted ? *end != '"' : (*end != ',' && *end != ' ' && *end != '\t')))
+			end++;
+		if ((size_t)(end - t) == vl && strncmp(t, v, vl) == 0 && (weak_ok || !weak))
+			return 1;
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int is_star(const char *h)
+{
+	while (*h == ' ' || *h == '\t')
+		h++;
+	if (*h != '*')
+		return 0;
+	for (h++; *h == ' ' || *h == '\t'; h++)
+		;
+	return *h == '\0';
+}
+
+struct file_cond {
+	const char *if_match, *if_none_match;
+};
+
+/* project_file_ok_fn for If-Match / If-None-Match (RFC 9110 §13.1.1, §13.1.2; a PUT or DELETE). */
+static int file_cond_ok(void *arg, const char *current)
+{
+	const struct file_cond *c = arg;
+	if (c->if_match && (!current || (!is_star(c->if_match) && !etag_list_has(c->if_match, current, 0))))
+		return 0;
+	if (c->if_none_match && current && (is_star(c->if_none_match) || etag_list_has(c->if_none_match, current, 1)))
+		return 0;
+	return 1;
+}
+
+static void etag_header(struct request *req, struct response *resp, const char *version)
+{
+	if (version && *version)
+		resp_header(resp, "ETag", arena_printf(req->arena, "\"%s\"", version));
+}
+
+/* 412 {"error":{"code":"precondition_failed","message","current_version"}} with the file's ETag. */
+static void precondition_failed(struct request *req, struct response *resp, const char *current)
+{
+	struct json_object *o = json_object_new_object(), *inner = json_object_new_object();
+	json_object_object_add(inner, "code", json_object_new_string("precondition_failed"));
+	json_object_object_add(inner, "message", json_object_new_string(req->err.msg));
+	json_object_object_add(inner, "current_version", current && *current ? json_object_new_string(current) : NULL);
+	json_object_object_add(inner, "request_id", json_object_new_string(req->request_id));
+	json_object_object_add(o, "error", inner);
+	resp_json(resp, 412, o);
+	json_object_put(o);
+	etag_header(req, resp, current);
+}
+
+/* PUT /api/v1/projects/{id}/files/{path*} (raw bytes) → 201 new | 200 replaced, each with the new version
+ * as ETag and "version" | 400 bad path | 413 too big | 404 | 409 a folder, a link (GitHub's, read-only,
+ * or one in the folder) or a path through one | 412 If-Match names another version (or there is no file),
+ * If-None-Match: * and there is a file: {"error":{"code":"precondition_failed","current_version"}} and
+ * the current ETag. Without either header the file is written whatever is there (as before). */
 int api_project_file_put(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -228,25 +310,34 @@ int api_project_file_put(struct request *req, struct response *resp)
 	int existed = project_path_check(path, &ignore) == 0 &&
 		      projects_file_get(&old, &oldlen, &p, path, &ignore) == 0;
 	free(old);
-	rc = projects_file_put(g_app.db, &p, path, req->body ? req->body : "", req->body_len, &req->err);
-	if (rc == ERR_CONFLICT && projects_file_lfs(&p, path)) {
+	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
+	char version[41] = "";
+	rc = projects_file_put_if(g_app.db, &p, path, req->body ? req->body : "", req->body_len,
+				  cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
+	if (rc == ERR_PRECONDITION) {
+		precondition_failed(req, resp, version);
+		rc = 0;
+	} else if (rc == ERR_CONFLICT && projects_file_lfs(&p, path)) {
 		/* Under a Git LFS rule: a file ghbridge cannot write as the rule wants (issue 12). */
 		render_json_error(req, resp, 422, "lfs", req->err.msg);
 		rc = 0;
 	}
-	if (!rc && resp->status != 422) {
+	if (!rc && resp->status != 422 && resp->status != 412) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(path));
 		json_object_object_add(o, "size", json_object_new_int64((long long)req->body_len));
+		json_object_object_add(o, "version", json_object_new_string(version));
 		resp_json(resp, existed ? 200 : 201, o);
 		json_object_put(o);
+		etag_header(req, resp, version);
 	}
 	store_project_free(&p);
 	return rc;
 }
 
-/* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes (a link from GitHub: its text) | 404 (also for a
- * link, fifo or device in the folder and any path through a link: never followed) */
+/* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes (a link from GitHub: its text) with the file's
+ * version as a strong ETag (its git blob id) | 304 when If-None-Match holds it | 404 (also for a link, fifo
+ * or device in the folder and any path through a link: never followed) */
 int api_project_file_get(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:read"))
@@ -259,11 +350,19 @@ int api_project_file_get(struct request *req, struct response *resp)
 	size_t len = 0;
 	rc = projects_file_get(&data, &len, &p, req_param(req, "path"), &req->err);
 	if (!rc) {
-		resp->status = 200;
+		char version[41];
+		git_blob_version(version, data, len);
+		const char *inm = req_header(req, "If-None-Match");
 		resp->content_type = "application/octet-stream";
 		buf_reset(&resp->body);
-		buf_append(&resp->body, data, len);
+		if (inm && (is_star(inm) || etag_list_has(inm, version, 1))) {
+			resp->status = 304;
+		} else {
+			resp->status = 200;
+			buf_append(&resp->body, data, len);
+		}
 		resp_header(resp, "X-Content-Type-Options", "nosniff");
+		etag_header(req, resp, version);
 		free(data);
 	}
 	store_project_free(&p);
@@ -271,7 +370,7 @@ int api_project_file_get(struct request *req, struct response *resp)
 }
 
 /* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 (not a regular file, or through a link) | 409 a link
- * from GitHub (read-only) */
+ * from GitHub (read-only) | 412 If-Match names another version, or there is no file (as PUT) */
 int api_project_file_delete(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "projects:write"))
@@ -280,14 +379,22 @@ int api_project_file_delete(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	rc = projects_file_delete(g_app.db, &p, req_param(req, "path"), &req->err);
+	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
+	char version[41] = "";
+	rc = projects_file_delete_if(g_app.db, &p, req_param(req, "path"),
+				     cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
 	store_project_free(&p);
+	if (rc == ERR_PRECONDITION) {
+		precondition_failed(req, resp, version);
+		return 0;
+	}
 	if (!rc)
 		resp_text(resp, 204, "text/plain", "");
 	return rc;
 }
 
-/* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status,kind[,target]}]}: kind "symlink" with
+/* GET /api/v1/projects/{id}/files → 200 {"files":[{path,size,status,kind,version[,target]}]}: version is a
+ * regular file's version (the ETag its GET answers with, without quotes), null for the rest; kind "symlink" with
  * status "synced" and its text in target is a link kept from GitHub (read-only); status "skipped" is a
  * link, fifo, socket or device put into the folder, never synced; lfs: under a Git LFS rule (.gitattributes
  * filter=lfs: its content is in Git LFS); status "left_out" with the reason in left_out ("too large: 60 MiB,
@@ -304,6 +411,7 @@ int api_project_files(struct request *req, struct response *resp)
 	int n;
 	rc = projects_files(&f, &n, &p, &req->err);
 	if (!rc) {
+		projects_files_versions(f, 0, n, &p);
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		for (int i = 0; i < n; i++) {
 			struct json_object *x = json_object_new_object();
@@ -314,6 +422,7 @@ int api_project_files(struct request *req, struct response *resp)
 			if (f[i].refused)
 				json_object_object_add(x, "left_out", json_object_new_string(f[i].refused));
 			json_object_object_add(x, "kind", json_object_new_string(f[i].kind));
+			json_object_object_add(x, "version", f[i].version[0] ? json_object_new_string(f[i].version) : NULL);
 			if (f[i].target)
 				json_object_object_add(x, "target", json_object_new_string(f[i].target));
 			json_object_array_add(a, x);
@@ -361,6 +470,9 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 	json_object_put(b);
 	if (rc == ERR_UNAUTH) {
 		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
+		rc = 0;
+	} else if (rc == ERR_CONFLICT && strcmp(req->err.field, "name") == 0) {
+		render_json_error(req, resp, 409, "repository_in_use", req->err.msg); /* another project has it */
 		rc = 0;
 	} else if (!rc) {
 		struct project q;
@@ -424,9 +536,10 @@ int api_project_settings(struct request *req, struct response *resp)
 		} else if (strcmp(key, "batch_minutes") == 0) {
 			long long bm;
 			int present;
-			if (web_json_int(&bm, &present, req, b, key))
+			if (web_json_int(&bm, &present, req, b, key)) {
 				json_object_object_add(fe, key, json_object_new_string(req->err.msg));
-			else if (present)
+				err_clear(&req->err);
+			} else if (present)
 				s.batch_minutes = (int)bm;
 		} else if (strcmp(key, "sync_branch") == 0 || strcmp(key, "commit_template") == 0) {
 			if (!json_object_is_type(v, json_type_string))
@@ -456,10 +569,19 @@ int api_project_settings(struct request *req, struct response *resp)
 		}
 	}
 	struct json_object *fe2 = NULL;
-	if (json_object_object_length(fe) == 0)
+	if (json_object_object_length(fe) == 0) {
 		rc = projects_settings_update(g_app.db, &p, &s, &fe2, &req->err);
-	else
+	} else {
+		/* Every field is told at once: the rest are checked as the service would (a field the
+		 * boundary refused already keeps the boundary's words). */
+		struct json_object *more = json_object_new_object();
+		projects_settings_check(more, &p, &s);
+		json_object_object_foreach(more, mk, mv)
+			if (!json_object_object_get_ex(fe, mk, NULL))
+				json_object_object_add(fe, mk, json_object_get(mv));
+		json_object_put(more);
 		rc = err_set(&req->err, ERR_INVALID, "Some settings are not valid; nothing was saved.");
+	}
 	if (fe2) {
 		json_object_put(fe);
 		fe = fe2;
@@ -488,7 +610,7 @@ int api_project_settings(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* POST /api/v1/projects/{id}/sync → 202 {"job_id"} | 404 | 409 not connected */
+/* POST /api/v1/projects/{id}/sync (202 {"after_connect": true, "job_id": the connect's} while a connect is under way) → 202 {"job_id"} | 404 | 409 not connected */
 int api_project_sync(struct request *req, struct response *resp)
 {
 	if (web_lacks_scope(req, resp, "sync"))
@@ -498,6 +620,22 @@ int api_project_sync(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	long long job = 0;
+	/* Right after a connect was accepted there is no repository yet: the connect job's initial sync, queued
+	 * when it links, sends every file. Said so (202, with the connect's job), not "connect first". */
+	if (!p.repo_owner && p.connect_state &&
+	    (strcmp(p.connect_state, "queued") == 0 || strcmp(p.connect_state, "running") == 0)) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "job_id", json_object_new_int64(p.connect_job_id));
+		json_object_object_add(o, "after_connect", json_object_new_boolean(1));
+		json_object_object_add(o, "message", json_object_new_string(arena_printf(req->arena,
+			"A connect to %s is under way; the sync that follows it sends this project's files. Follow it with "
+			"GET /api/v1/projects/%lld/status.", p.connect_repo ? p.connect_repo : "GitHub", p.id)));
+		resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", p.connect_job_id));
+		resp_json(resp, 202, o);
+		json_object_put(o);
+		store_project_free(&p);
+		return 0;
+	}
 	rc = projects_sync_enqueue(&job, g_app.db, &p, "manual", 0, &req->err);
 	store_project_free(&p);
 	if (!rc) {
@@ -530,6 +668,17 @@ int api_project_status(struct request *req, struct response *resp)
 	int pending;
 	projects_pending(&pending, NULL, &p, &req->err);
 	json_object_object_add(o, "pending_changes", json_object_new_int(pending));
+	/* When a queued (maybe batched) sync runs, ISO 8601 UTC; null when none waits. */
+	double run_at = 0;
+	struct err ne = { 0 };
+	char when[32] = "";
+	if (projects_next_sync(&run_at, g_app.db, &p, &ne) == 0 && run_at > 0) {
+		time_t t = (time_t)run_at;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	json_object_object_add(o, "next_sync_at", when[0] ? json_object_new_string(when) : NULL);
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	json_object_put(full);

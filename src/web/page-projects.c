@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "service/auth.h"
 #include "service/ghrepos.h"
@@ -185,6 +187,20 @@ static void overview_render(struct request *req, struct response *resp, struct p
 	}
 	if (flash)
 		json_object_object_add(ctx, "flash", js(flash));
+	/* A queued sync says when it runs: a batched one waits its batch timeout (minutes), and a page
+	 * that only said "PENDING" left people guessing. */
+	double run_at = 0;
+	if (strcmp(p.status, "PENDING") == 0 && projects_next_sync(&run_at, g_app.db, &p, &req->err) == 0 && run_at > 0) {
+		time_t t = (time_t)run_at, now = time(NULL);
+		struct tm tm;
+		char hm[16];
+		gmtime_r(&t, &tm);
+		strftime(hm, sizeof hm, "%H:%M", &tm);
+		long long mins = t > now ? ((long long)(t - now) + 59) / 60 : 0;
+		json_object_object_add(ctx, "next_sync", js(mins > 0 ? arena_printf(req->arena, "Runs at %s UTC (in %lld min).", hm, mins)
+							      : "Waiting for a worker…"));
+	}
+	err_clear(&req->err);
 	render_page(req, resp, status, "project", title_of(req, &p, NULL), ctx);
 }
 
@@ -262,9 +278,123 @@ int page_project_delete(struct request *req, struct response *resp)
 
 /* ---------------------------------------------------------------- files */
 
+static const char *delete_note(struct request *req, const struct project *p);
+
+/* Sizes as people read them, in the binary units the limits are said in: 83 B, 4.2 KiB, 12.0 MiB. */
+static const char *size_text(struct request *req, long long n)
+{
+	if (n < 1024)
+		return arena_printf(req->arena, "%lld B", n);
+	if (n < 1024LL * 1024)
+		return arena_printf(req->arena, "%.1f KiB", (double)n / 1024);
+	if (n < 1024LL * 1024 * 1024)
+		return arena_printf(req->arena, "%.1f MiB", (double)n / (1024.0 * 1024));
+	return arena_printf(req->arena, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+}
+
+/* s percent-encoded for a query string (the template HTML-escapes the link after). */
+static const char *qenc(struct request *req, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *u = arena_alloc(req->arena, strlen(s) * 3 + 1), *o = u;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-._~/", *c)) {
+			*o++ = (char)*c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 15];
+		}
+	}
+	*o = '\0';
+	return u;
+}
+
+/* A folder as typed ("docs/guide/", "/docs"): the slashes at either end trimmed, "" for the top folder.
+ * NULL (e says why) when it is not a folder path a file may be written under. */
+static const char *folder_norm(struct request *req, const char *s, struct err *e)
+{
+	if (!s)
+		return "";
+	while (*s == '/')
+		s++;
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '/')
+		n--;
+	char *d = arena_alloc(req->arena, n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	if (n && project_path_check(d, e)) {
+		/* The same rules as a file path, said of a folder. */
+		char *w = strstr(e->msg, "file path"), tail[sizeof e->msg];
+		if (w) {
+			snprintf(tail, sizeof tail, "%s", w + 4);
+			snprintf(w, sizeof e->msg - (size_t)(w - e->msg), "folder%s", tail);
+		}
+		return NULL;
+	}
+	return d;
+}
+
+static const char *files_url(struct request *req, const struct project *p, const char *dir, const char *q, int page)
+{
+	return arena_printf(req->arena, "/projects/%lld/files%s%s%s%s%s", p->id, *dir || (q && *q) || page > 1 ? "?" : "",
+			    *dir ? arena_printf(req->arena, "dir=%s", qenc(req, dir)) : "",
+			    q && *q ? arena_printf(req->arena, "%sq=%s", *dir ? "&" : "", qenc(req, q)) : "",
+			    page > 1 && (*dir || (q && *q)) ? "&" : "", page > 1 ? arena_printf(req->arena, "page=%d", page) : "");
+}
+
+#define FILES_PER_PAGE 100
+
+/* One file's row: what the list says of it (kept from before: links, skipped, LFS, left out), its name
+ * in this view, its size in units and its version (for the delete form). */
+static struct json_object *file_row(struct request *req, struct ws_file *f, const char *name)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "path", js(f->path));
+	json_object_object_add(x, "name", js(name));
+	json_object_object_add(x, "status", js(f->status));
+	json_object_object_add(x, "size", f->size >= 0 ? json_object_new_int64(f->size) : NULL);
+	if (f->size >= 0)
+		json_object_object_add(x, "size_text", js(size_text(req, f->size)));
+	/* Only regular files open and delete here: GitHub's links are read-only, other things never synced. */
+	int link = strcmp(f->kind, "symlink") == 0 && strcmp(f->status, "skipped") != 0;
+	int file = strcmp(f->kind, "file") == 0 && strcmp(f->status, "skipped") != 0;
+	json_object_object_add(x, "present", json_object_new_boolean(f->size >= 0 && file));
+	json_object_object_add(x, "kind", js(f->kind));
+	json_object_object_add(x, "version", js(f->version));
+	if (link)
+		json_object_object_add(x, "link", json_object_new_boolean(1));
+	if (f->target)
+		json_object_object_add(x, "target", js(f->target));
+	if (strcmp(f->status, "skipped") == 0 && !file)
+		json_object_object_add(x, "skipped", json_object_new_boolean(1));
+	if (f->lfs)
+		json_object_object_add(x, "lfs", json_object_new_boolean(1));
+	if (f->refused)
+		json_object_object_add(x, "left_out", js(f->refused));
+	return x;
+}
+
+/* The files page: one folder at a time (?dir=docs/guide: its folders first, then its files, with a
+ * breadcrumb), or with ?q= every file under the folder whose path holds q (any case); 100 rows a page
+ * (?page=). Versions are read for the rows shown only (a new or changed file costs a read). */
 static int files_render(struct request *req, struct response *resp, struct project *p, int status, const char *error,
 			const char *flash)
 {
+	struct err de = { 0 };
+	const char *dir = folder_norm(req, req_query(req, "dir"), &de), *q = req_query(req, "q");
+	int page = 1;
+	if (!dir) {
+		dir = "";
+		if (!error) {
+			error = arena_strdup(req->arena, de.msg);
+			status = 400;
+		}
+	}
+	if (!web_page_param(&page, req_query(req, "page")))
+		page = 1;
+	int search = q && *q;
 	struct json_object *ctx = ctx_of(p), *a = json_object_new_array();
 	struct ws_file *f;
 	int n;
@@ -274,35 +404,131 @@ static int files_render(struct request *req, struct response *resp, struct proje
 		json_object_put(a);
 		return rc;
 	}
+	/* Rows: folders (name, files, bytes, not synced) and then files, as indexes into f. */
+	size_t dl = strlen(dir);
+	struct folder { const char *name; int files, changed; long long bytes; } *dirs = arena_alloc(req->arena, sizeof *dirs * (size_t)(n + 1));
+	int *files = arena_alloc(req->arena, sizeof *files * (size_t)(n + 1)), nd = 0, nf = 0, in_dir = 0;
 	for (int i = 0; i < n; i++) {
-		struct json_object *x = json_object_new_object();
-		json_object_object_add(x, "path", js(f[i].path));
-		json_object_object_add(x, "status", js(f[i].status));
-		json_object_object_add(x, "size", f[i].size >= 0 ? json_object_new_int64(f[i].size) : NULL);
-		/* Only regular files open and delete here: GitHub's links are read-only, other things never synced. */
-		int link = strcmp(f[i].kind, "symlink") == 0 && strcmp(f[i].status, "skipped") != 0;
-		int file = strcmp(f[i].kind, "file") == 0 && strcmp(f[i].status, "skipped") != 0;
-		json_object_object_add(x, "present", json_object_new_boolean(f[i].size >= 0 && file));
-		json_object_object_add(x, "kind", js(f[i].kind));
-		if (link)
-			json_object_object_add(x, "link", json_object_new_boolean(1));
-		if (f[i].target)
-			json_object_object_add(x, "target", js(f[i].target));
-		if (strcmp(f[i].status, "skipped") == 0 && !file)
-			json_object_object_add(x, "skipped", json_object_new_boolean(1));
-		if (f[i].lfs)
-			json_object_object_add(x, "lfs", json_object_new_boolean(1));
-		if (f[i].refused)
-			json_object_object_add(x, "left_out", js(f[i].refused));
-		json_object_array_add(a, x);
+		const char *path = f[i].path;
+		if (dl && !(strncmp(path, dir, dl) == 0 && path[dl] == '/'))
+			continue;
+		const char *rest = dl ? path + dl + 1 : path;
+		in_dir++;
+		if (search) {
+			if (strcasestr(rest, q))
+				files[nf++] = i;
+			continue;
+		}
+		const char *slash = strchr(rest, '/');
+		if (!slash) {
+			files[nf++] = i;
+			continue;
+		}
+		/* A folder's paths are next to each other in the sorted list. */
+		size_t l = (size_t)(slash - rest);
+		if (!nd || strlen(dirs[nd - 1].name) != l || strncmp(dirs[nd - 1].name, rest, l) != 0) {
+			char *nm = arena_alloc(req->arena, l + 1);
+			memcpy(nm, rest, l);
+			nm[l] = '\0';
+			dirs[nd++] = (struct folder){ nm, 0, 0, 0 };
+		}
+		struct folder *d = &dirs[nd - 1];
+		d->files++;
+		d->bytes += f[i].size > 0 ? f[i].size : 0;
+		d->changed += strcmp(f[i].status, "new") == 0 || strcmp(f[i].status, "modified") == 0 ||
+			      strcmp(f[i].status, "deleted") == 0;
+	}
+	int total = nd + nf, pages = total ? (total + FILES_PER_PAGE - 1) / FILES_PER_PAGE : 1;
+	if (page > pages)
+		page = pages;
+	int from = (page - 1) * FILES_PER_PAGE, to = from + FILES_PER_PAGE < total ? from + FILES_PER_PAGE : total;
+	for (int r = from; r < to; r++) {
+		if (r < nd) {
+			struct folder *d = &dirs[r];
+			struct json_object *x = json_object_new_object();
+			const char *full = dl ? arena_printf(req->arena, "%s/%s", dir, d->name) : d->name;
+			json_object_object_add(x, "folder", json_object_new_boolean(1));
+			json_object_object_add(x, "name", js(d->name));
+			json_object_object_add(x, "url", js(files_url(req, p, full, NULL, 1)));
+			json_object_object_add(x, "size_text", js(size_text(req, d->bytes)));
+			json_object_object_add(x, "count_text", js(arena_printf(req->arena, "%d file%s%s", d->files, d->files == 1 ? "" : "s",
+									       d->changed ? arena_printf(req->arena, ", %d not synced", d->changed) : "")));
+			if (d->changed)
+				json_object_object_add(x, "changed", json_object_new_boolean(1));
+			json_object_array_add(a, x);
+			continue;
+		}
+		int i = files[r - nd];
+		projects_files_versions(f, i, i + 1, p);
+		json_object_array_add(a, file_row(req, &f[i], dl ? f[i].path + dl + 1 : f[i].path));
 	}
 	git_workspace_files_free(f, n);
 	json_object_object_add(ctx, "files", a);
+	/* Where we are: the breadcrumb, the filter, the pages. */
+	json_object_object_add(ctx, "dir", js(dir));
+	json_object_object_add(ctx, "dir_url", js(qenc(req, dir)));
+	json_object_object_add(ctx, "q", js(q));
+	json_object_object_add(ctx, "search", json_object_new_boolean(search));
+	if (*dir) {
+		struct json_object *crumbs = json_object_new_array();
+		for (const char *s = dir;;) {
+			const char *slash = strchr(s, '/');
+			const char *upto = arena_printf(req->arena, "%.*s", (int)(slash ? slash - dir : (long)dl), dir);
+			struct json_object *c = json_object_new_object();
+			json_object_object_add(c, "name", js(arena_printf(req->arena, "%.*s", (int)(slash ? slash - s : (long)strlen(s)), s)));
+			json_object_object_add(c, "url", js(files_url(req, p, upto, NULL, 1)));
+			if (!slash)
+				json_object_object_add(c, "current", json_object_new_boolean(!search));
+			json_object_array_add(crumbs, c);
+			if (!slash)
+				break;
+			s = slash + 1;
+		}
+		json_object_object_add(ctx, "crumbs", crumbs);
+		json_object_object_add(ctx, "top_url", js(files_url(req, p, "", NULL, 1)));
+		json_object_object_add(ctx, "new_path", js(arena_printf(req->arena, "%s/", dir)));
+	}
+	if (search)
+		json_object_object_add(ctx, "clear_url", js(files_url(req, p, dir, NULL, 1)));
+	json_object_object_add(ctx, "summary", js(search ? arena_printf(req->arena, "%d of %d file%s match “%s”.", nf, in_dir, in_dir == 1 ? "" : "s", q)
+						 : arena_printf(req->arena, "%d folder%s, %d file%s%s.", nd, nd == 1 ? "" : "s", nf, nf == 1 ? "" : "s",
+								in_dir > nf ? arena_printf(req->arena, " (%d in all, with sub-folders)", in_dir) : "")));
+	if (pages > 1) {
+		struct json_object *pl = json_object_new_array();
+		for (int i = 1; i <= pages; i++) {
+			/* the first, the last, and those near this one */
+			if (i != 1 && i != pages && (i < page - 3 || i > page + 3)) {
+				if (i == page - 4 || i == page + 4) {
+					struct json_object *g = json_object_new_object();
+					json_object_object_add(g, "gap", json_object_new_boolean(1));
+					json_object_array_add(pl, g);
+				}
+				continue;
+			}
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "n", json_object_new_int(i));
+			json_object_object_add(o, "url", js(files_url(req, p, dir, q, i)));
+			if (i == page)
+				json_object_object_add(o, "current", json_object_new_boolean(1));
+			json_object_array_add(pl, o);
+		}
+		json_object_object_add(ctx, "pages", pl);
+		if (page > 1)
+			json_object_object_add(ctx, "prev_url", js(files_url(req, p, dir, q, page - 1)));
+		if (page < pages)
+			json_object_object_add(ctx, "next_url", js(files_url(req, p, dir, q, page + 1)));
+		json_object_object_add(ctx, "page_text", js(arena_printf(req->arena, "Page %d of %d: rows %d–%d of %d.", page, pages,
+									  from + 1, to, total)));
+	}
+	/* The upload form again as it was sent (its folder), else this folder. */
+	const char *typed = req_form(req, "folder");
+	json_object_object_add(ctx, "f_folder", js(typed ? typed : dir));
+	json_object_object_add(ctx, "delete_note", js(delete_note(req, p)));
 	if (error)
 		json_object_object_add(ctx, "form_error", js(error));
 	if (flash)
 		json_object_object_add(ctx, "flash", js(flash));
-	render_page(req, resp, status, "project-files", title_of(req, p, "Files"), ctx);
+	render_page(req, resp, status, "project-files", title_of(req, p, *dir ? arena_printf(req->arena, "Files in %s", dir) : "Files"), ctx);
 	return 0;
 }
 
@@ -316,7 +542,7 @@ int page_project_files(struct request *req, struct response *resp)
 	/* Codes, not text: a link must not be able to put words on this page. */
 	const char *d = req_query(req, "done"), *flash = NULL;
 	static const char *const done[][2] = {
-		{ "saved", "Saved." }, { "deleted", "The file was deleted." }, { "uploaded", "Uploaded." },
+		{ "saved", "Saved." }, { "deleted", "The file was deleted." }, { "uploaded", "The files were uploaded." },
 	};
 	for (size_t i = 0; d && i < sizeof done / sizeof done[0]; i++)
 		if (strcmp(d, done[i][0]) == 0)
@@ -494,7 +720,7 @@ static const char *age_text(struct request *req, long long s)
 /* "Link an existing repository": the user's repositories with push access from the cache, searched (q)
  * and paged (page). GitHub is not called here: a refresh job fills the cache, and the page says when the
  * list is loading or updating (static/app.js follows it; without JS a link reloads). */
-static void repos_into(struct json_object *ctx, struct request *req)
+static void repos_into(struct json_object *ctx, struct request *req, const struct project *self)
 {
 	const char *q = req_query(req, "q");
 	int page = 1;
@@ -534,9 +760,29 @@ static void repos_into(struct json_object *ctx, struct request *req)
 		json_object_object_add(ctx, "repos_note", js(pg.error)); /* a refresh waiting on GitHub: why */
 	if (pg.age_seconds >= 0)
 		json_object_object_add(ctx, "repos_age", js(age_text(req, pg.age_seconds)));
+	/* A repository another of the user's projects is connected to is shown as such, without a Link button:
+	 * ghbridge links a repository to one project only (projects_repo_in_use). */
+	struct project *mine = NULL;
+	int nmine = 0;
+	if (projects_list(&mine, &nmine, g_app.db, req->user->user_id, &e))
+		nmine = 0;
 	struct json_object *a = json_object_new_array();
-	for (int i = 0; i < pg.n; i++)
-		json_object_array_add(a, web_ghrepo_json(&pg.items[i]));
+	for (int i = 0; i < pg.n; i++) {
+		struct json_object *r = web_ghrepo_json(&pg.items[i]), *fn;
+		const char *full = json_object_object_get_ex(r, "full_name", &fn) ? json_object_get_string(fn) : "";
+		for (int k = 0; k < nmine; k++) {
+			if (mine[k].id == self->id || !mine[k].repo_owner)
+				continue;
+			const char *other = arena_printf(req->arena, "%s/%s", mine[k].repo_owner, mine[k].repo_name);
+			if (strcasecmp(other, full) == 0) {
+				json_object_object_add(r, "in_use", js(mine[k].name));
+				json_object_object_add(r, "in_use_id", json_object_new_int64(mine[k].id));
+			}
+		}
+		json_object_array_add(a, r);
+	}
+	if (nmine)
+		store_projects_free(mine, nmine);
 	json_object_object_add(ctx, "repos", a);
 	json_object_object_add(ctx, "repos_none", json_object_new_boolean(pg.n == 0 && !pg.never_read));
 	json_object_object_add(ctx, "page", json_object_new_int(page));
@@ -569,7 +815,7 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 	if (error)
 		json_object_object_add(ctx, "form_error", js(error));
 	if (!p->repo_owner)
-		repos_into(ctx, req);
+		repos_into(ctx, req, p);
 	render_page(req, resp, status, "project-connect", title_of(req, p, "Connect"), ctx);
 }
 

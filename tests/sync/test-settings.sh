@@ -74,4 +74,25 @@ code=$(curl -s -o "$T/form" -w '%{http_code}' -b "$T/jar" "$GHB_URL/projects/$PI
 check_eq "the form refuses an unknown placeholder (422)" 422 "$code"
 check_match "… with the message at the field" 'field-error[^>]*>Unknown placeholder' "$(cat "$T/form")"
 check_match "… keeping what was typed" 'value="Sync \{\{nope\}\}"' "$(cat "$T/form")"
+
+# ---- a batched sync says when it runs (issue 13 item 8)
+st=$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"settings-$$-$RANDOM\"}")
+check_eq "connect (a job)" 202 "$st"
+check_eq "… done" done "$(wait_connect "$KEY" "$PID")"
+for i in $(seq 1 150); do
+	call GET "/projects/$PID/status" >/dev/null
+	case "$(jq -r .status "$T/body")" in PENDING|SYNCING) sleep 0.2 ;; *) break ;; esac
+done
+check_eq "batching on: 5 minutes" 200 "$(settings '{"auto_sync":true,"batch_minutes":5}')"
+put_text "batched.txt" "waits for the batch" >/dev/null
+call GET "/projects/$PID/status" >/dev/null
+check_eq "the edit waits (PENDING)" PENDING "$(jq -r .status "$T/body")"
+at=$(jq -r .next_sync_at "$T/body")
+check_match "the status API says when the batched sync runs" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' "$at"
+secs=$(( $(date -d "$at" +%s) - $(date +%s) ))
+check "… about five minutes from now ($secs s)" test "$secs" -gt 240 -a "$secs" -le 301
+page=$(curl -s -b "$T/jar" "$GHB_URL/projects/$PID")
+check_match "the project page says when it runs, not an empty step" 'Runs at [0-9]{2}:[0-9]{2} UTC \(in [45] min\)' "$page"
+check "… and no empty 'Step: .'" bash -c '! grep -q "Step: \." <<< "$1"' _ "$page"
+check_match "… with Sync now beside it" 'Sync now' "$page"
 finish

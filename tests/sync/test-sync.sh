@@ -120,6 +120,7 @@ check_eq "committer is ghbridge" ghbridge "$(cd "$T/c" && git log -1 --format=%c
 call GET "/projects/$PID/history?limit=1" >/dev/null
 check_eq "history row: success with 4 files" "success 4 initial" "$(jq -r '.history[0] | "\(.status) \(.files_changed) \(.trigger)"' "$T/body")"
 check_eq "history commit = GitHub head" "$(cd "$T/c" && git rev-parse HEAD)" "$(jq -r '.history[0].commit_sha' "$T/body")"
+check_match "history duration in seconds to the millisecond, not every digit of a double" '"duration_s": ?[0-9]+\.[0-9]{3}[,}]' "$(tr -d ' ' < "$T/body")"
 check_eq "files now synced" "synced" "$(call GET "/projects/$PID/files" >/dev/null; jq -r '[.files[] | select(.path != "debug.log") | .status] | unique | join(",")' "$T/body")"
 
 # ---------------------------------------------------------------- deletion, rename
