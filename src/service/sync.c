@@ -478,6 +478,32 @@ static int earlier_commit(struct run *r, const char *head)
  * GitHub's words in the history and on the project: a person has to act. */
 static int sync_run(struct run *r, int pull_only);
 
+/* Whether GitHub says this account may push to the repository (GET /repos/{owner}/{repo}, permissions.push):
+ * 1 yes, 0 no, -1 not known, -2 rate limited (r->wait_until set). */
+static int push_access(struct run *r)
+{
+	struct gh_resp g;
+	struct err e = { 0 };
+	char *path;
+	if (asprintf(&path, "/repos/%s/%s", r->p->repo_owner, r->p->repo_name) < 0)
+		abort();
+	int rc = rest(&g, r, "GET", path, NULL, &e), out = -1;
+	free(path);
+	struct json_object *perm, *v;
+	long until;
+	if (rc == 0 && gh_is_rate_limited(&g, &until)) {
+		r->wait_until = until;
+		out = -2;
+	} else if (rc == 0 && g.status == 200 && json_object_object_get_ex(g.json, "permissions", &perm) &&
+		   json_object_object_get_ex(perm, "push", &v)) {
+		out = json_object_get_boolean(v) ? 1 : 0;
+	} else if (rc == 0 && g.status == 404) {
+		out = 0;
+	}
+	gh_resp_free(&g);
+	return out;
+}
+
 static int refused(struct run *r, struct err *e)
 {
 	if (git_workspace_refusal(e->msg) == WS_REFUSED_PROTECTED)
@@ -504,10 +530,22 @@ static int refused(struct run *r, struct err *e)
 		err_clear(e);
 		return sync_run(r, 0);
 	}
-	if (git_workspace_refusal(e->msg) == WS_REFUSED_NO_ACCESS)
-		/* git's 403 answer, in GitHub's words (git push prints them behind "remote: "). */
+	if (git_workspace_refusal(e->msg) == WS_REFUSED_NO_ACCESS) {
+		/* git's 403 says no more than its status: GitHub's answer for the repository tells a user without
+		 * push access (for good) from a 403 that passes (a rate limit on the push: retried, or waited for). */
+		int can = push_access(r);
+		if (can != 0) {
+			if (can == -2) {
+				finish(r, "error", "PENDING", e->msg, NULL, NULL);
+				return job_wait(r->ctx, (double)r->wait_until + 1, "%s", e->msg);
+			}
+			finish(r, "error", "ERROR", e->msg, NULL, NULL);
+			return job_retry(r->ctx, "%s", e->msg);
+		}
+		/* In GitHub's words (git push prints them behind "remote: "). */
 		err_set(e, ERR_FORBIDDEN, "GitHub refused the push to %s: Permission to %s/%s.git denied to %s.", r->branch,
 			r->p->repo_owner, r->p->repo_name, r->p->owner_login);
+	}
 	log_msg(LOG_INFO, "project %lld: %s (not retried)", r->p->id, e->msg);
 	finish(r, "error", "ERROR", e->msg, NULL, NULL);
 	return JOB_DONE;
