@@ -23,7 +23,10 @@ int gh_global_init(void);
 
 /* One REST call. url is absolute or a path under github_api_url. token may be
  * NULL. body_json may be NULL. if_none_match may be NULL. Transport errors →
- * ERR_TIMEOUT/ERR_FAIL; any HTTP status → 0 with r->status set. */
+ * ERR_TIMEOUT/ERR_FAIL; any HTTP status → 0 with r->status set. Redirects (a
+ * renamed or transferred repository: 301 for GET, 307 otherwise) are followed,
+ * at most 5, http(s) only, the token never sent to another host; r describes
+ * the last answer. */
 int gh_call(struct gh_resp *r, const char *method, const char *url, const char *token, const char *body_json,
 	    const char *if_none_match, struct err *e);
 
