@@ -92,3 +92,99 @@ document.addEventListener('click', function (ev) {
   var label = out.parentNode && out.parentNode.firstChild;
   if (label && label.nodeType === 3) label.textContent = 'Preview: ';
 })();
+
+// Destructive forms (data-confirm): a dialog says what will happen and asks first; confirming sends the
+// form with confirm=1. Without JavaScript the server answers the same form with a confirm page instead.
+// {method} in the text is the chosen merge method; data-confirm-delete is added when its checkbox is on.
+(function () {
+  var dialog = null, pending = null;
+  var build = function () {
+    dialog = document.createElement('dialog');
+    dialog.className = 'confirm-dialog';
+    dialog.setAttribute('aria-labelledby', 'confirm-dialog-text');
+    var p = document.createElement('p');
+    p.id = 'confirm-dialog-text';
+    var actions = document.createElement('p');
+    actions.className = 'confirm-actions';
+    var yes = document.createElement('button');
+    yes.type = 'button';
+    yes.className = 'danger';
+    yes.id = 'confirm-dialog-yes';
+    var no = document.createElement('button');
+    no.type = 'button';
+    no.id = 'confirm-dialog-no';
+    no.textContent = 'Cancel';
+    actions.appendChild(yes);
+    actions.appendChild(document.createTextNode(' '));
+    actions.appendChild(no);
+    dialog.appendChild(p);
+    dialog.appendChild(actions);
+    document.body.appendChild(dialog);
+    no.addEventListener('click', function () { pending = null; dialog.close(); });
+    dialog.addEventListener('cancel', function () { pending = null; });
+    yes.addEventListener('click', function () {
+      var form = pending;
+      pending = null;
+      dialog.close();
+      if (!form) return;
+      var c = document.createElement('input');
+      c.type = 'hidden';
+      c.name = 'confirm';
+      c.value = '1';
+      form.appendChild(c);
+      form.submit();
+    });
+  };
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute('data-confirm')) return;
+    if (form.querySelector('input[name=confirm][type=hidden]')) return;
+    if (typeof HTMLDialogElement !== 'function') {
+      // No <dialog>: the browser's own question; cancelling keeps the page as it is.
+      if (!window.confirm(form.getAttribute('data-confirm'))) ev.preventDefault();
+      else {
+        var c = document.createElement('input');
+        c.type = 'hidden'; c.name = 'confirm'; c.value = '1';
+        form.appendChild(c);
+      }
+      return;
+    }
+    ev.preventDefault();
+    if (!dialog) build();
+    var text = form.getAttribute('data-confirm');
+    var sel = form.querySelector('select[name=method]');
+    if (sel && sel.selectedIndex >= 0) text = text.replace('{method}', sel.options[sel.selectedIndex].text);
+    var del = form.querySelector('input[name=delete_branch]');
+    if (del && del.checked && form.getAttribute('data-confirm-delete')) text += ' ' + form.getAttribute('data-confirm-delete');
+    document.getElementById('confirm-dialog-text').textContent = text;
+    document.getElementById('confirm-dialog-yes').textContent = form.getAttribute('data-confirm-button') || 'Confirm';
+    pending = form;
+    dialog.showModal();
+    document.getElementById('confirm-dialog-no').focus();
+  });
+})();
+
+// A form shown again with errors: focus goes to the first field marked invalid (its message is tied to it
+// with aria-describedby), so a keyboard or screen reader user lands where the fix is needed.
+(function () {
+  var first = document.querySelector('[aria-invalid="true"]');
+  if (first && typeof first.focus === 'function') first.focus();
+})();
+
+// The editor: leaving with text that differs from what the page was opened with asks first (a save
+// or an explicit "discard mine" does not). Without JS nothing asks; the server still refuses a stale save.
+(function () {
+  var ta = document.querySelector('textarea[data-unsaved-guard]');
+  if (!ta) return;
+  var leaving = false;
+  var form = ta.form;
+  if (form) form.addEventListener('submit', function () { leaving = true; });
+  document.addEventListener('click', function (ev) {
+    if (ev.target.closest && ev.target.closest('[data-discard]')) leaving = true;
+  });
+  window.addEventListener('beforeunload', function (ev) {
+    if (leaving || ta.value === ta.defaultValue) return;
+    ev.preventDefault();
+    ev.returnValue = '';
+  });
+})();

@@ -451,9 +451,9 @@ int auth_apikey_create(char **key, struct db *db, long long user_id, const char 
 		       int expires_days, struct err *e)
 {
 	if (!name || !*name || strlen(name) > 100)
-		return err_set(e, ERR_INVALID, "Give the key a name of 1 to 100 characters.");
+		return err_set_field(e, ERR_INVALID, "name", "Give the key a name of 1 to 100 characters.");
 	if (expires_days < 0 || expires_days > 3650)
-		return err_set(e, ERR_INVALID, "Expiry must be between 0 (never) and 3650 days.");
+		return err_set_field(e, ERR_INVALID, "expires_days", "Expiry must be between 0 (never) and 3650 days.");
 	struct buf arr = BUF_INIT;
 	char *copy = strdup(scopes ? scopes : "");
 	int n = 0;
@@ -464,7 +464,7 @@ int auth_apikey_create(char **key, struct db *db, long long user_id, const char 
 			if (strcmp(auth_scopes[i], tok) == 0)
 				known = 1;
 		if (!known) {
-			int rc = err_set(e, ERR_INVALID, "Unknown scope '%.40s'. Scopes: projects:read, projects:write, sync, pulls, admin.", tok);
+			int rc = err_set_field(e, ERR_INVALID, "scope", "Unknown scope '%.40s'. Scopes: projects:read, projects:write, sync, pulls, admin.", tok);
 			free(copy);
 			buf_free(&arr);
 			return rc;
@@ -475,7 +475,7 @@ int auth_apikey_create(char **key, struct db *db, long long user_id, const char 
 	free(copy);
 	if (n == 0) {
 		buf_free(&arr);
-		return err_set(e, ERR_INVALID, "Choose at least one scope.");
+		return err_set_field(e, ERR_INVALID, "scope", "Choose at least one scope.");
 	}
 	char pub[17], secret[AUTH_TOKEN_HEX + 1], h[65];
 	crypto_random_hex(pub, 8);

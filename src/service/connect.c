@@ -236,6 +236,13 @@ static int linked(struct cj *x, struct json_object *repo)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 		struct json_object *idv;
 		long long id = json_object_object_get_ex(repo, "id", &idv) ? json_object_get_int64(idv) : 0;
+		/* One repository, one project: by GitHub's id now (the request was checked by name only). */
+		char why[600];
+		int used = projects_repo_in_use(why, sizeof why, x->ctx->db, p, x->c.user_id, id, full, &e);
+		if (used < 0)
+			return job_retry(x->ctx, "checking the repository's other projects: %s", e.msg);
+		if (used)
+			return failed(x, "repository_in_use", "%s", why);
 		/* Another repository's history must not travel into this one: the files stay, git starts
 		 * afresh, and the initial sync adopts the new repository's history beneath them. */
 		int same = connect_same_repository(p->workspace_repo_id, p->workspace_repo, id, full);

@@ -441,6 +441,24 @@ int projects_file_get(char **data, size_t *len, struct project *p, const char *p
 	return 0;
 }
 
+int projects_file_deletable(struct project *p, const char *path, struct err *e)
+{
+	int rc = project_path_check(path, e);
+	if (rc)
+		return rc;
+	if ((rc = github_link(p, path, "delete", e)))
+		return rc;
+	int root = fsafe_root(p->workspace);
+	if (root < 0)
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	struct stat st;
+	int lrc = fsafe_lstat(root, path, &st);
+	close(root);
+	if (lrc || !S_ISREG(st.st_mode))
+		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
+	return 0;
+}
+
 int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e)
 {
 	return projects_file_delete_if(db, p, path, NULL, NULL, NULL, e);

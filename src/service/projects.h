@@ -49,6 +49,9 @@ int projects_file_delete_if(struct db *db, struct project *p, const char *path, 
 /* The files list with every version filled in for files[from, to) (git_workspace_versions). */
 void projects_files_versions(struct ws_file *files, int from, int to, struct project *p);
 int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e);
+/* 0 when path is a regular file of the project that projects_file_delete would delete (for its confirm
+ * step: nothing changes); ERR_INVALID, ERR_NOTFOUND, ERR_CONFLICT (a link kept from GitHub) as the delete says. */
+int projects_file_deletable(struct project *p, const char *path, struct err *e);
 int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e);
 /* 1 when path is under a Git LFS rule (.gitattributes filter=lfs): its content is in Git LFS, and
  * ghbridge neither shows the pointer as the file nor writes it (projects_file_put: ERR_CONFLICT). */

@@ -1027,6 +1027,15 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 		*out = pr;
 		return rc;
 	}
+	/* GitHub refuses to merge a draft (docs pulls/merge: 405 "Pull Request is still a draft"): refused here
+	 * before asking, from what ghbridge last read; a draft GitHub has since made ready is merged after a
+	 * refresh shows it (or after "Ready for review"). */
+	if (pr.draft) {
+		o->why = "draft";
+		rc = err_set(e, ERR_CONFLICT, "This pull request is a draft: mark it ready for review first.");
+		*out = pr;
+		return rc;
+	}
 	struct pull_settings s;
 	if ((rc = pulls_settings(&s, db, p, user_id, e))) {
 		store_pull_free(&pr);

@@ -192,6 +192,41 @@ int store_project_rename(struct db *db, long long id, const char *name, struct e
 	return exec_one(db, &stmt_project_rename, 2, p, e);
 }
 
+/* A lock class of its own: the job queue's project lock (store/jobs.c) is held for a whole sync, this one
+ * only while one file is compared and written. */
+#define FILES_LOCK_CLASS "1785688692"
+DB_STMT(stmt_files_lock_timeout, "SELECT set_config('lock_timeout', '10s', true)");
+DB_STMT(stmt_files_lock, "SELECT pg_advisory_xact_lock(" FILES_LOCK_CLASS ", ($1::bigint % 2147483648)::int4)");
+
+int store_project_files_lock(struct db *db, long long id, struct err *e)
+{
+	char i[24];
+	LL(i, id);
+	const char *p[] = { i };
+	PGresult *r = NULL;
+	int rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	if ((rc = db_query(&r, db, &stmt_files_lock_timeout, 0, NULL, e)) == 0) {
+		PQclear(r);
+		r = NULL;
+		rc = db_query(&r, db, &stmt_files_lock, 1, p, e);
+	}
+	PQclear(r);
+	if (rc) {
+		db_rollback(db);
+		return err_set(e, ERR_DB, "Another change to this project's files is taking long; try again in a moment.");
+	}
+	return 0;
+}
+
+void store_project_files_unlock(struct db *db)
+{
+	struct err e = { 0 };
+	if (db_commit(db, &e))
+		db_rollback(db);
+}
+
 DB_STMT(stmt_project_delete, "DELETE FROM projects WHERE id = $1");
 
 int store_project_delete(struct db *db, long long id, struct err *e)
@@ -235,6 +270,35 @@ int store_project_link(struct db *db, long long id, const char *owner, const cha
 	const char *p[] = { i, owner, name, branch, html_url, clone_url, private_ ? "t" : "f", workspace_repo, ri,
 			    same_history ? "t" : "f" };
 	return exec_one(db, &stmt_project_link, 10, p, e);
+}
+
+/* Connected projects only (repo_owner set): workspace_repo_id is the linked repository's id then. */
+DB_STMT(stmt_project_sharing_repo,
+	"SELECT id, owner_id, name FROM projects WHERE id <> $1 AND repo_owner IS NOT NULL"
+	" AND (($2::bigint > 0 AND workspace_repo_id = $2::bigint)"
+	" OR lower(repo_owner || '/' || repo_name) = lower($3)) ORDER BY id LIMIT 1");
+
+int store_project_sharing_repo(long long *other_id, long long *other_owner, char **other_name, struct db *db,
+			       long long project_id, long long repo_id, const char *full, struct err *e)
+{
+	char i[24], ri[24];
+	LL(i, project_id);
+	LL(ri, repo_id);
+	const char *p[] = { i, ri, full ? full : "" };
+	PGresult *r;
+	*other_id = 0;
+	*other_owner = 0;
+	*other_name = NULL;
+	int rc = db_query(&r, db, &stmt_project_sharing_repo, 3, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1) {
+		*other_id = store_col_ll(r, 0, 0);
+		*other_owner = store_col_ll(r, 0, 1);
+		*other_name = store_col(r, 0, 2);
+	}
+	PQclear(r);
+	return 0;
 }
 
 DB_STMT(stmt_project_repo_renamed,

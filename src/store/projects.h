@@ -32,6 +32,11 @@ int store_project_get(struct project *out, struct db *db, long long id, long lon
 int store_projects_list(struct project **rows, int *n, struct db *db, long long owner_id, struct err *e);
 int store_project_rename(struct db *db, long long id, const char *name, struct err *e);
 int store_project_delete(struct db *db, long long id, struct err *e);
+/* Takes the project's file lock (a PostgreSQL advisory lock in a transaction, waiting at most 10 s):
+ * what one writer compares and writes, no other writer sees half done, on any machine. ERR_DB when
+ * the lock was not had; store_project_files_unlock ends the transaction and lets it go. */
+int store_project_files_lock(struct db *db, long long id, struct err *e);
+void store_project_files_unlock(struct db *db);
 /* All NULL disconnects. */
 int store_project_set_repo(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 			   const char *html_url, const char *clone_url, int private_, struct err *e);
@@ -41,6 +46,11 @@ int store_project_set_repo(struct db *db, long long id, const char *owner, const
 int store_project_link(struct db *db, long long id, const char *owner, const char *name, const char *branch,
 		       const char *html_url, const char *clone_url, int private_, const char *workspace_repo,
 		       long long workspace_repo_id, int same_history, struct err *e);
+/* Another project of this deployment, not project_id, connected to the repository GitHub numbers repo_id (when
+ * > 0) or named full ("owner/name", any case): *other_id 0 when there is none; else its id, its owner's user id
+ * and its name (*other_name, the caller frees). */
+int store_project_sharing_repo(long long *other_id, long long *other_owner, char **other_name, struct db *db,
+			       long long project_id, long long repo_id, const char *full, struct err *e);
 /* The linked repository (GitHub's id repo_id, the project's workspace_repo_id) was renamed or moved on
  * GitHub: its new owner, name and URLs, here and on the project's webhook row. *changed = 0 when the
  * project is no longer linked to that id. */

@@ -24,6 +24,10 @@ void web_child_reload(void);
 void web_child_exit(void);
 void web_handle(struct request *req, struct response *resp);
 
+/* The signed-in user for an error page answered before (or without) authentication, such as a 404 from
+ * routing: req->user from the session cookie when there is a valid one; nothing otherwise. */
+void web_user_peek(struct request *req);
+
 /* render.c: ctx is consumed (put) by these. */
 struct json_object;
 void render_page(struct request *req, struct response *resp, int status, const char *page,
@@ -31,6 +35,13 @@ void render_page(struct request *req, struct response *resp, int status, const c
 void render_error(struct request *req, struct response *resp, int status, const char *message);
 /* Renders req->err (set by a failing handler or service) with its mapped status. */
 void render_err(struct request *req, struct response *resp);
+/* 1 when a destructive form came with confirm=1 (its checkbox, the confirm page, or static/app.js's dialog). */
+int web_confirmed(const struct request *req);
+/* The confirm step of a destructive form posted without confirm=1 (no JavaScript): a page (200) saying what
+ * will happen (what, and note when not NULL), carrying the form's text fields again with confirm=1 to the
+ * same address, a button labelled button, and a way back (back, a path). Nothing has changed yet. */
+void render_confirm(struct request *req, struct response *resp, const char *title, const char *what, const char *note,
+		    const char *button, const char *back);
 /* {"error":{"code":…,"message":…}}, with "field" when req->err names the request field at fault. */
 void render_json_error(struct request *req, struct response *resp, int status, const char *code,
 		       const char *message);

@@ -96,8 +96,10 @@ int page_logout(struct request *req, struct response *resp)
 
 static struct json_object *jstr(const char *s) { return json_object_new_string(s ? s : ""); }
 
+/* errors: {"name"|"scope"|"expires_days": message} for a refused key (put here), shown at their fields with
+ * what was typed and chosen kept. */
 static int account_render(struct request *req, struct response *resp, const char *new_key, const char *flash,
-			  const char *form_error)
+			  struct json_object *errors)
 {
 	struct auth_user *u = req->user;
 	struct json_object *ctx = json_object_new_object();
@@ -105,6 +107,7 @@ static int account_render(struct request *req, struct response *resp, const char
 	int rc = auth_connection(&c, g_app.db, u->user_id, &req->err);
 	if (rc && rc != ERR_NOTFOUND) {
 		json_object_put(ctx);
+		json_object_put(errors);
 		return rc;
 	}
 	struct json_object *conn = json_object_new_object();
@@ -126,6 +129,7 @@ static int account_render(struct request *req, struct response *resp, const char
 	int ns = 0;
 	if ((rc = auth_sessions(&sess, &ns, g_app.db, u->user_id, &req->err)) != 0) {
 		json_object_put(ctx);
+		json_object_put(errors);
 		return rc;
 	}
 	struct json_object *sa = json_object_new_array();
@@ -146,6 +150,7 @@ static int account_render(struct request *req, struct response *resp, const char
 	int nk = 0;
 	if ((rc = auth_apikeys(&keys, &nk, g_app.db, u->user_id, &req->err)) != 0) {
 		json_object_put(ctx);
+		json_object_put(errors);
 		return rc;
 	}
 	struct json_object *ka = json_object_new_array();
@@ -167,16 +172,27 @@ static int account_render(struct request *req, struct response *resp, const char
 	store_apikeys_free(keys, nk);
 	json_object_object_add(ctx, "keys", ka);
 	struct json_object *scopes = json_object_new_array();
-	for (int i = 0; auth_scopes[i]; i++)
-		json_object_array_add(scopes, json_object_new_string(auth_scopes[i]));
+	for (int i = 0; auth_scopes[i]; i++) {
+		struct json_object *sc = json_object_new_object();
+		int checked = 0;
+		for (size_t k = 0; errors && k < req->form.n; k++)
+			checked |= strcmp(req->form.items[k].name, "scope") == 0 && strcmp(req->form.items[k].value, auth_scopes[i]) == 0;
+		json_object_object_add(sc, "name", json_object_new_string(auth_scopes[i]));
+		json_object_object_add(sc, "checked", json_object_new_boolean(checked));
+		json_object_array_add(scopes, sc);
+	}
 	json_object_object_add(ctx, "all_scopes", scopes);
+	/* The key form as it was sent when it is shown again with its errors. */
+	json_object_object_add(ctx, "f_key_name", jstr(errors ? req_form(req, "name") : NULL));
+	const char *days = errors ? req_form(req, "expires_days") : NULL;
+	json_object_object_add(ctx, "f_key_days", jstr(days ? days : "90"));
 	if (new_key)
 		json_object_object_add(ctx, "new_key", jstr(new_key));
 	if (flash)
 		json_object_object_add(ctx, "flash", jstr(flash));
-	if (form_error)
-		json_object_object_add(ctx, "form_error", jstr(form_error));
-	render_page(req, resp, form_error ? 400 : 200, "account", "Account", ctx);
+	if (errors)
+		json_object_object_add(ctx, "errors", errors);
+	render_page(req, resp, errors ? 422 : 200, "account", "Account", ctx);
 	return 0;
 }
 
@@ -204,12 +220,31 @@ static long long id_param(struct request *req)
 	return rc ? 0 : v;
 }
 
-/* POST /account/sessions/{id}/end → 303 /account | 404 not yours */
+/* POST /account/sessions/{id}/end (confirm=1) → 303 /account | 200 the confirm page without confirm=1 | 404 not yours */
 int page_session_end(struct request *req, struct response *resp)
 {
 	long long id = id_param(req);
 	if (!id)
 		return err_set(&req->err, ERR_NOTFOUND, "No such session.");
+	if (!web_confirmed(req)) {
+		struct session_row *sess = NULL;
+		int ns = 0, found = 0;
+		int rc = auth_sessions(&sess, &ns, g_app.db, req->user->user_id, &req->err);
+		if (rc)
+			return rc;
+		for (int i = 0; i < ns && !found; i++)
+			if (sess[i].id == id) {
+				found = 1;
+				render_confirm(req, resp, "End this session?",
+					       arena_printf(req->arena, "The session signed in at %s from %s (%s) ends: that browser "
+							    "is signed out.", sess[i].created_at ? sess[i].created_at : "?",
+							    sess[i].ip ? sess[i].ip : "an unknown address",
+							    sess[i].user_agent && *sess[i].user_agent ? sess[i].user_agent : "unknown browser"),
+					       NULL, "End the session", "/account");
+			}
+		store_sessions_free(sess, ns);
+		return found ? 0 : err_set(&req->err, ERR_NOTFOUND, "No such session.");
+	}
 	int rc = auth_session_end(g_app.db, req->user->user_id, id, &req->err);
 	if (rc)
 		return rc;
@@ -217,9 +252,16 @@ int page_session_end(struct request *req, struct response *resp)
 	return 0;
 }
 
-/* POST /account/sessions/end-all → 303 / (every session, this one too) */
+/* POST /account/sessions/end-all (confirm=1) → 303 / (every session, this one too) | 200 the confirm page */
 int page_sessions_end_all(struct request *req, struct response *resp)
 {
+	if (!web_confirmed(req)) {
+		render_confirm(req, resp, "Sign out everywhere?", "Every session of your account ends, this browser's too: you "
+			       "are signed out everywhere and sign in with GitHub again to come back.",
+			       "API keys are not sessions: they keep working until you revoke them.", "Sign out everywhere",
+			       "/account");
+		return 0;
+	}
 	int rc = auth_sessions_end_all(g_app.db, req->user->user_id, &req->err);
 	if (rc)
 		return rc;
@@ -238,16 +280,17 @@ int page_key_create(struct request *req, struct response *resp)
 	char *key = NULL;
 	int rc;
 	if (web_form_int(&d, req, "expires_days", 0))
-		rc = err_set(&req->err, ERR_INVALID, "Expiry must be a number of days between 0 (never) and 3650.");
+		rc = err_set_field(&req->err, ERR_INVALID, "expires_days", "Expiry must be a number of days between 0 (never) "
+				   "and 3650.");
 	else
 		rc = auth_apikey_create(&key, g_app.db, req->user->user_id, req_form(req, "name"), buf_cstr(&scopes),
 					(int)d, &req->err);
 	buf_free(&scopes);
 	if (rc == ERR_INVALID) {
-		char msg[sizeof req->err.msg];
-		snprintf(msg, sizeof msg, "%s", req->err.msg);
+		struct json_object *fe = json_object_new_object();
+		json_object_object_add(fe, req->err.field[0] ? req->err.field : "name", jstr(req->err.msg));
 		err_clear(&req->err);
-		return account_render(req, resp, NULL, NULL, msg);
+		return account_render(req, resp, NULL, NULL, fe);
 	}
 	if (rc)
 		return rc;
@@ -257,12 +300,32 @@ int page_key_create(struct request *req, struct response *resp)
 	return rc;
 }
 
-/* POST /account/keys/{id}/revoke → 303 /account | 404 not yours */
+/* POST /account/keys/{id}/revoke (confirm=1) → 303 /account | 200 the confirm page without confirm=1 | 404 not yours */
 int page_key_revoke(struct request *req, struct response *resp)
 {
 	long long id = id_param(req);
 	if (!id)
 		return err_set(&req->err, ERR_NOTFOUND, "No such API key.");
+	if (!web_confirmed(req)) {
+		struct apikey_row *keys = NULL;
+		int nk = 0, found = 0;
+		int rc = auth_apikeys(&keys, &nk, g_app.db, req->user->user_id, &req->err);
+		if (rc)
+			return rc;
+		for (int i = 0; i < nk && !found; i++)
+			if (keys[i].id == id && !keys[i].revoked) {
+				found = 1;
+				render_confirm(req, resp, arena_printf(req->arena, "Revoke the API key “%s”?", keys[i].name),
+					       arena_printf(req->arena, "The API key “%s” (ghb_%s_…, scopes %s) is revoked: every "
+							    "request with it is refused from then on.", keys[i].name,
+							    keys[i].public_id, keys[i].scopes),
+					       "This cannot be undone: a program that uses the key needs a new one.",
+					       "Revoke the key", "/account");
+			}
+		store_apikeys_free(keys, nk);
+		if (found)
+			return 0;
+	}
 	int rc = auth_apikey_revoke(g_app.db, req->user->user_id, id, &req->err);
 	if (rc)
 		return rc;
@@ -270,9 +333,16 @@ int page_key_revoke(struct request *req, struct response *resp)
 	return 0;
 }
 
-/* POST /account/disconnect → 303 /account */
+/* POST /account/disconnect (confirm=1) → 303 /account | 200 the confirm page without confirm=1 */
 int page_disconnect(struct request *req, struct response *resp)
 {
+	if (!web_confirmed(req)) {
+		render_confirm(req, resp, "Disconnect GitHub?", "ghbridge deletes your GitHub tokens and revokes its grant on "
+			       "GitHub. Your projects stop syncing until you sign in with GitHub again.",
+			       "Your projects, their files and your repositories on GitHub stay as they are.",
+			       "Disconnect GitHub", "/account");
+		return 0;
+	}
 	int rc = auth_disconnect(g_app.db, req->user->user_id, &req->err);
 	if (rc)
 		return rc;

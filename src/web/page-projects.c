@@ -584,6 +584,10 @@ int page_project_file(struct request *req, struct response *resp)
 		free(target);
 		json_object_object_add(ctx, "path", js(path));
 		json_object_object_add(ctx, "size", json_object_new_int64((long long)len));
+		/* The version the editor started from: a save answers 409 if the file changed meanwhile. */
+		char version[41];
+		git_blob_version(version, data, len);
+		json_object_object_add(ctx, "version", js(version));
 		if (projects_file_lfs(&p, path))
 			/* The folder holds Git LFS's pointer, not the file: never shown or edited as if it were. */
 			json_object_object_add(ctx, "lfs", json_object_new_boolean(1));
@@ -593,15 +597,71 @@ int page_project_file(struct request *req, struct response *resp)
 			json_object_object_add(ctx, "binary", json_object_new_boolean(1));
 		free(data);
 	} else {
+		/* New: version "" saves only where there is no file yet. Opened from a folder: the path starts there. */
+		struct err de = { 0 };
+		const char *dir = folder_norm(req, req_query(req, "dir"), &de);
 		json_object_object_add(ctx, "is_new", json_object_new_boolean(1));
 		json_object_object_add(ctx, "content", js(""));
+		json_object_object_add(ctx, "version", js(""));
+		if (dir && *dir)
+			json_object_object_add(ctx, "path", js(arena_printf(req->arena, "%s/", dir)));
 	}
 	render_page(req, resp, 200, "project-file", title_of(req, &p, path ? path : "New file"), ctx);
 	store_project_free(&p);
 	return 0;
 }
 
-/* POST /projects/{id}/files (path, content) → 303 to the files | 400 bad path (form again) | 413 */
+/* The version a form started from (project_file_ok_fn): "" when it made a new file (there must be none). */
+static int version_ok(void *arg, const char *current)
+{
+	const char *v = arg;
+	return *v ? current && strcmp(current, v) == 0 : current == NULL;
+}
+
+/* Where the files page shows path: its folder. */
+static const char *folder_of(struct request *req, const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? arena_printf(req->arena, "/files?dir=%s&done=saved",
+				    qenc(req, arena_printf(req->arena, "%.*s", (int)(slash - path), path)))
+		     : "/files?done=saved";
+}
+
+/* The editor again after a save that found the file changed since the editor was opened (409): the
+ * person's text kept, what differs between the file now and their text, and two choices: save theirs over
+ * it (the form carries the current version now) or keep the file as it is (discarding theirs). */
+static void conflict_render(struct request *req, struct response *resp, struct project *p, const char *path,
+			    const char *mine, size_t minelen, const char *current, int was_new)
+{
+	struct json_object *ctx = ctx_of(p);
+	json_object_object_add(ctx, "path", js(path));
+	json_object_object_add(ctx, "content", js(mine));
+	json_object_object_add(ctx, "version", js(current));
+	json_object_object_add(ctx, "conflict", json_object_new_boolean(1));
+	json_object_object_add(ctx, "form_error", js(req->err.msg));
+	if (was_new)
+		json_object_object_add(ctx, "was_new", json_object_new_boolean(1));
+	if (!*current) {
+		json_object_object_add(ctx, "conflict_deleted", json_object_new_boolean(1));
+	} else {
+		char *theirs = NULL;
+		size_t tl = 0;
+		struct err e = { 0 };
+		if (projects_file_get(&theirs, &tl, p, path, &e) == 0 && is_text(theirs, tl)) {
+			json_object_object_add(ctx, "diff", git_text_diff(theirs, tl, mine, minelen));
+		} else {
+			json_object_object_add(ctx, "theirs_binary", json_object_new_boolean(1));
+		}
+		free(theirs);
+		json_object_object_add(ctx, "theirs_url", js(arena_printf(req->arena, "/projects/%lld/files/%s", p->id, path)));
+	}
+	render_page(req, resp, 409, "project-file", title_of(req, p, path), ctx);
+}
+
+/* POST /projects/{id}/files (path, content, version) → 303 to the files | 400 bad path (form again) | 413 |
+ * 409 the file changed (or appeared, for version "") since the form was opened: the editor again with the
+ * text kept, the difference and the choices (conflict_render). Without a version field: saved whatever is
+ * there (as before). */
 int page_project_file_save(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -618,17 +678,24 @@ int page_project_file_save(struct request *req, struct response *resp)
 		if (!(content[i] == '\r' && content[i + 1] == '\n'))
 			*o++ = content[i];
 	*o = '\0';
-	rc = projects_file_put(g_app.db, &p, path, c, (size_t)(o - c), &req->err);
-	if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
+	const char *version = req_form(req, "version");
+	char current[41] = "";
+	rc = projects_file_put_if(g_app.db, &p, path, c, (size_t)(o - c), version ? version_ok : NULL, (void *)version,
+				  current, &req->err);
+	if (rc == ERR_PRECONDITION) {
+		conflict_render(req, resp, &p, path, c, (size_t)(o - c), current, version && !*version);
+		rc = 0;
+	} else if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
 		struct json_object *ctx = ctx_of(&p);
 		json_object_object_add(ctx, "is_new", json_object_new_boolean(1));
 		json_object_object_add(ctx, "path", js(path));
 		json_object_object_add(ctx, "content", js(c));
+		json_object_object_add(ctx, "version", js(version));
 		json_object_object_add(ctx, "form_error", js(req->err.msg));
 		render_page(req, resp, rc == ERR_TOOBIG ? 413 : 400, "project-file", title_of(req, &p, "New file"), ctx);
 		rc = 0;
 	} else if (!rc) {
-		go(req, resp, p.id, "/files?done=saved");
+		go(req, resp, p.id, folder_of(req, path));
 	}
 	store_project_free(&p);
 	return rc;
@@ -641,8 +708,14 @@ int page_project_upload(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	const char *folder = req_form(req, "folder");
+	/* "docs/guide/" is the folder docs/guide; a folder no file may be under is said before any upload. */
+	const char *folder = folder_norm(req, req_form(req, "folder"), &req->err);
 	int saved = 0;
+	if (!folder) {
+		rc = files_render(req, resp, &p, 400, req->err.msg, NULL);
+		store_project_free(&p);
+		return rc;
+	}
 	for (size_t i = 0; i < req->form.n && !rc; i++) {
 		const struct kv *kv = &req->form.items[i];
 		if (!kv->filename || !*kv->filename)
@@ -660,7 +733,8 @@ int page_project_upload(struct request *req, struct response *resp)
 	} else if (!rc && !saved) {
 		rc = files_render(req, resp, &p, 400, "Choose one or more files to upload.", NULL);
 	} else if (!rc) {
-		go(req, resp, p.id, "/files?done=uploaded");
+		go(req, resp, p.id, *folder ? arena_printf(req->arena, "/files?dir=%s&done=uploaded", qenc(req, folder))
+					    : "/files?done=uploaded");
 	}
 	store_project_free(&p);
 	return rc;
@@ -689,7 +763,12 @@ int page_project_file_delete(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	const char *path = req_form(req, "path");
-	if (!web_confirmed(req) && path && project_path_check(path, &req->err) == 0) {
+	if (!web_confirmed(req)) {
+		/* Refused at once when there is nothing to delete (404, or 409 for a link kept from GitHub). */
+		if ((rc = projects_file_deletable(&p, path, &req->err))) {
+			store_project_free(&p);
+			return rc;
+		}
 		render_confirm(req, resp, arena_printf(req->arena, "Delete %s?", path),
 			       arena_printf(req->arena, "The file %s is deleted from the project “%s”.", path, p.name),
 			       delete_note(req, &p), "Delete the file", arena_printf(req->arena, "/projects/%lld/files", p.id));
@@ -697,8 +776,15 @@ int page_project_file_delete(struct request *req, struct response *resp)
 		return 0;
 	}
 	err_clear(&req->err);
-	rc = projects_file_delete(g_app.db, &p, path, &req->err);
-	if (!rc)
+	/* The version the list showed: a file changed since is not deleted unseen. */
+	const char *version = req_form(req, "version");
+	char current[41];
+	rc = projects_file_delete_if(g_app.db, &p, path, version && *version ? version_ok : NULL, (void *)version, current,
+				     &req->err);
+	if (rc == ERR_PRECONDITION)
+		rc = files_render(req, resp, &p, 409, arena_printf(req->arena, "%s It was not deleted: open it to see what "
+								    "changed, then delete it if you still want to.", req->err.msg), NULL);
+	else if (!rc)
 		go(req, resp, p.id, "/files?done=deleted");
 	store_project_free(&p);
 	return rc;

@@ -297,7 +297,38 @@ static void go_pull(struct request *req, struct response *resp, long long pid, i
 	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/pulls/%d?done=%s", pid, number, done));
 }
 
-/* POST /projects/{id}/pulls/{number}/merge (method, sha, delete_branch) → 303 | 409/422/403 page with the reason */
+/* The confirm step of a merge: the method and the target branch in words, from the stored pull request. 1 when
+ * it answered; 0 to go on (confirmed, or nothing to confirm: the merge itself refuses a draft or a closed one). */
+static int merge_confirm(struct request *req, struct response *resp, struct project *p, int number)
+{
+	if (web_confirmed(req))
+		return 0;
+	struct pull pr;
+	int stale = 0;
+	struct err e = { 0 };
+	if (pulls_get(&pr, &stale, g_app.db, p, req->user->user_id, number, PULLS_STORED, &e))
+		return 0;
+	int answered = 0;
+	const char *m = req_form(req, "method");
+	const char *label = !m || !*m || strcmp(m, "merge") == 0 ? "Create a merge commit"
+			    : strcmp(m, "squash") == 0 ? "Squash and merge" : strcmp(m, "rebase") == 0 ? "Rebase and merge" : NULL;
+	const char *del = req_form(req, "delete_branch");
+	if (label && strcmp(pr.state, "open") == 0 && !pr.draft) {
+		render_confirm(req, resp, arena_printf(req->arena, "Merge #%d into %s?", number, pr.base_ref),
+			       arena_printf(req->arena, "Pull request #%d “%s” (%s) is merged into %s on GitHub with “%s”.",
+					    number, pr.title, pr.head_ref, pr.base_ref, label),
+			       del && strcmp(del, "1") == 0 ? arena_printf(req->arena, "The branch %s is deleted after merging.",
+									   pr.head_ref) : NULL,
+			       arena_printf(req->arena, "Merge into %s", pr.base_ref),
+			       arena_printf(req->arena, "/projects/%lld/pulls/%d", p->id, number));
+		answered = 1;
+	}
+	store_pull_free(&pr);
+	return answered;
+}
+
+/* POST /projects/{id}/pulls/{number}/merge (method, sha, delete_branch, confirm=1) → 303 | 200 the confirm page
+ * without confirm=1 | 409/422/403 page with the reason (409 for a draft: GitHub does not merge drafts) */
 int page_pull_merge(struct request *req, struct response *resp)
 {
 	struct project p;
@@ -305,6 +336,10 @@ int page_pull_merge(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	int number = web_number_param(req);
+	if (merge_confirm(req, resp, &p, number)) {
+		store_project_free(&p);
+		return 0;
+	}
 	struct pull pr;
 	struct pull_outcome o;
 	const char *del = req_form(req, "delete_branch");
@@ -480,7 +515,7 @@ int page_pull_create(struct request *req, struct response *resp)
 /* ---------------------------------------------------------------- branches */
 
 static int render_branches(struct request *req, struct response *resp, struct project *p, int status,
-			   const char *error, const char *flash, const char *suggestion)
+			   const char *error, const char *flash, const char *suggestion, const char *name_error)
 {
 	struct json_object *ctx = ctx_of(p), *a = json_object_new_array(), *from = json_object_new_array();
 	struct branch_info *rows;
@@ -514,6 +549,8 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 	json_object_object_add(ctx, "new_name", js(req_form(req, "name")));
 	if (suggestion)
 		json_object_object_add(ctx, "suggestion", js(suggestion));
+	if (name_error)
+		json_object_object_add(ctx, "name_error", js(name_error));
 	if (error)
 		json_object_object_add(ctx, "form_error", js(error));
 	if (flash)
@@ -532,12 +569,13 @@ int page_branches(struct request *req, struct response *resp)
 	const char *d = req_query(req, "done");
 	const char *flash = d && strcmp(d, "created") == 0 ? "Branch created." : d && strcmp(d, "deleted") == 0 ? "Branch deleted." : NULL;
 	rc = render_branches(req, resp, &p, 200, p.repo_owner ? NULL : "Connect a GitHub repository to this project first.",
-			     flash, NULL);
+			     flash, NULL, NULL);
 	store_project_free(&p);
 	return rc;
 }
 
-static int branch_refused(struct request *req, struct response *resp, struct project *p, const char *suggestion)
+static int branch_refused(struct request *req, struct response *resp, struct project *p, const char *suggestion,
+			  int at_name)
 {
 	if (req->err.code == ERR_DB || (req->err.code == ERR_FAIL && !strstr(req->err.msg, "GitHub")))
 		return req->err.code;
@@ -545,7 +583,9 @@ static int branch_refused(struct request *req, struct response *resp, struct pro
 	snprintf(msg, sizeof msg, "%s", req->err.msg);
 	int status = status_of(req->err.code);
 	err_clear(&req->err);
-	return render_branches(req, resp, p, status >= 500 ? 502 : status, msg, NULL, suggestion);
+	if (at_name) /* a refused create: the error goes to the name the person typed */
+		return render_branches(req, resp, p, status >= 500 ? 502 : status, NULL, NULL, suggestion, msg);
+	return render_branches(req, resp, p, status >= 500 ? 502 : status, msg, NULL, suggestion, NULL);
 }
 
 /* POST /projects/{id}/branches (name, from) → 303 | 422 with a suggested name | 409 */
@@ -558,24 +598,35 @@ int page_branch_create(struct request *req, struct response *resp)
 	char suggest[PULL_BRANCH_MAX + 1];
 	const char *name = req_form(req, "name");
 	if ((rc = pulls_branch_check(suggest, sizeof suggest, name, &req->err)))
-		rc = branch_refused(req, resp, &p, suggest);
+		rc = branch_refused(req, resp, &p, suggest, 1);
 	else if ((rc = pulls_branch_create(g_app.db, &p, req->user->user_id, name, req_form(req, "from"), &req->err)))
-		rc = branch_refused(req, resp, &p, NULL);
+		rc = branch_refused(req, resp, &p, NULL, 1);
 	else
 		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=created", p.id));
 	store_project_free(&p);
 	return rc;
 }
 
-/* POST /projects/{id}/branches/delete (name) → 303 | 409 sync/default/open head | 404 */
+/* POST /projects/{id}/branches/delete (name, confirm=1) → 303 | 200 the confirm page without confirm=1 | 409
+ * sync/default/open head | 404 */
 int page_branch_delete(struct request *req, struct response *resp)
 {
 	struct project p;
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
+	const char *name = req_form(req, "name");
+	if (!web_confirmed(req) && name && *name && p.repo_owner) {
+		render_confirm(req, resp, arena_printf(req->arena, "Delete the branch %s?", name),
+			       arena_printf(req->arena, "The branch %s is deleted on GitHub, in %s/%s.", name, p.repo_owner,
+					    p.repo_name),
+			       "Commits that are only on this branch can no longer be reached by its name.", "Delete the branch",
+			       arena_printf(req->arena, "/projects/%lld/branches", p.id));
+		store_project_free(&p);
+		return 0;
+	}
 	if ((rc = pulls_branch_delete(g_app.db, &p, req->user->user_id, req_form(req, "name"), &req->err)))
-		rc = branch_refused(req, resp, &p, NULL);
+		rc = branch_refused(req, resp, &p, NULL, 0);
 	else
 		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=deleted", p.id));
 	store_project_free(&p);

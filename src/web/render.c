@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/cfg.h"
 #include "service/auth.h"
+#include "service/projects.h"
 #include "web/app.h"
 
 /* The project tab a page belongs to, from its path (/projects/{id}[/tab…]): the tabs partial marks it
@@ -121,6 +122,7 @@ static const char *code_for_status(int status)
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
 	case 409: return "conflict";
+	case 412: return "precondition_failed";
 	case 413: return "too_large";
 	case 414: return "uri_too_long";
 	case 415: return "unsupported_media_type";
@@ -132,6 +134,51 @@ static const char *code_for_status(int status)
 	}
 }
 
+/* The page a refused form came from (the Referer's path, when it is this site's), to go back to it. */
+static const char *back_path(struct request *req)
+{
+	const char *ref = req_header(req, "Referer"), *host = req_header(req, "Host");
+	const char *p = ref ? strstr(ref, "://") : NULL;
+	if (!p || !host)
+		return NULL;
+	p += 3;
+	size_t hl = strlen(host);
+	if (strncmp(p, host, hl) != 0 || p[hl] != '/')
+		return NULL;
+	const char *path = p + hl;
+	if (path[1] == '/' || path[1] == '\\' || strlen(path) > 1024)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		if (*c <= 0x20 || *c >= 0x7f)
+			return NULL;
+	return path;
+}
+
+/* The signed-in user's project a /projects/{id}/… address is under, for a way back from an error. */
+static void project_link(struct json_object *ctx, struct request *req)
+{
+	const char *path = req->raw_path;
+	if (!req->user || !path || strncmp(path, "/projects/", 10) != 0)
+		return;
+	long long id = 0;
+	const char *s = path + 10;
+	for (; *s >= '0' && *s <= '9' && id < 1000000000000000LL; s++)
+		id = id * 10 + (*s - '0');
+	if (id <= 0 || (*s && *s != '/'))
+		return;
+	struct project p;
+	struct err e = { 0 };
+	if (projects_get(&p, g_app.db, req->user->user_id, id, &e) != 0)
+		return;
+	if (*s == '/') { /* under the project: the project is there, the page is not */
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(p.id));
+		json_object_object_add(o, "name", json_object_new_string(p.name));
+		json_object_object_add(ctx, "project", o);
+	}
+	store_project_free(&p);
+}
+
 void render_error(struct request *req, struct response *resp, int status, const char *message)
 {
 	if (req->is_api)
@@ -140,6 +187,16 @@ void render_error(struct request *req, struct response *resp, int status, const 
 	json_object_object_add(ctx, "status", json_object_new_int(status));
 	json_object_object_add(ctx, "reason", json_object_new_string(http_status_text(status)));
 	json_object_object_add(ctx, "message", json_object_new_string(message));
+	/* An error page shows who is signed in like every other page, and offers a way back that fits. */
+	if (status < 500 && status != 431)
+		web_user_peek(req);
+	if (status == 404)
+		project_link(ctx, req);
+	const char *back = status == 413 || status == 400 || status == 422 ? back_path(req) : NULL;
+	if (back)
+		json_object_object_add(ctx, "back", json_object_new_string(back));
+	if (req->user && strcmp(req->user->kind, "session") == 0)
+		json_object_object_add(ctx, "signed_in", json_object_new_boolean(1));
 	if (!g_app.tmpl) {
 		json_object_put(ctx);
 		return fallback_html(resp, status, message, req->request_id);
@@ -164,4 +221,35 @@ void render_err(struct request *req, struct response *resp)
 	if (req->is_api && req->err.field[0] && status == 400)
 		return render_json_error(req, resp, status, "invalid", msg);
 	render_error(req, resp, status, msg);
+}
+
+int web_confirmed(const struct request *req)
+{
+	const char *c = req_form(req, "confirm");
+	return c && strcmp(c, "1") == 0;
+}
+
+void render_confirm(struct request *req, struct response *resp, const char *title, const char *what, const char *note,
+		    const char *button, const char *back)
+{
+	struct json_object *ctx = json_object_new_object(), *fields = json_object_new_array();
+	/* The same form again: every field it sent (text only), so the final POST asks for exactly this. */
+	for (size_t i = 0; i < req->form.n; i++) {
+		const struct kv *kv = &req->form.items[i];
+		if (kv->filename || strcmp(kv->name, "csrf") == 0 || strcmp(kv->name, "confirm") == 0)
+			continue;
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(kv->name));
+		json_object_object_add(f, "value", json_object_new_string(kv->value ? kv->value : ""));
+		json_object_array_add(fields, f);
+	}
+	json_object_object_add(ctx, "heading", json_object_new_string(title));
+	json_object_object_add(ctx, "what", json_object_new_string(what));
+	if (note)
+		json_object_object_add(ctx, "note", json_object_new_string(note));
+	json_object_object_add(ctx, "action", json_object_new_string(req->raw_path));
+	json_object_object_add(ctx, "fields", fields);
+	json_object_object_add(ctx, "button", json_object_new_string(button));
+	json_object_object_add(ctx, "back", json_object_new_string(back ? back : "/"));
+	render_page(req, resp, 200, "confirm", title, ctx);
 }

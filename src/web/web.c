@@ -107,6 +107,30 @@ static int authenticate(struct request *req, struct response *resp, const struct
 	return 0;
 }
 
+void web_user_peek(struct request *req)
+{
+	/* Only what is cheap and safe: a browser's session cookie, one query; never for the API, never when
+	 * the database is the problem, never twice. */
+	static char peeked[64]; /* the request last looked at (one request at a time per process) */
+	if (req->user || req->is_api || !g_app.db || strcmp(peeked, req->request_id) == 0)
+		return;
+	snprintf(peeked, sizeof peeked, "%s", req->request_id);
+	const char *tok = req_cookie(req, web_session_cookie_name(req));
+	if (!tok)
+		return;
+	struct err e = { 0 };
+	if (db_ensure(g_app.db, &e) != 0)
+		return;
+	if (!auth_ready) {
+		if (auth_init(g_app.db, &e) != 0)
+			return;
+		auth_ready = 1;
+	}
+	struct auth_user *u = arena_zalloc(req->arena, sizeof *u);
+	if (auth_session_get(u, g_app.db, tok, &e) == 0)
+		req->user = u;
+}
+
 int web_child_init(struct err *e)
 {
 	log_set_component("fcgi");
@@ -232,8 +256,14 @@ void web_handle(struct request *req, struct response *resp)
 		return render_error(req, resp, 400, "Too many cookies.");
 
 	size_t limit = (size_t)cfg_long((route->flags & ROUTE_UPLOAD) ? CFG_MAX_UPLOAD : CFG_MAX_BODY);
-	if (req->content_length > limit)
-		return render_error(req, resp, 413, "The request body is larger than this server accepts.");
+	if (req->content_length > limit) {
+		/* The body is not read, so the form cannot be shown again: say the limit, and the page links back. */
+		char *m = arena_printf(req->arena, "What you sent is %zu bytes; this server accepts at most %zu bytes%s. "
+				       "Nothing was saved.", req->content_length, limit,
+				       (route->flags & ROUTE_UPLOAD) ? " in one upload" : " in one form (a text field that long "
+				       "is longer than any field here allows)");
+		return render_error(req, resp, 413, m);
+	}
 	if (req->content_length && http_read_body(req, limit, &req->err))
 		return render_err(req, resp);
 	if (req->body_len && !(route->flags & ROUTE_RAWBODY)) {

@@ -85,7 +85,12 @@ try {
     });
     await step('merge it and see it merged', async () => {
       await page.selectOption('#method', 'squash');
-      await page.click('button:has-text("Merge pull request")');
+      await page.click('#merge-form button[type=submit]');
+      // The dialog (static/app.js) names the method and the target branch before anything is merged.
+      const dlg = page.locator('dialog.confirm-dialog');
+      await dlg.waitFor();
+      expect((await dlg.innerText()).includes('Squash and merge'), `dialog: ${await dlg.innerText()}`);
+      await page.click('#confirm-dialog-yes');
       await page.waitForURL(/done=merged/);
       expect((await page.locator('#pr-state').innerText()) === 'merged', 'not merged');
       await page.getByText('Merged', { exact: false }).first().waitFor();

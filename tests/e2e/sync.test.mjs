@@ -74,7 +74,8 @@ try {
     });
     await step('Sync now', async () => {
       await page.click('button:has-text("Sync now")');
-      await page.getByText('Sync queued.').waitFor();
+      // Nothing changed since the initial sync: the page says so rather than "Sync queued." (issue 13).
+      await page.getByText(/Sync queued\.|Nothing to sync/).first().waitFor();
       await waitStatus(['SUCCESS']);
     });
     await step('history shows the commit that is on GitHub', async () => {

@@ -153,7 +153,7 @@ check_match "account lists sessions" 'this browser' "$page"
 check_eq "ending another user's session → 404" 404 "$(http_status "$GHB_URL/account/sessions/$sid_b/end" -b "$T/a" -d "csrf=$csrf")"
 check_eq "logout → 303" 303 "$(http_status "$GHB_URL/logout" -b "$T/a" -d "csrf=$csrf")"
 check_eq "old session cookie no longer works" 401 "$(http_status "$GHB_URL/api/v1/me" -b "$T/a")"
-check_eq "end all sessions → 303" 303 "$(http_status "$GHB_URL/account/sessions/end-all" -b "$T/b" -d "csrf=$csrf_b")"
+check_eq "end all sessions → 303" 303 "$(http_status "$GHB_URL/account/sessions/end-all" -b "$T/b" -d "csrf=$csrf_b" -d confirm=1)"
 check_eq "no live hubot sessions left" 0 "$(psql -qtA -c "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = 'hubot' AND ended_at IS NULL")"
 
 # idle timeout
@@ -180,7 +180,7 @@ check_eq "sign-in still works after rotation" "$GHB_URL/" "$(signin "$T/r2" octo
 
 # disconnect revokes at GitHub and deletes the tokens
 signin "$T/d" octocat /account >/dev/null
-check_eq "disconnect → 303" 303 "$(http_status "$GHB_URL/account/disconnect" -b "$T/d" -d "csrf=$(csrf_of "$T/d")")"
+check_eq "disconnect → 303" 303 "$(http_status "$GHB_URL/account/disconnect" -b "$T/d" -d "csrf=$(csrf_of "$T/d")" -d confirm=1)"
 check_eq "tokens deleted" 1 "$(psql -qtA -c "SELECT count(*) FROM github_connections c JOIN users u ON u.id = c.user_id WHERE u.login = 'octocat' AND access_token_sealed IS NULL AND status = 'disconnected'")"
 check_match "account offers to reconnect" 'Reconnect GitHub' "$(curl -s -b "$T/d" "$GHB_URL/account")"
 

@@ -195,7 +195,7 @@ check_eq "detail of an open one offers the allowed methods" 200 "$(page "/projec
 check_match "… merge, squash and rebase" 'value="merge".*value="squash".*value="rebase"' "$(tr -d '\n' < "$T/page")"
 CSRF=$(csrf_of "$T/jar-octocat" "/projects/$PID/pulls/$N4")
 s=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/jar-octocat" -X POST --data-urlencode "csrf=$CSRF" \
-	-d method=merge "$GHB_URL/projects/$PID/pulls/$N4/merge")
+	-d method=merge -d confirm=1 "$GHB_URL/projects/$PID/pulls/$N4/merge")
 check_eq "merging in the panel a conflicting one → 409 page" 409 "$s"
 check_match "… saying why" "not mergeable" "$(cat "$T/page")"
 s=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar-octocat" -X POST -d method=merge "$GHB_URL/projects/$PID/pulls/$N4/merge")

@@ -57,7 +57,7 @@ check_match "history shows the commit" "/commit/[0-9a-f]{40}" "$h"
 hid=$(printf '%s' "$h" | grep -o "/projects/$ID/history/[0-9]*" | tail -1)
 check_match "history detail lists the files" 'pages/about\.md' "$(page "$hid")"
 check_eq "another user's project page → 404" 404 "$(signin "$T/j2" hubot >/dev/null; curl -s -o /dev/null -w '%{http_code}' -b "$T/j2" "$GHB_URL/projects/$ID")"
-check_match "delete needs the name" 'error=confirm' "$(post "/projects/$ID/delete" --data-urlencode "csrf=$CSRF" --data-urlencode confirm=nope)"
-check_match "project still there, with the reason" "Type the project&#39;s name|Type the project's name" "$(page "/projects/$ID?error=confirm")"
-check_match "delete with the name → 303 to /projects" '^303 .*/projects$' "$(post "/projects/$ID/delete" --data-urlencode "csrf=$CSRF" --data-urlencode 'confirm=Panel site')"
+check_match "delete needs the name: 422, the page again" '^422 $' "$(post "/projects/$ID/delete" --data-urlencode "csrf=$CSRF" --data-urlencode confirm=nope)"
+check_match "… with the reason at the field" 'aria-describedby="confirm-error">.*That is not the project' "$(tr -d '\n' < "$T/page")"
+check_match "delete with the name → 303 to /projects, which says so" '^303 .*/projects\?done=deleted$' "$(post "/projects/$ID/delete" --data-urlencode "csrf=$CSRF" --data-urlencode 'confirm=Panel site')"
 finish
