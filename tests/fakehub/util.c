@@ -1,10 +1,12 @@
 /* util.c: fakehub's shared helpers: queries, JSON building, GitHub-shaped errors, pagination, accounts, tokens. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
 #include "core/log.h"
+#include "http/parse.h"
 #include "tests/fakehub/fakehub.h"
 
 struct fh_global g_fh;
@@ -27,7 +29,12 @@ PGresult *fh_q(struct db_stmt *st, int n, const char *const *params)
 }
 
 const char *fh_ll(long long v) { return arena_printf(ar(), "%lld", v); }
-long long fh_atoll(const char *s) { return s ? strtoll(s, NULL, 10) : 0; }
+/* A whole decimal number or 0: "1abc" is not pull request 1 (GitHub: 404), and nothing wraps. */
+long long fh_atoll(const char *s)
+{
+	long long v = 0;
+	return s && http_num_parse(&v, s, LLONG_MIN, LLONG_MAX) == 0 ? v : 0;
+}
 
 const char *fh_val(PGresult *r, int row, const char *col)
 {
@@ -220,6 +227,9 @@ void fh_paginate(long long total, long long *offset, long long *limit)
 	if (page <= 0)
 		page = 1;
 	long long last = total == 0 ? 1 : (total + per - 1) / per;
+	/* Past the last page GitHub answers an empty list; page 10^18 must not wrap the offset. */
+	if (page > last + 1)
+		page = last + 1;
 	struct buf b = BUF_INIT;
 	if (page > 1) {
 		link_add(&b, page - 1 > last ? last : page - 1, per, "prev");

@@ -58,7 +58,8 @@ check_eq "POST …/pulls {title: \\xed\\xb0\\x80} → 400 field title" "400 inva
 check_eq "… no branch was made on GitHub" "$B0" "$(nbranches)"
 
 # fakehub is no kinder than GitHub: such JSON is "Problems parsing JSON".
-SHA=$(remote_sha main)
+remote_default() { gh GET "/repos/$OWNER/$REPO" >/dev/null; jq -r .default_branch "$T/gh"; }
+SHA=$(remote_sha "$(remote_default)")
 fhraw() { printf "$3" > "$T/fraw"; curl -s -o "$T/gh" -w '%{http_code}' --max-time 30 -X "$1" -H "Authorization: Bearer $TOKEN" \
 	-H 'Content-Type: application/json' --data-binary "@$T/fraw" "$FAKEHUB_API_URL$2"; }
 check_eq "fakehub: create a ref named \\xff\\xfe → 400 Problems parsing JSON" "400 Problems parsing JSON" \
@@ -70,6 +71,14 @@ check_eq "fakehub: a ref with an overlong '.' → 400" 400 \
 check_eq "fakehub: a repository description that is not UTF-8 → 400" 400 \
 	"$(fhraw PATCH "/repos/$OWNER/$REPO" '{"description":"\xff"}')"
 check_eq "… still no new branch" "$B0" "$(nbranches)"
+jcall POST "/projects/$PID/branches" '{"name":"input-feature"}' >/dev/null
+web_commit input-feature feature.txt hello
+gh POST "/repos/$OWNER/$REPO/pulls" -d "{\"title\":\"t\",\"head\":\"input-feature\",\"base\":\"$(remote_default)\"}" >/dev/null
+N=$(jq -r .number "$T/gh")
+check_eq "fakehub: GET …/pulls/${N}abc → 404 (it read pull $N)" "200 404" \
+	"$(gh GET "/repos/$OWNER/$REPO/pulls/$N") $(gh GET "/repos/$OWNER/$REPO/pulls/${N}abc")"
+check_eq "fakehub: GET …/branches?page=9223372036854775807 → 200 [] (the offset wrapped)" "200 0" \
+	"$(gh GET "/repos/$OWNER/$REPO/branches?page=9223372036854775807") $(jq length "$T/gh")"
 
 # A webhook delivery whose JSON is not UTF-8: 400 before a byte is stored (it was 500).
 D0=$(psql -qtA -c "SELECT count(*) FROM webhook_deliveries")
