@@ -52,6 +52,7 @@ const char *err_code_name(int code)
 	case ERR_TIMEOUT: return "timeout";
 	case ERR_UNSUPPORTED: return "unsupported";
 	case ERR_RATELIMIT: return "rate_limited";
+	case ERR_PRECONDITION: return "precondition_failed";
 	default: return "internal";
 	}
 }

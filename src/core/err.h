@@ -19,6 +19,7 @@ enum {
 	ERR_TIMEOUT = -9,
 	ERR_UNSUPPORTED = -10,
 	ERR_RATELIMIT = -11, /* too many requests: wait and retry */
+	ERR_PRECONDITION = -12, /* the thing changed since the caller read it (a version mismatch: HTTP 412) */
 };
 
 struct err {

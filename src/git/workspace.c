@@ -516,6 +516,7 @@ out:
 void git_blob_version(char out[41], const void *data, size_t len)
 {
 	git_oid id;
+	lib_init();
 	if (git_odb_hash(&id, data ? data : "", len, GIT_OBJECT_BLOB) != 0)
 		memset(&id, 0, sizeof id); /* only on a failed allocation */
 	git_oid_tostr(out, 41, &id);
@@ -566,6 +567,53 @@ void git_workspace_versions(struct ws_file *files, int from, int to, const char 
 	}
 	if (root >= 0)
 		close(root);
+}
+
+static int diff_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l, void *arg)
+{
+	(void)d;
+	struct json_object *a = arg, *o = json_object_new_object();
+	char op[2] = { 0, 0 };
+	const char *t;
+	size_t n;
+	if (!l) { /* a hunk header */
+		op[0] = '@';
+		t = h->header;
+		n = h->header_len;
+	} else if (l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION ||
+		   l->origin == GIT_DIFF_LINE_DELETION) {
+		op[0] = l->origin;
+		t = l->content;
+		n = l->content_len;
+	} else { /* "\ No newline at end of file" */
+		op[0] = ' ';
+		t = "\\ No newline at end of file";
+		n = strlen(t);
+	}
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+		n--;
+	json_object_object_add(o, "op", json_object_new_string(op));
+	json_object_object_add(o, "kind", json_object_new_string(op[0] == '@' ? "hunk" : op[0] == '+' ? "add" :
+								  op[0] == '-' ? "del" : "ctx"));
+	json_object_object_add(o, "text", json_object_new_string_len(t, (int)n));
+	json_object_array_add(a, o);
+	return 0;
+}
+
+static int diff_hunk(const git_diff_delta *d, const git_diff_hunk *h, void *arg)
+{
+	return diff_line(d, h, NULL, arg);
+}
+
+struct json_object *git_text_diff(const char *old, size_t oldlen, const char *new_, size_t newlen)
+{
+	lib_init();
+	struct json_object *a = json_object_new_array();
+	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+	o.flags = GIT_DIFF_FORCE_TEXT;
+	o.context_lines = 3;
+	git_diff_buffers(old, oldlen, "current", new_, newlen, "yours", &o, NULL, NULL, diff_hunk, diff_line, a);
+	return a;
 }
 
 void git_workspace_files_free(struct ws_file *files, int n)

@@ -42,6 +42,10 @@ struct ws_file {
  * is read with descriptors (core/fsafe.h), and links, fifos, sockets and devices are listed, not opened. */
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e);
 void git_workspace_files_free(struct ws_file *files, int n);
+/* A line diff from old to new as git diff shows it (unified, 3 lines of context; libgit2's
+ * git_patch_from_buffers): [{"op": "@" (a hunk header) | "-" (old only) | "+" (new only) | " ", "kind": "hunk" | "del" | "add" | "ctx", "text"}],
+ * text without its newline; [] when both are the same. Caller puts. */
+struct json_object *git_text_diff(const char *old, size_t oldlen, const char *new_, size_t newlen);
 /* Fills in the version of each regular file in files[from, to) that has none yet (new or changed since
  * the index, or under a filter), by reading it beneath dir without following a link (core/fsafe.h).
  * Costs one read per such file: callers showing a page of a list hash only that page. */

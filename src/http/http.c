@@ -81,6 +81,7 @@ const char *http_status_text(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
@@ -108,6 +109,7 @@ int http_status_for_err(int code)
 	case ERR_TIMEOUT: return 504;
 	case ERR_UNSUPPORTED: return 415;
 	case ERR_RATELIMIT: return 429;
+	case ERR_PRECONDITION: return 412;
 	default: return 500;
 	}
 }
