@@ -173,12 +173,21 @@ fp=$(curl -s -b "$T/jar" "$GHB_URL/projects/$PID/files/img/logo.png")
 check_match "the file page says stored in Git LFS" 'stored in Git LFS' "$fp"
 check "… and never shows the pointer as the file" bash -c "! printf '%s' \"\$1\" | grep -q 'oid sha256'" _ "$fp"
 check "… nor offers to edit it" bash -c "! printf '%s' \"\$1\" | grep -q '<textarea'" _ "$fp"
-check_match "the files page marks it" 'img/logo.png</a> <span class="muted">\(stored in Git LFS\)' "$(curl -s -b "$T/jar" "$GHB_URL/projects/$PID/files")"
+check_match "the files page marks it" 'logo.png</a> <span class="muted">\(stored in Git LFS\)' "$(curl -s -b "$T/jar" "$GHB_URL/projects/$PID/files?dir=img")"
 check_eq "API: a new .png under the rule → 422" 422 "$(put_text shot.png 'PNG bytes')"
 check_match "… with a clear message" 'stored in Git LFS' "$(jq -r .error.message "$T/body")"
 check_eq "API: writing the pointer's path → 422" 422 "$(put_text img/logo.png 'new bytes')"
 check_eq "API: a sub-folder rule (docs/*.bin) → 422" 422 "$(put_text docs/data.bin 'bytes')"
 check_eq "API: a rule through a macro (*.psd) → 422" 422 "$(put_text art/cover.psd 'bytes')"
+CSRF=$(csrf_of "$T/jar" "/projects/$PID/files")
+printf 'PNG' > "$T/up.png"
+up=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/jar" -X POST "$GHB_URL/projects/$PID/upload" -F "csrf=$CSRF" -F 'folder=img' -F "files=@$T/up.png")
+check_eq "panel upload of a .png → 400" 400 "$up"
+check_match "… saying it is stored in Git LFS" "stored in Git LFS" "$(cat "$T/page")"
+ed=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/jar" -X POST "$GHB_URL/projects/$PID/files" --data-urlencode "csrf=$CSRF" \
+	--data-urlencode 'path=art/new.psd' --data-urlencode 'content=x')
+check_eq "panel editor saving a .psd → 400" 400 "$ed"
+check "… nothing written" test ! -e "$WS/img/up.png" -a ! -e "$WS/art/new.psd"
 check_eq "API: a file under no rule → 201" 201 "$(put_text notes.txt 'plain text')"
 check "the plain file syncs" wait_for 60 hist_has '.trigger == "auto" and .status == "success"'
 wait_for 20 idle
