@@ -5,7 +5,8 @@
 // Reads fakehub's request log (GET /_fakehub/requests?since_id=SINCE_ID&bodies=1: method, path, status, the JSON
 // request body and the JSON answer of every REST call since SINCE_ID), finds each call's operation in the
 // description, and validates (1) the answer against the operation's response schema for that status and (2) the
-// request body against its requestBody schema. One TAP line per (operation, status) and per request body, then
+// request body against its requestBody schema, and (3) the query string against its query parameters. One TAP
+// line per (operation, status), per request body and per query, then
 // one per route of ROUTES (the GitHub REST routes ghbridge calls: src/github/gh.c, src/service/*.c): each must
 // have been called and answered as GitHub's description says. With DELIVERIES.json (fakehub's delivery log), each
 // webhook event and action delivered is held to its payload schema in GitHub's webhooks description (npm
@@ -220,6 +221,40 @@ async function main() {
 		}
 		if (why.length) notOk(name, why);
 		else ok(`${name}${documented ? '' : ' (status not in the description: held to basic-error)'}`);
+	}
+
+	// Query strings: every parameter a documented query parameter of the operation, its value of that
+	// parameter's schema (integers and booleans read from their text).
+	const queries = new Map();
+	for (const r of log) {
+		if (!r.query) continue;
+		const path = r.path.replace(/^\/api\/v3/, '') || '/';
+		const method = r.method === 'HEAD' ? 'GET' : r.method;
+		const tpl = match(method, path);
+		if (!tpl) continue;
+		const k = `${method} ${tpl}`;
+		if (!queries.has(k)) queries.set(k, { op: spec.paths[tpl][method.toLowerCase()], calls: [] });
+		queries.get(k).calls.push(r);
+	}
+	for (const [key, q] of [...queries].sort()) {
+		const name = `query of ${key} (${q.calls.length} call${q.calls.length > 1 ? 's' : ''})`;
+		const params = new Map((q.op.parameters || []).map(deref).filter((p) => p && p.in === 'query').map((p) => [p.name, p]));
+		const why = [];
+		for (const c of q.calls) {
+			for (const [n, raw] of new URLSearchParams(c.query)) {
+				const p = params.get(n);
+				if (!p) { why.push(`${c.method} ${c.path}?${c.query}: ${n} is not a query parameter of ${q.op.operationId}`); continue; }
+				const sch = p.schema || {};
+				const t = Array.isArray(sch.type) ? sch.type[0] : sch.type;
+				const val = t === 'integer' || t === 'number' ? (/^-?\d+$/.test(raw) ? Number(raw) : raw)
+					: t === 'boolean' ? (raw === 'true' ? true : raw === 'false' ? false : raw) : raw;
+				const v = validator(`query ${key} ${n}`, sch);
+				if (!v(val)) why.push(`${c.method} ${c.path}?${c.query}: ${n}=${raw}`, ...ajvErrors(v));
+			}
+			if (why.length > 12) break;
+		}
+		if (why.length) notOk(name, why);
+		else ok(name);
 	}
 
 	for (const [key, b] of [...bodies].sort()) {
