@@ -364,7 +364,9 @@ int git_workspace_link_of(char **link, char **target, const char *dir, const cha
 }
 
 static int lfs_rule(git_repository *repo, const char *path);
-static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size);
+static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size, int lfs);
+static int lfs_rules_present(git_repository *repo, git_index *idx, int root, const char *const *more, size_t nmore);
+static int is_attr_file(const char *path);
 
 int git_workspace_files(struct ws_file **files, int *n, const char *dir, const char *excludes, struct err *e)
 {
@@ -483,15 +485,20 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		git_oid_tostr(f->version, sizeof f->version, &ie->id);
 	}
 	/* What staging leaves out (files_left_out), and what git keeps in Git LFS. */
+	int lfs = 0;
+	for (int i = 0; i < w.n && !lfs; i++)
+		if (strcmp(w.files[i].kind, "file") == 0 && w.files[i].size >= 0 && is_attr_file(w.files[i].path))
+			lfs = lfs_rules_present(repo, NULL, root, (const char *const *)&w.files[i].path, 1);
+	lfs = lfs || lfs_rules_present(repo, idx, root, NULL, 0);
 	for (int i = 0; i < w.n; i++) {
 		struct ws_file *f = &w.files[i];
 		if (strcmp(f->kind, "file") != 0 || f->size < 0)
 			continue;
-		f->lfs = lfs_rule(repo, f->path);
+		f->lfs = lfs && lfs_rule(repo, f->path);
 		char buf[160];
 		const char *why;
 		if ((strcmp(f->status, "new") == 0 || strcmp(f->status, "modified") == 0) &&
-		    (why = refusal_of(buf, sizeof buf, repo, f->path, f->size))) {
+		    (why = refusal_of(buf, sizeof buf, repo, f->path, f->size, lfs))) {
 			f->status = "left_out";
 			if (!(f->refused = strdup(why)))
 				abort();
@@ -723,10 +730,56 @@ static int lfs_rule(git_repository *repo, const char *path)
 	       git_attr_value(v) == GIT_ATTR_VALUE_STRING && strcmp(v, "lfs") == 0;
 }
 
-/* Why the folder's version of path (size bytes) does not go into a commit, or NULL. */
-static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size)
+static int is_attr_file(const char *path)
 {
-	if (lfs_rule(repo, path))
+	const char *s = strrchr(path, '/');
+	return strcmp(s ? s + 1 : path, ".gitattributes") == 0;
+}
+
+/* 1 when a .gitattributes (the folder's file, else the blob id) mentions lfs: a filter=lfs rule, or a
+ * macro that sets one. A file larger than 64 KiB counts as yes. */
+static int mentions_lfs(int root, git_repository *repo, const char *path, const git_oid *id)
+{
+	static char text[65536];
+	ssize_t n = -1;
+	int fd = root >= 0 ? fsafe_open(root, path, O_RDONLY, 0) : -1;
+	if (fd >= 0) {
+		n = read(fd, text, sizeof text);
+		close(fd);
+	} else if (id) {
+		git_blob *b = NULL;
+		if (git_blob_lookup(&b, repo, id) == 0) {
+			size_t sz = (size_t)git_blob_rawsize(b);
+			n = (ssize_t)(sz < sizeof text ? sz : sizeof text);
+			memcpy(text, git_blob_rawcontent(b), (size_t)n);
+			git_blob_free(b);
+		}
+	}
+	return n == (ssize_t)sizeof text || (n > 0 && memmem(text, (size_t)n, "lfs", 3) != NULL);
+}
+
+/* Whether any .gitattributes of the workspace (in the index, or among more: paths in the folder) can
+ * hold an LFS rule. git_attr_get costs some 14 µs a path (140 ms for a 10,000-file listing), so it is
+ * asked only then. */
+static int lfs_rules_present(git_repository *repo, git_index *idx, int root, const char *const *more, size_t nmore)
+{
+	size_t n = idx ? git_index_entrycount(idx) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+		if (ie && git_index_entry_stage(ie) == 0 && is_attr_file(ie->path) && mentions_lfs(root, repo, ie->path, &ie->id))
+			return 1;
+	}
+	for (size_t i = 0; i < nmore; i++)
+		if (is_attr_file(more[i]) && mentions_lfs(root, repo, more[i], NULL))
+			return 1;
+	return 0;
+}
+
+/* Why the folder's version of path (size bytes) does not go into a commit, or NULL; lfs: 0 when no
+ * .gitattributes can hold an LFS rule (lfs_rules_present), -1 when not known (asked per path). */
+static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size, int lfs)
+{
+	if (lfs != 0 && lfs_rule(repo, path))
 		return "stored in Git LFS (a filter=lfs rule in .gitattributes): ghbridge does not upload to Git LFS, "
 		       "and committing the file itself would break the rule";
 	if (size > file_limit) {
@@ -743,13 +796,13 @@ static const char *refusal_of(char *buf, size_t len, git_repository *repo, const
 /* Files that no push could bring to GitHub are found before committing, however they came into the
  * folder: over the file limit (project_max_file, and GitHub's 100 MiB), or under a Git LFS rule. They
  * stay out of the index (an earlier version, if any, stays in git) and are named in st->left_out. */
-static int files_left_out(struct staged *st, git_repository *repo, int root, const char *path, long long size)
+static int files_left_out(struct staged *st, git_repository *repo, int root, const char *path, long long size, int lfs)
 {
 	struct stat sb;
 	if (size <= 0 && fsafe_lstat(root, path, &sb) == 0)
 		size = (long long)sb.st_size;
 	char buf[160];
-	const char *why = refusal_of(buf, sizeof buf, repo, path, size);
+	const char *why = refusal_of(buf, sizeof buf, repo, path, size, lfs);
 	if (!why)
 		return 0;
 	if (!st->left_out)
@@ -771,7 +824,7 @@ int git_workspace_file_refused(char *why, size_t whylen, const char *dir, const 
 	if (open_repo(&repo, dir, NULL, &e))
 		return 0;
 	char buf[160];
-	const char *r = refusal_of(buf, sizeof buf, repo, path, size);
+	const char *r = refusal_of(buf, sizeof buf, repo, path, size, -1);
 	if (r && why)
 		snprintf(why, whylen, "%s", r);
 	git_repository_free(repo);
@@ -822,6 +875,13 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo, in
 	if (grc)
 		return grc;
 	size_t n = git_diff_num_deltas(diff);
+	/* LFS rules can come from the index's .gitattributes or from one new or changed in the folder. */
+	int lfs = lfs_rules_present(repo, idx, root, NULL, 0);
+	for (size_t i = 0; i < n && !lfs; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		if ((d->new_file.flags & GIT_DIFF_FLAG_EXISTS) && d->new_file.path)
+			lfs = lfs_rules_present(repo, NULL, root, &d->new_file.path, 1);
+	}
 	for (size_t i = 0; i < n && grc == 0; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		if (d->status != GIT_DELTA_UNTRACKED && skip_excluded(d->old_file.path, NULL, repo))
@@ -830,7 +890,7 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo, in
 		if (git_workspace_path_refused(idx, root, path))
 			continue;
 		if ((d->new_file.flags & GIT_DIFF_FLAG_EXISTS) &&
-		    files_left_out(st, repo, root, path, (long long)d->new_file.size))
+		    files_left_out(st, repo, root, path, (long long)d->new_file.size, lfs))
 			continue;
 		int had = git_index_get_bypath(idx, path, 0) != NULL;
 		if (d->new_file.flags & GIT_DIFF_FLAG_EXISTS) {
@@ -890,13 +950,11 @@ static void links_to_files(git_repository *repo, git_index *idx, int root)
 }
 
 /* What is in the folder and never synced, for the history: [{path, reason}], NULL when nothing. */
-static struct json_object *skipped_of(const char *dir, git_index *idx)
+static struct json_object *skipped_of(const struct walk *w, git_index *idx)
 {
-	struct walk w = { .collect = 2, .links = index_has_links(idx) ? idx : NULL };
-	walk_root(&w, dir);
 	struct json_object *a = NULL;
-	for (int i = 0; i < w.n; i++) {
-		const struct ws_file *f = &w.files[i];
+	for (int i = 0; i < w->n; i++) {
+		const struct ws_file *f = &w->files[i];
 		const char *why = NULL;
 		if (strcmp(f->kind, "file") == 0) {
 			const git_index_entry *le = link_entry(idx, f->path);
@@ -919,7 +977,6 @@ static struct json_object *skipped_of(const char *dir, git_index *idx)
 		json_object_object_add(x, "reason", json_object_new_string(why));
 		json_object_array_add(a, x);
 	}
-	git_workspace_files_free(w.files, w.n);
 	return a;
 }
 
@@ -1063,25 +1120,36 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	git_signature *author = NULL, *committer = NULL;
 	git_oid tree_oid, parent_oid, oid;
 	int grc, has_parent = git_reference_name_to_id(&parent_oid, repo, ref) == 0;
-	if ((rc = git_workspace_rules_check(dir, e)))
+	if ((grc = git_repository_index(&idx, repo))) {
+		rc = git_fail(e, grc, "reading the index");
 		goto out;
+	}
+	/* One look at the folder (readdir, no stat for files and folders) for what is never synced,
+	 * before libgit2 reads it: its .gitignore and .gitattributes must be regular files. */
+	int links = index_has_links(idx);
+	struct walk w = { .collect = 2, .links = links ? idx : NULL };
+	walk_root(&w, dir);
+	if ((rc = rules_check_walk(&w, e))) {
+		git_workspace_files_free(w.files, w.n);
+		goto out;
+	}
 	int root = fsafe_root(dir);
 	if (root < 0) {
+		git_workspace_files_free(w.files, w.n);
 		rc = err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(-root));
 		goto out;
 	}
-	grc = git_repository_index(&idx, repo);
-	if (grc == 0 && index_has_links(idx))
+	if (links)
 		links_to_files(repo, idx, root);
-	if (grc == 0)
-		grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
+	grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
+	out->skipped = skipped_of(&w, idx);
+	git_workspace_files_free(w.files, w.n);
 	if (grc) {
 		rc = git_fail(e, grc, "staging the workspace");
 		goto out;
 	}
 	base_tree_save(repo, idx, &tree_oid);
-	out->skipped = skipped_of(dir, idx);
 	if (has_parent) {
 		if ((grc = git_commit_lookup(&parent, repo, &parent_oid)) || (grc = git_commit_tree(&ptree, parent))) {
 			rc = git_fail(e, grc, "reading the last commit");

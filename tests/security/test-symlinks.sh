@@ -189,6 +189,11 @@ check_eq "host link: PUT files/hostkey (rename into place over a link) → 409" 
 check_eq "host link: PUT files/hostup/new.txt → 409" 409 "$(put_text hostup/new.txt 'x')"
 check_eq "host link: PUT files/hostother/secret.txt → 409" 409 "$(put_text hostother/secret.txt 'x')"
 check "… nothing written outside" bash -c "[ ! -e '$STACK_VAR/new.txt' ] && cmp -s '$GHBRIDGE_KEY_FILE' '$T/key.before' && [ \"\$(cat '$BWS/secret.txt')\" = 'B-SECRET-$$' ] && [ -L '$WS/hostkey' ]"
+printf 'uploaded' > "$T/up.txt"
+check_eq "host link: panel upload into folder hostup → 400" 400 "$(page POST "/projects/$PID/upload" -F "csrf=$CSRF" -F folder=hostup -F "files=@$T/up.txt")"
+check_eq "host link: panel save of hostother/x.txt → 400" 400 "$(page POST "/projects/$PID/files" \
+	--data-urlencode "csrf=$CSRF" --data-urlencode "path=hostother/x.txt" --data-urlencode "content=x")"
+check "… nothing written outside" bash -c "[ ! -e '$STACK_VAR/up.txt' ] && [ ! -e '$BWS/x.txt' ]"
 FJ=$(files_json)
 check_eq "files list: hostup is a skipped symlink" "symlink skipped" "$(jq -r '.files[] | select(.path == "hostup") | "\(.kind) \(.status)"' <<<"$FJ")"
 check_eq "… pipe is a skipped fifo" "fifo skipped" "$(jq -r '.files[] | select(.path == "pipe") | "\(.kind) \(.status)"' <<<"$FJ")"
