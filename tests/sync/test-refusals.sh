@@ -195,6 +195,7 @@ printf 'raw PNG from the host' > "$WS/host.png"
 mkdir -p "$WS/docs" && printf 'raw bin' > "$WS/docs/raw.bin"
 printf 'changed pointer' > "$WS/img/logo.png"
 printf 'host note' > "$WS/host.txt"
+mkdir -p "$WS/scans" && printf '*.tif filter=lfs diff=lfs merge=lfs -text\n' > "$WS/scans/.gitattributes" && printf 'TIFF' > "$WS/scans/a.tif"
 check_eq "Sync now → 202" 202 "$(call POST "/projects/$PID/sync")"
 check "the sync succeeds" wait_for 60 hist_has '.trigger == "manual" and .status == "success"'
 wait_for 20 idle
@@ -208,6 +209,8 @@ check_match "history names them: stored in Git LFS" "'host.png' \(stored in Git 
 check_match "… the sub-folder rule's file" "'docs/raw.bin' \(stored in Git LFS" "$note"
 check_match "… and the changed pointer" "'img/logo.png' \(stored in Git LFS" "$note"
 check_eq "files API: left_out" left_out "$(file_field host.png .status)"
+check "a rule new in the folder (scans/.gitattributes) holds in the same sync: a.tif not committed" test ! -e "$T/c/scans/a.tif"
+check "… the new .gitattributes is" test -f "$T/c/scans/.gitattributes"
 
 # ---------------------------------------------------------------- 4. no push access (403): not retried
 OCTO=$(curl -s -X POST "$FH/users/octocat/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
