@@ -115,10 +115,13 @@ void web_user_peek(struct request *req)
 	if (req->user || req->is_api || !g_app.db || strcmp(peeked, req->request_id) == 0)
 		return;
 	snprintf(peeked, sizeof peeked, "%s", req->request_id);
+	struct err e = { 0 };
+	const char *cookie = req_header(req, "Cookie");
+	if (!req->cookies.n && cookie && http_parse_cookies(&req->cookies, req->arena, cookie, HTTP_MAX_COOKIES, &e))
+		return; /* answered before the cookies were read (a 404 from routing): read them now */
 	const char *tok = req_cookie(req, web_session_cookie_name(req));
 	if (!tok)
 		return;
-	struct err e = { 0 };
 	if (db_ensure(g_app.db, &e) != 0)
 		return;
 	if (!auth_ready) {
@@ -299,7 +302,9 @@ void web_handle(struct request *req, struct response *resp)
 	}
 
 	err_clear(&req->err);
+	web_actor_bind(req);
 	rc = route->handler(req, resp);
+	db_actor_set(g_app.db, NULL);
 	if (rc < 0) {
 		if (req->err.code == 0)
 			req->err.code = rc;
