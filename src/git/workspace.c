@@ -539,8 +539,16 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 		f->kind = "symlink";
 		f->size = size;
 	}
+	int links = index_has_links(idx);
 	for (int i = 0; i < nwalked; i++) {
 		int ign = 0;
+		const git_index_entry *le;
+		/* A folder made where GitHub has a link: what is in it is never synced (stage_all). */
+		if (links && strcmp(w.files[i].kind, "file") == 0 && (le = link_entry(idx, w.files[i].path)) &&
+		    strcmp(le->path, w.files[i].path) != 0) {
+			w.files[i].status = "skipped";
+			continue;
+		}
 		if (excludes && *excludes && strcmp(w.files[i].kind, "file") == 0 &&
 		    git_ignore_path_is_ignored(&ign, repo, w.files[i].path) == 0 && ign)
 			w.files[i].status = "excluded";

@@ -143,8 +143,13 @@ check "… no save form" bash -c "! grep -q 'name=\"content\"' '$T/page'"
 # ---------------------------------------------------------------- 2. GitHub's links survive syncs
 put_text index.html '<h1>links 2</h1>' >/dev/null
 echo 'edited placeholder' > "$WS/dirlink"   # the folder's copy of a link is never sent back
-rm "$WS/chain2"                             # nor its deletion
+rm "$WS/chain2"                             # nor its deletion,
+mkdir "$WS/chain2" && echo in > "$WS/chain2/x.txt" # nor a folder made in its place
+check_eq "files list: a file in a folder where GitHub has a link is skipped" skipped \
+	"$(files_json | jq -r '.files[] | select(.path == "chain2/x.txt") | .status')"
 check_match "a sync with a change" '^success 1' "$(sync_now)"
+check_match "… the history names the file in the link's place" "'chain2/x.txt' \\(inside a symbolic link" "$(jq -r '.error // ""' "$T/row")"
+rm -r "$WS/chain2"
 check_eq "… GitHub's links are unchanged" "$GH_LINKS" "$(links_on_github)"
 check_eq "… and the change arrived" '<h1>links 2</h1>' "$(cat "$T/c/index.html")"
 curl -s -o /dev/null -X POST "$FH/repos/$A/$REPO/commits" -H 'Content-Type: application/json' \
