@@ -77,5 +77,14 @@ winner=$(content_of index.html)
 check_match "… the file holds the winner's text" '^writer [1-8]$' "$winner"
 check_eq "… and its version is the winner's" "$(hash_of "$winner")" "$(list_version index.html)"
 
+# ---- a file git converts (gitattributes text): the folder's bytes, not the index's blob, are its version
+printf '*.txt text\n' > "$T/ga"; call PUT "/projects/$PID/files/.gitattributes" --data-binary "@$T/ga" >/dev/null
+printf 'one\r\ntwo\r\n' > "$T/crlf"; call PUT "/projects/$PID/files/crlf.txt" --data-binary "@$T/crlf" >/dev/null
+call POST "/projects/$PID/sync" >/dev/null
+check_eq "a sync with a CRLF file under a text rule" SUCCESS "$(wait_idle)"
+check_eq "its listed version is its bytes' (the index holds the LF blob)" "$(git hash-object "$T/crlf")" "$(list_version crlf.txt)"
+check_eq "… the same as GET's ETag" "\"$(git hash-object "$T/crlf")\"" "$(vcall GET "/projects/$PID/files/crlf.txt" >/dev/null; hdr ETag)"
+check_eq "… and If-Match with it writes → 200" 200 "$(vput crlf.txt 'three' -H "If-Match: \"$(git hash-object "$T/crlf")\"")"
+
 check_eq "no 500 in the fcgi log during this test" "" "$(tail -n +"$((log_start + 1))" "$LOG" | grep -E 'status=5[0-9][0-9]' | head -3)"
 finish
