@@ -573,6 +573,20 @@ static int fail(struct run *r, struct err *e)
 }
 
 /* A pull: GitHub's changes into the workspace, nothing out (see the top of this file). */
+/* git_workspace_merge under the project's file lock (store_project_files_lock), which the files API and
+ * the panel hold while they compare a file's version and write it: the merge's checkout never writes a
+ * file between such a comparison and its write. Without the lock (the database away) the merge goes on:
+ * its checkout (GIT_CHECKOUT_SAFE) still leaves a file changed since the index alone. */
+static int merge_locked(struct run *r, int *outcome, char **conflicts, const char *remote, struct err *e)
+{
+	struct err le = { 0 };
+	int locked = store_project_files_lock(r->ctx->db, r->p->id, &le) == 0;
+	int rc = git_workspace_merge(outcome, conflicts, r->p->workspace, r->branch, remote, e);
+	if (locked)
+		store_project_files_unlock(r->ctx->db);
+	return rc;
+}
+
 static int pull_run(struct run *r, const char *remote, const char *before, int adopted)
 {
 	struct project *p = r->p;
@@ -586,7 +600,7 @@ static int pull_run(struct run *r, const char *remote, const char *before, int a
 	int outcome = adopted ? WS_ADOPTED : WS_NOTHING;
 	char *conflicts = NULL;
 	if (!adopted && remote[0]) {
-		int rc = git_workspace_merge(&outcome, &conflicts, p->workspace, r->branch, remote, &e);
+		int rc = merge_locked(r, &outcome, &conflicts, remote, &e);
 		if (rc == ERR_CONFLICT) {
 			int jr = conflict(r, conflicts, REASON_CONFLICT);
 			free(conflicts);
@@ -828,7 +842,7 @@ static int branch_check(int *out, int *again, struct run *r, char remote[41], st
 		char tip[41] = "";
 		int outcome = 0;
 		if (git_workspace_fetch(tip, NULL, 0, p->workspace, p->repo_clone_url, r->gh_head, r->token, e) ||
-		    (tip[0] && git_workspace_merge(&outcome, NULL, p->workspace, r->branch, tip, e)))
+		    (tip[0] && merge_locked(r, &outcome, NULL, tip, e)))
 			return *out = fail(r, e), 1;
 		if (tip[0]) {
 			snprintf(note, sizeof r->note_buf, "'%.200s' did not exist on GitHub: it was created from the tip of '%.200s' (%.7s).",
@@ -1020,7 +1034,7 @@ static int sync_run(struct run *r, int pull_only)
 		char before[41];
 		snprintf(before, sizeof before, "%s", head);
 		if (!head[0] && remote[0]) {
-			if ((rc = git_workspace_merge(&outcome, NULL, p->workspace, r->branch, remote, &e)))
+			if ((rc = merge_locked(r, &outcome, NULL, remote, &e)))
 				return fail(r, &e);
 			adopted = outcome == WS_ADOPTED;
 		}
@@ -1042,7 +1056,7 @@ static int sync_run(struct run *r, int pull_only)
 			if (behind > 0)
 				return conflict(r, NULL, REASON_PULL_OFF);
 		}
-		if ((rc = git_workspace_merge(&outcome, &conflicts, p->workspace, r->branch, remote, &e))) {
+		if ((rc = merge_locked(r, &outcome, &conflicts, remote, &e))) {
 			if (rc == ERR_CONFLICT) {
 				int jr = conflict(r, conflicts, REASON_CONFLICT);
 				free(conflicts);
