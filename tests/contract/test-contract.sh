@@ -11,7 +11,8 @@
 set -u
 . "$ROOT/tests/pulls/lib-pulls.sh"
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then skip "contract test" "node/npm are not installed"; finish; exit; fi
+# scripts/dev test installs node and npm before the shell suites: their absence is a failure, not a skip.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then not_ok "contract test" "node/npm are not installed"; finish; exit; fi
 DIR=$ROOT/tests/contract
 if [ ! -d "$DIR/node_modules/@octokit/openapi" ] || [ ! -d "$DIR/node_modules/@octokit/openapi-webhooks" ] ||
 	[ ! -d "$DIR/node_modules/ajv-formats" ]; then
