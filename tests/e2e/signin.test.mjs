@@ -42,7 +42,7 @@ try {
       expect((await r.json()).auth === 'api_key', 'key does not authenticate');
       await page.goto(`${GHB}/account`);
       expect(await page.locator('#new-key').count() === 0, 'key shown twice');
-      await page.getByRole('cell', { name: 'browser key' }).waitFor();
+      await page.getByRole('cell', { name: 'browser key', exact: true }).waitFor();
     });
     await step('sign out', async () => {
       await page.click('button:has-text("Sign out")');
