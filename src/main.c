@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "apply database migrations" },
 	{ "worker", cmd_worker, "run jobs from the queue (sync, pull requests, ...)" },
 	{ "jobs", cmd_jobs, "list, show, retry or cancel jobs" },
+	{ "sync", cmd_sync, "pause or resume syncing (all or one project); run the retention pass" },
 	{ "keygen", cmd_keygen, "create a master key for sealing tokens" },
 	{ "rotate-key", cmd_rotate_key, "re-seal every stored secret with a new master key" },
 	{ "apikey", cmd_apikey, "create, list or revoke API keys" },

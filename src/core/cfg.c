@@ -51,6 +51,10 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_PROJECT_QUOTA] = { "project_quota", "1073741824", 0, "total bytes of one project's files" },
 	[CFG_PROJECT_POLL_SECONDS] = { "project_poll_seconds", "60", 0, "how often each connected project is checked for changes on GitHub (conditional request) and in its workspace folder; 0: never" },
 	[CFG_GIT_TIMEOUT_SECONDS] = { "git_timeout_seconds", "120", 0, "a git fetch or push gives up when GitHub sends or takes nothing for this long" },
+	[CFG_HISTORY_KEEP_DAYS] = { "history_keep_days", "180", 0, "days sync history rows are kept (the daily retention pass deletes older ones); 0: forever" },
+	[CFG_AUDIT_KEEP_DAYS] = { "audit_keep_days", "400", 0, "days audit log rows are kept (deleted only through audit_events_purge); 0: forever" },
+	[CFG_METRICS_ALLOW] = { "metrics_allow", "127.0.0.1 ::1", 0, "addresses (REMOTE_ADDR, space-separated) that may read /metrics without a token" },
+	[CFG_METRICS_TOKEN] = { "metrics_token", "", 1, "bearer token that also opens /metrics (Authorization: Bearer ...); empty: addresses only" },
 };
 
 static char *values[CFG_COUNT];

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "service/ops.h"
 #include "core/log.h"
 #include "core/prefork.h"
 #include "jobs/worker.h"
@@ -406,6 +407,8 @@ static int child_main(void *arg)
 	double reap_every = o->lease_seconds / 4.0 < 1 ? 1 : o->lease_seconds / 4.0, next_reap = 0;
 	/* Spread over the processes so they do not all purge at the same moment. */
 	double next_purge = mono_now() + 30 + (getpid() % 60);
+	/* The daily retention pass (service/ops.c): history, audit rows, sessions, OAuth states. */
+	double next_retention = mono_now() + 90 + (getpid() % 120);
 	while (!stop_flag) {
 		if (session_ensure(cdb, &backend_pid, &e) != 0) {
 			if (failures++ == 0)
@@ -434,6 +437,12 @@ static int child_main(void *arg)
 				log_msg(LOG_INFO, "deleted %d finished job(s) older than %d days", n, o->keep_days);
 			/* A full batch means more are due: come back soon, not in ten minutes. */
 			next_purge = now + (n >= 5000 ? 5 : 600);
+		}
+		if (now >= next_retention) {
+			long long n = 0;
+			if (ops_retention(&n, cdb, 1000, &e) != 0)
+				log_msg(LOG_WARN, "retention pass: %s", e.msg);
+			next_retention = now + 86400;
 		}
 		struct job_row row;
 		int found = 0, rc;

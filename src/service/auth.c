@@ -10,6 +10,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <sodium.h>
+#include "service/ops.h"
 #include "core/cfg.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -206,8 +207,10 @@ int auth_login_finish(char **session_token, char **return_to, struct db *db, con
 	struct user u;
 	rc = store_user_upsert(&u, db, gu.id, gu.login, gu.name, gu.email, gu.avatar_url, e);
 	gh_user_free(&gu);
-	if (rc == 0)
-		rc = store_tokens(db, u.id, &t, e);
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", rc == 0 ? u.id : 0LL);
+	if (rc == 0 && (rc = db_begin(db, e)) == 0) /* the tokens and their audit event together */
+		rc = ops_audit_commit(db, store_tokens(db, u.id, &t, e), "auth.github_connected", "user", uid, 0, NULL, e);
 	if (rc == 0) {
 		/* A reconnect ends what a refused token stopped: the waiting syncs go on by themselves. */
 		struct err re = { 0 };
@@ -225,7 +228,9 @@ int auth_login_finish(char **session_token, char **return_to, struct db *db, con
 	crypto_random_hex(tok, 32);
 	hash_token(th, "session", tok);
 	long long sid;
-	rc = store_session_create(&sid, db, th, u.id, cfg_long(CFG_SESSION_LIFETIME_HOURS) * 3600, ip, ua, e);
+	if ((rc = db_begin(db, e)) == 0)
+		rc = ops_audit_commit(db, store_session_create(&sid, db, th, u.id, cfg_long(CFG_SESSION_LIFETIME_HOURS) * 3600, ip, ua, e),
+				      "auth.signed_in", "user", uid, 0, NULL, e);
 	if (rc == 0) {
 		*session_token = strdup(tok);
 		/* Signed in with nowhere in particular to go: the start page is the marketing page, with
@@ -284,7 +289,8 @@ int auth_logout(struct db *db, const char *token, struct err *e)
 		return 0;
 	char th[65];
 	hash_token(th, "session", token);
-	return store_session_end_by_hash(db, th, e);
+	int rc = db_begin(db, e);
+	return ops_audit_commit(db, rc ? rc : store_session_end_by_hash(db, th, e), "auth.signed_out", "session", NULL, 0, NULL, e);
 }
 
 int auth_csrf_check(const struct auth_user *u, const char *token)
@@ -435,7 +441,11 @@ int auth_disconnect(struct db *db, long long user_id, struct err *e)
 		free(tok);
 	}
 	store_connection_free(&c);
-	return store_connection_clear(db, user_id, e);
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", user_id);
+	if ((rc = db_begin(db, e)))
+		return rc;
+	return ops_audit_commit(db, store_connection_clear(db, user_id, e), "auth.github_disconnected", "user", uid, 0, NULL, e);
 }
 
 int auth_has_scope(const struct auth_user *u, const char *scope)
@@ -482,7 +492,12 @@ int auth_apikey_create(char **key, struct db *db, long long user_id, const char 
 	crypto_random_hex(secret, 32);
 	hash_token(h, "apikey", secret);
 	long long id;
-	int rc = store_apikey_create(&id, db, pub, user_id, name, h, buf_cstr(&arr), expires_days, e);
+	char det[512];
+	ops_audit_kv(det, sizeof det, "name", name);
+	int rc = db_begin(db, e);
+	if (rc == 0)
+		rc = ops_audit_commit(db, store_apikey_create(&id, db, pub, user_id, name, h, buf_cstr(&arr), expires_days, e),
+				      "auth.apikey_created", "api_key", pub, 0, det, e);
 	buf_free(&arr);
 	if (rc == 0) {
 		size_t len = 4 + 16 + 1 + AUTH_TOKEN_HEX + 1;
@@ -537,6 +552,7 @@ int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, c
 		fill_user(out, &u);
 		out->kind = "api_key";
 		out->api_key_id = k.id;
+		snprintf(out->api_key_public, sizeof out->api_key_public, "%s", k.public_id ? k.public_id : "");
 		snprintf(out->scopes, sizeof out->scopes, "%s", k.scopes ? k.scopes : "");
 		store_user_free(&u);
 	}
@@ -624,6 +640,9 @@ int auth_rotate_key(int *resealed, int *failed, struct db *db, const char *new_k
 	}
 	store_sealed_free(rows, n);
 	sodium_memzero(nk, sizeof nk);
+	char det[96];
+	snprintf(det, sizeof det, "{\"resealed\":%d,\"failed\":%d}", *resealed, *failed);
+	ops_audit_note(db, "auth.key_rotated", "master_key", nid, 0, *failed ? "failure" : "success", det);
 	return 0;
 }
 
@@ -634,12 +653,18 @@ int auth_sessions(struct session_row **rows, int *n, struct db *db, long long us
 
 int auth_session_end(struct db *db, long long user_id, long long session_id, struct err *e)
 {
-	return store_session_end(db, user_id, session_id, e);
+	char sid[24];
+	snprintf(sid, sizeof sid, "%lld", session_id);
+	int rc = db_begin(db, e);
+	return rc ? rc : ops_audit_commit(db, store_session_end(db, user_id, session_id, e), "auth.session_ended", "session", sid, 0, NULL, e);
 }
 
 int auth_sessions_end_all(struct db *db, long long user_id, struct err *e)
 {
-	return store_sessions_end_all(db, user_id, e);
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", user_id);
+	int rc = db_begin(db, e);
+	return rc ? rc : ops_audit_commit(db, store_sessions_end_all(db, user_id, e), "auth.sessions_ended_all", "user", uid, 0, NULL, e);
 }
 
 int auth_apikeys(struct apikey_row **rows, int *n, struct db *db, long long user_id, struct err *e)
@@ -649,7 +674,10 @@ int auth_apikeys(struct apikey_row **rows, int *n, struct db *db, long long user
 
 int auth_apikey_revoke(struct db *db, long long user_id, long long key_id, struct err *e)
 {
-	return store_apikey_revoke(db, user_id, key_id, e);
+	char kid[24];
+	snprintf(kid, sizeof kid, "%lld", key_id);
+	int rc = db_begin(db, e);
+	return rc ? rc : ops_audit_commit(db, store_apikey_revoke(db, user_id, key_id, e), "auth.apikey_revoked", "api_key", kid, 0, NULL, e);
 }
 
 int auth_connection(struct connection *out, struct db *db, long long user_id, struct err *e)

@@ -22,6 +22,7 @@ struct auth_user {
 	const char *kind;             /* "session" or "api_key" */
 	char scopes[256];             /* space-separated; all scopes for sessions */
 	long long api_key_id;
+	char api_key_public[32];      /* the key's public id ("" for sessions): how the audit log names it */
 };
 
 /* Loads the master key and the hashing pepper (creating it on first start). */

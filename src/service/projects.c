@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "service/ops.h"
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/fsafe.h"
@@ -156,9 +157,17 @@ int projects_create(struct project *out, struct db *db, long long user_id, const
 	int rc = project_name_clean(clean, sizeof clean, name, e);
 	if (rc)
 		return rc;
-	rc = store_project_create(out, db, user_id, clean, cfg_str(CFG_DATA_DIR), e);
-	if (rc)
+	char det[600];
+	if ((rc = db_begin(db, e)))
 		return rc;
+	if ((rc = store_project_create(out, db, user_id, clean, cfg_str(CFG_DATA_DIR), e))) {
+		db_rollback(db);
+		return rc;
+	}
+	if ((rc = ops_audit_commit(db, 0, "project.created", "project", NULL, out->id, ops_audit_kv(det, sizeof det, "name", clean), e))) {
+		store_project_free(out);
+		return rc;
+	}
 	rc = git_workspace_init(out->workspace, e);
 	if (rc) {
 		struct err e2 = { 0 };
@@ -186,7 +195,10 @@ int projects_rename(struct db *db, struct project *p, const char *name, struct e
 	int rc = project_name_clean(clean, sizeof clean, name, e);
 	if (rc)
 		return rc;
-	rc = store_project_rename(db, p->id, clean, e);
+	char det[1200];
+	ops_audit_old_new(det, sizeof det, "name", p->name, clean);
+	if ((rc = db_begin(db, e)) == 0)
+		rc = ops_audit_commit(db, store_project_rename(db, p->id, clean, e), "project.renamed", "project", NULL, p->id, det, e);
 	if (rc == 0) {
 		free(p->name);
 		p->name = strdup(clean);
@@ -200,7 +212,11 @@ int projects_delete(struct db *db, struct project *p, struct err *e)
 {
 	if (p->repo_owner)
 		webhooks_on_disconnect(db, p); /* the link goes: so does the repository's webhook */
-	int rc = store_project_delete(db, p->id, e);
+	char det[600];
+	int rc = db_begin(db, e);
+	if (rc == 0)
+		rc = ops_audit_commit(db, store_project_delete(db, p->id, e), "project.deleted", "project", NULL, p->id,
+				      ops_audit_kv(det, sizeof det, "name", p->name), e);
 	if (rc)
 		return rc;
 	/* Only ever the project's own folder under the data folder, removed by descriptors: a link
@@ -804,6 +820,39 @@ void projects_settings_check(struct json_object *fe, struct project *p, const st
 		json_object_object_add(fe, "batch_minutes", json_object_new_string("The batch timeout is 0 to 1440 minutes."));
 }
 
+/* The audit row's details for a settings change: {"field":{"old":…,"new":…},…} for each field that
+ * changes (text fields cut to 200 bytes; the whole under size, else only the field names). */
+static void projects_settings_diff(char *buf, size_t size, const struct project *p, const struct project_settings *s)
+{
+	struct json_object *o = json_object_new_object();
+	const char *names[] = { "sync_branch", "commit_template", "exclude_patterns" };
+	const char *olds[] = { p->sync_branch, p->commit_template, p->exclude_patterns };
+	const char *news[] = { s->sync_branch, s->commit_template, s->excludes };
+	for (int i = 0; i < 3; i++) {
+		const char *a = olds[i] ? olds[i] : "", *b = news[i] ? news[i] : "";
+		if (strcmp(a, b) == 0)
+			continue;
+		struct json_object *c = json_object_new_object();
+		json_object_object_add(c, "old", json_object_new_string_len(a, (int)(strlen(a) > 200 ? 200 : strlen(a))));
+		json_object_object_add(c, "new", json_object_new_string_len(b, (int)(strlen(b) > 200 ? 200 : strlen(b))));
+		json_object_object_add(o, names[i], c);
+	}
+	const char *inames[] = { "auto_sync", "batch_minutes", "pull_enabled" };
+	int iolds[] = { p->auto_sync, p->batch_minutes, p->pull_enabled };
+	int inews[] = { s->auto_sync, s->batch_minutes, s->pull_enabled };
+	for (int i = 0; i < 3; i++) {
+		if (iolds[i] == inews[i])
+			continue;
+		struct json_object *c = json_object_new_object();
+		json_object_object_add(c, "old", json_object_new_int(iolds[i]));
+		json_object_object_add(c, "new", json_object_new_int(inews[i]));
+		json_object_object_add(o, inames[i], c);
+	}
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	snprintf(buf, size, "%s", strlen(t) < size ? t : "{\"changed\":\"too long to record\"}");
+	json_object_put(o);
+}
+
 int projects_settings_update(struct db *db, struct project *p, const struct project_settings *s,
 			     struct json_object **field_errors, struct err *e)
 {
@@ -819,9 +868,15 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 	json_object_put(fe);
 	if (field_errors)
 		*field_errors = NULL;
-	return store_project_set_settings(db, p->id, s->auto_sync, s->sync_branch ? s->sync_branch : "",
+	char det[4000];
+	projects_settings_diff(det, sizeof det, p, s);
+	int rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	return ops_audit_commit(db, store_project_set_settings(db, p->id, s->auto_sync, s->sync_branch ? s->sync_branch : "",
 					  s->commit_template ? s->commit_template : "", s->excludes ? s->excludes : "",
-					  s->batch_minutes, s->pull_enabled, e);
+					  s->batch_minutes, s->pull_enabled, e),
+				"project.settings_changed", "project", NULL, p->id, det, e);
 }
 
 char *projects_render_message(const char *tmpl, const char *project, int files_changed, const char *user)
@@ -941,8 +996,11 @@ int projects_connect(struct db *db, struct project *p, long long user_id, const 
 	int coalesced = 0;
 	if ((rc = db_begin(db, e)))
 		goto out;
+	char det[600];
 	if ((rc = store_connect_put(db, p->id, user_id, mode, who, name, private_, description, e)) ||
-	    (rc = jobs_enqueue(&id, &coalesced, db, "connect", &o, e)) || (rc = store_connect_set_job(db, p->id, id, e))) {
+	    (rc = jobs_enqueue(&id, &coalesced, db, "connect", &o, e)) || (rc = store_connect_set_job(db, p->id, id, e)) ||
+	    (rc = store_audit_add(db, "repository.connect_requested", "repository", full, p->id, "success",
+				  ops_audit_kv(det, sizeof det, "mode", mode), e))) {
 		db_rollback(db);
 		goto out;
 	}
@@ -970,7 +1028,12 @@ int projects_disconnect(struct db *db, struct project *p, struct err *e)
 	if (!p->repo_owner)
 		return job ? 0 : err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
 	webhooks_on_disconnect(db, p); /* the hook goes (a job), the stored pull requests too */
-	return store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e);
+	char full[300];
+	snprintf(full, sizeof full, "%s/%s", p->repo_owner, p->repo_name ? p->repo_name : "");
+	if ((rc = db_begin(db, e)))
+		return rc;
+	return ops_audit_commit(db, store_project_set_repo(db, p->id, NULL, NULL, NULL, NULL, NULL, 0, e),
+				"repository.disconnected", "repository", full, p->id, NULL, e);
 }
 
 void projects_files_versions(struct ws_file *files, int from, int to, struct project *p)

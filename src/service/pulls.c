@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
+#include "service/ops.h"
 #include "core/cfg.h"
 #include "core/log.h"
 #include "git/branch.h"
@@ -805,6 +806,32 @@ static struct json_object *pull_request_body(const char *title, size_t tl, const
 	return b;
 }
 
+/* The audit row of a change made on GitHub (service/ops.h): no transaction can hold GitHub's side,
+ * so the row follows the answer, with the outcome and, on failure, the message the caller gets. */
+static void audit_gh(struct db *db, const struct project *p, const char *action, const char *type, const char *id,
+		     int rc, const struct err *e)
+{
+	if (!action)
+		return;
+	char det[600];
+	ops_audit_note(db, action, type, id, p->id, rc ? "failure" : "success",
+		       rc ? ops_audit_kv(det, sizeof det, "error", e ? e->msg : "") : NULL);
+}
+
+static void pulls_audit(struct db *db, const struct project *p, const char *action, int number, int rc,
+			const struct err *e)
+{
+	char id[16];
+	snprintf(id, sizeof id, "%d", number);
+	audit_gh(db, p, action, "pull_request", id, rc, e);
+}
+
+static void pulls_audit_branch(struct db *db, const struct project *p, const char *action, const char *name, int rc,
+			       const struct err *e)
+{
+	audit_gh(db, p, action, "branch", name, rc, e);
+}
+
 int pulls_create(struct pull *out, int *created, long long *job_id, struct json_object **field_errors,
 		 struct db *db, struct project *p, long long user_id, const struct pull_new *in, struct err *e)
 {
@@ -958,6 +985,7 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 	if (rc == 0)
 		pulls_refresh_enqueue(NULL, db, p, 3000, &fx); /* GitHub computes mergeability a little later */
 out:
+	pulls_audit(db, p, *created ? "pull.created" : NULL, out->number, rc, e);
 	ghx_close(&g);
 	return rc;
 }
@@ -1115,6 +1143,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 		}
 	}
 out:
+	pulls_audit(db, p, "pull.merged", number, rc, e);
 	ghx_close(&g);
 	store_pull_free(&pr);
 	struct err e4 = { 0 };
@@ -1223,6 +1252,7 @@ int pulls_update(struct pull *out, struct pull_outcome *o, struct db *db, struct
 		refresh_one(&g, number, &e2);
 	}
 out:
+	pulls_audit(db, p, state ? (strcmp(state, "closed") == 0 ? "pull.closed" : "pull.reopened") : ready ? "pull.ready" : "pull.edited", number, rc, e);
 	ghx_close(&g);
 	store_pull_free(&pr);
 	struct err e3 = { 0 };
@@ -1342,6 +1372,7 @@ int pulls_branch_create(struct db *db, struct project *p, long long user_id, con
 		rc = pulls_gh_refused(&r, e, "Creating the branch");
 	gh_resp_free(&r);
 out:
+	pulls_audit_branch(db, p, "branch.created", name, rc, e);
 	ghx_close(&g);
 	return rc;
 }
@@ -1382,6 +1413,7 @@ int pulls_branch_delete(struct db *db, struct project *p, long long user_id, con
 		rc = pulls_gh_refused(&r, e, "Deleting the branch");
 	gh_resp_free(&r);
 out:
+	pulls_audit_branch(db, p, "branch.deleted", name, rc, e);
 	ghx_close(&g);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <json-c/json.h>
 #include <sodium.h>
+#include "service/ops.h"
 #include "core/cfg.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -229,6 +230,22 @@ static struct json_object *parse_json(const char *s, size_t len)
 	return o;
 }
 
+/* A delivery refused for its signature is an audit event (someone may be forging GitHub): what it
+ * claimed to be, never its body. */
+static void webhook_refused_audit(struct db *db, const struct webhook_in *in, const char *why)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "reason", json_object_new_string(why));
+	char ev[65], dl[101];
+	/* Header values as sent are UTF-8 checked (web/fields.c); cut to the lengths GitHub uses. */
+	snprintf(ev, sizeof ev, "%s", in->event ? in->event : "");
+	snprintf(dl, sizeof dl, "%s", in->delivery ? in->delivery : "");
+	json_object_object_add(d, "event", json_object_new_string(ev));
+	json_object_object_add(d, "delivery", json_object_new_string(dl));
+	ops_audit_note(db, "webhook.refused", "webhook", NULL, 0, "refused", json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
+	json_object_put(d);
+}
+
 int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhook_in *in, struct err *e)
 {
 	memset(out, 0, sizeof *out);
@@ -237,8 +254,10 @@ int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhoo
 	const char *hex_end = NULL;
 	const char *sig = in->signature;
 	if (!sig || strncmp(sig, "sha256=", 7) != 0 || strlen(sig + 7) != 64 ||
-	    sodium_hex2bin(want, sizeof want, sig + 7, 64, NULL, &wlen, &hex_end) != 0 || wlen != 32)
+	    sodium_hex2bin(want, sizeof want, sig + 7, 64, NULL, &wlen, &hex_end) != 0 || wlen != 32) {
+		webhook_refused_audit(db, in, "malformed signature");
 		return answer(out, 401, "bad_signature", "The X-Hub-Signature-256 header is missing or malformed.");
+	}
 	struct webhook *cand = NULL;
 	int ncand = 0, rc;
 	long long hook_id = 0;
@@ -270,6 +289,7 @@ int webhooks_receive(struct webhook_out *out, struct db *db, const struct webhoo
 		if (!match && signature_matches(&cand[i], want, in))
 			match = &cand[i];
 	if (!match) {
+		webhook_refused_audit(db, in, "signature does not match");
 		answer(out, 401, "bad_signature", "The signature does not match the secret of any webhook of this server.");
 		goto out;
 	}

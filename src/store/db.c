@@ -17,6 +17,7 @@ struct db {
 	struct db_stmt **prepared;   /* statements prepared on this connection */
 	size_t nprepared, capprepared;
 	char sqlstate[6];
+	const struct actor *actor;   /* who the current request acts for (db_actor_set); NULL: system */
 };
 
 static long long now_ms(void)
@@ -282,4 +283,15 @@ void db_rollback(struct db *db)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		db_exec(db, "ROLLBACK", NULL);
 	db->in_tx = 0;
+}
+
+void db_actor_set(struct db *db, const struct actor *a)
+{
+	if (db)
+		db->actor = a;
+}
+
+const struct actor *db_actor(const struct db *db)
+{
+	return db ? db->actor : NULL;
 }

@@ -40,6 +40,13 @@ int db_begin(struct db *db, struct err *e);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
 
+/* Who the statements on this handle act for, for the audit log (store/ops.h: struct actor): set
+ * by the web layer at the start of each request and cleared at its end, so services record the
+ * actor without knowing HTTP. Borrowed; NULL (the worker, the command line) means system. */
+struct actor;
+void db_actor_set(struct db *db, const struct actor *a);
+const struct actor *db_actor(const struct db *db);
+
 /* The SQLSTATE of the last failed statement ("" if none). */
 const char *db_last_sqlstate(struct db *db);
 

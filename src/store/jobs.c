@@ -109,6 +109,16 @@ int store_job_enqueue(long long *id, int *coalesced, struct db *db, const struct
 	return 0;
 }
 
+/* Paused syncing (table sync_pauses, project_id 0 = the whole service): these kinds of a
+ * paused project stay queued, untouched, until the pause row goes; nothing else is held back
+ * (connect, webhook registration and repository lists run, and a connect's initial sync waits).
+ * Filtering here rather than in the worker means a paused job is never claimed, so it can never
+ * be half-run, lost or retried into 'dead' by the pause. */
+#define PAUSED_KINDS "('sync', 'poll', 'pulls_create', 'pulls_refresh')"
+#define NOT_PAUSED(j)                                                                           \
+	"NOT (" j ".kind IN " PAUSED_KINDS " AND EXISTS (SELECT 1 FROM sync_pauses sp"           \
+	"      WHERE sp.project_id = 0 OR sp.project_id = " j ".project_id))"
+
 /* The inner query locks candidate rows lazily, one per row the outer filter
  * pulls, so a claim normally locks exactly the row it takes. The NOT EXISTS
  * keeps busy projects out of the way cheaply; the advisory lock is what makes
@@ -124,6 +134,7 @@ int store_job_enqueue(long long *id, int *coalesced, struct db *db, const struct
 	"      WHERE j.state = 'queued' AND j.queue = $1 AND j.run_after <= now()"                           \
 	"        AND (j.project_id IS NULL OR NOT EXISTS ("                                                  \
 	"             SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.project_id = j.project_id))"      \
+	"        AND " NOT_PAUSED("j")                                                                       \
 	"      ORDER BY j.priority, j.run_after, j.id"                                                       \
 	"      LIMIT 16 FOR UPDATE OF j SKIP LOCKED) c"                                                      \
 	"    WHERE c.project_id IS NULL OR pg_try_advisory_lock(" LOCK_CLASS ", " PROJECT_KEY("c.project_id") ")" \
@@ -356,10 +367,11 @@ int store_job_reap(int *n, struct db *db, struct err *e)
 
 DB_STMT(stmt_job_next_due,
 	"SELECT extract(epoch FROM least("
-	"   (SELECT min(run_after) FROM jobs WHERE state = 'queued' AND queue = $1 AND run_after > now()),"
+	"   (SELECT min(run_after) FROM jobs j WHERE state = 'queued' AND queue = $1 AND run_after > now()"
+	"      AND " NOT_PAUSED("j") "),"
 	"   (SELECT min(locked_until) FROM jobs WHERE state = 'running')) - now()),"
 	" (SELECT count(*) FROM (SELECT 1 FROM jobs j WHERE j.state = 'queued' AND j.queue = $1"
-	"    AND j.run_after <= now() AND (j.project_id IS NULL OR NOT EXISTS ("
+	"    AND j.run_after <= now() AND " NOT_PAUSED("j") " AND (j.project_id IS NULL OR NOT EXISTS ("
 	"        SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.project_id = j.project_id))"
 	"    LIMIT 1) x)");
 

@@ -119,6 +119,7 @@ static const char *jget_str(struct json_object *o, const char *k, int *bad)
 static void project_reply(struct response *resp, int status, const struct project *p)
 {
 	struct json_object *o = web_project_json(p);
+	json_object_object_add(o, "paused", web_pause_json(p->id));
 	resp_json(resp, status, o);
 	json_object_put(o);
 }
@@ -679,6 +680,8 @@ int api_project_status(struct request *req, struct response *resp)
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	json_object_object_add(o, "next_sync_at", when[0] ? json_object_new_string(when) : NULL);
+	/* Syncing held by an operator (page-admin.c): scope, who, since, reason, and the sentence to show. */
+	json_object_object_add(o, "paused", web_pause_json(p.id));
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	json_object_put(full);

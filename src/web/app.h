@@ -74,6 +74,21 @@ int api_me(struct request *req, struct response *resp);
 int api_job_get(struct request *req, struct response *resp);
 int page_admin_jobs(struct request *req, struct response *resp);
 int page_admin_job_retry(struct request *req, struct response *resp);
+/* Operators (page-admin.c): pause/resume, sync all, the audit log. web_actor_bind hands the request's actor
+ * (user or API key, IP, user agent, request id) to the database handle for the audit log. */
+void web_actor_bind(struct request *req);
+struct json_object *web_pause_json(long long project_id);  /* the pause holding a project back, or NULL */
+struct json_object *web_account_security_events(struct request *req);
+int page_admin(struct request *req, struct response *resp);
+int page_admin_pause(struct request *req, struct response *resp);
+int page_admin_resume(struct request *req, struct response *resp);
+int page_admin_sync_all(struct request *req, struct response *resp);
+int page_admin_audit(struct request *req, struct response *resp);
+int api_admin_pauses(struct request *req, struct response *resp);
+int api_admin_pause(struct request *req, struct response *resp);
+int api_admin_resume(struct request *req, struct response *resp);
+int api_admin_sync_all(struct request *req, struct response *resp);
+int api_audit(struct request *req, struct response *resp);
 const char *web_session_cookie_name(const struct request *req);
 
 /* Projects and sync: JSON API (api-projects.c). */

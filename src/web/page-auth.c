@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "service/ops.h"
 #include "core/log.h"
 #include "service/auth.h"
 #include "web/app.h"
@@ -52,6 +53,8 @@ int page_oauth_callback(struct request *req, struct response *resp)
 		json_object_object_add(ctx, "denied", json_object_new_boolean(strcmp(error, "access_denied") == 0));
 		json_object_object_add(ctx, "error", json_object_new_string(error));
 		set_cookie(req, resp, AUTH_LOGIN_COOKIE, "", 0);
+		char det[300];
+		ops_audit_note(g_app.db, "auth.signin_refused", NULL, NULL, 0, "refused", ops_audit_kv(det, sizeof det, "github_error", error));
 		render_page(req, resp, strcmp(error, "access_denied") == 0 ? 200 : 400, "signin-failed",
 			    "Sign-in cancelled", ctx);
 		return 0;
@@ -60,6 +63,10 @@ int page_oauth_callback(struct request *req, struct response *resp)
 	int rc = auth_login_finish(&tok, &ret, g_app.db, req_query(req, "state"), req_query(req, "code"),
 				   req_cookie(req, AUTH_LOGIN_COOKIE), req->remote_addr, req_header(req, "User-Agent"),
 				   &req->err);
+	if (rc) { /* refused or failed: no session, one audit row saying why (GitHub's or our words, never a secret) */
+		char det[600];
+		ops_audit_note(g_app.db, "auth.signin_refused", NULL, NULL, 0, "refused", ops_audit_kv(det, sizeof det, "reason", req->err.msg));
+	}
 	if (rc == ERR_INVALID) {
 		render_error(req, resp, 400, req->err.msg);
 		return 0;

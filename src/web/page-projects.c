@@ -201,6 +201,7 @@ static void overview_render(struct request *req, struct response *resp, struct p
 							      : "Waiting for a worker…"));
 	}
 	err_clear(&req->err);
+	json_object_object_add(ctx, "paused", web_pause_json(p.id)); /* page-admin.c: "paused by an operator" */
 	render_page(req, resp, status, "project", title_of(req, &p, NULL), ctx);
 }
 
