@@ -5,7 +5,29 @@
 // first (JS); a delete from a stale list does not delete a changed file; 150 uploaded files: folders with a
 // breadcrumb, a filter, sizes in units, New file and Upload at the top, 100 rows a page; a folder typed as
 // "docs/guide/" is accepted and a refused folder keeps what was typed.
+import { HtmlValidate } from 'html-validate';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { launch, step, skip, notOk, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
+
+// The new page states held to the same standards as tests/e2e/standards.test.mjs (same rules).
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: { 'long-title': 'off', 'form-dup-name': ['error', { shared: ['radio', 'button', 'reset', 'submit', 'checkbox'] }] },
+});
+async function validHtml(html) {
+  const report = await validator.validateString(html);
+  const msgs = report.results.flatMap(res => res.messages.map(m => `${m.ruleId} at ${m.line}:${m.column}: ${m.message}`));
+  expect(report.valid, msgs.slice(0, 5).join(' | '));
+}
+async function axeClean(pg) {
+  await pg.addScriptTag({ content: axeSource });
+  const res = await pg.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const v = res.violations.map(x => `${x.id} (${x.impact}) ×${x.nodes.length}: ${x.nodes[0] && x.nodes[0].target}`);
+  expect(v.length === 0, v.join(' | '));
+}
 
 const browser = await launch();
 const configs = [
@@ -18,7 +40,7 @@ const login = `files${process.pid}`;
 const HOME = '<!doctype html>\n<title>Home</title>\n<h1>Home page</h1>\n<p>Welcome to the site, friend.</p>\n';
 
 async function run(cfg) {
-  const ctx = await browser.newContext({ viewport: cfg.viewport, javaScriptEnabled: cfg.js });
+  const ctx = await browser.newContext({ viewport: cfg.viewport, javaScriptEnabled: cfg.js, bypassCSP: true }); // bypassCSP: for axe-core only
   const page = await ctx.newPage();
   const dialogs = [];
   page.on('dialog', d => { dialogs.push(d.type()); d.dismiss().catch(() => {}); });
@@ -196,6 +218,36 @@ async function run(cfg) {
       expect(await page.locator('table.files tbody tr').count() === 10, `${await page.locator('table.files tbody tr').count()} rows`);
       await page.getByRole('link', { name: 'docs/guide/page-149.md' }).waitFor();
     });
+    if (cfg.js) {
+      await step(at('the new page states: html-validate and axe-core find nothing'), async () => {
+        const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
+        const stale = await page.request.post(`${p}/files`, { form: { csrf, path: 'index.html', content: 'mine\n', version: '0'.repeat(40) }, maxRedirects: 0 });
+        expect(stale.status() === 409, `stale save answered ${stale.status()}`);
+        await validHtml(await stale.text());
+        const exists = await page.request.post(`${p}/files`, { form: { csrf, path: 'index.html', content: 'mine\n', version: '' }, maxRedirects: 0 });
+        expect(exists.status() === 409, `new over existing answered ${exists.status()}`);
+        await validHtml(await exists.text());
+        for (const u of [`${p}/files?dir=docs/guide`, `${p}/files?dir=docs/guide&page=2`, `${p}/files?q=page-14`, `${p}/files?dir=docs`, `${p}/new?dir=docs/guide`]) {
+          const r = await page.request.get(u);
+          expect(r.status() === 200, `${u}: ${r.status()}`);
+          await validHtml(await r.text());
+          await page.goto(u);
+          await axeClean(page);
+          await noSideways();
+        }
+        // The conflict page as the browser shows it.
+        await page.goto(`${p}/files/index.html`);
+        const tab = await ctx.newPage();
+        await tab.goto(`${p}/files/index.html`);
+        await save(tab, 'the other tab\n');
+        await tab.waitForURL(/done=saved/);
+        await tab.close();
+        await save(page, 'this tab\n');
+        await page.getByRole('heading', { name: 'Changed while you were editing' }).waitFor();
+        await axeClean(page);
+        await noSideways();
+      });
+    }
     await step(at('… New file from a folder starts there'), async () => {
       await page.goto(`${p}/files?dir=docs/guide`);
       await page.getByRole('link', { name: 'New file' }).click();
