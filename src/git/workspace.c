@@ -1459,6 +1459,14 @@ static void remote_words(char *out, size_t outlen, const char *msg)
 	}
 }
 
+/* GitHub's warning on the last push that went through (GH001: a file over 50 MiB), "" when none. */
+static char push_warning[400];
+
+const char *git_workspace_push_warning(void)
+{
+	return push_warning;
+}
+
 int git_workspace_refusal(const char *msg)
 {
 	if (!msg)
@@ -1796,6 +1804,7 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 		rc = git_fail(e, grc, "preparing the push");
 		goto out;
 	}
+	push_warning[0] = '\0';
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
 	net_callbacks(&po.callbacks, &n);
 	net_auth(&po.custom_headers, &po.follow_redirects, &n);
@@ -1830,6 +1839,8 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 	}
 	if (objects)
 		*objects = n.objects;
+	if (strstr(n.remote_msg, "GH001"))
+		remote_words(push_warning, sizeof push_warning, n.remote_msg);
 	/* GitHub has sha now: the next sync knows it without asking (sync.c pushes at once then). */
 	char *tracking;
 	if (asprintf(&tracking, "refs/remotes/origin/%s", remote_branch) < 0)

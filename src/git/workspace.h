@@ -145,6 +145,9 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
  * (protected branch hook declined)"; "… no push access (HTTP 403)" for a user without push rights.
  * git_workspace_refusal says which (GitHub's codes: GH006 protected branch, GH001 large files). */
 enum { WS_REFUSED_OTHER = 1, WS_REFUSED_PROTECTED, WS_REFUSED_TOO_LARGE, WS_REFUSED_NO_ACCESS };
+/* What GitHub warned about on the last push that went through, in its words ("File big.bin is 60.00 MB;
+ * this is larger than GitHub's recommended maximum file size of 50.00 MB GH001: …"), "" when nothing. */
+const char *git_workspace_push_warning(void);
 int git_workspace_refusal(const char *msg);
 
 /* 1 when the folder's side of path must not reach git: path (or a folder on its way) is a link from

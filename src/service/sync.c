@@ -58,6 +58,8 @@ struct run {
 	int to_side;               /* GitHub's branch refuses pushes (GH006): changes go to the side branch */
 	char left_buf[1600];       /* r->note naming the files staging left out (too large, Git LFS) */
 	int remade;                /* GH001: the refused commits were made again without the large files */
+	char warning[400];         /* what GitHub warned about on a push that went through (GH001, over 50 MiB) */
+	char warn_note[2100];
 	char remade_note[600];
 };
 
@@ -104,6 +106,12 @@ static void finish(struct run *r, const char *hstatus, const char *pstatus, cons
 	/* A commit that did not reach GitHub is nobody's to link to, and the next attempt must be
 	 * able to tell that it is new (sync_run, "GitHub has it all"). */
 	int done = strcmp(hstatus, "error") != 0;
+	if (r->warning[0] && !error) {
+		/* GitHub took the push with a warning (GH001): history says it in GitHub's words. */
+		snprintf(r->warn_note, sizeof r->warn_note, "%s%sGitHub warned: %s", r->note ? r->note : "",
+			 r->note ? " " : "", r->warning);
+		r->note = r->warn_note;
+	}
 	const char *sha = done && r->commit_sha[0] ? r->commit_sha : NULL;
 	if (!done && !cbranch) {
 		/* A failed attempt keeps the project's side branch: the next one reuses it, and its PR. */
@@ -186,6 +194,8 @@ static int push(unsigned *objects, struct run *r, const char *sha, const char *r
 					r->token, e)) == ERR_UNAUTH &&
 	       token_refreshed(r))
 		err_clear(e);
+	if (rc == 0 && git_workspace_push_warning()[0])
+		snprintf(r->warning, sizeof r->warning, "%s", git_workspace_push_warning());
 	return rc;
 }
 

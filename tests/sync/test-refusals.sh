@@ -233,4 +233,34 @@ sleep 6
 check_eq "… and not retried (one history row, one attempt)" 1 "$(hist_count '.trigger == "auto" or .trigger == "retry"')"
 call GET "/projects/$PID/status" >/dev/null
 check_match "the project shows it" "Permission to octocat/$REPO.git denied" "$(jq -r .last_error "$T/body")"
+
+# ---------------------------------------------------------------- 5. GitHub's warning (GH001, over 50 MiB) on a push it takes
+# project_max_file at 80 MiB: a 60 MiB file goes, and GitHub's warning is in the history. The stack's worker is
+# swapped for one with that setting and put back at the end.
+WPIDF=${STACK_VAR:-}/run/worker.pid
+worker_restart() {
+	local pid i
+	pid=$(cat "$WPIDF" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+	fi
+	env "$@" setsid "$BUILD/ghbridge" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
+	echo $! > "$WPIDF"
+}
+if [ -n "${STACK_VAR:-}" ] && [ -f "$WPIDF" ]; then
+	trap 'worker_restart; rm -rf "$T"' EXIT
+	worker_restart GHBRIDGE_PROJECT_MAX_FILE=$((80 << 20))
+	new_project Warned create
+	truncate -s 60M "$WS/sixty.bin"
+	check_eq "Sync now → 202" 202 "$(call POST "/projects/$PID/sync")"
+	check "the sync succeeds" wait_for 60 hist_has '.trigger == "manual" and .status == "success"'
+	wait_for 20 idle
+	clone ""
+	check_eq "the 60 MiB file is on GitHub (project_max_file 80 MiB)" $((60 << 20)) "$(stat -c %s "$T/c/sixty.bin" 2>/dev/null)"
+	check_match "history: GitHub's warning in its words" "GitHub warned: .*File sixty.bin is 60.00 MB; this is larger than GitHub's recommended maximum file size of 50.00 MB" \
+		"$(hist -r '[.history[] | select(.trigger == "manual")][0].error')"
+else
+	skip "GitHub's 50 MiB warning" "no stack worker to swap"
+fi
 finish
