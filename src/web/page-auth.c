@@ -199,6 +199,7 @@ static int account_render(struct request *req, struct response *resp, const char
 		json_object_object_add(ctx, "flash", jstr(flash));
 	if (errors)
 		json_object_object_add(ctx, "errors", errors);
+	json_object_object_add(ctx, "security_events", web_account_security_events(req)); /* page-admin.c */
 	render_page(req, resp, errors ? 422 : 200, "account", "Account", ctx);
 	return 0;
 }
