@@ -79,6 +79,8 @@ int http_url_decode(char **out, size_t *outlen, struct arena *a, const char *s, 
 /* The length of the well-formed UTF-8 sequence at s[0] (1–4), or 0 (RFC 3629 §4's table). */
 static size_t utf8_seq(const unsigned char *s, size_t len)
 {
+	if (!len)
+		return 0;
 	unsigned char c = s[0];
 	size_t n;
 	unsigned int cp;
@@ -101,6 +103,11 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n + 1;
+}
+
+size_t utf8_char_len(const char *s, size_t len)
+{
+	return utf8_seq((const unsigned char *)s, len);
 }
 
 int utf8_valid(const char *str, size_t len)

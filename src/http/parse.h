@@ -43,6 +43,9 @@ char *http_header_param(struct arena *a, const char *header, const char *name);
  * (U+D800–DFFF), nothing above U+10FFFF, and no NUL byte (no C string or PostgreSQL text holds
  * one); 0 otherwise. The one check every string from a request passes. */
 int utf8_valid(const char *s, size_t len);
+/* The length (1–4) of the well-formed UTF-8 character, by utf8_valid's rules, that s[0..len)
+ * starts with; 0 when it starts with none (or len is 0). */
+size_t utf8_char_len(const char *s, size_t len);
 /* A whole decimal number: an optional '-' and digits, nothing else (no spaces, '+', "0x",
  * fraction or exponent). 0 and *out set when it lies in [min, max]; ERR_INVALID when s is not
  * such a number; ERR_TOOBIG when it is one outside [min, max] (beyond 64 bits too, never wrapped).

@@ -67,6 +67,9 @@ PGresult *fh_q(struct db_stmt *st, int n, const char *const *params);
 #define Q0(st) fh_q(&(st), 0, NULL)
 const char *fh_ll(long long v);             /* arena string of an integer */
 long long fh_atoll(const char *s);
+/* s[0..len) with every byte that is not part of well-formed UTF-8 (utf8_valid) replaced by U+FFFD,
+ * as GitHub's JSON carries git's bytes; an arena string, its length in *outlen when not NULL. */
+const char *fh_utf8_scrub(const char *s, size_t len, size_t *outlen);
 const char *fh_val(PGresult *r, int row, const char *col); /* NULL for SQL NULL */
 long long fh_vall(PGresult *r, int row, const char *col);
 int fh_vbool(PGresult *r, int row, const char *col);

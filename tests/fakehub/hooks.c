@@ -269,8 +269,9 @@ void fh_event(const struct fh_repo *r, const char *event, const char *action, st
 		jo(payload, "repository", repo_payload(r));
 	if (!json_object_object_get_ex(payload, "sender", &tmp))
 		jo(payload, "sender", sender_json());
-	const char *text = arena_strdup(fh_arena(), json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
-											       JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* GitHub's payloads are UTF-8 whatever bytes git holds (see fh_utf8_scrub) */
+	const char *js_text = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = fh_utf8_scrub(js_text, strlen(js_text), NULL);
 	json_object_put(payload);
 	FH_STMT(st, "SELECT id, url, secret, content_type FROM hooks WHERE repo_id = $1 AND active "
 		    "AND ($2 = ANY(events) OR '*' = ANY(events)) ORDER BY id");
@@ -464,8 +465,8 @@ static void ping(PGresult *h, const struct fh_repo *r)
 	jo(p, "hook", hook_json(h, 0, r));
 	jo(p, "repository", repo_payload(r));
 	jo(p, "sender", sender_json());
-	const char *text = arena_strdup(fh_arena(), json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-											  JSON_C_TO_STRING_NOSLASHESCAPE));
+	const char *js_text = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = fh_utf8_scrub(js_text, strlen(js_text), NULL);
 	json_object_put(p);
 	char guid[37];
 	fh_uuid(guid);

@@ -140,6 +140,26 @@ const char *fh_in(const char *k)
 	return v;
 }
 
+const char *fh_utf8_scrub(const char *s, size_t len, size_t *outlen)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_char_len(s + i, len - i);
+		if (n) {
+			buf_append(&b, s + i, n);
+			i += n;
+		} else {
+			buf_puts(&b, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER, one per bad byte */
+			i++;
+		}
+	}
+	const char *out = arena_strndup(fh_arena(), b.data ? b.data : "", b.len);
+	if (outlen)
+		*outlen = b.len;
+	buf_free(&b);
+	return out;
+}
+
 int fh_json(int status, struct json_object *o)
 {
 	/* RFC 9110 15.3.2 and GitHub: a 201 names what it created in Location (the object's own url). */
@@ -148,6 +168,15 @@ int fh_json(int status, struct json_object *o)
 		resp_header(C->resp, "Location", url);
 	resp_json(C->resp, status, o);
 	C->resp->content_type = "application/json; charset=utf-8";
+	/* GitHub's JSON is UTF-8 whatever git holds (a commit message or ref in Latin-1): bytes that are
+	 * not become U+FFFD, as they would in its answers. The structure is ASCII and stays intact. */
+	struct buf *body = &C->resp->body;
+	if (!utf8_valid(body->data ? body->data : "", body->len)) {
+		size_t n;
+		const char *fixed = fh_utf8_scrub(body->data, body->len, &n);
+		buf_reset(body);
+		buf_append(body, fixed, n);
+	}
 	json_object_put(o);
 	return 0;
 }

@@ -92,7 +92,31 @@ st=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$GHB_URL/webhooks/github" -
 	-H $'X-GitHub-Event: \xff\xfe' -H 'X-GitHub-Delivery: d-input-2' --data-binary "@$T/hook")
 check_eq "webhook with an X-GitHub-Event header that is not UTF-8 → 400 field X-GitHub-Event" "400 invalid X-GitHub-Event" \
 	"$st $(err_of)"
+# The same, signed with the hook's secret as fakehub would sign it (this was the 500).
+until_ok 30 test "$(webhook_status)" = active
+HOOK=$(jq -r .webhook.hook_id "$T/body")
+SECRET=$(psql -d fakehub -qtAc "SELECT secret FROM hooks WHERE id = $HOOK")
+printf '{"ref":"refs/heads/\xff\xfe","ref_type":"branch","repository":{"full_name":"%s/%s"}}' "$OWNER" "$REPO" > "$T/hook"
+st=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$GHB_URL/webhooks/github" -H 'Content-Type: application/json' \
+	-H 'X-GitHub-Event: create' -H 'X-GitHub-Delivery: d-input-3' -H "X-GitHub-Hook-ID: $HOOK" \
+	-H "X-Hub-Signature-256: sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r "$T/hook" | cut -d' ' -f1)" \
+	--data-binary "@$T/hook")
+check_eq "a signed webhook whose ref is \\xff\\xfe → 400 (was 500)" 400 "$st"
 check_eq "… no delivery stored" "$D0" "$(psql -qtA -c "SELECT count(*) FROM webhook_deliveries")"
+
+# git holds any bytes (a Latin-1 commit message); GitHub's JSON about them is UTF-8 (U+FFFD), and so is
+# fakehub's, in its answers and in the push webhook ghbridge receives and records.
+git clone -q "$CLONE" "$T/clone" 2>/dev/null
+PUSH0=$(psql -qtA -c "SELECT count(*) FROM webhook_deliveries WHERE event = 'push'")
+# (git commit would rewrite the message as UTF-8 read as Latin-1: the object is written by hand)
+(cd "$T/clone" && c=$(printf 'tree %s\nparent %s\nauthor x <x@example.com> 1700000000 +0000\ncommitter x <x@example.com> 1700000000 +0000\n\ncaf\xe9\n' \
+	"$(git rev-parse 'HEAD^{tree}')" "$(git rev-parse HEAD)" | git hash-object -t commit -w --stdin) &&
+	git update-ref refs/heads/input-latin1 "$c" && git push -q origin input-latin1 2>/dev/null)
+check_match "fakehub: the commit's message is text (é read as Latin-1, or U+FFFD)" '^200 caf(é|�)$' \
+	"$(gh GET "/repos/$OWNER/$REPO/commits/input-latin1") $(jq -r .commit.message "$T/gh")"
+check "… its answer is valid UTF-8" iconv -f UTF-8 -t UTF-8 "$T/gh"
+check "… and the push webhook was taken (recorded, not refused)" until_ok 20 \
+	test "$(psql -qtA -c "SELECT count(*) FROM webhook_deliveries WHERE event = 'push'")" -gt "$PUSH0"
 check_eq "an API call with a User-Agent that is not UTF-8 → 400 field User-Agent" "400 invalid User-Agent" \
 	"$(call GET "/projects/$PID" -H $'User-Agent: \xc0\xae') $(err_of)"
 
