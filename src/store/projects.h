@@ -34,7 +34,8 @@ int store_project_rename(struct db *db, long long id, const char *name, struct e
 int store_project_delete(struct db *db, long long id, struct err *e);
 /* Takes the project's file lock (a PostgreSQL advisory lock in a transaction, waiting at most 10 s):
  * what one writer compares and writes, no other writer sees half done, on any machine. ERR_DB when
- * the lock was not had; store_project_files_unlock ends the transaction and lets it go. */
+ * the lock was not had; store_project_files_unlock ends the transaction and lets it go. It begins and
+ * commits a transaction of its own: never call it inside another one. */
 int store_project_files_lock(struct db *db, long long id, struct err *e);
 void store_project_files_unlock(struct db *db);
 /* All NULL disconnects. */
