@@ -91,9 +91,32 @@ static int symlinks_off(git_repository *repo)
 	return wrote;
 }
 
+/* The workspace's repository is its own .git folder, nothing else: a .git that is a link, or a file
+ * ("gitdir: ../other/.git", as git writes for worktrees), put there from outside would make every git
+ * operation work on another repository (another project's history pushed to this project's GitHub). */
+static int dotgit_check(const char *dir, struct err *e)
+{
+	int root = fsafe_root(dir);
+	if (root < 0)
+		return err_set(e, ERR_FAIL, "opening the workspace: %s", strerror(-root));
+	struct stat st;
+	int rc = fsafe_lstat(root, ".git", &st);
+	close(root);
+	if (rc == -ENOENT)
+		return 0; /* no repository yet: libgit2 says so */
+	if (rc || !S_ISDIR(st.st_mode))
+		return err_set(e, ERR_CONFLICT, "The workspace's .git is not a folder (%s): something outside ghbridge "
+			       "replaced it; nothing was read or written.", rc ? fsafe_strerror(rc) : "a file");
+	return 0;
+}
+
 int git_workspace_repo_open(git_repository **repo, const char *dir, struct err *e)
 {
 	lib_init();
+	*repo = NULL;
+	int rc = dotgit_check(dir, e);
+	if (rc)
+		return rc;
 	int grc = git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (grc)
 		return git_fail(e, grc, "opening the workspace");
@@ -112,6 +135,9 @@ int git_workspace_init(const char *dir, struct err *e)
 	if (mkdir_p(dir))
 		return err_set(e, ERR_FAIL, "workspace %s: %s", dir, strerror(errno));
 	git_repository *repo = NULL;
+	int rc = dotgit_check(dir, e);
+	if (rc)
+		return rc;
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
 		symlinks_off(repo);
 		git_repository_free(repo);
@@ -1009,39 +1035,61 @@ static int stage_all(struct staged *st, git_index *idx, git_repository *repo, in
 	return grc;
 }
 
-/* A workspace checked out before core.symlinks=false holds GitHub's links as real links: each one whose
- * text is still git's becomes the regular file git would write now (the link itself is removed, never
- * followed: unlinkat, then O_CREAT | O_EXCL | O_NOFOLLOW). A link with other text is the host
- * platform's and stays (skipped). The index keeps mode 120000, and the file hashes as the same blob. */
-static void links_to_files(git_repository *repo, git_index *idx, int root)
+/* GitHub's links in the folder are what git writes with core.symlinks=false: a regular file holding
+ * the link's text. Before each staging and merge every one is put back to that: a real link left by a
+ * checkout made before this rule (only when its text is git's: another is the host platform's, and
+ * stays, skipped), a file someone changed or deleted (neither is ever synced, and a changed one would
+ * block GitHub's next change to the link). Folders and anything else at the path are left alone. The
+ * old entry is removed with unlinkat and the new file made with O_CREAT | O_EXCL | O_NOFOLLOW in its
+ * folder, opened beneath the root: nothing is followed. The index keeps mode 120000. */
+static void links_restore(git_repository *repo, git_index *idx, int root)
 {
 	size_t n = git_index_entrycount(idx);
 	for (size_t i = 0; i < n; i++) {
 		const git_index_entry *ie = git_index_get_byindex(idx, i);
-		struct stat st;
-		if (!ie || ie->mode != GIT_FILEMODE_LINK || git_index_entry_stage(ie) != 0 ||
-		    fsafe_lstat(root, ie->path, &st) != 0 || !S_ISLNK(st.st_mode))
+		if (!ie || ie->mode != GIT_FILEMODE_LINK || git_index_entry_stage(ie) != 0)
 			continue;
-		git_blob *b = NULL;
 		const char *leaf;
 		int dir = fsafe_parent(root, ie->path, &leaf, 0);
-		if (dir >= 0 && git_blob_lookup(&b, repo, &ie->id) == 0) {
-			size_t len = (size_t)git_blob_rawsize(b);
-			char text[4096];
+		if (dir < 0)
+			continue; /* its folder is gone, or a link: nothing is made there */
+		struct stat st;
+		git_blob *b = NULL;
+		int have = fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		if ((have && !S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) || git_blob_lookup(&b, repo, &ie->id) != 0) {
+			close(dir);
+			continue;
+		}
+		size_t len = (size_t)git_blob_rawsize(b);
+		const char *want = git_blob_rawcontent(b);
+		char text[4096];
+		int redo = !have;
+		if (have && S_ISLNK(st.st_mode)) {
 			ssize_t got = readlinkat(dir, leaf, text, sizeof text);
-			if (got >= 0 && (size_t)got == len && memcmp(text, git_blob_rawcontent(b), len) == 0 &&
-			    unlinkat(dir, leaf, 0) == 0) {
-				int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-				if (fd >= 0) {
-					if (write(fd, git_blob_rawcontent(b), len) != (ssize_t)len)
-						ftruncate(fd, 0); /* a wrong text would read as a change: none is better */
-					close(fd);
+			redo = got >= 0 && (size_t)got == len && memcmp(text, want, len) == 0;
+		} else if (have) {
+			redo = 1;
+			int fd = (size_t)st.st_size == len && len <= sizeof text
+					 ? openat(dir, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+					 : -1;
+			if (fd >= 0) {
+				redo = read(fd, text, sizeof text) != (ssize_t)len || memcmp(text, want, len) != 0;
+				close(fd);
+			}
+		}
+		if (redo && (!have || unlinkat(dir, leaf, 0) == 0)) {
+			int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd >= 0) {
+				if (write(fd, want, len) != (ssize_t)len) {
+					/* a short file reads as a change to a link, which is never staged */
+					int ignored = ftruncate(fd, 0);
+					(void)ignored;
 				}
+				close(fd);
 			}
 		}
 		git_blob_free(b);
-		if (dir >= 0)
-			close(dir);
+		close(dir);
 	}
 }
 
@@ -1236,7 +1284,7 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 		goto out;
 	}
 	if (links)
-		links_to_files(repo, idx, root);
+		links_restore(repo, idx, root);
 	grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
 	out->skipped = skipped_of(&w, idx);
@@ -1665,6 +1713,13 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	int rc = open_repo(&repo, dir, NULL, e);
 	if (rc)
 		return rc;
+	git_index *li = NULL;
+	int root = fsafe_root(dir);
+	if (root >= 0 && git_repository_index(&li, repo) == 0 && index_has_links(li))
+		links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
+	git_index_free(li);
+	if (root >= 0)
+		close(root);
 	char *ref = ref_name(branch);
 	git_oid local, remote;
 	git_commit *lc = NULL, *rcm = NULL;

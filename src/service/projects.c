@@ -368,7 +368,11 @@ int projects_file_put_if(struct db *db, struct project *p, const char *path, con
 	}
 	/* Written under .git, then renamed into place: nobody sees half a file. */
 	if ((git = fsafe_open(root, ".git", O_PATH | O_DIRECTORY, 0)) < 0) {
-		rc = err_set(e, ERR_FAIL, "writing %s: the workspace's .git: %s", path, fsafe_strerror(git));
+		/* A .git that is not ghbridge's own folder was put there from outside (git_workspace_repo_open). */
+		rc = git == -ELOOP || git == -ENOTDIR
+			     ? err_set(e, ERR_CONFLICT, "The workspace's .git is not a folder (%s): something outside "
+				       "ghbridge replaced it; nothing was written.", fsafe_strerror(git))
+			     : err_set(e, ERR_FAIL, "writing %s: the workspace's .git: %s", path, fsafe_strerror(git));
 		goto out;
 	}
 	unsigned char rnd[8] = { 0 };
