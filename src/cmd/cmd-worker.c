@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "core/metrics.h"
 #include "cmd/cmd.h"
 #include "core/cfg.h"
 #include "jobs/worker.h"
@@ -68,6 +69,7 @@ int cmd_worker(int argc, char **argv)
 		return 2;
 	}
 	struct err e = { 0 };
+	metrics_open(cfg_str(CFG_DATA_DIR)); /* best effort: without it, jobs are simply not counted */
 	if (worker_run(&o, &e) != 0) {
 		fprintf(stderr, "ghbridge worker: %s\n", e.msg);
 		return 1;

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 #include <json-c/json.h>
+#include "core/metrics.h"
 #include "core/cfg.h"
 #include "core/log.h"
 #include "github/gh.h"
@@ -110,6 +111,7 @@ static int perform(struct gh_resp *r, CURL *c, struct curl_slist *hdrs, struct e
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	metrics_github(rc == CURLE_OK ? (int)r->status : 0, rc == CURLE_OK ? r->ratelimit_remaining : -1);
 	if (rc != CURLE_OK) {
 		r->status = 0;
 		return err_set(e, rc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_FAIL, "GitHub unreachable: %s",

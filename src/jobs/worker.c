@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/metrics.h"
 #include "service/ops.h"
 #include "core/log.h"
 #include "core/prefork.h"
@@ -262,6 +263,7 @@ static void run_job(struct lease *l, struct db *hdb, const char *worker, const s
 			snprintf(sid, sizeof sid, "%lld", row->id);
 			snprintf(sms, sizeof sms, "%.1f", ms);
 			log_kv(LOG_DEBUG, "job done", "job", sid, "kind", row->kind, "ms", sms, NULL);
+			metrics_job(k ? (int)(k - jobs_kinds) : -1, MJ_DONE, ms / 1000);
 			json_object_put(payload);
 			return;
 		}
@@ -280,6 +282,10 @@ static void run_job(struct lease *l, struct db *hdb, const char *worker, const s
 		rc = store_job_bury(&owned, l->db, row->id, row->claims, row->project_id, ctx.error, &e);
 		break;
 	}
+	if (rc == 0)
+		metrics_job(k ? (int)(k - jobs_kinds) : -1,
+			    !owned ? MJ_CANCELLED : dead ? MJ_DEAD : outcome == JOB_DONE ? MJ_DONE : outcome == JOB_WAIT ? MJ_WAIT : MJ_RETRY,
+			    ms / 1000);
 	char sid[24], sms[32], satt[16], sdelay[24];
 	snprintf(sid, sizeof sid, "%lld", row->id);
 	snprintf(sms, sizeof sms, "%.1f", ms);

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 #include <json-c/json.h>
+#include "core/metrics.h"
 #include "core/cfg.h"
 #include "core/log.h"
 #include "github/gh.h"
@@ -61,6 +62,7 @@ struct run {
 	char warning[400];         /* what GitHub warned about on a push that went through (GH001, over 50 MiB) */
 	char warn_note[2100];
 	char remade_note[600];
+	size_t pushed_bytes;       /* what the last push sent (its progress callback), for /metrics */
 };
 
 /* Why the project's changes go to a side branch with a pull request: both sides changed the same
@@ -89,7 +91,7 @@ static void on_push_progress(void *arg, unsigned current, unsigned total, size_t
 {
 	struct run *r = arg;
 	struct timespec t;
-	(void)bytes;
+	r->pushed_bytes = bytes;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	double now = (double)t.tv_sec + t.tv_nsec / 1e9;
 	if (now - r->progress_at < 0.5 && current != total)
@@ -118,6 +120,9 @@ static void finish(struct run *r, const char *hstatus, const char *pstatus, cons
 		cbranch = r->p->conflict_branch;
 		curl = r->p->conflict_url;
 	}
+	metrics_sync(strcmp(hstatus, "success") == 0 ? MSY_SUCCESS : strcmp(hstatus, "nochange") == 0 ? MSY_NOCHANGE
+		     : strcmp(hstatus, "conflict") == 0 ? MSY_CONFLICT : MSY_ERROR,
+		     sha ? r->c.files_changed : 0, (long long)r->pushed_bytes);
 	if (r->hist && store_sync_finish(r->ctx->db, r->hist, hstatus, sha, r->c.files_changed, r->c.additions,
 					 r->c.deletions, error ? error : r->note, files, &e))
 		log_msg(LOG_WARN, "project %lld: history: %s", r->p->id, e.msg);

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <json-c/json.h>
 #include <sodium.h>
+#include "core/metrics.h"
 #include "service/ops.h"
 #include "core/cfg.h"
 #include "core/crypto.h"
@@ -134,6 +135,10 @@ static int answer(struct webhook_out *out, int status, const char *result, const
 	out->status = status;
 	out->result = result;
 	snprintf(out->message, sizeof out->message, "%s", message);
+	static const char *const names[MH_NHOOK] = { "queued", "duplicate", "ignored", "pong", "bad_signature", "bad_request" };
+	for (int i = 0; i < MH_NHOOK; i++)
+		if (strcmp(result, names[i]) == 0)
+			metrics_webhook((enum metrics_hook)i);
 	return 0;
 }
 

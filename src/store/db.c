@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/metrics.h"
 #include "core/log.h"
 #include "store/db.h"
 
@@ -17,6 +18,7 @@ struct db {
 	struct db_stmt **prepared;   /* statements prepared on this connection */
 	size_t nprepared, capprepared;
 	char sqlstate[6];
+	int connects;                /* connections made (the first is not a reconnect) */
 	const struct actor *actor;   /* who the current request acts for (db_actor_set); NULL: system */
 };
 
@@ -97,6 +99,8 @@ int db_ensure(struct db *db, struct err *e)
 	}
 	PQsetnonblocking(db->conn, 0);
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	if (db->connects++ > 0)
+		metrics_db_reconnect();
 	return 0;
 }
 
@@ -165,6 +169,8 @@ static int db_check(PGresult *res, struct db *db, struct err *e)
 	else if (state && strcmp(state, "57014") == 0)
 		code = ERR_TIMEOUT;
 	err_set(e, code, "%.*s", (int)strcspn(msg, "\n"), msg);
+	if (code != ERR_CONFLICT)
+		metrics_db_error(); /* a unique violation is an answer the callers expect, not an error */
 	if (code == ERR_DB)
 		db_drop(db);
 	return code;

@@ -89,6 +89,7 @@ int api_admin_pause(struct request *req, struct response *resp);
 int api_admin_resume(struct request *req, struct response *resp);
 int api_admin_sync_all(struct request *req, struct response *resp);
 int api_audit(struct request *req, struct response *resp);
+int page_metrics(struct request *req, struct response *resp);  /* page-metrics.c */
 const char *web_session_cookie_name(const struct request *req);
 
 /* Projects and sync: JSON API (api-projects.c). */

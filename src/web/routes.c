@@ -27,6 +27,7 @@ const struct route web_routes[] = {
 	{ "POST", "/api/v1/admin/resume", api_admin_resume, ROUTE_API | ROUTE_SESSION },
 	{ "POST", "/api/v1/admin/sync-all", api_admin_sync_all, ROUTE_API | ROUTE_SESSION },
 	{ "GET", "/api/v1/audit", api_audit, ROUTE_API | ROUTE_SESSION },
+	{ "GET", "/metrics", page_metrics, 0 },
 #define PA (ROUTE_API | ROUTE_SESSION)
 	{ "POST", "/api/v1/projects", api_projects_create, PA },
 	{ "GET", "/api/v1/projects", api_projects_list, PA },

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include "core/metrics.h"
 #include "core/cfg.h"
 #include "core/log.h"
 #include "http/server.h"
@@ -137,6 +139,8 @@ void web_user_peek(struct request *req)
 int web_child_init(struct err *e)
 {
 	log_set_component("fcgi");
+	if (metrics_open(cfg_str(CFG_DATA_DIR)))
+		log_msg(LOG_WARN, "metrics: the shared counters file cannot be opened; /metrics shows database figures only");
 	/* Avatars come from GitHub's image host (or the configured GitHub's web host). */
 	char policy[1024];
 	const char *web = cfg_str(CFG_GITHUB_WEB_URL);
@@ -221,7 +225,22 @@ static int is_multipart(const char *ct)
 	return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
 }
 
+/* The route the request matched (its row in web_routes), for the metrics' route label; -1 none. */
+static int matched_route = -1;
+static void web_handle_route(struct request *req, struct response *resp);
+
+/* Every answer is counted by route pattern and status, with its latency (core/metrics.h). */
 void web_handle(struct request *req, struct response *resp)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	matched_route = -1;
+	web_handle_route(req, resp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_http(matched_route, resp->status, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+static void web_handle_route(struct request *req, struct response *resp)
 {
 	req->app = &g_app;
 	req->is_api = strncmp(req->raw_path, "/api/", 5) == 0 || strncmp(req->raw_path, "/webhooks/", 10) == 0;
@@ -245,6 +264,7 @@ void web_handle(struct request *req, struct response *resp)
 		return render_error(req, resp, 404, "There is no page at this address.");
 	if (rc)
 		return render_err(req, resp); /* 400: a malformed escape, a parameter that is not UTF-8 */
+	matched_route = (int)(route - web_routes);
 	if (route->flags & ROUTE_API)
 		req->is_api = 1;
 

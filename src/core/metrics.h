@@ -1,0 +1,47 @@
+/* metrics.h: per-process counters in one shared-memory file, summed over every process of the host at scrape time. */
+#ifndef GHB_METRICS_H
+#define GHB_METRICS_H
+
+#include <stdint.h>
+#include "core/buf.h"
+
+/* Why a file under data_dir and not PostgreSQL: a counter bumped per HTTP request or GitHub call
+ * must cost nothing (no round trip, no hot row), and one scrape of any fcgi process must see the
+ * counters of all of them and of the workers. Each process takes one slot of data_dir/metrics.shm
+ * (mmap, MAP_SHARED) and only adds to it (relaxed atomic adds); the scraper sums the slots. A slot
+ * whose process is gone (kill(pid, 0) says ESRCH) is folded into the "gone" slot before it is
+ * reused, so counters never go backwards while the host runs (Prometheus counters may only reset
+ * when every process restarts, which a rate() handles). The queue figures (jobs by state, oldest
+ * job) come from PostgreSQL at scrape time instead: they are shared state, not per-process events.
+ * Nothing here is required: when the file cannot be made, metrics_* calls do nothing. */
+
+#define METRICS_SLOTS 128
+#define METRICS_ROUTES 160           /* route table rows; the last is "unmatched" */
+#define METRICS_KINDS 24             /* job kinds (jobs_kinds order); the last is "other" */
+
+enum metrics_status { MS_1xx, MS_200, MS_201, MS_202, MS_204, MS_2xx, MS_301, MS_302, MS_303, MS_304, MS_3xx, MS_400,
+		      MS_401, MS_403, MS_404, MS_405, MS_409, MS_412, MS_413, MS_422, MS_429, MS_4xx, MS_500, MS_502,
+		      MS_503, MS_5xx, MS_NONE, MS_NSTATUS };
+enum metrics_job { MJ_DONE, MJ_RETRY, MJ_DEAD, MJ_WAIT, MJ_CANCELLED, MJ_NJOB };
+enum metrics_sync { MSY_SUCCESS, MSY_NOCHANGE, MSY_ERROR, MSY_CONFLICT, MSY_NSYNC };
+enum metrics_hook { MH_QUEUED, MH_DUPLICATE, MH_IGNORED, MH_PONG, MH_BAD_SIGNATURE, MH_BAD_REQUEST, MH_NHOOK };
+
+/* Opens (creating when missing) dir/metrics.shm; a process's slot is taken on its first count. */
+int metrics_open(const char *dir);
+
+void metrics_http(int route, int status, double seconds);
+void metrics_job(int kind, enum metrics_job outcome, double seconds);
+void metrics_sync(enum metrics_sync outcome, long long files, long long bytes);
+void metrics_github(int status, long long ratelimit_remaining /* -1: no header */);
+void metrics_webhook(enum metrics_hook outcome);
+void metrics_db_error(void);
+void metrics_db_reconnect(void);
+
+/* Appends the Prometheus text exposition (format 0.0.4) of the summed counters. route_names and
+ * kind_names name the indices (NULL past the end: "unmatched" / "other"). */
+void metrics_render(struct buf *out, const char *const *route_names, int nroutes, const char *const *kind_names,
+		    int nkinds);
+/* Appends one escaped label value (backslash, double quote and newline escaped as the format says). */
+void metrics_label(struct buf *out, const char *value);
+
+#endif
