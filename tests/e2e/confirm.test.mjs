@@ -288,6 +288,20 @@ try {
       await pa.waitForURL(/done=session/);
       expect(await pa.locator('form[action$="/end"] button').count() === n - 1, 'no session ended');
     });
+    await step('390px, JavaScript on: Sync now with nothing pending says "Nothing to sync", never a lingering "Sync queued."', async () => {
+      await pa.goto(`${GHB}/projects/${P}`);
+      const until = Date.now() + 60000;
+      while (Date.now() < until && (await pa.locator('#status').innerText()).trim() !== 'SUCCESS') { await pa.waitForTimeout(500); await pa.reload(); }
+      await pa.click('button:has-text("Sync now")');
+      await pa.getByText('Nothing to sync').first().waitFor();
+      const end = Date.now() + 60000;
+      while (Date.now() < end) {
+        try { if ((await pa.locator('#status').innerText({ timeout: 2000 })).trim() === 'SUCCESS') break; } catch { /* mid-reload */ }
+        await pa.waitForTimeout(300);
+      }
+      await pa.waitForTimeout(1000);
+      expect(await pa.getByText('Sync queued.').count() === 0, '"Sync queued." after the sync ended');
+    });
     await step('390px, JavaScript on: disconnecting the repository says so (not "Saved.")', async () => {
       await pa.goto(`${GHB}/projects/${P}/connect`);
       await confirmStep(pa, true, { text: new RegExp(`Disconnect[\\s\\S]*${login}/${repo}`), click: () => pa.click('button:has-text("Disconnect")') });

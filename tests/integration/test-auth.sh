@@ -124,7 +124,7 @@ r=$(curl -s -b "$T/a" -H "Origin: $GHB_URL" -H 'Sec-Fetch-Site: same-origin' -d 
 pkey=$(printf '%s' "$r" | grep -o 'value="ghb_[0-9a-f_]*"' | sed 's/value="//; s/"//')
 check_match "panel creates a key and shows it once" '^ghb_[0-9a-f]{16}_[0-9a-f]{64}$' "$pkey"
 check_eq "panel key authenticates" '{"login":"octocat","auth":"api_key","scopes":["projects:read","pulls"]}' "$(curl -s -H "Authorization: Bearer $pkey" "$GHB_URL/api/v1/me")"
-check_eq "key form validation → 400" 400 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=&scope=sync&csrf=$csrf")"
+check_eq "key form validation → 422, the form again" 422 "$(http_status "$GHB_URL/account/keys" -b "$T/a" -d "name=&scope=sync&csrf=$csrf")"
 # 404 (no such key) rather than 403 shows the header's token was accepted
 check_eq "X-CSRF-Token header accepted" 404 "$(http_status "$GHB_URL/account/keys/999999/revoke" -b "$T/a" -H "X-CSRF-Token: $csrf" -X POST)"
 other=$(psql -qtA -c "SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.login = 'cli-user' LIMIT 1")

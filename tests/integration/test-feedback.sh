@@ -166,6 +166,17 @@ check_eq "a file that is not there → 404 at once" "404 " "$(post "/projects/$P
 check_match "confirmed → 303" '^303 .*files\?done=deleted$' "$(post "/projects/$P1/files-delete" --data-urlencode "csrf=$CSRF" --data-urlencode path=docs/a.md -d confirm=1)"
 check_eq "… gone" 404 "$(call GET "/projects/$P1/files/docs/a.md")"
 check_match "… and the files page says so (not 'Saved.')" 'role="status">The file was deleted.</p>' "$(page "/projects/$P1/files?done=deleted")"
+printf 'up\n' > "$T/up.txt"
+s=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$T/jar" -X POST "$GHB_URL/projects/$P1/upload" -F "csrf=$CSRF" -F "files=@$T/up.txt")
+check_match "an upload → 303 done=uploaded" '^303 .*done=uploaded$' "$s"
+check_match "… and the files page says so (not 'Saved.')" 'role="status">The files were uploaded.</p>' "$(page "/projects/$P1/files?done=uploaded")"
+wait_for 30 idle "$P1"
+check_match "Sync now with nothing pending → 303 done=nothing" "^303 .*/projects/$P1\?done=nothing$" "$(post "/projects/$P1/sync" --data-urlencode "csrf=$CSRF")"
+wait_for 30 idle "$P1"
+p=$(page "/projects/$P1?done=nothing")
+check_match "… once it ran the page says 'Nothing to sync'" 'role="status">Nothing to sync: this project and GitHub were the same already.' "$p"
+check_eq "… and not 'Sync queued.'" 0 "$(printf '%s' "$p" | grep -c 'Sync queued.')"
+check_eq "a finished sync's page (done=sync) no longer says 'Sync queued.'" 0 "$(page "/projects/$P1?done=sync" | grep -c 'Sync queued.')"
 
 # Renamed on GitHub: the request (by name) cannot tell; the job (by GitHub's id) does.
 wait_for 30 idle "$P1"
