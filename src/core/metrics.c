@@ -96,7 +96,12 @@ int metrics_open(const char *dir)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || (st.st_size != 0 && (size_t)st.st_size != size)) {
+	/* /dev/shm is shared by every user: a file someone else made there is not ours to trust. */
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_size != 0 && (size_t)st.st_size != size) {
 		/* Another build's layout: start a new file (processes of the old build keep theirs). */
 		close(fd);
 		unlink(path);
