@@ -492,7 +492,7 @@ static int files_render(struct request *req, struct response *resp, struct proje
 	if (search)
 		json_object_object_add(ctx, "clear_url", js(files_url(req, p, dir, NULL, 1)));
 	json_object_object_add(ctx, "summary", js(search ? arena_printf(req->arena, "%d of %d file%s match “%s”.", nf, in_dir, in_dir == 1 ? "" : "s", q)
-						 : arena_printf(req->arena, "%d folder%s, %d file%s%s.", nd, nd == 1 ? "" : "s", nf, nf == 1 ? "" : "s",
+						 : arena_printf(req->arena, "%s%d file%s%s.", nd ? arena_printf(req->arena, "%d folder%s, ", nd, nd == 1 ? "" : "s") : "", nf, nf == 1 ? "" : "s",
 								in_dir > nf ? arena_printf(req->arena, " (%d in all, with sub-folders)", in_dir) : "")));
 	if (pages > 1) {
 		struct json_object *pl = json_object_new_array();
@@ -649,7 +649,14 @@ static void conflict_render(struct request *req, struct response *resp, struct p
 		size_t tl = 0;
 		struct err e = { 0 };
 		if (projects_file_get(&theirs, &tl, p, path, &e) == 0 && is_text(theirs, tl)) {
-			json_object_object_add(ctx, "diff", git_text_diff(theirs, tl, mine, minelen));
+			struct json_object *d = git_text_diff(theirs, tl, mine, minelen), *k;
+			/* A hunk's header is shown as it is ("@@ -1,5 +1,5 @@"), other lines after their mark. */
+			for (size_t i = 0; i < json_object_array_length(d); i++) {
+				struct json_object *l = json_object_array_get_idx(d, i);
+				if (json_object_object_get_ex(l, "kind", &k) && strcmp(json_object_get_string(k), "hunk") == 0)
+					json_object_object_add(l, "hunk", json_object_new_boolean(1));
+			}
+			json_object_object_add(ctx, "diff", d);
 		} else {
 			json_object_object_add(ctx, "theirs_binary", json_object_new_boolean(1));
 		}

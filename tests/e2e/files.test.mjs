@@ -45,6 +45,8 @@ async function run(cfg) {
   const dialogs = [];
   page.on('dialog', d => { dialogs.push(d.type()); d.dismiss().catch(() => {}); });
   const at = name => `${cfg.name}: ${name}`;
+  // FILES_SHOTS=<folder>: screenshots of the main states, to look at by eye.
+  const shot = async (pg, name) => { if (process.env.FILES_SHOTS && cfg.js) await pg.screenshot({ path: `${process.env.FILES_SHOTS}/${cfg.viewport.width}-${name}.png` }); };
   let p = '', api = '';
   const content = async path => { const r = await page.request.get(`${api}/files/${path}`); return r.status() === 200 ? r.text() : `(${r.status()})`; };
   const noSideways = async () => {
@@ -99,6 +101,7 @@ async function run(cfg) {
       expect(await tabB.inputValue('#content') === `${HOME}B line\n`, 'tab B lost its text');
       const diff = await tabB.locator('#conflict-diff').innerText();
       expect(diff.includes('-A line') && diff.includes('+B line'), `diff: ${diff}`);
+      await shot(tabB, 'conflict');
       expect(await content('index.html') === `A line\n${HOME}`, 'tab A\'s edit was overwritten');
       expect(await tabB.getByRole('button', { name: 'Overwrite with my version' }).count() === 1, 'no overwrite choice');
       expect(await tabB.getByRole('link', { name: 'Keep theirs (discard mine)' }).count() === 1, 'no keep-theirs choice');
@@ -121,6 +124,24 @@ async function run(cfg) {
       await tabB.waitForURL(/\/files\/index\.html$/);
       expect(await tabB.inputValue('#content') === 'A again\n', 'the editor does not show theirs');
       expect(await content('index.html') === 'A again\n', 'the file is not theirs');
+    });
+    await step(at('… a file deleted while it was being edited: the text kept, "Save my version again"'), async () => {
+      await page.goto(`${p}/new`);
+      await page.fill('#path', 'notes.md');
+      await save(page, 'first notes\n');
+      await page.waitForURL(/done=saved/);
+      await page.goto(`${p}/files/notes.md`);
+      await tabB.goto(`${p}/files`);
+      const csrf = await tabB.locator('input[name=csrf]').first().getAttribute('value');
+      const d = await tabB.request.post(`${p}/files-delete`, { form: { csrf, path: 'notes.md', confirm: '1' }, maxRedirects: 0 });
+      expect(d.status() === 303, `delete answered ${d.status()}`);
+      await save(page, 'my notes\n');
+      await page.getByRole('heading', { name: 'Deleted while you were editing' }).waitFor();
+      expect(await page.inputValue('#content') === 'my notes\n', 'the typed text is gone');
+      expect(await content('notes.md') === '(404)', 'the file came back unasked');
+      await page.click('#overwrite');
+      await page.waitForURL(/done=saved/);
+      expect(await content('notes.md') === 'my notes\n', `file: ${await content('notes.md')}`);
     });
     await tabB.close();
 
@@ -177,6 +198,7 @@ async function run(cfg) {
     });
     await step(at('… the folder shows 100 rows, actions at the top, pages'), async () => {
       expect(await page.locator('table.files tbody tr').count() === 100, `${await page.locator('table.files tbody tr').count()} rows`);
+      await shot(page, 'folder');
       for (const loc of [page.getByRole('link', { name: 'New file' }), page.getByRole('button', { name: 'Upload' })]) {
         const box = await loc.boundingBox();
         expect(box && box.y + box.height <= cfg.viewport.height, `${await loc.innerText()} is not in the first screen (y ${box && box.y})`);
@@ -199,7 +221,7 @@ async function run(cfg) {
     await step(at('… browse by folder with a breadcrumb'), async () => {
       await page.goto(`${p}/files`);
       const rows = page.locator('table.files tbody tr');
-      expect(await rows.count() === 2, `top folder: ${await rows.count()} rows`);
+      expect(await rows.count() === 3, `top folder: ${await rows.count()} rows (docs/, index.html, notes.md)`);
       expect((await rows.first().innerText()).includes('docs/'), 'folders do not come first');
       await page.getByRole('link', { name: 'docs/' }).click();
       await page.getByRole('link', { name: 'guide/' }).click();
