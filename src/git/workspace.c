@@ -1700,6 +1700,100 @@ static int conflicts_json(char **out, git_index *idx)
 	return 0;
 }
 
+/* 1 when the folder's copy of a link at path is a regular file holding exactly the link's text (blob id). */
+static int link_copy_is(git_repository *repo, int root, const char *path, const git_oid *id)
+{
+	struct stat st;
+	if (fsafe_lstat(root, path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096)
+		return 0;
+	git_blob *b = NULL;
+	if (git_blob_lookup(&b, repo, id) != 0)
+		return 0;
+	char text[4096];
+	int fd = fsafe_open(root, path, O_RDONLY | O_NONBLOCK, 0), same = 0;
+	if (fd >= 0) {
+		ssize_t got = read(fd, text, sizeof text);
+		same = got >= 0 && (size_t)got == (size_t)git_blob_rawsize(b) && memcmp(text, git_blob_rawcontent(b), (size_t)got) == 0;
+		close(fd);
+	}
+	git_blob_free(b);
+	return same;
+}
+
+/* git_checkout_tree(target) SAFE, for a folder whose links from GitHub are files holding their text.
+ * libgit2 1.5 compares a folder file with a link in git by mode first (checkout.c
+ * checkout_is_workdir_modified, is_filemode_changed: only core.filemode=false overlooks it), so every
+ * copy of a link reads as a local change and SAFE refuses any change GitHub made to a link. Those
+ * paths, where the copy is git's own text (links_restore), are checked out first with FORCE limited to
+ * exactly them; the SAFE checkout of the rest then takes as its baseline HEAD's tree with those paths
+ * already as in target. Nothing of the folder's own is overwritten: a copy that is not git's text is
+ * left to SAFE, which refuses (GIT_ECONFLICT) as before. */
+static int checkout_with_links(git_repository *repo, git_object *target, git_checkout_options *co, int root)
+{
+	git_object *head = NULL;
+	git_tree *base = NULL, *want = NULL, *nbase = NULL;
+	git_diff *diff = NULL;
+	git_tree_update *u = NULL;
+	char **paths = NULL;
+	size_t n = 0;
+	int grc = 0;
+	if (root < 0 || git_revparse_single(&head, repo, "HEAD^{tree}") != 0 || git_object_peel((git_object **)&want, target, GIT_OBJECT_TREE) != 0)
+		goto plain;
+	base = (git_tree *)head;
+	head = NULL;
+	if (git_diff_tree_to_tree(&diff, repo, base, want, NULL) != 0)
+		goto plain;
+	size_t nd = git_diff_num_deltas(diff);
+	for (size_t i = 0; i < nd; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		if (d->old_file.mode != GIT_FILEMODE_LINK || d->status == GIT_DELTA_ADDED ||
+		    !link_copy_is(repo, root, d->old_file.path, &d->old_file.id))
+			continue;
+		if (!(paths = realloc(paths, (n + 1) * sizeof *paths)) || !(u = realloc(u, (n + 1) * sizeof *u)))
+			abort();
+		paths[n] = (char *)d->old_file.path;
+		memset(&u[n], 0, sizeof u[n]);
+		u[n].path = d->old_file.path;
+		git_tree_entry *te = NULL;
+		if (git_tree_entry_bypath(&te, want, d->old_file.path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+			u[n].action = GIT_TREE_UPDATE_UPSERT;
+			git_oid_cpy(&u[n].id, git_tree_entry_id(te));
+			u[n].filemode = git_tree_entry_filemode(te);
+		} else {
+			u[n].action = GIT_TREE_UPDATE_REMOVE;
+		}
+		git_tree_entry_free(te);
+		n++;
+	}
+	if (n) {
+		git_checkout_options f = *co;
+		f.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+		f.paths.strings = paths;
+		f.paths.count = n;
+		git_oid nb;
+		if ((grc = git_checkout_tree(repo, target, &f)) != 0 || (grc = git_tree_create_updated(&nb, repo, base, n, u)) != 0 ||
+		    (grc = git_tree_lookup(&nbase, repo, &nb)) != 0)
+			goto out;
+	}
+plain:
+	{
+		git_tree *saved = co->baseline;
+		if (nbase)
+			co->baseline = nbase;
+		grc = git_checkout_tree(repo, target, co);
+		co->baseline = saved;
+	}
+out:
+	free(paths);
+	free(u);
+	git_diff_free(diff);
+	git_object_free(head);
+	git_tree_free(base);
+	git_tree_free(want);
+	git_tree_free(nbase);
+	return grc;
+}
+
 int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const char *branch, const char *remote_sha,
 			struct err *e)
 {
@@ -1718,8 +1812,6 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	if (root >= 0 && git_repository_index(&li, repo) == 0 && index_has_links(li))
 		links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
 	git_index_free(li);
-	if (root >= 0)
-		close(root);
 	char *ref = ref_name(branch);
 	git_oid local, remote;
 	git_commit *lc = NULL, *rcm = NULL;
@@ -1774,7 +1866,7 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 		goto out;
 	}
 	if (ahead == 0) {
-		if ((grc = git_checkout_tree(repo, (git_object *)rcm, &co)) == GIT_ECONFLICT) {
+		if ((grc = checkout_with_links(repo, (git_object *)rcm, &co, root)) == GIT_ECONFLICT) {
 			*outcome = WS_BLOCKED;
 			goto out;
 		}
@@ -1808,7 +1900,7 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	}
 	git_commit *mc = NULL;
 	if ((grc = git_commit_lookup(&mc, repo, &moid)) == 0 &&
-	    (grc = git_checkout_tree(repo, (git_object *)mc, &co)) == GIT_ECONFLICT) {
+	    (grc = checkout_with_links(repo, (git_object *)mc, &co, root)) == GIT_ECONFLICT) {
 		/* The merge commit stays unreferenced: git's garbage, not the project's. */
 		git_commit_free(mc);
 		*outcome = WS_BLOCKED;
@@ -1822,6 +1914,8 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	git_commit_free(mc);
 	*outcome = WS_MERGED;
 out:
+	if (root >= 0)
+		close(root);
 	git_reference_free(r);
 	git_signature_free(sig);
 	git_index_free(midx);

@@ -156,8 +156,19 @@ curl -s -o /dev/null -X POST "$FH/repos/$A/$REPO/commits" -H 'Content-Type: appl
 	-d "$(jq -nc --arg who "$A" '{"as":$who,path:"web.txt",content:"from the web",message:"web edit"}')"
 check_match "a sync after a web commit" '^(success|nochange)' "$(sync_now)"
 check "… the web commit is in the folder" wait_for 30 test -f "$WS/web.txt"
+check_eq "… the edited copy of dirlink is GitHub's text again" sub "$(cat "$WS/dirlink")"
+check_eq "… the deleted copy of chain2 is back" chain1 "$(cat "$WS/chain2" 2>/dev/null)"
 check_match "a sync with nothing new" '^(success|nochange)' "$(sync_now)"
 check_eq "… GitHub's links are still unchanged" "$GH_LINKS" "$(links_on_github)"
+# GitHub changes a link whose copy here was edited: the copy never blocks GitHub's change.
+echo 'edited again' > "$WS/dirlink"
+(cd "$T/c" && ln -sfn ./sub dirlink && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm 'retarget' &&
+	git push -q origin HEAD 2>/dev/null)
+GH_LINKS=$(links_on_github)
+check_match "GitHub retargets dirlink; a sync" '^(success|nochange)' "$(sync_now)"
+check "… the folder's copy holds the new text" wait_for 30 bash -c "[ \"\$(cat '$WS/dirlink')\" = ./sub ]"
+check_eq "… and GitHub keeps it as pushed" "$GH_LINKS" "$(links_on_github)"
+check_match "… as a link to ./sub" '^120000 .*dirlink$' "$(grep dirlink <<<"$GH_LINKS")"
 
 # A workspace checked out before this fix holds GitHub's links as real links: never followed, and the
 # next sync writes each back as the file holding its text.
