@@ -55,6 +55,7 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_AUDIT_KEEP_DAYS] = { "audit_keep_days", "400", 0, "days audit log rows are kept (deleted only through audit_events_purge); 0: forever" },
 	[CFG_METRICS_ALLOW] = { "metrics_allow", "127.0.0.1 ::1", 0, "addresses (REMOTE_ADDR, space-separated) that may read /metrics without a token" },
 	[CFG_METRICS_TOKEN] = { "metrics_token", "", 1, "bearer token that also opens /metrics (Authorization: Bearer ...); empty: addresses only" },
+	[CFG_COLLABORATOR_PERMISSIONS] = { "collaborator_permissions", "viewer:pull developer:push maintainer:maintain owner:admin", 0, "the GitHub repository permission each project role is given on the linked repository (role:permission, space-separated; permissions pull, triage, push, maintain, admin; a role left out is not invited)" },
 };
 
 static char *values[CFG_COUNT];

@@ -42,6 +42,7 @@ struct request {
 	struct err err;            /* filled by a handler that returns < 0 */
 	void *body_io;             /* the FastCGI input stream, read by http_read_body */
 	struct auth_user *user;    /* who is asking (web/web.c sets it), arena-owned */
+	const struct call *call;   /* a project route's project and the caller's role (web/web.c), or NULL */
 };
 
 struct response {

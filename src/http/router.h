@@ -5,6 +5,10 @@
 #include "http/http.h"
 
 typedef int (*handler_fn)(struct request *req, struct response *resp);
+/* A project route's handler (ROUTE_PROJECT): c is what the dispatcher loaded and checked (web/app.h struct
+ * call: the project and the caller's role), borrowed, freed by the dispatcher after the handler returns. */
+struct call;
+typedef int (*call_fn)(struct request *req, struct response *resp, const struct call *c);
 
 /* Per-route flags, in the spirit of cgit's command table. */
 enum {
@@ -14,6 +18,8 @@ enum {
 	ROUTE_NODB = 1 << 3,     /* answers without the database */
 	ROUTE_RAWBODY = 1 << 4,  /* body is not parsed as a form */
 	ROUTE_UPLOAD = 1 << 5,   /* body limit is max_upload rather than max_body */
+	ROUTE_PROJECT = 1 << 6,  /* under /projects/{id}: the dispatcher loads the project and the caller's
+				  * membership, 404 for a non-member, 403 below the row's role or outside its scope */
 };
 
 struct route {
@@ -21,7 +27,15 @@ struct route {
 	const char *pattern;     /* "/projects/{id}/files/{path*}" */
 	handler_fn handler;
 	unsigned flags;
+	/* ROUTE_PROJECT rows only (web/app.h PROJ): the API key scope needed (NULL: none) and the least role
+	 * (service/members.h ROLE_*); call is the handler taking the loaded project (handler NULL then). */
+	const char *scope;
+	int role;
+	call_fn call;
 };
+/* Plain rows ({ method, pattern, handler, flags }, here and in fakehub) leave scope, role and call zero on
+ * purpose: -Wextra's missing-initializer warning would otherwise flag every one of them. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* 0 and *out set on a match; ERR_NOTFOUND (404); ERR_UNSUPPORTED (405) with the
  * allowed methods written to allow; ERR_INVALID (400) for a malformed escape, or a path parameter

@@ -6,6 +6,7 @@
 #include "store/jobs.h"
 #include "service/connect.h"
 #include "service/ghrepos.h"
+#include "service/members.h"
 #include "service/poll.h"
 #include "service/sync.h"
 #include "service/pulls.h"
@@ -81,5 +82,8 @@ const struct job_kind jobs_kinds[] = {
 	{ "poll", poll_job, 10, "checks a project for changes on GitHub (conditional request) and in its workspace folder" },
 	{ "connect", connect_job, 8, "creates or checks a project's repository on GitHub, links it and queues the initial sync" },
 	{ "github_repos", ghrepos_job_refresh, 5, "reads the user's repositories with push access into the Link list's cache" },
+	{ "member_lookup", members_job_lookup, 6, "learns an invited member's GitHub user id (GET /users/{login})" },
+	{ "member_github", members_job_github, 8, "gives, changes or removes a member's access on the project's GitHub repository" },
+	{ "member_drift", members_job_drift, 5, "compares the repository's collaborators and invitations with the project's members" },
 };
 const int jobs_nkinds = (int)(sizeof jobs_kinds / sizeof jobs_kinds[0]);

@@ -99,7 +99,8 @@ void store_projects_free(struct project *rows, int n)
 
 DB_STMT(stmt_project_create,
 	"WITH p AS (INSERT INTO projects (owner_id, name) VALUES ($1, $2) RETURNING id),"
-	" m AS (INSERT INTO project_members (project_id, user_id, role) SELECT id, $1, 'owner' FROM p)"
+	" m AS (INSERT INTO project_members (project_id, user_id, role, github_user_id, login)"
+	"  SELECT p.id, u.id, 'owner', u.github_id, u.login FROM p, users u WHERE u.id = $1)"
 	" SELECT id FROM p");
 DB_STMT(stmt_project_set_workspace, "UPDATE projects SET workspace = $2 || '/workspaces/' || id WHERE id = $1");
 
@@ -125,7 +126,9 @@ int store_project_create(struct project *out, struct db *db, long long owner_id,
 	return store_project_get(out, db, id, 0, e);
 }
 
-DB_STMT(stmt_project_get, "SELECT " P_COLS P_FROM " WHERE p.id = $1 AND ($2::bigint = 0 OR p.owner_id = $2)");
+/* A user sees the projects they are an active member of (017_members.sql), whatever their role. */
+DB_STMT(stmt_project_get, "SELECT " P_COLS P_FROM " WHERE p.id = $1 AND ($2::bigint = 0 OR EXISTS (SELECT 1"
+	" FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $2 AND pm.state = 'active'))");
 
 int store_project_get(struct project *out, struct db *db, long long id, long long owner_id, struct err *e)
 {
@@ -147,7 +150,8 @@ int store_project_get(struct project *out, struct db *db, long long id, long lon
 	return 0;
 }
 
-DB_STMT(stmt_projects_list, "SELECT " P_COLS P_FROM " WHERE p.owner_id = $1 ORDER BY p.id DESC LIMIT 1000");
+DB_STMT(stmt_projects_list, "SELECT " P_COLS P_FROM " WHERE p.id IN (SELECT pm.project_id FROM project_members pm"
+	" WHERE pm.user_id = $1 AND pm.state = 'active') ORDER BY p.id DESC LIMIT 1000");
 
 int store_projects_list(struct project **rows, int *n, struct db *db, long long owner_id, struct err *e)
 {

@@ -27,7 +27,9 @@ struct project {
 /* Creates the project with its owner as member 'owner'. */
 int store_project_create(struct project *out, struct db *db, long long owner_id, const char *name,
 			 const char *data_dir, struct err *e);
-/* ERR_NOTFOUND when missing or (owner_id != 0) not owned by owner_id. */
+/* ERR_NOTFOUND when missing or (owner_id != 0) owner_id is no active member of it (any role: the caller
+ * checks the role; web/web.c does for every project route). store_projects_list: the projects owner_id is an
+ * active member of. */
 int store_project_get(struct project *out, struct db *db, long long id, long long owner_id, struct err *e);
 int store_projects_list(struct project **rows, int *n, struct db *db, long long owner_id, struct err *e);
 int store_project_rename(struct db *db, long long id, const char *name, struct err *e);

@@ -18,6 +18,25 @@ extern struct app g_app;
 extern const struct route web_routes[];
 extern const size_t web_nroutes;
 
+/* What a project route's handler is handed (ROUTE_PROJECT): the project named by {id} and the caller's role
+ * on it (service/members.h ROLE_*), both checked by web_handle before the handler runs. Borrowed: the
+ * dispatcher frees the project after the handler returns. */
+struct project;
+struct call {
+	const struct project *project;
+	int role;
+};
+/* A project route row: its scope (API keys; NULL: none) and least role are required arguments, and a role
+ * that is not ROLE_VIEWER..ROLE_OWNER does not compile (a negative array size). PROJ takes a call_fn
+ * handler; PROJ_OLD one not converted yet (it reads req->call through web_project_load). */
+#define ROUTE_ROLE(ro) ((int)(0 * sizeof(char[((ro) >= 1 && (ro) <= 4) ? 1 : -1])) + (ro))
+#define PROJ(m, p, fn, fl, sc, ro) { m, p, NULL, ROUTE_SESSION | ROUTE_PROJECT | (fl), sc, ROUTE_ROLE(ro), fn }
+#define PROJ_OLD(m, p, fn, fl, sc, ro) { m, p, fn, ROUTE_SESSION | ROUTE_PROJECT | (fl), sc, ROUTE_ROLE(ro), NULL }
+/* 0 when every route under /projects/{id} or /api/v1/projects/{id} is a PROJ row with a role; else -1 and
+ * the offending pattern in *bad (web_child_init refuses to start: a project route without a declared
+ * requirement never serves). */
+int web_routes_check(const char **bad);
+
 /* Server hooks (web.c). */
 int web_child_init(struct err *e);
 void web_child_reload(void);
@@ -48,7 +67,9 @@ void render_json_error(struct request *req, struct response *resp, int status, c
 
 /* helpers.c: shared by the page and API families. */
 struct project;
-/* The signed-in user's project named by the {id} path parameter; ERR_NOTFOUND otherwise (another user's too). */
+/* The project named by the {id} path parameter, for a handler not converted to take struct call yet: on a
+ * ROUTE_PROJECT row a copy of what the dispatcher loaded and checked (req->call); elsewhere the signed-in
+ * user's project if they are a member, ERR_NOTFOUND otherwise (another user's too). The caller frees it. */
 int web_project_load(struct project *p, struct request *req);
 /* The {number} path parameter, or 0 when it is not a positive number. */
 int web_number_param(struct request *req);
@@ -139,6 +160,22 @@ int page_project_settings(struct request *req, struct response *resp);
 int page_project_settings_post(struct request *req, struct response *resp);
 int page_project_history(struct request *req, struct response *resp);
 int page_project_history_one(struct request *req, struct response *resp);
+
+/* Members (page-members.c): ROUTE_PROJECT handlers taking the dispatcher's struct call. */
+int api_members_list(struct request *req, struct response *resp, const struct call *c);
+int api_members_invite(struct request *req, struct response *resp, const struct call *c);
+int api_member_patch(struct request *req, struct response *resp, const struct call *c);
+int api_member_delete(struct request *req, struct response *resp, const struct call *c);
+int api_members_sync(struct request *req, struct response *resp, const struct call *c);
+int api_members_drift(struct request *req, struct response *resp, const struct call *c);
+int api_project_transfer(struct request *req, struct response *resp, const struct call *c);
+int page_members(struct request *req, struct response *resp, const struct call *c);
+int page_member_invite(struct request *req, struct response *resp, const struct call *c);
+int page_member_role(struct request *req, struct response *resp, const struct call *c);
+int page_member_remove(struct request *req, struct response *resp, const struct call *c);
+int page_member_transfer(struct request *req, struct response *resp, const struct call *c);
+int page_members_sync(struct request *req, struct response *resp, const struct call *c);
+int page_members_drift(struct request *req, struct response *resp, const struct call *c);
 
 /* Branches, pull requests and webhooks: JSON API (api-pulls.c), panel (page-pulls.c), deliveries (webhooks.c). */
 struct pull;

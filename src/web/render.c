@@ -14,7 +14,7 @@ static const char *project_tab(const char *path)
 {
 	static const struct { const char *prefix, *tab; } tabs[] = {
 		{ "files", "files" }, { "new", "files" }, { "connect", "repository" }, { "settings", "settings" },
-		{ "history", "history" }, { "pulls", "pulls" }, { "branches", "pulls" },
+		{ "history", "history" }, { "pulls", "pulls" }, { "branches", "pulls" }, { "members", "members" },
 	};
 	if (!path || strncmp(path, "/projects/", 10) != 0)
 		return NULL;
@@ -64,6 +64,17 @@ void render_page(struct request *req, struct response *resp, int status, const c
 		struct json_object *t = json_object_new_object();
 		json_object_object_add(t, tab, json_object_new_boolean(1));
 		json_object_object_add(ctx, "tab", t);
+	}
+	/* A project route's caller role (web.c project_call): {{#can.edit}} (developer), {{#can.maintain}},
+	 * {{#can.own}} show only the actions the role allows (the route table refuses the others anyway). */
+	if (req->call && !json_object_object_get_ex(ctx, "can", NULL)) {
+		struct json_object *can = json_object_new_object();
+		json_object_object_add(can, "edit", json_object_new_boolean(req->call->role >= 2));
+		json_object_object_add(can, "maintain", json_object_new_boolean(req->call->role >= 3));
+		json_object_object_add(can, "own", json_object_new_boolean(req->call->role >= 4));
+		json_object_object_add(can, "role", json_object_new_string(
+			req->call->role == 4 ? "owner" : req->call->role == 3 ? "maintainer" : req->call->role == 2 ? "developer" : "viewer"));
+		json_object_object_add(ctx, "can", can);
 	}
 	struct auth_user *u = req->user;
 	if (u && strcmp(u->kind, "session") == 0) {

@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "service/auth.h"
+#include "service/members.h"
+#include "service/projects.h"
 #include "web/app.h"
 #include "web/fields.h"
 
@@ -151,6 +153,9 @@ int web_child_init(struct err *e)
 		 "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 		 slash ? (int)(slash - web) : (int)strlen(web), web);
 	http_set_csp(policy);
+	const char *bad;
+	if (web_routes_check(&bad))
+		return err_set(e, ERR_FAIL, "route %s is under a project but declares no role (use PROJ in routes.c)", bad);
 	g_app.templates_dir = cfg_str(CFG_TEMPLATES_DIR);
 	int rc = tmpl_set_load(&g_app.tmpl, g_app.templates_dir, e);
 	if (rc)
@@ -183,6 +188,70 @@ void web_child_exit(void)
 	tmpl_set_free(g_app.tmpl);
 	g_app.db = NULL;
 	g_app.tmpl = NULL;
+}
+
+/* A ROUTE_PROJECT row: loads the project named by {id} and the caller's membership once, and checks the row's
+ * needs, in this order: not an active member (or no such project) → 404, as if it did not exist; a role below
+ * the row's → 403; an API key without the row's scope → 403 (a key acts with its user's role and its scopes
+ * only narrow it). Returns 0 with req->call set and *out the project (the caller frees it), or 1 when it has
+ * answered. */
+static int project_call(struct project **out, struct request *req, struct response *resp, const struct route *route)
+{
+	long long id;
+	int role = ROLE_NONE, rc;
+	struct project *p = arena_zalloc(req->arena, sizeof *p);
+	struct call *c = arena_zalloc(req->arena, sizeof *c);
+	*out = NULL;
+	if (web_id_param(&id, req, "id") || id <= 0) {
+		err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
+		render_err(req, resp);
+		return 1;
+	}
+	rc = members_role_of(&role, g_app.db, id, req->user->user_id, &req->err);
+	if (rc == 0)
+		rc = projects_get(p, g_app.db, 0, id, &req->err);
+	if (rc) {
+		if (rc == ERR_NOTFOUND)
+			err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
+		render_err(req, resp);
+		return 1;
+	}
+	if (role < route->role) {
+		char *m = arena_printf(req->arena, "Your role on this project is %s; this needs %s or above.",
+				       members_role_name(role), members_role_name(route->role));
+		store_project_free(p);
+		render_error(req, resp, 403, m);
+		return 1;
+	}
+	if (route->scope && !auth_has_scope(req->user, route->scope)) {
+		char *m = arena_printf(req->arena, "This API key lacks the '%s' scope.", route->scope);
+		store_project_free(p);
+		render_error(req, resp, 403, m);
+		return 1;
+	}
+	c->project = p;
+	c->role = role;
+	req->call = c;
+	*out = p;
+	return 0;
+}
+
+/* A project route is any under /projects/{id} or /api/v1/projects/{id}. */
+int web_routes_check(const char **bad)
+{
+	for (size_t i = 0; i < web_nroutes; i++) {
+		const struct route *r = &web_routes[i];
+		int under = strncmp(r->pattern, "/projects/{id}", 14) == 0 ||
+			    strncmp(r->pattern, "/api/v1/projects/{id}", 21) == 0;
+		int ok = (r->flags & ROUTE_PROJECT) ? r->role >= ROLE_VIEWER && r->role <= ROLE_OWNER &&
+						       (r->call != NULL) != (r->handler != NULL)
+						    : r->handler != NULL;
+		if ((under && !(r->flags & ROUTE_PROJECT)) || !ok) {
+			*bad = r->pattern;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Percent-encodes a path for use as a query value. */
@@ -323,7 +392,16 @@ static void web_handle_route(struct request *req, struct response *resp)
 
 	err_clear(&req->err);
 	web_actor_bind(req);
-	rc = route->handler(req, resp);
+	struct project *proj = NULL;
+	if ((route->flags & ROUTE_PROJECT) && project_call(&proj, req, resp, route)) {
+		db_actor_set(g_app.db, NULL);
+		return;
+	}
+	rc = route->call ? route->call(req, resp, req->call) : route->handler(req, resp);
+	if (proj) {
+		store_project_free(proj);
+		req->call = NULL;
+	}
 	db_actor_set(g_app.db, NULL);
 	if (rc < 0) {
 		if (req->err.code == 0)

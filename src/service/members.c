@@ -1,0 +1,615 @@
+/* service/members.c: project members and roles (list, invite, role, remove, transfer) and the jobs that keep
+ * GitHub's collaborators in step with them. No HTTP. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/cfg.h"
+#include "core/log.h"
+#include "github/gh.h"
+#include "jobs/jobs.h"
+#include "service/auth.h"
+#include "service/ghrepos.h"
+#include "service/members.h"
+#include "service/ops.h"
+#include "store/projects.h"
+
+static const char *const role_names[] = { "", "viewer", "developer", "maintainer", "owner" };
+
+int members_role_parse(const char *s)
+{
+	for (int i = ROLE_VIEWER; s && i <= ROLE_OWNER; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return ROLE_NONE;
+}
+
+const char *members_role_name(int role)
+{
+	return role >= ROLE_VIEWER && role <= ROLE_OWNER ? role_names[role] : "";
+}
+
+int members_role_of(int *role, struct db *db, long long project_id, long long user_id, struct err *e)
+{
+	char r[16];
+	*role = ROLE_NONE;
+	int rc = store_member_role(r, db, project_id, user_id, e);
+	if (rc == 0)
+		*role = members_role_parse(r);
+	return rc;
+}
+
+int members_list(struct member **rows, int *n, struct db *db, long long project_id, struct err *e)
+{
+	return store_members_list(rows, n, db, project_id, e);
+}
+
+int members_get(struct member *out, struct db *db, long long project_id, const char *key, struct err *e)
+{
+	if (!key || !*key || strlen(key) > 39)
+		return err_set(e, ERR_NOTFOUND, "There is no such member.");
+	return store_member_get(out, db, project_id, key, e);
+}
+
+/* GitHub's username rules (the sign-up form): letters, digits, single hyphens, not first or last, at most 39. */
+static int login_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 39 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(isascii((unsigned char)s[i]) && isalnum((unsigned char)s[i])) &&
+		    !(s[i] == '-' && s[i + 1] != '-'))
+			return 0;
+	return 1;
+}
+
+const char *members_permission_for(const char *role)
+{
+	static char buf[32];
+	const char *conf = cfg_str(CFG_COLLABORATOR_PERMISSIONS);
+	size_t rl = strlen(role);
+	for (const char *p = conf; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *end = p + strcspn(p, " ,");
+		if ((size_t)(end - p) > rl + 1 && strncmp(p, role, rl) == 0 && p[rl] == ':') {
+			snprintf(buf, sizeof buf, "%.*s", (int)(end - p - (ptrdiff_t)rl - 1), p + rl + 1);
+			if (strcmp(buf, "pull") == 0 || strcmp(buf, "triage") == 0 || strcmp(buf, "push") == 0 ||
+			    strcmp(buf, "maintain") == 0 || strcmp(buf, "admin") == 0)
+				return buf;
+			return NULL;
+		}
+		p = end;
+	}
+	return NULL;
+}
+
+static int enqueue(long long *job_id, struct db *db, const char *kind, long long project_id, const char *payload,
+		   const char *dedup, struct err *e)
+{
+	long long id = 0;
+	int coalesced = 0;
+	struct jobs_enqueue_opts o = { .project_id = project_id, .payload = payload, .dedup_key = dedup, .priority = 60 };
+	int rc = jobs_enqueue(&id, &coalesced, db, kind, &o, e);
+	if (rc == 0 && job_id)
+		*job_id = id;
+	return rc;
+}
+
+/* Queues member_github for one member; *queued set gh_state 'queued' when the project is connected. */
+static int queue_github(struct db *db, const struct project *p, long long member_id, struct err *e)
+{
+	if (!p->repo_owner)
+		return 0;
+	char payload[64], dedup[64];
+	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
+	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
+	int rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
+	if (rc == 0)
+		rc = store_member_set_gh(db, member_id, "queued", NULL, 0, -1, NULL, 0, e);
+	return rc;
+}
+
+int members_invite(long long *id, long long *job_id, struct db *db, long long project_id, const char *login,
+		   const char *role, long long invited_by, struct err *e)
+{
+	if (!login || !login_ok(login))
+		return err_set_field(e, ERR_INVALID, "login", "A GitHub login is 1 to 39 letters, digits or single hyphens, "
+				     "not starting or ending with a hyphen.");
+	if (members_role_parse(role) == ROLE_NONE)
+		return err_set_field(e, ERR_INVALID, "role", "The role is one of viewer, developer, maintainer or owner.");
+	char details[256], payload[64];
+	int rc = db_begin(db, e);
+	if (rc == 0)
+		rc = store_member_invite(id, db, project_id, login, role, invited_by, e);
+	if (rc == 0) {
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld}", *id);
+		rc = enqueue(job_id, db, "member_lookup", project_id, payload, NULL, e);
+	}
+	snprintf(details, sizeof details, "{\"login\":\"%s\",\"role\":\"%s\"}", login, role); /* both checked */
+	return ops_audit_commit(db, rc, "member.invited", "member", login, project_id, details, e);
+}
+
+/* Maps the last-owner trigger's refusal at commit (017_members.sql: it is checked then). */
+static int owner_kept(struct db *db, int rc, struct err *e)
+{
+	if (rc && strcmp(db_last_sqlstate(db), "GB014") == 0)
+		return err_set(e, ERR_CONFLICT, "A project keeps at least one owner: make another member an owner first.");
+	return rc;
+}
+
+int members_set_role(struct db *db, long long project_id, const char *key, const char *role, struct err *e)
+{
+	if (members_role_parse(role) == ROLE_NONE)
+		return err_set_field(e, ERR_INVALID, "role", "The role is one of viewer, developer, maintainer or owner.");
+	struct member m;
+	struct project p = { 0 };
+	int rc = members_get(&m, db, project_id, key, e);
+	if (rc)
+		return rc;
+	char details[256];
+	snprintf(details, sizeof details, "{\"login\":\"%s\",\"role\":{\"old\":\"%s\",\"new\":\"%s\"}}", m.login, m.role, role);
+	rc = db_begin(db, e);
+	if (rc == 0)
+		rc = store_member_set_role(db, project_id, m.id, role, e);
+	rc = owner_kept(db, ops_audit_commit(db, rc, "member.role_changed", "member", m.login, project_id, details, e), e);
+	if (rc == 0 && m.github_user_id && store_project_get(&p, db, project_id, 0, e) == 0) {
+		if (queue_github(db, &p, m.id, e))
+			log_msg(LOG_WARN, "member %lld: the GitHub update was not queued: %s", m.id, e->msg);
+		err_clear(e);
+	}
+	store_project_free(&p);
+	store_member_free(&m);
+	return rc;
+}
+
+int members_remove(struct db *db, long long project_id, const char *key, struct err *e)
+{
+	struct member m;
+	struct project p = { 0 };
+	int rc = members_get(&m, db, project_id, key, e);
+	if (rc)
+		return rc;
+	char details[256];
+	snprintf(details, sizeof details, "{\"login\":\"%s\",\"role\":\"%s\"}", m.login, m.role);
+	rc = db_begin(db, e);
+	if (rc == 0)
+		rc = store_member_delete(db, project_id, m.id, e);
+	/* GitHub access goes only when ghbridge gave it (gh_added): the job is queued in the same transaction. */
+	if (rc == 0 && m.gh_added && (rc = store_project_get(&p, db, project_id, 0, e)) == 0 && p.repo_owner) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "action", json_object_new_string("remove"));
+		json_object_object_add(o, "login", json_object_new_string(m.login));
+		json_object_object_add(o, "invitation_id", json_object_new_int64(m.gh_invitation_id));
+		rc = enqueue(NULL, db, "member_github", project_id, json_object_to_json_string(o), NULL, e);
+		json_object_put(o);
+	}
+	rc = owner_kept(db, ops_audit_commit(db, rc, "member.removed", "member", m.login, project_id, details, e), e);
+	store_project_free(&p);
+	store_member_free(&m);
+	return rc;
+}
+
+int members_transfer(struct db *db, long long project_id, long long from_user, const char *key, struct err *e)
+{
+	struct member m;
+	int rc = members_get(&m, db, project_id, key, e);
+	if (rc)
+		return err_set_field(e, ERR_NOTFOUND, "member", "There is no such member.");
+	char details[128];
+	snprintf(details, sizeof details, "{\"to\":\"%s\"}", m.login);
+	rc = db_begin(db, e);
+	if (rc == 0)
+		rc = store_member_transfer(db, project_id, from_user, m.id, e);
+	rc = owner_kept(db, ops_audit_commit(db, rc, "member.ownership_transferred", "member", m.login, project_id,
+					     details, e), e);
+	store_member_free(&m);
+	return rc;
+}
+
+int members_sync_all(int *n, struct db *db, long long project_id, struct err *e)
+{
+	struct project p;
+	struct member *rows = NULL;
+	int k = 0;
+	*n = 0;
+	int rc = store_project_get(&p, db, project_id, 0, e);
+	if (rc)
+		return rc;
+	if (!p.repo_owner) {
+		rc = err_set(e, ERR_CONFLICT, "Connect the project to a GitHub repository first.");
+		goto cleanup;
+	}
+	if ((rc = store_members_list(&rows, &k, db, project_id, e)))
+		goto cleanup;
+	for (int i = 0; i < k && rc == 0; i++)
+		if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, e)) == 0)
+			(*n)++;
+cleanup:
+	store_members_free(rows, k);
+	store_project_free(&p);
+	return rc;
+}
+
+int members_check_drift(long long *job_id, struct db *db, long long project_id, struct err *e)
+{
+	char dedup[64];
+	snprintf(dedup, sizeof dedup, "member_drift:%lld", project_id);
+	return enqueue(job_id, db, "member_drift", project_id, "{}", dedup, e);
+}
+
+/* ---- jobs */
+
+static long long payload_ll(const struct job *job, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(job->payload, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static const char *payload_s(const struct job *job, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(job->payload, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : NULL;
+}
+
+/* A GitHub answer that is not what was hoped for: wait (rate limit), retry (no answer, 5xx) or give up. */
+static int gh_outcome(struct job_ctx *ctx, const struct gh_resp *g, const char *what)
+{
+	char m[256];
+	long until;
+	if (gh_is_rate_limited(g, &until))
+		return job_wait(ctx, (double)until + 1, "%s: GitHub's rate limit", what);
+	if (g->status == 0 || g->status >= 500)
+		return job_retry(ctx, "%s: %s", what, gh_error_message(g, m, sizeof m));
+	return job_permanent(ctx, "%s: %s", what, gh_error_message(g, m, sizeof m));
+}
+
+/* GET /users/{login} (docs "Get a user"): binds the invitation to GitHub's user id. */
+int members_job_lookup(struct job_ctx *ctx, const struct job *job)
+{
+	struct err e = { 0 };
+	struct member m;
+	struct project p = { 0 };
+	char *token = NULL, path[96], m2[256];
+	int refreshed = 0, out = JOB_DONE;
+	if (store_member_get_id(&m, ctx->db, payload_ll(job, "member_id"), &e))
+		return e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg); /* removed meanwhile */
+	if (m.github_user_id)
+		goto cleanup; /* done by an earlier claim */
+	if (store_project_get(&p, ctx->db, m.project_id, 0, &e)) {
+		out = e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
+		goto cleanup;
+	}
+	if (auth_github_token(&token, ctx->db, p.owner_id, &e)) {
+		store_member_lookup_failed(ctx->db, m.id, "The project owner's GitHub connection needs reconnecting.", &e);
+		out = job_permanent(ctx, "token: %s", e.msg);
+		goto cleanup;
+	}
+	snprintf(path, sizeof path, "/users/%s", m.login); /* login_ok: letters, digits, hyphens */
+	struct gh_resp g;
+	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+		gh_resp_free(&g);
+		out = job_retry(ctx, "GET %s: %s", path, e.msg);
+		goto cleanup;
+	}
+	struct json_object *id = NULL, *login = NULL, *type = NULL;
+	if (g.status == 404) {
+		snprintf(m2, sizeof m2, "GitHub has no user %s.", m.login);
+		store_member_lookup_failed(ctx->db, m.id, m2, &e);
+	} else if (g.status != 200 || !json_object_object_get_ex(g.json, "id", &id) ||
+		   !json_object_object_get_ex(g.json, "login", &login) || json_object_get_int64(id) <= 0 ||
+		   !json_object_is_type(login, json_type_string) || !login_ok(json_object_get_string(login))) {
+		out = gh_outcome(ctx, &g, path);
+		if (out == JOB_PERMANENT) {
+			snprintf(m2, sizeof m2, "GitHub did not say who %s is (%s).", m.login, gh_error_message(&g, path, sizeof path));
+			store_member_lookup_failed(ctx->db, m.id, m2, &e);
+		}
+	} else if (json_object_object_get_ex(g.json, "type", &type) && strcmp(json_object_get_string(type), "User") != 0) {
+		snprintf(m2, sizeof m2, "%s is a GitHub %s, not a person.", m.login, json_object_get_string(type));
+		store_member_lookup_failed(ctx->db, m.id, m2, &e);
+	} else if (store_member_resolved(ctx->db, m.id, json_object_get_int64(id), json_object_get_string(login), &e)) {
+		if (e.code == ERR_CONFLICT) {
+			store_member_lookup_failed(ctx->db, m.id, e.msg, &e);
+		} else
+			out = job_retry(ctx, "%s", e.msg);
+	} else if (queue_github(ctx->db, &p, m.id, &e))
+		out = job_retry(ctx, "queueing the GitHub invitation: %s", e.msg);
+	gh_resp_free(&g);
+cleanup:
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	store_project_free(&p);
+	store_member_free(&m);
+	return out;
+}
+
+/* owner.type of the project's repository: 1 for a personal account's ("User"), 0 an organisation's, -1 unknown. */
+static int repo_is_personal(struct gh_resp *g)
+{
+	struct json_object *ow, *t;
+	if (g->status != 200 || !json_object_object_get_ex(g->json, "owner", &ow) ||
+	    !json_object_object_get_ex(ow, "type", &t))
+		return -1;
+	return strcmp(json_object_get_string(t), "User") == 0;
+}
+
+/* PUT /repos/{o}/{r}/collaborators/{u} (docs "Add a repository collaborator": 201 with an invitation, 204
+ * when they already have access; the same call changes a pending invitation's permission) or, for a removed
+ * member ghbridge had added, DELETE the invitation and the collaborator (docs "Delete a repository
+ * invitation", "Remove a repository collaborator"). Idempotent: a second PUT updates the same invitation. */
+int members_job_github(struct job_ctx *ctx, const struct job *job)
+{
+	struct err e = { 0 };
+	struct member m = { 0 };
+	struct project p = { 0 };
+	char *token = NULL, path[256], msg[512], em[256];
+	int refreshed = 0, out = JOB_DONE;
+	const char *action = payload_s(job, "action");
+	int removing = action && strcmp(action, "remove") == 0;
+	if (store_project_get(&p, ctx->db, job->project_id, 0, &e))
+		return e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
+	if (!removing && store_member_get_id(&m, ctx->db, payload_ll(job, "member_id"), &e)) {
+		out = e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
+		goto cleanup;
+	}
+	if (!p.repo_owner) {
+		if (!removing)
+			store_member_set_gh(ctx->db, m.id, "none", NULL, 0, -1, NULL, 0, &e);
+		goto cleanup;
+	}
+	if (auth_github_token(&token, ctx->db, p.owner_id, &e)) {
+		if (!removing)
+			store_member_set_gh(ctx->db, m.id, "error", NULL, 0, -1,
+					    "The project owner's GitHub connection needs reconnecting.", 1, &e);
+		out = job_permanent(ctx, "token: %s", e.msg);
+		goto cleanup;
+	}
+	struct gh_resp g;
+	if (removing) {
+		const char *login = payload_s(job, "login");
+		long long inv = payload_ll(job, "invitation_id");
+		if (!login || !login_ok(login))
+			goto cleanup;
+		if (inv > 0) {
+			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
+			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
+				gh_resp_free(&g);
+				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				goto cleanup;
+			}
+			gh_resp_free(&g);
+		}
+		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, login);
+		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
+			gh_resp_free(&g);
+			out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+			goto cleanup;
+		}
+		if (g.status != 204 && g.status != 404)
+			out = gh_outcome(ctx, &g, path);
+		gh_resp_free(&g);
+		goto cleanup;
+	}
+	if (!m.github_user_id)
+		goto cleanup; /* the lookup queues this job again once it knows who they are */
+	if (m.user_id && m.user_id == p.owner_id) {
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
+				    "The project's own GitHub account: its access comes with the repository.", 0, &e);
+		goto cleanup;
+	}
+	const char *perm = members_permission_for(m.role);
+	if (!perm) {
+		snprintf(msg, sizeof msg, "collaborator_permissions gives the %s role no access on GitHub.", m.role);
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1, msg, 0, &e);
+		goto cleanup;
+	}
+	snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
+	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+		gh_resp_free(&g);
+		out = job_retry(ctx, "GET %s: %s", path, e.msg);
+		goto cleanup;
+	}
+	int personal = repo_is_personal(&g);
+	gh_resp_free(&g);
+	if (personal == 1 && members_role_parse(m.role) == ROLE_VIEWER) {
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
+				    "A personal account's repository: GitHub gives every collaborator write access, so a "
+				    "viewer is not invited there.", 0, &e);
+		goto cleanup;
+	}
+	char body[64];
+	snprintf(body, sizeof body, "{\"permission\":\"%s\"}", perm);
+	snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "PUT", path, body, &e)) {
+		gh_resp_free(&g);
+		store_member_set_gh(ctx->db, m.id, "queued", NULL, 0, -1, e.msg, 1, &e);
+		out = job_retry(ctx, "PUT %s: %s", path, e.msg);
+		goto cleanup;
+	}
+	struct json_object *iid;
+	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
+		store_member_set_gh(ctx->db, m.id, "invited", perm, json_object_get_int64(iid), 1, NULL, 1, &e);
+	} else if (g.status == 204) {
+		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was. */
+		store_member_set_gh(ctx->db, m.id, "collaborator", perm, 0, -1, NULL, 1, &e);
+	} else {
+		out = gh_outcome(ctx, &g, path);
+		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
+		store_member_set_gh(ctx->db, m.id, out == JOB_PERMANENT ? "error" : "queued", NULL, 0, -1, msg, 1, &e);
+	}
+	gh_resp_free(&g);
+cleanup:
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	store_project_free(&p);
+	store_member_free(&m);
+	return out;
+}
+
+/* The access a permissions object grants: 5 admin, 4 maintain, 3 push, 2 triage, 1 pull, 0 none. Compared by
+ * level, never by name: GitHub names them read/triage/write/maintain/admin in answers (role_name) and
+ * pull/triage/push/maintain/admin in requests. */
+static int perm_level_obj(struct json_object *perms)
+{
+	static const char *const names[] = { "admin", "maintain", "push", "triage", "pull" };
+	struct json_object *v;
+	for (int i = 0; i < 5; i++)
+		if (json_object_object_get_ex(perms, names[i], &v) && json_object_get_boolean(v))
+			return 5 - i;
+	return 0;
+}
+
+static int perm_level(const char *p)
+{
+	static const char *const names[] = { "", "pull", "triage", "push", "maintain", "admin" };
+	for (int i = 1; p && i <= 5; i++)
+		if (strcmp(p, names[i]) == 0)
+			return i;
+	if (p && strcmp(p, "read") == 0)
+		return 1;
+	if (p && strcmp(p, "write") == 0)
+		return 3;
+	return 0;
+}
+
+/* GET /repos/{o}/{r}/collaborators and /invitations (every page) against the members: collaborators and
+ * invitations no member accounts for, members without access, and members whose access differs from their
+ * role. Only recorded (member_drift), never "fixed". */
+int members_job_drift(struct job_ctx *ctx, const struct job *job)
+{
+	struct err e = { 0 };
+	struct project p = { 0 };
+	struct member *ms = NULL;
+	int nm = 0, refreshed = 0, out = JOB_DONE, nd = 0;
+	char *token = NULL, path[256];
+	struct member_drift *d = NULL;
+	struct json_object *collab = json_object_new_array(), *invs = json_object_new_array();
+	if (store_project_get(&p, ctx->db, job->project_id, 0, &e)) {
+		out = e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
+		goto cleanup;
+	}
+	if (!p.repo_owner)
+		goto cleanup;
+	if (auth_github_token(&token, ctx->db, p.owner_id, &e)) {
+		out = job_permanent(ctx, "token: %s", e.msg);
+		goto cleanup;
+	}
+	int personal = -1;
+	{
+		struct gh_resp g;
+		snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
+		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+			gh_resp_free(&g);
+			out = job_retry(ctx, "GET %s: %s", path, e.msg);
+			goto cleanup;
+		}
+		personal = repo_is_personal(&g);
+		gh_resp_free(&g);
+	}
+	for (int which = 0; which < 2; which++) {
+		for (int page = 1; page <= 20; page++) {
+			snprintf(path, sizeof path, "/repos/%s/%s/%s?per_page=100&page=%d", p.repo_owner, p.repo_name,
+				 which ? "invitations" : "collaborators", page);
+			struct gh_resp g;
+			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+				gh_resp_free(&g);
+				out = job_retry(ctx, "GET %s: %s", path, e.msg);
+				goto cleanup;
+			}
+			if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
+				out = gh_outcome(ctx, &g, path);
+				gh_resp_free(&g);
+				goto cleanup;
+			}
+			size_t len = json_object_array_length(g.json);
+			for (size_t i = 0; i < len; i++)
+				json_object_array_add(which ? invs : collab, json_object_get(json_object_array_get_idx(g.json, i)));
+			int more = g.link_next[0] != '\0';
+			gh_resp_free(&g);
+			if (!more)
+				break;
+		}
+	}
+	if (store_members_list(&ms, &nm, ctx->db, p.id, &e)) {
+		out = job_retry(ctx, "%s", e.msg);
+		goto cleanup;
+	}
+	size_t nc = json_object_array_length(collab), ni = json_object_array_length(invs);
+	d = calloc(nc + ni + (size_t)nm + 1, sizeof *d);
+	if (!d)
+		abort();
+	char *owned[1024];
+	int nowned = 0;
+#define DRIFT(l, gid, k, fmt, ...) do { \
+		char *det_ = malloc(300); \
+		if (!det_) abort(); \
+		snprintf(det_, 300, fmt, __VA_ARGS__); \
+		if (nowned < 1024) owned[nowned++] = det_; \
+		d[nd].login = (char *)(l); d[nd].github_user_id = (gid); d[nd].kind = (k); d[nd].detail = det_; nd++; \
+	} while (0)
+	int *seen = calloc((size_t)nm + 1, sizeof *seen);
+	if (!seen)
+		abort();
+	for (size_t i = 0; i < nc + ni; i++) {
+		int inv = i >= nc;
+		struct json_object *o = json_object_array_get_idx(inv ? invs : collab, inv ? i - nc : i), *u = o, *v;
+		if (inv && !json_object_object_get_ex(o, "invitee", &u))
+			continue;
+		long long gid = json_object_object_get_ex(u, "id", &v) ? json_object_get_int64(v) : 0;
+		const char *login = json_object_object_get_ex(u, "login", &v) ? json_object_get_string(v) : "?";
+		int have = 0;
+		if (inv) {
+			have = json_object_object_get_ex(o, "permissions", &v) ? perm_level(json_object_get_string(v)) : 0;
+		} else if (json_object_object_get_ex(o, "permissions", &v))
+			have = perm_level_obj(v);
+		int k = -1;
+		for (int j = 0; j < nm; j++)
+			if (ms[j].github_user_id && ms[j].github_user_id == gid)
+				k = j;
+		if (k < 0) {
+			if (gid == p.owner_github_id)
+				continue; /* the account the project uses */
+			DRIFT(login, gid, inv ? "invitation_not_member" : "not_member",
+			      inv ? "invited on GitHub (%s) but not a member here" : "has %s access on GitHub but is not a member here",
+			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read");
+			continue;
+		}
+		seen[k] = 1;
+		const char *want = members_permission_for(ms[k].role);
+		int wl = perm_level(want);
+		if (personal == 1 && wl)
+			wl = 3; /* a personal account's repository: every collaborator gets write */
+		if (want && have != wl)
+			DRIFT(ms[k].login, gid, "permission", "role %s asks for %s; GitHub shows %s%s", ms[k].role, want,
+			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read",
+			      inv ? " (invitation pending)" : "");
+	}
+	for (int j = 0; j < nm; j++)
+		if (!seen[j] && ms[j].github_user_id && members_permission_for(ms[j].role) && ms[j].user_id != p.owner_id)
+			DRIFT(ms[j].login, ms[j].github_user_id, "missing", "role %s, but no access or invitation on GitHub",
+			      ms[j].role);
+#undef DRIFT
+	free(seen);
+	if (store_drift_replace(ctx->db, p.id, d, nd, &e))
+		out = job_retry(ctx, "%s", e.msg);
+	for (int i = 0; i < nowned; i++)
+		free(owned[i]);
+cleanup:
+	free(d);
+	json_object_put(collab);
+	json_object_put(invs);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	store_members_free(ms, nm);
+	store_project_free(&p);
+	return out;
+}

@@ -1,0 +1,58 @@
+/* store/members.h: SQL for project members (017_members.sql) and what GitHub showed at the drift check. */
+#ifndef GHB_STORE_MEMBERS_H
+#define GHB_STORE_MEMBERS_H
+
+#include "store/db.h"
+
+struct member {
+	long long id, project_id, user_id, github_user_id, invited_by, gh_invitation_id;  /* 0: none/unknown */
+	char *login, *role, *state, *lookup_error, *created_at;
+	char *gh_state, *gh_permission, *gh_error, *gh_updated_at;
+	int gh_added, gh_attempts;
+};
+void store_member_free(struct member *m);
+void store_members_free(struct member *rows, int n);
+
+/* The role ("viewer".."owner") of user_id's active membership of project_id in role (caller's buffer of
+ * 16). ERR_NOTFOUND when user_id is no active member (or there is no such project). */
+int store_member_role(char role[16], struct db *db, long long project_id, long long user_id, struct err *e);
+/* Owners first, then by login. */
+int store_members_list(struct member **rows, int *n, struct db *db, long long project_id, struct err *e);
+/* The member named by key: a GitHub login (any case) or a GitHub user id (all digits). ERR_NOTFOUND. */
+int store_member_get(struct member *out, struct db *db, long long project_id, const char *key, struct err *e);
+int store_member_get_id(struct member *out, struct db *db, long long member_id, struct err *e);
+/* A new invitation by login (github_user_id unknown until the lookup job). ERR_CONFLICT when the project
+ * has a member or a pending invitation with that login. */
+int store_member_invite(long long *id, struct db *db, long long project_id, const char *login, const char *role,
+			long long invited_by, struct err *e);
+/* The lookup's answer: GitHub's id and login for the invitation member_id. When that GitHub user has
+ * signed in here already, the membership is active at once. ERR_CONFLICT when the project has another
+ * member with that GitHub id (the row is left for the caller to remove). */
+int store_member_resolved(struct db *db, long long member_id, long long github_user_id, const char *login,
+			  struct err *e);
+int store_member_lookup_failed(struct db *db, long long member_id, const char *why, struct err *e);
+/* ERR_CONFLICT when it would leave the project without an active owner (the SQL trigger refuses it, under a
+ * lock on the project row: see 017_members.sql); ERR_NOTFOUND when there is no such member. */
+int store_member_set_role(struct db *db, long long project_id, long long member_id, const char *role,
+			  struct err *e);
+int store_member_delete(struct db *db, long long project_id, long long member_id, struct err *e);
+/* In one transaction: to_member (active) becomes owner and the project's GitHub account (projects.owner_id),
+ * from_user's membership becomes maintainer. ERR_INVALID when to_member is not active, ERR_NOTFOUND. */
+int store_member_transfer(struct db *db, long long project_id, long long from_user, long long to_member,
+			  struct err *e);
+/* The member's GitHub access as last asked and answered. NULL strings are written as NULL; invitation_id 0
+ * as NULL; added < 0 keeps gh_added; attempt adds 1 to gh_attempts. */
+int store_member_set_gh(struct db *db, long long member_id, const char *gh_state, const char *permission,
+			long long invitation_id, int added, const char *error, int attempt, struct err *e);
+
+struct member_drift {
+	char *login, *kind, *detail, *checked_at;
+	long long github_user_id;
+};
+/* Replaces the project's drift rows with rows (n may be 0: no drift). */
+int store_drift_replace(struct db *db, long long project_id, const struct member_drift *rows, int n,
+			struct err *e);
+int store_drift_list(struct member_drift **rows, int *n, struct db *db, long long project_id, struct err *e);
+void store_drifts_free(struct member_drift *rows, int n);
+
+#endif
