@@ -6,7 +6,8 @@ fakehub_env() {
 	FAKEHUB_REPOS_DIR="$STACK_VAR/fakehub/repos"
 	FAKEHUB_WEB_URL="http://127.0.0.1:$FAKEHUB_PORT"
 	FAKEHUB_SQL_DIR="$ROOT/tests/fakehub/sql"
-	export FAKEHUB_DATABASE_URL FAKEHUB_REPOS_DIR FAKEHUB_WEB_URL FAKEHUB_SQL_DIR
+	FAKEHUB_LFS_DIR="$STACK_VAR/fakehub/lfs"
+	export FAKEHUB_DATABASE_URL FAKEHUB_REPOS_DIR FAKEHUB_WEB_URL FAKEHUB_SQL_DIR FAKEHUB_LFS_DIR
 }
 
 fakehub_running() {
@@ -17,7 +18,7 @@ fakehub_start() {
 	fakehub_env
 	local bin="$BUILD/tests/fakehub/fakehub" i
 	[ -x "$bin" ] || { echo "fakehub: $bin is not built" >&2; return 1; }
-	mkdir -p "$STACK_VAR/run" "$STACK_VAR/log" "$FAKEHUB_REPOS_DIR"
+	mkdir -p "$STACK_VAR/run" "$STACK_VAR/log" "$FAKEHUB_REPOS_DIR" "$FAKEHUB_LFS_DIR"
 	# git http-backend runs as this user; nginx (maybe nobody) only needs the socket.
 	psql -qtA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'fakehub'" | grep -q 1 ||
 		psql -q -d postgres -c "CREATE DATABASE fakehub" >/dev/null
@@ -58,6 +59,13 @@ fakehub_nginx_server() {
         client_max_body_size 0;
         large_client_header_buffers 4 16k;
         location @fakehub_drop { return 444; }
+        # Git LFS downloads: fakehub checks the request, nginx sends the object (X-Accel-Redirect).
+        location /_fakehub_lfs_store/ {
+            internal;
+            alias $STACK_VAR/fakehub/lfs/;
+            types { }
+            default_type application/octet-stream;
+        }
         location / {
             fastcgi_param QUERY_STRING      \$query_string;
             fastcgi_param REQUEST_METHOD    \$request_method;

@@ -167,6 +167,12 @@ int fh_git_commit_file(char out[41], struct git_repository *g, const char *branc
 char *fh_git_heads(struct git_repository *g);
 int fh_git_http(const struct fh_repo *r, const char *rest);
 
+/* ---- lfs.c: the Git LFS server under {repo}.git/info/lfs/ (rest starts with "/info/lfs/"). */
+void fh_lfs_serve(const struct fh_repo *r, const char *rest);
+int admin_lfs_quota(struct request *, struct response *);
+int admin_lfs_repo(struct request *, struct response *);
+int admin_lfs_objects(struct request *, struct response *);
+
 /* ---- events.c: after a branch moved by any means (push, API, web editor, merge). */
 void fh_after_push(const struct fh_repo *r, const char *ref, const char *before, const char *after,
 		   long long pusher_id, const char *pusher_login);

@@ -463,7 +463,8 @@ static int git_path(char **owner, char **repo, const char **rest)
 	if (!s2)
 		return 0;
 	const char *r = s2;
-	if (strcmp(r, "/info/refs") != 0 && strcmp(r, "/git-upload-pack") != 0 && strcmp(r, "/git-receive-pack") != 0)
+	if (strcmp(r, "/info/refs") != 0 && strcmp(r, "/git-upload-pack") != 0 && strcmp(r, "/git-receive-pack") != 0 &&
+	    strncmp(r, "/info/lfs/", 10) != 0)
 		return 0;
 	size_t rlen = (size_t)(s2 - s1 - 1);
 	if (rlen > 4 && strncmp(s2 - 4, ".git", 4) == 0)
@@ -503,6 +504,10 @@ static void git_dispatch(const char *owner, const char *name, const char *rest)
 	}
 	if (rc) {
 		resp_text(C->resp, 404, "text/plain", "Repository not found.\n");
+		return;
+	}
+	if (strncmp(rest, "/info/lfs/", 10) == 0) {
+		fh_lfs_serve(&r, rest); /* lfs.c: the Batch API and basic transfers */
 		return;
 	}
 	if (push && !r.can_push) {
