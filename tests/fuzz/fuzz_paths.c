@@ -69,8 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (path && project_path_check(path, &e) == 0)
 			check_accepted(path);
-		if (path && project_name_check(path, &e) == 0 && strlen(path) > PROJECT_NAME_MAX)
-			abort();
+		char name[PROJECT_NAME_MAX * 4 + 1];
+		if (path && project_name_clean(name, sizeof name, path, &e) == 0) {
+			/* a name, trimmed, is 1 to PROJECT_NAME_MAX code points of UTF-8 text */
+			size_t chars = 0, len = strlen(name);
+			for (size_t i = 0; i < len; i++)
+				chars += ((unsigned char)name[i] & 0xc0) != 0x80;
+			if (!utf8_valid(name, len) || chars < 1 || chars > PROJECT_NAME_MAX)
+				abort();
+		}
 	} else if (rc == ERR_INVALID && !e.msg[0]) {
 		abort(); /* a refusal says why */
 	}
