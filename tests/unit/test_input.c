@@ -5,6 +5,8 @@
 #include <string.h>
 #include "http/parse.h"
 #include "http/router.h"
+#include "web/fields.h"
+#include <json-c/json.h>
 
 static struct arena A;
 static void setup(void) { A = (struct arena)ARENA_INIT; }
@@ -182,6 +184,60 @@ START_TEST(test_forms_utf8)
 }
 END_TEST
 
+/* web/fields.c: the table's ranges applied to path, query and JSON values. */
+START_TEST(test_fields)
+{
+	struct request req = { .arena = &A };
+	struct kv kv = { .name = "id", .value = "42" };
+	long long v = -7;
+	int present;
+	kv_add(&A, &req.params, 10, &kv, NULL);
+	ck_assert_int_eq(web_id_param(&v, &req, "id"), 0);
+	ck_assert(v == 42);
+	static const char *bad_ids[] = { "0", "-1", "1abc", " 1", "+1", "9223372036854775808", "99999999999999999999", "" };
+	for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+		req.params.items[0].value = bad_ids[i];
+		ck_assert_msg(web_id_param(&v, &req, "id") == ERR_NOTFOUND, "id '%s' accepted", bad_ids[i]);
+	}
+	struct kv num = { .name = "number", .value = "2147483648" }; /* past GitHub's int */
+	kv_add(&A, &req.params, 10, &num, NULL);
+	ck_assert_int_eq(web_id_param(&v, &req, "number"), ERR_NOTFOUND);
+
+	struct kv lim = { .name = "limit", .value = "10abc" };
+	kv_add(&A, &req.query, 10, &lim, NULL);
+	ck_assert_int_eq(web_query_int(&v, &req, "limit", 20), ERR_INVALID);
+	ck_assert_str_eq(req.err.field, "limit");
+	ck_assert(strstr(req.err.msg, "from 1 to 100"));
+	req.query.items[0].value = "4294967297";
+	ck_assert_int_eq(web_query_int(&v, &req, "limit", 20), ERR_INVALID);
+	req.query.items[0].value = "100";
+	ck_assert_int_eq(web_query_int(&v, &req, "limit", 20), 0);
+	ck_assert(v == 100);
+	ck_assert_int_eq(web_query_int(&v, &req, "offset", 0), 0); /* absent: the default */
+	ck_assert(v == 0);
+	ck_assert_int_eq(web_query_int(&v, &req, "no_such_row", 0), 0); /* absent, no row needed */
+
+	static const char *bad_json[] = { "4294967301", "-4294967295", "4294967296", "1441", "-1", "5.0", "1e3", "\"5\"",
+					  "true", "[]", "99999999999999999999", "-99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+		char *t = arena_printf(&A, "{\"batch_minutes\":%s}", bad_json[i]);
+		struct json_object *o = json_tokener_parse(t);
+		v = 7;
+		ck_assert_msg(web_json_int(&v, &present, &req, o, "batch_minutes") == ERR_INVALID, "%s accepted", t);
+		ck_assert(v == 7);
+		ck_assert_str_eq(req.err.field, "batch_minutes");
+		ck_assert(strstr(req.err.msg, "from 0 to 1440"));
+		json_object_put(o);
+	}
+	struct json_object *o = json_tokener_parse("{\"batch_minutes\":1440,\"x\":null}");
+	ck_assert_int_eq(web_json_int(&v, &present, &req, o, "batch_minutes"), 0);
+	ck_assert(present && v == 1440);
+	ck_assert_int_eq(web_json_int(&v, &present, &req, o, "x"), 0); /* null: as if absent */
+	ck_assert(!present);
+	json_object_put(o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("input");
@@ -192,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, test_json_check);
 	tcase_add_test(tc, test_router_utf8);
 	tcase_add_test(tc, test_forms_utf8);
+	tcase_add_test(tc, test_fields);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
