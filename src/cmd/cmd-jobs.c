@@ -1,10 +1,12 @@
 /* cmd-jobs.c: `ghbridge jobs list|show|retry|cancel|enqueue|stats`, the operator's view of the queue. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmd/cmd.h"
 #include "core/cfg.h"
+#include "http/parse.h"
 #include "jobs/jobs.h"
 
 static const char usage[] =
@@ -47,24 +49,16 @@ static int is_help(int argc, char **argv)
 	return 0;
 }
 
+/* A positive 64-bit id (http_num_parse: "12abc" and ids past int64 are refused, never read as others). */
 static int parse_id(long long *id, const char *s)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || *end || v <= 0)
-		return -1;
-	*id = v;
-	return 0;
+	return http_num_parse(id, s, 1, LLONG_MAX) ? -1 : 0;
 }
 
+/* A whole number, not wrapped or cut short (http_num_parse); " 5", "+5" and overflows refused. */
 static int parse_int(long long *out, const char *s)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || *end)
-		return -1;
-	*out = v;
-	return 0;
+	return http_num_parse(out, s, LLONG_MIN, LLONG_MAX) ? -1 : 0;
 }
 
 static const char *dash(const char *s) { return s && *s ? s : "-"; }

@@ -1,10 +1,12 @@
 /* cmd-sync.c: `ghbridge sync pause|resume|status|purge`: the operator's switches for syncing, and the retention pass. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmd/cmd.h"
 #include "core/cfg.h"
+#include "http/parse.h"
 #include "service/ops.h"
 
 static const char usage[] =
@@ -26,14 +28,10 @@ static int open_db(struct db **db, struct err *e)
 	return db_open(db, cfg_str(CFG_DATABASE_URL), (int)cfg_long(CFG_DB_TIMEOUT_MS), e);
 }
 
+/* A positive 64-bit id (http_num_parse: "12abc" and ids past int64 are refused, never read as others). */
 static int parse_id(long long *id, const char *s)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || *end || v <= 0)
-		return -1;
-	*id = v;
-	return 0;
+	return http_num_parse(id, s, 1, LLONG_MAX) ? -1 : 0;
 }
 
 int cmd_sync(int argc, char **argv)
