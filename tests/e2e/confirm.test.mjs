@@ -4,7 +4,29 @@
 // is connected to is shown as such and refused with its name; project names are trimmed and a long one wraps;
 // flashes say what happened; error pages keep the signed-in header and lead back to the project; errors sit at
 // their fields (aria-invalid, aria-describedby) with what was typed kept, and focus goes to the first one.
+import { HtmlValidate } from 'html-validate';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { launch, step, skip, notOk, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+// The same rules as standards.test.mjs, for the page states only this test reaches (POST answers).
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: { 'long-title': 'off', 'form-dup-name': ['error', { shared: ['radio', 'button', 'reset', 'submit', 'checkbox'] }] },
+});
+async function valid(html, what) {
+  const report = await validator.validateString(html);
+  const msgs = report.results.flatMap(res => res.messages.map(m => `${m.ruleId} at ${m.line}:${m.column}: ${m.message}`));
+  expect(report.valid, `${what}: ${msgs.slice(0, 4).join(' | ')}`);
+}
+async function axeClean(page, what) {
+  await page.addScriptTag({ content: axeSource });
+  const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const v = res.violations.map(x => `${x.id} (${x.impact}) ×${x.nodes.length}: ${x.nodes[0] && x.nodes[0].target}`);
+  expect(v.length === 0, `${what}: ${v.join(' | ')}`);
+}
 
 const browser = await launch();
 const login = `cf${process.pid}`;
@@ -112,6 +134,32 @@ try {
       const d = await api('POST', `/projects/${P}/pulls`, { title: 'A draft', head: 'draft/one', draft: true });
       expect(d.status === 201, `draft: ${d.status}`);
       draft = d.body.number;
+    });
+
+    await step('the new page states pass html-validate (recommended) and axe-core', async () => {
+      const html = await (await setup.request.get(`${GHB}/projects/${P}/files`)).text();
+      const csrf = (html.match(/name="csrf" value="([^"]+)"/) || [])[1];
+      const form = { csrf, path: 'del-0.txt' };
+      const post = async (path, data, headers = {}) => (await setup.request.post(`${GHB}${path}`, { form: data, headers: { Origin: GHB, ...headers }, maxRedirects: 0 })).text();
+      const states = [
+        ['confirm page (file delete)', await post(`/projects/${P}/files-delete`, form)],
+        ['confirm page (merge)', await post(`/projects/${P}/pulls/${pulls[0]}/merge`, { csrf, method: 'squash', delete_branch: '1' })],
+        ['projects, a refused name at its field', await post('/projects', { csrf, name: '   ' })],
+        ['project, a refused delete at its field', await post(`/projects/${P2}/delete`, { csrf, confirm: 'nope' })],
+        ['account, a refused key at its fields', await post('/account/keys', { csrf, name: 'x', expires_days: '90' })],
+        ['404 under a project', await (await setup.request.get(`${GHB}/projects/${P}/files/none.txt`)).text()],
+        ['draft pull request', await (await setup.request.get(`${GHB}/projects/${P}/pulls/${draft}`)).text()],
+        ['Link list with a repository in use', await (await setup.request.get(`${GHB}/projects/${P2}/connect?q=${repo}`)).text()],
+      ];
+      for (const [what, h] of states) await valid(h, what);
+      // axe on what a browser shows: the confirm page (a POST answer) and the refused forms
+      const axeCtx = await browser.newContext({ viewport: sizes[1], bypassCSP: true });
+      const ap = await axeCtx.newPage();
+      for (const [what, h] of states) {
+        await ap.setContent(h.replace('<head>', `<head><base href="${GHB}/">`));
+        await axeClean(ap, what);
+      }
+      await axeCtx.close();
     });
 
     for (let i = 0; i < combos.length; i++) {
