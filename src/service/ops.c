@@ -154,12 +154,14 @@ int ops_retention(long long *deleted, struct db *db, int batch, struct err *e)
 		{ "jobs", cfg_long(CFG_JOBS_KEEP_DAYS) },
 		{ "sync_history", cfg_long(CFG_HISTORY_KEEP_DAYS) },
 		{ "audit_events", cfg_long(CFG_AUDIT_KEEP_DAYS) },
+		{ "webhook_deliveries", cfg_long(CFG_HISTORY_KEEP_DAYS) },
 		{ "sessions", 0 },
 		{ "oauth_states", 0 },
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-		int keeps_forever = rules[i].days <= 0 && (i < 3);
+		int keeps_forever = rules[i].days <= 0 && strcmp(rules[i].table, "sessions") != 0 &&
+				    strcmp(rules[i].table, "oauth_states") != 0;
 		if (keeps_forever)
 			continue;
 		long long n = 0;

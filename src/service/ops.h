@@ -18,9 +18,9 @@ int ops_sync_all(long long *n, struct db *db, struct err *e);
 /* The user-facing sentence for a pause ("Syncing is paused by an operator ..."), into buf. */
 void ops_pause_message(char *buf, size_t size, const struct sync_pause *p);
 
-/* Runs the retention pass: finished jobs past jobs_keep_days, sync history past history_keep_days,
- * audit rows past audit_keep_days (through audit_events_purge), ended or expired sessions and
- * expired OAuth states; each in batches of at most `batch` rows, so no statement holds locks long.
+/* Runs the retention pass: finished jobs past jobs_keep_days, sync history and handled webhook
+ * deliveries past history_keep_days, audit rows past audit_keep_days (through audit_events_purge),
+ * ended or expired sessions and expired OAuth states; each in batches of at most `batch` rows, so no statement holds locks long.
  * *deleted = rows removed in total. */
 int ops_retention(long long *deleted, struct db *db, int batch, struct err *e);
 

@@ -290,11 +290,17 @@ DB_STMT(stmt_purge_states,
 	"DELETE FROM oauth_states WHERE id IN (SELECT id FROM oauth_states WHERE expires_at < now()"
 	"   LIMIT $2::int) AND $1::int >= 0");
 
+/* A delivery is kept as long as sync history: GitHub redelivers within days, so its id dedups. */
+DB_STMT(stmt_purge_deliveries,
+	"DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE outcome <> 'queued'"
+	"   AND received_at < now() - make_interval(days => $1::int) ORDER BY id LIMIT $2::int)");
+
 int store_ops_purge(int *n, struct db *db, const char *table, int keep_days, int max_rows, struct err *e)
 {
 	struct db_stmt *st = strcmp(table, "sync_history") == 0 ? &stmt_purge_history
 			     : strcmp(table, "sessions") == 0   ? &stmt_purge_sessions
 			     : strcmp(table, "oauth_states") == 0 ? &stmt_purge_states
+			     : strcmp(table, "webhook_deliveries") == 0 ? &stmt_purge_deliveries
 								  : NULL;
 	*n = 0;
 	if (!st)

@@ -68,8 +68,9 @@ int store_audit_list(struct audit_event **out, size_t *n, struct db *db, const s
 		     struct err *e);
 /* Through audit_events_purge (the only way rows go): up to max_rows older than keep_days. */
 int store_audit_purge(int *n, struct db *db, int keep_days, int max_rows, struct err *e);
-/* One retention batch of table: sync_history (keep_days), sessions (expired, or ended 30 days
- * ago), oauth_states (expired); *n = rows deleted. ERR_INVALID for another table. */
+/* One retention batch of table: sync_history and webhook_deliveries (keep_days), sessions
+ * (expired, or ended 30 days ago), oauth_states (expired); *n = rows deleted. ERR_INVALID for
+ * another table. */
 int store_ops_purge(int *n, struct db *db, const char *table, int keep_days, int max_rows, struct err *e);
 
 #endif

@@ -111,7 +111,16 @@ check_match "DELETE FROM audit_events refused" "append-only: DELETE refused" "$(
 check_match "TRUNCATE audit_events refused" "append-only: TRUNCATE refused" "$(psql -XAtq -c "TRUNCATE audit_events" 2>&1)"
 check_eq "… every row still there" "$(ev true)" "$(ev true)"
 q "INSERT INTO audit_events (at, actor_type, action, outcome) VALUES (now() - interval '500 days', 'system', 'test.ancient', 'success')" >/dev/null
+q "INSERT INTO sync_history (project_id, trigger, status, started_at, finished_at) VALUES
+   ($PID, 'manual', 'success', now() - interval '200 days', now() - interval '200 days'),
+   ($PID, 'manual', 'success', now() - interval '100 days', now() - interval '100 days')" >/dev/null
+q "INSERT INTO webhook_deliveries (delivery_id, event, repo_owner, repo_name, received_at, outcome) VALUES
+   ('old-$$', 'push', 'o', 'r', now() - interval '200 days', 'done'), ('new-$$', 'push', 'o', 'r', now(), 'done')" >/dev/null
 check_match "the retention pass: ghbridge sync purge" "deleted [0-9]+ row" "$("$GHB" sync purge 2>&1)"
+check_eq "… sync history: the row past history_keep_days (180) gone, the 100-day one kept" "0 1" \
+	"$(q "SELECT count(*) FILTER (WHERE started_at < now() - interval '150 days'), count(*) FILTER (WHERE started_at BETWEEN now() - interval '150 days' AND now() - interval '50 days') FROM sync_history WHERE project_id = $PID" | tr '|' ' ')"
+check_eq "… webhook deliveries: the old one gone, the new one kept" "new-$$" "$(q "SELECT string_agg(delivery_id, ',') FROM webhook_deliveries WHERE delivery_id IN ('old-$$', 'new-$$')")"
+q "DELETE FROM webhook_deliveries WHERE delivery_id = 'new-$$'" >/dev/null
 check_eq "… deleted the row past audit_keep_days (400) through audit_events_purge" 0 "$(ev "action = 'test.ancient'")"
 check_match "… and kept the recent ones" '^[1-9]' "$(ev "action = 'project.created'")"
 check_match "audit_events_purge refuses keep_days 0" "at least 1" "$(psql -XAtq -c "SELECT audit_events_purge(0, 10)" 2>&1)"
