@@ -64,7 +64,8 @@ check_eq "rename: 200 with the new full_name" "200 octocat/$ren" "$(printf '%s' 
 check_eq "… same id" "$rid" "$(api GET /repos/octocat/$ren "$T" | body_of | grep -o '"id":[0-9]*' | head -1)"
 check_eq "… and its git with it (info/refs with the token)" 200 \
 	"$(http_status "$F/octocat/$ren.git/info/refs?service=git-upload-pack" -u "x-access-token:$T")"
-check_eq "the old name is gone" 404 "$(api GET /repos/octocat/$priv "$T" | status_of)"
+check_eq "the old name redirects, as on GitHub (301 for GET)" 301 "$(api GET /repos/octocat/$priv "$T" | status_of)"
+check_eq "… but not for someone who cannot see the repository (404)" 404 "$(api GET /repos/octocat/$priv "$H" | status_of)"
 api PATCH /repos/octocat/$ren "$T" "{\"name\":\"$priv\"}" >/dev/null
 check_eq "token without repo scope cannot see private repo" 404 "$(api GET /repos/octocat/$priv "$(token octocat read:user)" | status_of)"
 
