@@ -82,6 +82,7 @@ try {
     await checkPage('settings', `${p}/settings`);
     await checkPage('history, empty', `${p}/history`);
     await checkPage('pull requests, not connected', `${p}/pulls`);
+    await checkPage('members, not connected', `${p}/members`);
     await checkPage('account', `${GHB}/account`);
     await checkPage('project 404, signed in', `${GHB}/projects/999999999`, { status: 404 });
 
@@ -108,9 +109,15 @@ try {
     await checkPage('branches', `${p}/branches`);
     await checkPage('pull requests, none', `${p}/pulls`);
     await checkPage('new pull request', `${p}/pulls/new`);
+    await checkPage('members (connected: GitHub access, differences)', `${p}/members`);
+    await page.goto(`${p}/members`);
+    await page.fill('#login', 'nosuchuser-standards');
+    await page.click('#invite button[type=submit]');
+    await page.waitForURL(/\/members\?done=invited/);
+    await checkPage('members, one invitation', `${p}/members`);
 
     await step('the project tabs mark the current one (aria-current and a visible mark)', async () => {
-      for (const [path, name] of [['', 'Overview'], ['/files', 'Files'], ['/settings', 'Settings'], ['/history', 'History'], ['/pulls', 'Pull requests']]) {
+      for (const [path, name] of [['', 'Overview'], ['/files', 'Files'], ['/settings', 'Settings'], ['/history', 'History'], ['/pulls', 'Pull requests'], ['/members', 'Members']]) {
         await page.goto(`${p}${path}`);
         const cur = page.getByRole('navigation', { name: 'Project' }).locator('a[aria-current="page"]');
         expect(await cur.count() === 1, `${path || '/'}: ${await cur.count()} current tabs`);
