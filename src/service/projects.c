@@ -321,9 +321,6 @@ int projects_file_put_if(struct db *db, struct project *p, const char *path, con
 		return err_set(e, ERR_TOOBIG, "The file is %zu bytes; files may be at most %lld bytes.", len, max);
 	if ((rc = github_link(p, path, "write", e)))
 		return rc;
-	if (projects_file_lfs(p, path))
-		return err_set(e, ERR_CONFLICT, "'%s' is stored in Git LFS (a filter=lfs rule in .gitattributes); ghbridge "
-			       "does not upload to Git LFS yet, and committing the file itself would break the rule.", path);
 	int root = fsafe_root(p->workspace), dir = -1, git = -1, fd = -1;
 	char tmp[64] = "";
 	const char *leaf;
@@ -956,14 +953,14 @@ int projects_connect(struct db *db, struct project *p, long long user_id, const 
 	if (!mode || (strcmp(mode, "create") != 0 && strcmp(mode, "link") != 0))
 		return err_set(e, ERR_INVALID, "mode must be \"create\" or \"link\".");
 	if (!name_ok(name, 100))
-		return err_set(e, ERR_INVALID, "A repository name is 1 to 100 letters, digits, '.', '-' or '_'.");
+		return err_set_field(e, ERR_INVALID, "name", "A repository name is 1 to 100 letters, digits, '.', '-' or '_'.");
 	if (owner && *owner && !name_ok(owner, 39))
-		return err_set(e, ERR_INVALID, "That is not a valid GitHub account name.");
+		return err_set_field(e, ERR_INVALID, "owner", "That is not a valid GitHub account name.");
 	if (description && strlen(description) > 350)
-		return err_set(e, ERR_INVALID, "The description may be at most 350 characters.");
+		return err_set_field(e, ERR_INVALID, "description", "The description may be at most 350 characters.");
 	for (const unsigned char *c = (const unsigned char *)(description ? description : ""); *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
-			return err_set(e, ERR_INVALID, "The description may not contain control characters.");
+			return err_set_field(e, ERR_INVALID, "description", "The description may not contain control characters.");
 	if (p->repo_owner)
 		return err_set(e, ERR_CONFLICT, "This project is already connected to %s/%s; disconnect it first.",
 			       p->repo_owner, p->repo_name);

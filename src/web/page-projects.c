@@ -590,9 +590,9 @@ int page_project_file(struct request *req, struct response *resp)
 		git_blob_version(version, data, len);
 		json_object_object_add(ctx, "version", js(version));
 		if (projects_file_lfs(&p, path))
-			/* The folder holds Git LFS's pointer, not the file: never shown or edited as if it were. */
+			/* The folder holds the content (git/lfs.c's filter); the page says where git keeps it. */
 			json_object_object_add(ctx, "lfs", json_object_new_boolean(1));
-		else if (is_text(data, len) && len <= 1024 * 1024)
+		if (is_text(data, len) && len <= 1024 * 1024)
 			json_object_object_add(ctx, "content", json_object_new_string_len(data, (int)len));
 		else
 			json_object_object_add(ctx, "binary", json_object_new_boolean(1));
@@ -888,7 +888,8 @@ static void repos_into(struct json_object *ctx, struct request *req, const struc
 	ghrepos_page_free(&pg);
 }
 
-static void connect_render(struct request *req, struct response *resp, struct project *p, int status, const char *error)
+static void connect_render(struct request *req, struct response *resp, struct project *p, int status, const char *error,
+			   const char *field)
 {
 	struct json_object *ctx = ctx_of(p);
 	json_object_object_add(ctx, "login", js(req->user->login));
@@ -906,8 +907,16 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 			json_object_object_add(ctx, "f_name", js(slash + 1));
 		}
 	}
-	if (error)
+	/* A refused create goes back to its form with the error at the field it is about; others (a Link
+	 * button's refusal, GitHub not connected) are said above the forms. */
+	const char *mode = req_form(req, "mode");
+	if (error && field && *field && mode && strcmp(mode, "create") == 0) {
+		struct json_object *fe = json_object_new_object();
+		json_object_object_add(fe, field, js(error));
+		json_object_object_add(ctx, "c_errors", fe);
+	} else if (error) {
 		json_object_object_add(ctx, "form_error", js(error));
+	}
 	if (!p->repo_owner)
 		repos_into(ctx, req, p);
 	render_page(req, resp, status, "project-connect", title_of(req, p, "Connect"), ctx);
@@ -920,7 +929,7 @@ int page_project_connect(struct request *req, struct response *resp)
 	int rc = web_project_load(&p, req);
 	if (rc)
 		return rc;
-	connect_render(req, resp, &p, 200, NULL);
+	connect_render(req, resp, &p, 200, NULL, NULL);
 	store_project_free(&p);
 	return 0;
 }
@@ -940,7 +949,7 @@ int page_project_connect_post(struct request *req, struct response *resp)
 			      &req->err);
 	if (rc && rc != ERR_DB && rc != ERR_FAIL) {
 		int st = http_status_for_err(rc);
-		connect_render(req, resp, &p, st == 401 ? 409 : st, req->err.msg);
+		connect_render(req, resp, &p, st == 401 ? 409 : st == 400 ? 422 : st, req->err.msg, req->err.field);
 		rc = 0;
 	} else if (!rc) {
 		go(req, resp, p.id, "");

@@ -93,6 +93,10 @@ wait_for 30 idle "$P1"
 check_eq "project two → 201" 201 "$(jcall POST /projects '{"name":"Feedback two"}')"
 P2=$(jq -r .id "$T/body")
 put_text "$P2" only-two.txt 'two' >/dev/null
+s=$(post "/projects/$P2/connect" --data-urlencode "csrf=$CSRF" --data-urlencode mode=create --data-urlencode "owner=$U" --data-urlencode 'name=not a name!')
+check_eq "panel: create a repository with a bad name → 422, the form again" "422 " "$s"
+check_match "… the error at the name field, what was typed kept" \
+	'id="c-name" name="name" required maxlength="100" value="not a name!" aria-invalid="true" aria-describedby="c-name-error">.*id="c-name-error">A repository name is' "$(flat)"
 check_eq "linking project one's repository to project two → 409 repository_in_use" 409 \
 	"$(jcall POST "/projects/$P2/repository" "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$REPO\"}")"
 check_eq "… code" repository_in_use "$(jq -r .error.code "$T/body")"
