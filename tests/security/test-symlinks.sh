@@ -162,13 +162,14 @@ check_match "a sync with nothing new" '^(success|nochange)' "$(sync_now)"
 check_eq "… GitHub's links are still unchanged" "$GH_LINKS" "$(links_on_github)"
 # GitHub changes a link whose copy here was edited: the copy never blocks GitHub's change.
 echo 'edited again' > "$WS/dirlink"
-(cd "$T/c" && ln -sfn ./sub dirlink && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm 'retarget' &&
+(cd "$T/c" && ln -sfn ./sub dirlink && git rm -q chain1 && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm 'retarget' &&
 	git push -q origin HEAD 2>/dev/null)
 GH_LINKS=$(links_on_github)
 check_match "GitHub retargets dirlink; a sync" '^(success|nochange)' "$(sync_now)"
 check "… the folder's copy holds the new text" wait_for 30 bash -c "[ \"\$(cat '$WS/dirlink')\" = ./sub ]"
 check_eq "… and GitHub keeps it as pushed" "$GH_LINKS" "$(links_on_github)"
 check_match "… as a link to ./sub" '^120000 .*dirlink$' "$(grep dirlink <<<"$GH_LINKS")"
+check "… and the link GitHub deleted (chain1) is gone from the folder" bash -c "[ ! -e '$WS/chain1' ]"
 
 # A workspace checked out before this fix holds GitHub's links as real links: never followed, and the
 # next sync writes each back as the file holding its text.
