@@ -76,53 +76,6 @@ int http_url_decode(char **out, size_t *outlen, struct arena *a, const char *s, 
 	return 0;
 }
 
-/* The length of the well-formed UTF-8 sequence at s[0] (1–4), or 0 (RFC 3629 §4's table). */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	if (!len)
-		return 0;
-	unsigned char c = s[0];
-	size_t n;
-	unsigned int cp;
-	if (c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-	else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-	else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-	else return 0;
-	if (len <= n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-size_t utf8_char_len(const char *s, size_t len)
-{
-	return utf8_seq((const unsigned char *)s, len);
-}
-
-int utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
-		if (!n)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 int http_num_parse(long long *out, const char *s, long long min, long long max)
 {
 	if (!s)
@@ -256,7 +209,7 @@ int http_json_check(char *field, size_t fieldsz, const char **why, const char *s
 				i += 6;
 			}
 		} else {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = utf8_char_len((const char *)s + i, len - i);
 			if (!n) {
 				*why = c == 0 ? "contains a NUL byte" : "is not valid UTF-8";
 				goto bad;

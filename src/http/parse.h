@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/utf8.h" /* utf8_valid: every string a parser here hands over passes it */
 
 struct kv {
 	const char *name;
@@ -39,13 +40,6 @@ int http_parse_multipart(struct kvlist *out, struct arena *a, const char *body, 
 			 const char *content_type, size_t max_fields, struct err *e);
 /* The value of parameter name in a header like `multipart/form-data; boundary="x"`. */
 char *http_header_param(struct arena *a, const char *header, const char *name);
-/* 1 when s[0..len) is well-formed UTF-8 text by RFC 3629 §4: no overlong forms, no surrogates
- * (U+D800–DFFF), nothing above U+10FFFF, and no NUL byte (no C string or PostgreSQL text holds
- * one); 0 otherwise. The one check every string from a request passes. */
-int utf8_valid(const char *s, size_t len);
-/* The length (1–4) of the well-formed UTF-8 character, by utf8_valid's rules, that s[0..len)
- * starts with; 0 when it starts with none (or len is 0). */
-size_t utf8_char_len(const char *s, size_t len);
 /* A whole decimal number: an optional '-' and digits, nothing else (no spaces, '+', "0x",
  * fraction or exponent). 0 and *out set when it lies in [min, max]; ERR_INVALID when s is not
  * such a number; ERR_TOOBIG when it is one outside [min, max] (beyond 64 bits too, never wrapped).

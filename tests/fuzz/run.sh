@@ -7,7 +7,7 @@ secs=${1:-20}
 out=$BUILD/fuzz
 mkdir -p "$out"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$ROOT/src -I$BUILD $(pkg-config --cflags json-c)"
-common="$ROOT/src/core/arena.c $ROOT/src/core/buf.c $ROOT/src/core/err.c"
+common="$ROOT/src/core/arena.c $ROOT/src/core/buf.c $ROOT/src/core/err.c $ROOT/src/core/utf8.c"
 build() { # name sources...
 	local name=$1; shift
 	clang $CFLAGS -o "$out/$name" "$ROOT/tests/fuzz/$name.c" $common "$@" $(pkg-config --libs json-c) 2> "$out/$name.build.log"
