@@ -582,6 +582,9 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 			continue;
 		}
 		seen[k] = 1;
+		/* Invitations are followed: accepted shows as a collaborator. */
+		if (!inv && ms[k].gh_state && strcmp(ms[k].gh_state, "invited") == 0)
+			store_member_set_gh(ctx->db, ms[k].id, "collaborator", ms[k].gh_permission, 0, -1, NULL, 0, &e);
 		const char *want = members_permission_for(ms[k].role);
 		int wl = perm_level(want);
 		if (personal == 1 && wl)
@@ -591,6 +594,10 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read",
 			      inv ? " (invitation pending)" : "");
 	}
+	for (int j = 0; j < nm; j++)
+		if (!seen[j] && ms[j].gh_state && strcmp(ms[j].gh_state, "invited") == 0)
+			store_member_set_gh(ctx->db, ms[j].id, "none", NULL, 0, 0,
+					    "The invitation is no longer pending on GitHub (declined, expired or cancelled there).", 0, &e);
 	for (int j = 0; j < nm; j++)
 		if (!seen[j] && ms[j].github_user_id && members_permission_for(ms[j].role) && ms[j].user_id != p.owner_id)
 			DRIFT(ms[j].login, ms[j].github_user_id, "missing", "role %s, but no access or invitation on GitHub",

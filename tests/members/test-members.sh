@@ -154,6 +154,8 @@ check_eq "maintainer invites → 403" 403 "$(jas $M POST "/projects/$PID/members
 check_eq "maintainer's panel delete → 403" 403 "$(post $M "/projects/$PID/delete" --data-urlencode "confirm=Members")"
 check_eq "… the project is still there, connected" "200 $O" "$(as $O GET "/projects/$PID") $(jq -r '.repository.owner // .connection.repository.owner // empty' "$T/body" | head -1)"
 check_eq "developer's Members tab: no invite form" "200 0" "$(page $D "/projects/$PID/members") $(grep -c 'id="invite"' "$T/page")"
+check_eq "a viewer's tabs: no Settings, no Repository" "200 0 0" "$(page $V "/projects/$PID/members") $(grep -c '/settings"' "$T/page") $(grep -c '/connect"' "$T/page")"
+check_eq "a maintainer's tabs: Settings, no Repository" "200 1 0" "$(page $M "/projects/$PID/members") $(grep -c '/settings"' "$T/page") $(grep -c '/connect"' "$T/page")"
 check_eq "owner's Members tab: the invite form" "200 1" "$(page $O "/projects/$PID/members") $(grep -c 'id="invite"' "$T/page")"
 
 # ---- 5. API keys act with their user's role; scopes only narrow it
@@ -230,6 +232,7 @@ drift() { as $O GET "/projects/$PID/members" >/dev/null; jq -r ".drift[] | selec
 check "the stranger's invitation shows as drift" wait_for 30 eval "[ \"\$(drift $X)\" = invitation_not_member ]"
 check_eq "… and stays on GitHub" 1 "$(gh GET "/repos/$O/$REPO/invitations" "$OTOK" | jq "[.[] | select(.invitee.login == \"$X\")] | length")"
 check_eq "the accepted developer is no drift" "" "$(drift $D)"
+check_eq "… and the accepted invitation is followed: a collaborator now" collaborator "$(member $D .github.state)"
 check_eq "the Members tab shows the drift" "200 1" "$(page $O "/projects/$PID/members") $(grep -c "data-drift=\"$X\"" "$T/page")"
 check_match "… and says what GitHub does on a personal repository" "personal account" "$(cat "$T/page")"
 
@@ -240,5 +243,11 @@ check_eq "panel invite → 303" 303 "$(post $O "/projects/$PID/members" --data-u
 check_eq "panel remove without confirming → a confirm page, nothing removed" "200 1" "$(post $O "/projects/$PID/members/remove" --data-urlencode member=$X) $(q "SELECT count(*) FROM project_members WHERE project_id = $PID AND login = '$X'")"
 check_eq "panel remove confirmed → 303" 303 "$(post $O "/projects/$PID/members/remove" --data-urlencode member=$X --data-urlencode confirm=1)"
 check_eq "… removed" 0 "$(q "SELECT count(*) FROM project_members WHERE project_id = $PID AND login = '$X'")"
+
+# ---- 11. transfer: the new owner's GitHub connection is used from then on; the old owner stays as maintainer
+check_eq "transfer to the developer → 200" 200 "$(jas $O POST "/projects/$PID/transfer" "{\"member\":\"$D\"}")"
+check_eq "… the developer is owner, the old owner maintainer" "owner maintainer" "$(member $D .role) $(as $D GET "/projects/$PID/members" >/dev/null; jq -r ".members[] | select(.login == \"$O\") | .role" "$T/body")"
+check_eq "… the project uses the new owner's account" "$D" "$(q "SELECT u.login FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $PID")"
+check_eq "… the old owner can no longer delete it" 403 "$(as $O DELETE "/projects/$PID")"
 
 finish
