@@ -89,8 +89,8 @@ document.addEventListener('click', function (ev) {
     out.textContent = input.value.replace(/\{\{(project|timestamp|files_changed|user)\}\}/g, function (m) { return vals[m]; });
   };
   input.addEventListener('input', render);
-  var label = out.parentNode && out.parentNode.firstChild;
-  if (label && label.nodeType === 3) label.textContent = 'Preview: ';
+  var note = document.getElementById('tmpl-preview-note');
+  if (note) note.textContent = '(follows your typing)';
 })();
 
 // Destructive forms (data-confirm): a dialog says what will happen and asks first; confirming sends the
