@@ -233,6 +233,26 @@ cleanup:
 	return rc;
 }
 
+int members_retry(struct db *db, long long project_id, const char *key, struct err *e)
+{
+	struct member m;
+	struct project p;
+	int rc = members_get(&m, db, project_id, key, e);
+	if (rc)
+		return rc;
+	if ((rc = store_project_get(&p, db, project_id, 0, e)) == 0) {
+		if (!p.repo_owner)
+			rc = err_set(e, ERR_CONFLICT, "Connect the project to a GitHub repository first.");
+		else if (!m.github_user_id)
+			rc = err_set(e, ERR_CONFLICT, "GitHub has not said who %s is yet.", m.login);
+		else
+			rc = queue_github(db, &p, m.id, e);
+		store_project_free(&p);
+	}
+	store_member_free(&m);
+	return rc;
+}
+
 int members_check_drift(long long *job_id, struct db *db, long long project_id, struct err *e)
 {
 	char dedup[64];

@@ -38,6 +38,9 @@ int members_transfer(struct db *db, long long project_id, long long from_user, c
 /* Queues member_github for every member (after connecting, or for projects that had members before);
  * *n = jobs queued. And a drift check (member_drift) of the project's repository: *job_id. */
 int members_sync_all(int *n, struct db *db, long long project_id, struct err *e);
+/* Asks GitHub again for one member's access (after a failure): a member_github job. ERR_NOTFOUND; ERR_CONFLICT
+ * when the project is not connected or GitHub has not named the member yet. */
+int members_retry(struct db *db, long long project_id, const char *key, struct err *e);
 int members_check_drift(long long *job_id, struct db *db, long long project_id, struct err *e);
 /* The repository permission role gets (collaborator_permissions), or NULL when that role is not invited. */
 const char *members_permission_for(const char *role);

@@ -23,7 +23,7 @@ extern const size_t web_nroutes;
  * dispatcher frees the project after the handler returns. */
 struct project;
 struct call {
-	const struct project *project;
+	struct project *project;   /* the handler may read and pass it on, never free it */
 	int role;
 };
 /* A project route row: its scope (API keys; NULL: none) and least role are required arguments, and a role
@@ -167,6 +167,8 @@ int api_members_invite(struct request *req, struct response *resp, const struct 
 int api_member_patch(struct request *req, struct response *resp, const struct call *c);
 int api_member_delete(struct request *req, struct response *resp, const struct call *c);
 int api_members_sync(struct request *req, struct response *resp, const struct call *c);
+int api_member_retry(struct request *req, struct response *resp, const struct call *c);
+int page_member_retry(struct request *req, struct response *resp, const struct call *c);
 int api_members_drift(struct request *req, struct response *resp, const struct call *c);
 int api_project_transfer(struct request *req, struct response *resp, const struct call *c);
 int page_members(struct request *req, struct response *resp, const struct call *c);

@@ -30,6 +30,7 @@ static struct json_object *member_json(const struct member *m)
 	json_object_object_add(g, "invitation_id", m->gh_invitation_id ? json_object_new_int64(m->gh_invitation_id) : NULL);
 	json_object_object_add(g, "added_by_ghbridge", json_object_new_boolean(m->gh_added));
 	json_object_object_add(g, "error", js(m->gh_error));
+	json_object_object_add(g, "failed", json_object_new_boolean(m->gh_state && strcmp(m->gh_state, "error") == 0));
 	json_object_object_add(g, "attempts", json_object_new_int(m->gh_attempts));
 	json_object_object_add(g, "updated_at", js(m->gh_updated_at));
 	json_object_object_add(o, "github", g);
@@ -141,6 +142,15 @@ int api_member_delete(struct request *req, struct response *resp, const struct c
 		return rc;
 	resp->status = 204;
 	return 0;
+}
+
+/* POST /api/v1/projects/{id}/members/{user}/retry → 202 {member} | 404 | 409 (not connected, not named yet) | 403 */
+int api_member_retry(struct request *req, struct response *resp, const struct call *c)
+{
+	const char *key = req_param(req, "user");
+	if (members_retry(g_app.db, c->project->id, key, &req->err))
+		return -1;
+	return member_answer(req, resp, c->project->id, key, 202, 0);
 }
 
 /* POST /api/v1/projects/{id}/members/sync → 202 {queued} | 409 (not connected) | 403 */
@@ -305,6 +315,15 @@ int page_member_transfer(struct request *req, struct response *resp, const struc
 		return refused(req, resp, c, "transfer");
 	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld?done=transferred", c->project->id));
 	return 0;
+}
+
+/* POST /projects/{id}/members/retry (member) → 303 | 409 | 404 */
+int page_member_retry(struct request *req, struct response *resp, const struct call *c)
+{
+	const char *key = req_form(req, "member");
+	if (members_retry(g_app.db, c->project->id, key ? key : "", &req->err))
+		return refused(req, resp, c, "members");
+	return back(req, resp, c, "sync");
 }
 
 /* POST /projects/{id}/members/sync → 303 | 409 (not connected) */

@@ -236,6 +236,18 @@ check_eq "… and the accepted invitation is followed: a collaborator now" colla
 check_eq "the Members tab shows the drift" "200 1" "$(page $O "/projects/$PID/members") $(grep -c "data-drift=\"$X\"" "$T/page")"
 check_match "… and says what GitHub does on a personal repository" "personal account" "$(cat "$T/page")"
 
+# ---- 9b. a failed collaborator call is listed on the member, and retried on request
+curl -s -o /dev/null -X POST "$FH/faults" -H 'Content-Type: application/json' \
+	-d "{\"method\":\"PUT\",\"path\":\"/api/v3/repos/$O/$REPO/collaborators/$L\",\"kind\":\"status\",\"status\":422,\"count\":1}"
+check_eq "retry a member's GitHub access → 202" 202 "$(as $O POST "/projects/$PID/members/$L/retry")"
+check "GitHub's refusal is recorded on the member" wait_for 30 eval "[ \"\$(member $L .github.failed)\" = true ]"
+check_match "… with GitHub's answer" "422" "$(member $L .github.error)"
+check_eq "the Members tab offers Retry for it" 1 "$(page $O "/projects/$PID/members" >/dev/null; grep -c "Ask GitHub again for $L" "$T/page")"
+check_eq "a viewer cannot retry → 403" 403 "$(as $V POST "/projects/$PID/members/$L/retry")"
+check_eq "retry again → 202" 202 "$(as $O POST "/projects/$PID/members/$L/retry")"
+check "… now invited" wait_for 30 eval "[ \"\$(member $L .github.state)\" = invited ]"
+curl -s -o /dev/null -X DELETE "$FH/faults"
+
 # ---- 10. the panel: invite at the field, remove only after confirming
 check_eq "panel invite with a bad login → 422" 422 "$(post $O "/projects/$PID/members" --data-urlencode login=-x- --data-urlencode role=viewer)"
 check_match "… the error at the field" 'id="login-error"' "$(cat "$T/page")"
