@@ -176,7 +176,7 @@ check_eq "no request failed during rotation" 60 "$(grep -c '^200$' "$T/during")"
 newid=$(printf '%s\n' "$out" | sed -n -E 's/^re-sealed .* with key ([0-9a-f]{8}).*/\1/p')
 check_eq "every sealed token uses the new key" 0 "$(psql -qtA -c "SELECT count(*) FROM github_connections WHERE access_token_sealed IS NOT NULL AND access_token_sealed NOT LIKE 'v1.$newid.%' AND status = 'ok'")"
 check_match "tokens still open after rotation" 'Connected through the' "$(curl -s -b "$T/r" "$GHB_URL/account")"
-check_eq "sign-in still works after rotation" "$GHB_URL/" "$(signin "$T/r2" octocat /)"
+check_eq "sign-in still works after rotation (lands on the projects page)" "$GHB_URL/projects" "$(signin "$T/r2" octocat /)"
 
 # disconnect revokes at GitHub and deletes the tokens
 signin "$T/d" octocat /account >/dev/null
