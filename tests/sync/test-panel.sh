@@ -42,7 +42,7 @@ check_match "valid settings → 303" '^303 ' "$(post "/projects/$ID/settings" --
 	--data-urlencode 'commit_template=panel {{files_changed}}' --data-urlencode 'excludes=*.bin' --data-urlencode 'batch_minutes=0')"
 s=$(page "/projects/$ID/settings")
 check_match "exclude preview lists the excluded file" 'Excluded now: <code>up/b\.bin</code>' "$s"
-check_match "message preview" 'Preview: <code>panel 3' "$s"
+check_match "message preview" 'Preview: <code[^>]*>panel 3' "$s"
 
 REPO=panel-$(date +%s)-$RANDOM
 check_match "connect with a new repository → 303 to the project page" "^303 .*/projects/$ID\$" "$(post "/projects/$ID/connect" --data-urlencode "csrf=$CSRF" \
