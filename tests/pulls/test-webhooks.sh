@@ -177,23 +177,18 @@ HOOK2=$(hooks '.[0].id')
 P2=$PID
 jcall POST /projects '{"name":"Hooks three"}' >/dev/null
 P3=$(jq -r .id "$T/body")
-check_eq "a third project links the same repository → 202" 202 "$(jcall POST "/projects/$P3/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}")"
-PID=$P3
-wait_idle >/dev/null
-until_ok 30 test "$(webhook_status)" = active
-check_eq "… it shares the repository's hook" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
-check_eq "… both projects' rows name it" 2 "$(psql -qtAc "SELECT count(*) FROM webhooks WHERE hook_id = $HOOK2")"
-web_commit main shared.txt "for both"
+# One repository, one project (issue 13 item 6): a third project may not link the second's repository, so
+# GitHub's hook and its deliveries stay the second's alone and nothing of one project reaches the other.
+check_eq "a third project linking the same repository → 409" 409 "$(jcall POST "/projects/$P3/repository" "{\"mode\":\"link\",\"owner\":\"$OWNER\",\"name\":\"$REPO\"}")"
+check_eq "… repository_in_use" repository_in_use "$(jq -r .error.code "$T/body")"
+check_eq "… the repository keeps its one hook" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+check_eq "… only the second project's row names it" "1 $P2" "$(psql -qtAc "SELECT count(*), min(project_id) FROM webhooks WHERE hook_id = $HOOK2" | tr '|' ' ')"
+web_commit main shared.txt "for the second"
 check_eq "… GitHub's delivery is accepted" 202 "$(fh GET "/_fakehub/deliveries?repo=$OWNER/$REPO&event=push" | jq -r '.[-1].status_code')"
-shared_in() { [ "$(curl -s -H "Authorization: Bearer $KEY" "$API/projects/$1/files/shared.txt")" = "for both" ]; }
+shared_in() { [ "$(curl -s -H "Authorization: Bearer $KEY" "$API/projects/$1/files/shared.txt")" = "for the second" ]; }
 until_ok 30 shared_in "$P2"
-until_ok 30 shared_in "$P3"
-check "… and both projects pull the push" shared_in "$P2"
-check "… (the third too)" shared_in "$P3"
-delete_jobs_done() { [ "$(psql -qtAc "SELECT count(*) FROM jobs WHERE kind = 'webhook_delete' AND state <> 'done'")" = 0 ]; }
-check_eq "disconnecting the third → 204" 204 "$(call DELETE "/projects/$P3/repository")"
-until_ok 20 delete_jobs_done
-check_eq "… the hook stays for the second" "1 $HOOK2" "$(hooks '"\(length) \(.[0].id)"')"
+check "… the second project pulls the push" shared_in "$P2"
+check_eq "… the third has nothing of it" 404 "$(call GET "/projects/$P3/files/shared.txt")"
 
 # ---------------------------------------------------------------- disconnect removes the webhook
 PID=$P2
