@@ -13,7 +13,8 @@ check_match "invitation shape" '"invitee":\{"login":"hubot".*"permissions":"writ
 inv=$(printf '%s' "$res" | body_of | jnum id)
 check_eq "invitations lists it" "$inv" "$(api GET /repos/octocat/$name/invitations "$T" | body_of | jnum id)"
 check_eq "still not a collaborator" 404 "$(api GET /repos/octocat/$name/collaborators/hubot "$T" | status_of)"
-check_eq "hubot sees the invitation" "$inv" "$(api GET /user/repository_invitations "$H" | body_of | jnum id)"
+# hubot may hold invitations from other suites (tests/contract invites hubot too): look for this one.
+check "hubot sees the invitation" bash -c 'grep -q "\"id\":$1[,}]"' _ "$inv" <<< "$(api GET /user/repository_invitations "$H" | body_of)"
 check_eq "hubot accepts: 204" 204 "$(api PATCH /user/repository_invitations/$inv "$H" | status_of)"
 check_eq "now a collaborator: 204" 204 "$(api GET /repos/octocat/$name/collaborators/hubot "$T" | status_of)"
 check_eq "adding again: 204" 204 "$(api PUT /repos/octocat/$name/collaborators/hubot "$T" '{"permission":"push"}' | status_of)"
