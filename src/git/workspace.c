@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include "core/buf.h"
 #include "core/fsafe.h"
+#include "git/lfs.h"
 #include "git/netstream.h"
 #include "git/workspace.h"
 
@@ -28,6 +29,7 @@ static void lib_init(void)
 		 * that is 10,000 object look-ups per commit, for blobs this process has just written. */
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 		git_netstream_register();
+		git_lfs_filter_register(); /* git/lfs.c: filter=lfs paths commit their pointer, the folder the content */
 		done = 1;
 	}
 }
@@ -901,9 +903,9 @@ static int lfs_rules_present(git_repository *repo, git_index *idx, int root, con
  * .gitattributes can hold an LFS rule (lfs_rules_present), -1 when not known (asked per path). */
 static const char *refusal_of(char *buf, size_t len, git_repository *repo, const char *path, long long size, int lfs)
 {
+	/* Under a Git LFS rule the commit holds the pointer (git/lfs.c's filter), whatever the file's size. */
 	if (lfs != 0 && lfs_rule(repo, path))
-		return "stored in Git LFS (a filter=lfs rule in .gitattributes): ghbridge does not upload to Git LFS, "
-		       "and committing the file itself would break the rule";
+		return NULL;
 	if (size > file_limit) {
 		char have[32], max[32];
 		mib(have, sizeof have, size);

@@ -11,7 +11,8 @@ libghbridge_a_SOURCES += \
 	src/service/ghrepos.c src/service/ghrepos.h \
 	src/store/ghrepos.c src/store/ghrepos.h \
 	src/service/connect.c src/service/connect.h \
-	src/git/netstream.c src/git/netstream.h
+	src/git/netstream.c src/git/netstream.h \
+	src/git/lfs.c src/git/lfs.h
 libghbridge_a_SOURCES += src/web/api-projects.c
 libghbridge_a_SOURCES += src/web/page-projects.c
 EXTRA_DIST += tests/sync tests/e2e/sync.test.mjs

@@ -621,6 +621,7 @@ void projects_settings_of(struct project_settings *s, const struct project *p)
 	s->auto_sync = p->auto_sync;
 	s->batch_minutes = p->batch_minutes;
 	s->pull_enabled = p->pull_enabled;
+	s->lfs_threshold_mib = p->lfs_threshold_mib;
 	s->sync_branch = p->sync_branch ? p->sync_branch : "";
 	s->commit_template = p->commit_template;
 	s->excludes = p->exclude_patterns;
@@ -819,6 +820,10 @@ void projects_settings_check(struct json_object *fe, struct project *p, const st
 	}
 	if (s->batch_minutes < 0 || s->batch_minutes > 1440)
 		json_object_object_add(fe, "batch_minutes", json_object_new_string("The batch timeout is 0 to 1440 minutes."));
+	/* GitHub's largest Git LFS object on its Free plan is 2 GB (docs "About Git Large File Storage"). */
+	if (s->lfs_threshold_mib < 0 || s->lfs_threshold_mib > 2048)
+		json_object_object_add(fe, "lfs_threshold_mib",
+				       json_object_new_string("Store files in Git LFS over 0 (off) to 2048 MiB."));
 }
 
 /* The audit row's details for a settings change: {"field":{"old":…,"new":…},…} for each field that
@@ -838,10 +843,10 @@ static void projects_settings_diff(char *buf, size_t size, const struct project 
 		json_object_object_add(c, "new", json_object_new_string_len(b, (int)(strlen(b) > 200 ? 200 : strlen(b))));
 		json_object_object_add(o, names[i], c);
 	}
-	const char *inames[] = { "auto_sync", "batch_minutes", "pull_enabled" };
-	int iolds[] = { p->auto_sync, p->batch_minutes, p->pull_enabled };
-	int inews[] = { s->auto_sync, s->batch_minutes, s->pull_enabled };
-	for (int i = 0; i < 3; i++) {
+	const char *inames[] = { "auto_sync", "batch_minutes", "pull_enabled", "lfs_threshold_mib" };
+	int iolds[] = { p->auto_sync, p->batch_minutes, p->pull_enabled, p->lfs_threshold_mib };
+	int inews[] = { s->auto_sync, s->batch_minutes, s->pull_enabled, s->lfs_threshold_mib };
+	for (int i = 0; i < 4; i++) {
 		if (iolds[i] == inews[i])
 			continue;
 		struct json_object *c = json_object_new_object();
@@ -876,7 +881,7 @@ int projects_settings_update(struct db *db, struct project *p, const struct proj
 		return rc;
 	return ops_audit_commit(db, store_project_set_settings(db, p->id, s->auto_sync, s->sync_branch ? s->sync_branch : "",
 					  s->commit_template ? s->commit_template : "", s->excludes ? s->excludes : "",
-					  s->batch_minutes, s->pull_enabled, e),
+					  s->batch_minutes, s->pull_enabled, s->lfs_threshold_mib, e),
 				"project.settings_changed", "project", NULL, p->id, det, e);
 }
 

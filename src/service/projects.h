@@ -68,6 +68,7 @@ int projects_changed(struct db *db, struct project *p, struct err *e);
 
 struct project_settings {
 	int auto_sync, batch_minutes, pull_enabled;
+	int lfs_threshold_mib;          /* store files over this many MiB in Git LFS; 0 off, at most 2048 */
 	const char *sync_branch;        /* "" or NULL: the repository's default branch */
 	const char *commit_template;
 	const char *excludes;

@@ -15,6 +15,7 @@
 #include "git/workspace.h"
 #include "service/auth.h"
 #include "service/follow.h"
+#include "git/lfs.h"
 #include "service/poll.h"
 #include "service/projects.h"
 #include "service/sync.h"
@@ -63,6 +64,8 @@ struct run {
 	char warn_note[2100];
 	char remade_note[600];
 	size_t pushed_bytes;       /* what the last push sent (its progress callback), for /metrics */
+	char lfs_note[1200];       /* r->note naming LFS pointers whose object GitHub lacks */
+	char lfs_track_note[1200]; /* r->note naming files the LFS size setting moved into Git LFS */
 };
 
 /* Why the project's changes go to a side branch with a pull request: both sides changed the same
@@ -174,6 +177,42 @@ static int confirm_repo(struct run *r, struct err *e)
 	}
 }
 
+/* Git LFS (issue 16): the objects GitHub's commit points to come into the workspace's store before the
+ * merge writes its files (git/lfs.c's filter then writes the content); a pointer whose object GitHub
+ * lacks stays a pointer and is named in the history row, and the sync goes on. */
+static int lfs_fetch(const char *remote, struct run *r, struct err *e)
+{
+	char *missing = NULL;
+	int rc = git_lfs_fetch(&missing, r->p->workspace, remote, r->p->repo_clone_url, r->token, e);
+	if (rc == 0 && missing) {
+		size_t len = strlen(missing);
+		while (len && missing[len - 1] == '\n')
+			missing[--len] = '\0';
+		for (char *p = missing; *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		snprintf(r->lfs_note, sizeof r->lfs_note, "%s%sGit LFS objects GitHub does not have (the files stay "
+			 "pointers): %s", r->note ? r->note : "", r->note ? " " : "", missing);
+		r->note = r->lfs_note;
+	}
+	free(missing);
+	return rc;
+}
+
+/* Git LFS: every object the commits being pushed point to that GitHub lacks is uploaded first, as git-lfs's
+ * pre-push hook does; an object GitHub has is not sent again. */
+static int lfs_push(struct run *r, const char *sha, struct err *e)
+{
+	char have[41] = "";
+	int n = 0;
+	long long bytes = 0;
+	git_workspace_tracking(have, r->p->workspace, r->branch, NULL);
+	int rc = git_lfs_push(&n, &bytes, r->p->workspace, sha, have, r->p->repo_clone_url, r->token, e);
+	if (rc == 0)
+		r->pushed_bytes += (size_t)bytes;
+	return rc;
+}
+
 static int fetch(char remote[41], struct run *r, struct err *e)
 {
 	int rc;
@@ -184,7 +223,7 @@ static int fetch(char remote[41], struct run *r, struct err *e)
 		       ERR_UNAUTH &&
 	       token_refreshed(r))
 		err_clear(e);
-	return rc;
+	return rc ? rc : lfs_fetch(remote, r, e);
 }
 
 static int push(unsigned *objects, struct run *r, const char *sha, const char *remote_branch, struct err *e)
@@ -195,6 +234,8 @@ static int push(unsigned *objects, struct run *r, const char *sha, const char *r
 	/* The sync branch is created only when this run found it new (branch_check); a side branch
 	 * is always the sync's own. */
 	int create = strcmp(remote_branch, r->branch) != 0 || r->may_create;
+	if ((rc = lfs_push(r, sha, e)))
+		return rc;
 	while ((rc = git_workspace_push(objects, r->p->workspace, r->p->repo_clone_url, sha, remote_branch, create,
 					r->token, e)) == ERR_UNAUTH &&
 	       token_refreshed(r))
@@ -724,13 +765,36 @@ static void left_out_note(struct run *r)
 	json_object_put(lo);
 }
 
+/* "Store files over N MiB in Git LFS" (lfs_threshold_mib): their .gitattributes rules are written before
+ * staging, so this very commit holds the rule and their pointers; the history row names them. */
+static int lfs_track_large(struct run *r, struct err *e)
+{
+	int added = 0;
+	char *names = NULL;
+	if (r->p->lfs_threshold_mib <= 0)
+		return 0;
+	int rc = git_lfs_track_large(&added, &names, r->p->workspace, r->p->exclude_patterns,
+				     (long long)r->p->lfs_threshold_mib << 20, e);
+	if (rc == 0 && added) {
+		snprintf(r->lfs_track_note, sizeof r->lfs_track_note, "%s%sStored in Git LFS from now on (over %d MiB; "
+			 "a rule in .gitattributes): %s.", r->note ? r->note : "", r->note ? " " : "",
+			 r->p->lfs_threshold_mib, names);
+		r->note = r->lfs_track_note;
+	}
+	free(names);
+	return rc;
+}
+
 static int stage(struct run *r, struct err *e)
 {
 	struct project *p = r->p;
 	char email[256];
 	progress(r, "staging", 0);
 	snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p->owner_github_id, p->owner_login);
-	int rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
+	int rc = lfs_track_large(r, e);
+	if (rc)
+		return rc;
+	rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
 				      email, e);
 	skipped_note(r);
 	left_out_note(r);

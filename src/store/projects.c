@@ -17,7 +17,7 @@
 	" CASE WHEN s.stopped THEN 'Connecting stopped before it finished' || coalesce(': ' || c.error, '.') || ' Try again.'" \
 	" ELSE c.error END," \
 	" CASE WHEN s.stopped THEN coalesce(c.error_code, 'stopped') ELSE c.error_code END, coalesce(c.job_id, 0)," \
-	" p.workspace_repo, coalesce(p.workspace_repo_id, 0)"
+	" p.workspace_repo, coalesce(p.workspace_repo_id, 0), p.lfs_threshold_mib"
 /* A request whose job is no longer queued or running (dead, cancelled, purged) will not finish: it failed. */
 #define P_FROM " FROM projects p JOIN users u ON u.id = p.owner_id" \
 	" LEFT JOIN project_connects c ON c.project_id = p.id LEFT JOIN jobs j ON j.id = c.job_id" \
@@ -68,6 +68,7 @@ static void project_from(struct project *p, PGresult *r, int row)
 	p->connect_job_id = store_col_ll(r, row, c++);
 	p->workspace_repo = store_col(r, row, c++);
 	p->workspace_repo_id = store_col_ll(r, row, c++);
+	p->lfs_threshold_mib = (int)store_col_ll(r, row, c++);
 }
 
 void store_project_free(struct project *p)
@@ -332,19 +333,20 @@ int store_project_repo_renamed(int *changed, struct db *db, long long id, long l
 
 DB_STMT(stmt_project_set_settings,
 	"UPDATE projects SET auto_sync = $2::boolean, sync_branch = nullif($3, ''), commit_template = $4,"
-	" exclude_patterns = $5, batch_minutes = $6::int, pull_enabled = $7::boolean, updated_at = now()"
-	" WHERE id = $1");
+	" exclude_patterns = $5, batch_minutes = $6::int, pull_enabled = $7::boolean,"
+	" lfs_threshold_mib = $8::int, updated_at = now() WHERE id = $1");
 
 int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
-			       struct err *e)
+			       int lfs_threshold_mib, struct err *e)
 {
-	char i[24], b[16];
+	char i[24], b[16], l[16];
 	LL(i, id);
 	LL(b, batch_minutes);
+	LL(l, lfs_threshold_mib);
 	const char *p[] = { i, auto_sync ? "t" : "f", sync_branch ? sync_branch : "", commit_template, excludes, b,
-			    pull_enabled ? "t" : "f" };
-	return exec_one(db, &stmt_project_set_settings, 7, p, e);
+			    pull_enabled ? "t" : "f", l };
+	return exec_one(db, &stmt_project_set_settings, 8, p, e);
 }
 
 DB_STMT(stmt_project_set_status,

@@ -22,6 +22,7 @@ struct project {
 	long long connect_job_id;
 	char *workspace_repo;           /* lower-case "owner/name" whose history the workspace's git holds */
 	long long workspace_repo_id;    /* and GitHub's id of that repository (008_repo_ids.sql); 0: unknown */
+	int lfs_threshold_mib;          /* files over this many MiB go into Git LFS (018_lfs_threshold.sql); 0: off */
 };
 
 /* Creates the project with its owner as member 'owner'. */
@@ -61,7 +62,7 @@ int store_project_repo_renamed(int *changed, struct db *db, long long id, long l
 			       const char *name, const char *html_url, const char *clone_url, struct err *e);
 int store_project_set_settings(struct db *db, long long id, int auto_sync, const char *sync_branch,
 			       const char *commit_template, const char *excludes, int batch_minutes, int pull_enabled,
-			       struct err *e);
+			       int lfs_threshold_mib, struct err *e);
 /* commit_sha NULL keeps the old one; conflict_* NULL clears them; synced sets last_sync_at. */
 /* GitHub's default branch changed (sync.c follows it): stored while the project follows the default
  * branch. exec_one's errors (ERR_NOTFOUND when no row changed, ERR_DB). */

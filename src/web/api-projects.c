@@ -54,6 +54,7 @@ struct json_object *web_project_json(const struct project *p)
 	json_object_object_add(s, "commit_template", json_object_new_string(p->commit_template));
 	json_object_object_add(s, "exclude_patterns", json_object_new_string(p->exclude_patterns));
 	json_object_object_add(s, "batch_minutes", json_object_new_int(p->batch_minutes));
+	json_object_object_add(s, "lfs_threshold_mib", json_object_new_int(p->lfs_threshold_mib));
 	json_object_object_add(s, "pull_enabled", json_object_new_boolean(p->pull_enabled));
 	json_object_object_add(o, "settings", s);
 	json_object_object_add(o, "connection", web_connection_json(p));
@@ -318,10 +319,6 @@ int api_project_file_put(struct request *req, struct response *resp)
 	if (rc == ERR_PRECONDITION) {
 		precondition_failed(req, resp, version);
 		rc = 0;
-	} else if (rc == ERR_CONFLICT && projects_file_lfs(&p, path)) {
-		/* Under a Git LFS rule: a file ghbridge cannot write as the rule wants (issue 12). */
-		render_json_error(req, resp, 422, "lfs", req->err.msg);
-		rc = 0;
 	}
 	if (!rc && resp->status != 422 && resp->status != 412) {
 		struct json_object *o = json_object_new_object();
@@ -542,6 +539,14 @@ int api_project_settings(struct request *req, struct response *resp)
 				err_clear(&req->err);
 			} else if (present)
 				s.batch_minutes = (int)bm;
+		} else if (strcmp(key, "lfs_threshold_mib") == 0) {
+			long long lm;
+			int present;
+			if (web_json_int(&lm, &present, req, b, key)) {
+				json_object_object_add(fe, key, json_object_new_string(req->err.msg));
+				err_clear(&req->err);
+			} else if (present)
+				s.lfs_threshold_mib = (int)lm;
 		} else if (strcmp(key, "sync_branch") == 0 || strcmp(key, "commit_template") == 0) {
 			if (!json_object_is_type(v, json_type_string))
 				json_object_object_add(fe, key, json_object_new_string("Must be a string."));

@@ -43,6 +43,7 @@ static const struct field_rule rules[] = {
 	{ "job", F_QUERY, 1, LLONG_MAX, "page-pulls.c: a pull request being created" },
 	{ "expires_days", F_FORM, 0, 3650, "page-auth.c: API key expiry (0 never)" },
 	{ "batch_minutes", F_JSON, 0, 1440, "settings (API and page form)" },
+	{ "lfs_threshold_mib", F_JSON, 0, 2048, "settings (API and page form): store files over N MiB in Git LFS" },
 	{ "project_id", F_FORM, 0, LLONG_MAX, "page-admin.c: pause/resume (0 the whole service)" },
 	{ "project_id", F_JSON, 0, LLONG_MAX, "page-admin.c: pause/resume over the API (0 the whole service)" },
 	{ "project", F_QUERY, 0, LLONG_MAX, "page-admin.c: audit log filter (0 any)" },

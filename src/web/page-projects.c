@@ -1007,6 +1007,7 @@ static void settings_render(struct request *req, struct response *resp, struct p
 	json_object_object_add(f, "auto_sync", json_object_new_boolean(s->auto_sync));
 	json_object_object_add(f, "pull_enabled", json_object_new_boolean(s->pull_enabled));
 	json_object_object_add(f, "batch_minutes", json_object_new_int(s->batch_minutes));
+	json_object_object_add(f, "lfs_threshold_mib", json_object_new_int(s->lfs_threshold_mib));
 	json_object_object_add(f, "sync_branch", js(s->sync_branch));
 	json_object_object_add(f, "commit_template", js(s->commit_template));
 	json_object_object_add(f, "excludes", js(s->excludes));
@@ -1083,6 +1084,9 @@ int page_project_settings_post(struct request *req, struct response *resp)
 	long long bm;
 	/* out of range or not a number: -1, which the settings check refuses with the range */
 	s.batch_minutes = web_form_int(&bm, req, "batch_minutes", 0) ? -1 : (int)bm;
+	err_clear(&req->err);
+	long long lm;
+	s.lfs_threshold_mib = web_form_int(&lm, req, "lfs_threshold_mib", 0) ? -1 : (int)lm;
 	err_clear(&req->err);
 	/* textarea CRLF → LF */
 	if (s.excludes) {

@@ -74,4 +74,134 @@ check_eq "LFS disabled: 403" 403 "$(printf '%s' "$res" | status_of)"
 check_match "LFS disabled: in words" 'Git LFS is disabled' "$(printf '%s' "$res" | body_of)"
 curl -s -o /dev/null -X POST "$F/_fakehub/repos/octocat/$name/lfs" -d enabled=true
 
+# ---------------------------------------------------------------- ghbridge against it
+if ! command -v jq >/dev/null || [ -z "${STACK_VAR:-}" ] || [ ! -f "$STACK_VAR/run/worker.pid" ]; then
+	skip "ghbridge and Git LFS" "jq or the stack's worker is missing"
+	finish
+	exit
+fi
+cd "$W"
+U=lfs$$
+curl -s -o /dev/null -X POST "$F/_fakehub/users" -H 'Content-Type: application/json' -d "{\"login\":\"$U\"}"
+signin "$W/jar" "$U" >/dev/null
+KEY=$("$BUILD/ghbridge" apikey create --user "$U" --name lfs --scopes projects:read,projects:write,sync 2>&1 | tail -1)
+UT=$(token "$U" repo)
+API=$GHB_URL/api/v1
+call() { local m=$1 p=$2; shift 2; curl -s -o "$W/body" -w '%{http_code}' --max-time 60 -X "$m" -H "Authorization: Bearer $KEY" "$@" "$API$p"; }
+hist() { call GET "/projects/$PID/history?limit=100" >/dev/null; jq -c "[.history[] | select($1)]" "$W/body"; }
+hist_has() { [ "$(hist "$1" | jq length)" -ge 1 ]; }
+idle() { call GET "/projects/$PID/status" >/dev/null; local s; s=$(jq -r .status "$W/body"); [ "$s" != PENDING ] && [ "$s" != SYNCING ]; }
+
+# A repository whose LFS files were pushed with git lfs, and a pointer whose object was never uploaded.
+R2=$(uniq_name lfslink)
+api POST /user/repos "$UT" "{\"name\":\"$R2\",\"auto_init\":true}" >/dev/null
+git clone -q "$(url "$UT" "$U/$R2")" "$W/g"
+cd "$W/g"
+git lfs track '*.bin' >/dev/null
+head -c 500000 /dev/urandom > data.bin
+mkdir -p media && head -c 70000 /dev/urandom > media/clip.bin
+ghost=$(printf 'never uploaded' | sha256sum | cut -c1-64)
+git add .gitattributes data.bin media && git commit -qm "LFS data"
+git push -q origin main
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 14\n' "$ghost" > ghost.bin
+git add ghost.bin && git commit -qm "a pointer without its object"
+rm -f ".git/lfs/objects/${ghost:0:2}/${ghost:2:2}/$ghost"
+git push -q --no-verify origin main
+cd "$W"
+call POST /projects -H 'Content-Type: application/json' -d '{"name":"LFS"}' >/dev/null
+PID=$(jq -r .id "$W/body"); WS=$(jq -r .workspace "$W/body")
+check_eq "link the LFS repository → 202" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R2\"}")"
+check_eq "the connect job finishes" done "$(wait_connect "$KEY" "$PID")"
+wait_for 60 test -f "$WS/data.bin"
+check "linked: the folder holds data.bin's real content, byte-identical" cmp "$W/g/data.bin" "$WS/data.bin"
+check "linked: a file in a sub-folder too" cmp "$W/g/media/clip.bin" "$WS/media/clip.bin"
+check_match "a pointer without its object stays a pointer" '^version https://git-lfs' "$(head -c 60 "$WS/ghost.bin" 2>/dev/null)"
+wait_for 30 idle
+check "the sync goes on, and its history row names the pointer" wait_for 30 hist_has '(.status == "success" or .status == "nochange") and ((.error // "") | test("ghost.bin"))'
+
+
+# ghbridge pushes: a new file under the rule is uploaded; git lfs pull reads it byte-identical.
+head -c 400000 /dev/urandom > "$WS/new.bin"
+echo "plain" > "$WS/notes.txt"
+call POST "/projects/$PID/sync" >/dev/null
+check "the sync with a new LFS file succeeds" wait_for 60 hist_has '.status == "success" and (.files // [] | map(.path) | index("new.bin"))'
+oidn=$(sha256sum "$WS/new.bin" | cut -c1-64)
+check_match "GitHub's LFS server holds its object" "\"oid\":\"$oidn\",\"size\":400000" "$(curl -s "$F/_fakehub/repos/$U/$R2/lfs")"
+rm -rf "$W/g2"; git clone -q "$(url "$UT" "$U/$R2")" "$W/g2" 2>/dev/null
+check_match "the commit holds the pointer" "oid sha256:$oidn" "$(git -C "$W/g2" show HEAD:new.bin)"
+check "git lfs pull: byte-identical" cmp "$WS/new.bin" "$W/g2/new.bin"
+check "a file outside the rule is plain git" cmp "$WS/notes.txt" "$W/g2/notes.txt"
+
+# The quota in GitHub's words; the next sync after it is raised goes through.
+curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=1000000
+head -c 900000 /dev/urandom > "$WS/over.bin"
+call POST "/projects/$PID/sync" >/dev/null
+check "over the LFS quota: the sync says so in GitHub's words" wait_for 60 hist_has '(.error // "") | test("over its data quota")'
+curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=10737418240
+rm -f "$WS/over.bin" "$WS/new.bin"
+
+# ---------------------------------------------------------------- memory: a 200 MiB LFS file up and down
+# VmHWM (peak resident set) of the worker processes (the pid in worker.pid and its children), in KiB.
+hwm() {
+	local p m=0 v
+	for p in $(cat "$STACK_VAR/run/worker.pid") $(pgrep -P "$(cat "$STACK_VAR/run/worker.pid")" 2>/dev/null); do
+		v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+		[ "${v:-0}" -gt "$m" ] && m=$v
+	done
+	echo "$m"
+}
+wait_for 30 idle
+before=$(hwm)
+truncate -s 200M "$WS/huge.bin"
+call POST "/projects/$PID/sync" >/dev/null
+check "a 200 MiB LFS file syncs" wait_for 300 hist_has '.status == "success" and (.files // [] | map(select(.path == "huge.bin" and .status != "left_out")) | length > 0)'
+up=$(hwm)
+echo "# worker VmHWM: before ${before} KiB, after the 200 MiB upload ${up} KiB"
+check "the worker's peak memory grew by under 100 MiB during the upload" test $((up - before)) -lt 102400
+# One repository, one project: the download goes to a project linking a copy pushed with git lfs.
+R4=$(uniq_name lfshuge)
+api POST /user/repos "$UT" "{\"name\":\"$R4\",\"auto_init\":true}" >/dev/null
+rm -rf "$W/g4"; git clone -q "$(url "$UT" "$U/$R4")" "$W/g4"
+(cd "$W/g4" && git lfs track '*.bin' >/dev/null && cp "$WS/huge.bin" . && git add .gitattributes huge.bin &&
+	git commit -qm "200 MiB" && git push -q origin main)
+rm -rf "$W/g4"
+call POST /projects -H 'Content-Type: application/json' -d '{"name":"LFS2"}' >/dev/null
+PID2=$(jq -r .id "$W/body"); WS2=$(jq -r .workspace "$W/body")
+call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R4\"}" >/dev/null
+check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 300)"
+wait_for 300 test -f "$WS2/huge.bin"
+check_eq "its 200 MiB file came down as content" "$(stat -c %s "$WS/huge.bin")" "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
+check "… byte-identical" cmp "$WS/huge.bin" "$WS2/huge.bin"
+down=$(hwm)
+echo "# worker VmHWM after the 200 MiB download ${down} KiB"
+check "the worker's peak memory grew by under 100 MiB with the download too" test $((down - before)) -lt 102400
+rm -f "$WS/huge.bin" "$WS2/huge.bin"
+call POST "/projects/$PID/sync" >/dev/null
+wait_for 60 idle
+
+# ---------------------------------------------------------------- 150 MiB: refused by name, or in LFS with the setting
+R3=$(uniq_name lfsbig)
+call POST /projects -H 'Content-Type: application/json' -d '{"name":"Big"}' >/dev/null
+PID=$(jq -r .id "$W/body"); WS=$(jq -r .workspace "$W/body")
+echo small > "$WS/small.txt"
+check_eq "a new repository for a plain project → 202" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"name\":\"$R3\"}")"
+check_eq "… connected" done "$(wait_connect "$KEY" "$PID")"
+wait_for 60 idle
+truncate -s 150M "$WS/video.mp4"
+echo "more" > "$WS/more.txt"
+call POST "/projects/$PID/sync" >/dev/null
+check "without the setting: the 150 MiB file is left out by name" wait_for 60 hist_has '((.error // "") | test("video.mp4"))'
+check "… and the rest syncs" wait_for 60 hist_has '.status == "success" and (.files // [] | map(.path) | index("more.txt"))'
+wait_for 60 idle
+check_eq "the setting takes 0 to 2048 MiB: 4096 → 422" 422 "$(call PATCH "/projects/$PID/settings" -H 'Content-Type: application/json' -d '{"lfs_threshold_mib":4096}')"
+check_eq "store files over 100 MiB in Git LFS → 200" 200 "$(call PATCH "/projects/$PID/settings" -H 'Content-Type: application/json' -d '{"lfs_threshold_mib":100}')"
+call POST "/projects/$PID/sync" >/dev/null
+check "with the setting the 150 MiB file syncs" wait_for 300 hist_has '.status == "success" and (.files // [] | map(select(.path == "video.mp4" and .status != "left_out")) | length > 0)'
+check "… and the history says it went into Git LFS" hist_has '((.error // "") | test("Stored in Git LFS from now on.*video.mp4"))'
+rm -rf "$W/g3"; GIT_LFS_SKIP_SMUDGE=1 git clone -q "$(url "$UT" "$U/$R3")" "$W/g3" 2>/dev/null
+check_match "the commit has the rule in .gitattributes" '^/video.mp4 filter=lfs diff=lfs merge=lfs -text' "$(cat "$W/g3/.gitattributes" 2>/dev/null)"
+check_match "… and the pointer" 'size 157286400' "$(git -C "$W/g3" show HEAD:video.mp4 2>/dev/null)"
+check_eq "the folder keeps the content" 157286400 "$(stat -c %s "$WS/video.mp4")"
+rm -f "$WS/video.mp4"; rm -rf "$W/g3"
+
 finish
