@@ -18,6 +18,7 @@
 #include "service/auth.h"
 #include "service/connect.h"
 #include "service/ghrepos.h"
+#include "service/members.h"
 #include "service/projects.h"
 #include "service/pulls.h"
 #include "service/webhooks.h"
@@ -271,6 +272,12 @@ static int linked(struct cj *x, struct json_object *repo)
 	    projects_sync_enqueue(NULL, x->ctx->db, p, "initial", 0, &e))
 		return job_retry(x->ctx, "queueing the initial sync: %s", e.msg);
 	webhooks_on_connect(x->ctx->db, p); /* a job; never fails the connect */
+	/* Members who joined before the project was connected (or to another repository) get their access on
+	 * this one: jobs, deduplicated per member, so a redo queues nothing twice; never fails the connect. */
+	int queued = 0;
+	if (members_sync_all(&queued, x->ctx->db, p->id, &e))
+		log_msg(LOG_WARN, "project %lld: members' GitHub access not queued: %s", p->id, e.msg);
+	err_clear(&e);
 	int owned;
 	if (store_connect_update(&owned, x->ctx->db, p->id, x->job->id, "done", "linked", NULL, NULL, &e))
 		return job_retry(x->ctx, "recording the connection: %s", e.msg);

@@ -15,6 +15,8 @@
 #include "service/ops.h"
 #include "store/projects.h"
 
+#define OWN_ACCOUNT "The project's own GitHub account: its access comes with the repository."
+
 static const char *const role_names[] = { "", "viewer", "developer", "maintainer", "owner" };
 
 int members_role_parse(const char *s)
@@ -224,9 +226,12 @@ int members_sync_all(int *n, struct db *db, long long project_id, struct err *e)
 	}
 	if ((rc = store_members_list(&rows, &k, db, project_id, e)))
 		goto cleanup;
-	for (int i = 0; i < k && rc == 0; i++)
-		if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, e)) == 0)
+	for (int i = 0; i < k && rc == 0; i++) {
+		if (rows[i].user_id && rows[i].user_id == p.owner_id) /* no job, no GitHub call: see members_job_github */
+			rc = store_member_set_gh(db, rows[i].id, "skipped", NULL, 0, -1, OWN_ACCOUNT, 0, e);
+		else if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, e)) == 0)
 			(*n)++;
+	}
 cleanup:
 	store_members_free(rows, k);
 	store_project_free(&p);
@@ -418,8 +423,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if (!m.github_user_id)
 		goto cleanup; /* the lookup queues this job again once it knows who they are */
 	if (m.user_id && m.user_id == p.owner_id) {
-		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
-				    "The project's own GitHub account: its access comes with the repository.", 0, &e);
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1, OWN_ACCOUNT, 0, &e);
 		goto cleanup;
 	}
 	const char *perm = members_permission_for(m.role);

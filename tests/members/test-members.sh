@@ -225,6 +225,16 @@ check_eq "removing the maintainer → 204" 204 "$(as $O DELETE "/projects/$PID/m
 check "… their invitation on GitHub goes (ghbridge made it)" wait_for 30 eval "! invited $M"
 check_eq "… and the maintainer no longer sees the project" 404 "$(as $M GET "/projects/$PID")"
 
+# ---- 8b. members who joined before the project was connected get their access when it connects
+check_eq "a second project → 201" 201 "$(jas $O POST /projects '{"name":"Members two"}')"
+P2=$(jq -r .id "$T/body")
+jas $O POST "/projects/$P2/members" "{\"login\":\"$D\",\"role\":\"maintainer\"}" >/dev/null
+check "… the member is active before any repository" wait_for 30 eval "as $O GET /projects/$P2/members >/dev/null; jq -e '.members[] | select(.login == \"$D\" and .state == \"active\")' \"\$T/body\""
+REPO2=mem2-$S
+jas $O POST "/projects/$P2/repository" "{\"mode\":\"create\",\"name\":\"$REPO2\"}" >/dev/null
+check_eq "… connect" done "$(wait_connect "$(key $O)" "$P2" 60)"
+check "… and the member is invited on the new repository (maintain)" wait_for 30 eval "gh GET /repos/$O/$REPO2/invitations \"\$OTOK\" | jq -e '[.[] | select(.invitee.login == \"$D\" and .permissions == \"maintain\")] | length == 1'"
+
 # ---- 9. drift: a collaborator no member accounts for is shown, never removed
 gh PUT "/repos/$O/$REPO/collaborators/$X" "$OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' >/dev/null
 check_eq "compare with GitHub → 202" 202 "$(as $O POST "/projects/$PID/members/drift")"
