@@ -45,6 +45,8 @@ static struct json_object *drift_json(const struct member_drift *d)
 	json_object_object_add(o, "kind", js(d->kind));
 	json_object_object_add(o, "detail", js(d->detail));
 	json_object_object_add(o, "checked_at", js(d->checked_at));
+	json_object_object_add(o, "stranger", json_object_new_boolean(strcmp(d->kind, "not_member") == 0 ||
+									strcmp(d->kind, "invitation_not_member") == 0));
 	return o;
 }
 
@@ -61,8 +63,10 @@ static struct json_object *members_ctx(struct request *req, long long project_id
 		return NULL;
 	}
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *d = json_object_new_array();
+	const char *failed = req_query(req, "failed"); /* ?failed=1: only members whose GitHub call failed */
 	for (int i = 0; i < n; i++)
-		json_object_array_add(a, member_json(&ms[i]));
+		if (!failed || strcmp(failed, "1") != 0 || (ms[i].gh_state && strcmp(ms[i].gh_state, "error") == 0))
+			json_object_array_add(a, member_json(&ms[i]));
 	for (int i = 0; i < nd; i++)
 		json_object_array_add(d, drift_json(&ds[i]));
 	json_object_object_add(o, "members", a);
