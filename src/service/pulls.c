@@ -16,6 +16,7 @@
 #include "service/follow.h"
 #include "service/pulls.h"
 #include "store/pulls.h"
+#include "store/users.h"
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -985,7 +986,10 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 	if (rc == 0)
 		pulls_refresh_enqueue(NULL, db, p, 3000, &fx); /* GitHub computes mergeability a little later */
 out:
-	pulls_audit(db, p, *created ? "pull.created" : NULL, out->number, rc, e);
+	if (*created && !out->number) /* queued: the job records pull.created when GitHub has it */
+		audit_gh(db, p, "pull.create_requested", "branch", head, rc, e);
+	else
+		pulls_audit(db, p, *created ? "pull.created" : NULL, out->number, rc, e);
 	ghx_close(&g);
 	return rc;
 }
@@ -1509,13 +1513,23 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		struct ws_commit c;
 		int reused = 0;
 		char email[256];
-		snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p.owner_github_id, p.owner_login);
+		/* The member who asked is the commit's author (GitHub's no-reply address: docs "Setting your commit
+		 * email address"); the project's account when the payload names no user or that user is gone. */
+		struct user asker = { 0 };
+		struct err ue = { 0 };
+		struct json_object *uv;
+		long long uid = json_object_object_get_ex(job->payload, "user_id", &uv) ? json_object_get_int64(uv) : 0;
+		int have_asker = uid > 0 && store_user_get(&asker, ctx->db, uid, &ue) == 0 && asker.login && asker.github_id > 0;
+		const char *alogin = have_asker ? asker.login : p.owner_login;
+		snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", have_asker ? asker.github_id : p.owner_github_id,
+			 alogin);
 		char *msg;
 		if (asprintf(&msg, "%s\n\n%s", title, body && *body ? body : "Proposed from ghbridge.") < 0)
 			abort();
 		rc = git_workspace_commit_branch(&c, &reused, p.workspace, sync, head, p.exclude_patterns, msg,
-						 p.owner_login, email, &e);
+						 alogin, email, &e);
 		free(msg);
+		store_user_free(&asker);
 		int have_commit = rc == 0;
 		if (rc == ERR_INVALID) {
 			/* Nothing pending: fine only when an earlier attempt pushed the branch already. */
@@ -1557,6 +1571,8 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		if (r.status == 201 && r.json) {
 			rc = store_answer(&pr, ctx->db, p.id, r.json, NULL, &e);
 			found = rc == 0;
+			if (found) /* a job: the audit log names the system; the request that queued it is in the project's history */
+				pulls_audit(ctx->db, &p, "pull.created", pr.number, 0, NULL);
 		} else if (r.status == 422 && strstr(r.body.data ? r.body.data : "", "already exists")) {
 			rc = find_open(&pr, &found, &g, head, &e);
 		} else {

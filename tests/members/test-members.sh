@@ -268,6 +268,15 @@ check_eq "panel remove without confirming → a confirm page, nothing removed" "
 check_eq "panel remove confirmed → 303" 303 "$(post $O "/projects/$PID/members/remove" --data-urlencode member=$X --data-urlencode confirm=1)"
 check_eq "… removed" 0 "$(q "SELECT count(*) FROM project_members WHERE project_id = $PID AND login = '$X'")"
 
+# ---- 10b. a pull request a member makes from pending changes carries that member as the commit's author
+jas $O PATCH "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null
+put_as $D pr.txt "from the developer" >/dev/null
+check_eq "the developer opens a pull request from changes → 202" 202 "$(jas $D POST "/projects/$PID/pulls" '{"title":"Member change","from":"changes","head":"member-pr"}')"
+author_email() { gh GET "/repos/$O/$REPO/commits/member-pr" "$OTOK" | jq -r '.commit.author.email // empty'; }
+check "… the branch reaches GitHub" wait_for 60 eval '[ -n "$(author_email)" ]'
+check_eq "… its commit's author is the developer (GitHub's no-reply address)" \
+	"$(q "SELECT github_id FROM users WHERE login = '$D'")+$D@users.noreply.github.com" "$(author_email)"
+
 # ---- 11. transfer: the new owner's GitHub connection is used from then on; the old owner stays as maintainer
 check_eq "transfer to the developer → 200" 200 "$(jas $O POST "/projects/$PID/transfer" "{\"member\":\"$D\"}")"
 check_eq "… the developer is owner, the old owner maintainer" "owner maintainer" "$(member $D .role) $(as $D GET "/projects/$PID/members" >/dev/null; jq -r ".members[] | select(.login == \"$O\") | .role" "$T/body")"
