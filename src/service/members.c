@@ -432,15 +432,19 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1, msg, 0, &e);
 		goto cleanup;
 	}
-	snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
-	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+	/* Only a viewer's invitation depends on who owns the repository: one GET for them, none for the rest. */
+	int personal = 0;
+	if (members_role_parse(m.role) == ROLE_VIEWER) {
+		snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
+		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
+			gh_resp_free(&g);
+			out = job_retry(ctx, "GET %s: %s", path, e.msg);
+			goto cleanup;
+		}
+		personal = repo_is_personal(&g);
 		gh_resp_free(&g);
-		out = job_retry(ctx, "GET %s: %s", path, e.msg);
-		goto cleanup;
 	}
-	int personal = repo_is_personal(&g);
-	gh_resp_free(&g);
-	if (personal == 1 && members_role_parse(m.role) == ROLE_VIEWER) {
+	if (personal == 1) {
 		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
 				    "A personal account's repository: GitHub gives every collaborator write access, so a "
 				    "viewer is not invited there.", 0, &e);

@@ -231,9 +231,13 @@ P2=$(jq -r .id "$T/body")
 jas $O POST "/projects/$P2/members" "{\"login\":\"$D\",\"role\":\"maintainer\"}" >/dev/null
 check "… the member is active before any repository" wait_for 30 eval "as $O GET /projects/$P2/members >/dev/null; jq -e '.members[] | select(.login == \"$D\" and .state == \"active\")' \"\$T/body\""
 REPO2=mem2-$S
+SINCE2=$(curl -s "$FH/requests/count" | jq -r .last_id)
 jas $O POST "/projects/$P2/repository" "{\"mode\":\"create\",\"name\":\"$REPO2\"}" >/dev/null
 check_eq "… connect" done "$(wait_connect "$(key $O)" "$P2" 60)"
 check "… and the member is invited on the new repository (maintain)" wait_for 30 eval "gh GET /repos/$O/$REPO2/invitations \"\$OTOK\" | jq -e '[.[] | select(.invitee.login == \"$D\" and .permissions == \"maintain\")] | length == 1'"
+calls=$(curl -s "$FH/requests?since_id=$SINCE2" | jq -r --arg r "/api/v3/repos/$O/$REPO2" '[.[] | select(.path | startswith($r + "/collaborators"))] | map(.method) | join(",")')
+echo "# member calls on the new repository: $calls"
+check_eq "… one REST call on its collaborators for that member: the PUT" "PUT" "$calls"
 
 # ---- 9. drift: a collaborator no member accounts for is shown, never removed
 gh PUT "/repos/$O/$REPO/collaborators/$X" "$OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' >/dev/null
