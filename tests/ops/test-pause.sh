@@ -26,7 +26,7 @@ curl -s -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\
 signin "$T/jar" "$U" >/dev/null
 signin "$T/jar-x" "$U-x" >/dev/null
 q "UPDATE users SET is_admin = (login = '$U') WHERE login IN ('$U', '$U-x')" >/dev/null
-KEY=$("$GHB" apikey create --user "$U" --name ops --scopes projects:read,projects:write,sync,admin 2>&1 | tail -1)
+KEY=$("$GHB" apikey create --user "$U" --name ops --scopes projects:read,projects:write,sync,pulls,admin 2>&1 | tail -1)
 KEYX=$("$GHB" apikey create --user "$U-x" --name ops --scopes projects:read,projects:write,sync,admin 2>&1 | tail -1)
 KEYNS=$("$GHB" apikey create --user "$U" --name ops-noscope --scopes projects:read 2>&1 | tail -1)
 TOKEN=$(curl -s -X POST "$FH/users/$U/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
@@ -152,6 +152,27 @@ check_eq "audit: the /admin pause names the admin and the request" "user|$U|t|t"
 	"$(q "SELECT actor_type, actor_login, ip IS NOT NULL, request_id IS NOT NULL FROM audit_events WHERE action = 'sync.paused' AND target_type = 'service' AND actor_login = '$U' ORDER BY id DESC LIMIT 1")"
 check_eq "audit: the API resume names the key by its public id" "api_key|t" \
 	"$(q "SELECT actor_type, actor_key IS NOT NULL AND '$KEY' LIKE 'ghb_' || actor_key || '_%' FROM audit_events WHERE action = 'sync.resumed' AND project_id = $PID ORDER BY id LIMIT 1")"
+
+# ---------------------------------------------------------------- changes made on GitHub have audit rows too
+jcall() { call "$KEY" "$1" "$2" -H 'Content-Type: application/json' -d "$3"; }
+check_eq "a branch → 201" 201 "$(jcall POST "/projects/$PID/branches" '{"name":"ops-b"}')"
+check_eq "the same branch again → 409" 409 "$(jcall POST "/projects/$PID/branches" '{"name":"ops-b"}')"
+check_eq "audit: branch.created once a success, once a failure with the reason" "failure|true success|false" \
+	"$(q "SELECT string_agg(outcome || '|' || (details ? 'error')::text, ' ' ORDER BY outcome) FROM audit_events WHERE action = 'branch.created' AND project_id = $PID AND target_id = 'ops-b'")"
+check_eq "delete the branch → 204" 204 "$(call "$KEY" DELETE "/projects/$PID/branches/ops-b")"
+check_eq "audit: branch.deleted" 1 "$(q "SELECT count(*) FROM audit_events WHERE action = 'branch.deleted' AND project_id = $PID AND outcome = 'success'")"
+jcall PATCH "/projects/$PID/settings" '{"auto_sync":false}' >/dev/null   # the change waits for the pull request, not a sync
+put_text pr.txt 'for review' >/dev/null
+check_eq "a pull request from changes → 202" 202 "$(jcall POST "/projects/$PID/pulls" '{"title":"Ops","from":"changes","head":"ops-pr"}')"
+for i in $(seq 1 100); do [ "$(q "SELECT count(*) FROM audit_events WHERE action = 'pull.created' AND project_id = $PID")" = 1 ] && break; sleep 0.3; done
+check_eq "audit: pull.create_requested by the API key, naming the head branch" "api_key|ops-pr" "$(q "SELECT actor_type, target_id FROM audit_events WHERE action = 'pull.create_requested' AND project_id = $PID")"
+check_eq "audit: pull.created by the job (system)" "system|success" "$(q "SELECT actor_type, outcome FROM audit_events WHERE action = 'pull.created' AND project_id = $PID")"
+NUM=$(q "SELECT target_id FROM audit_events WHERE action = 'pull.created' AND project_id = $PID")
+check_eq "merge it → 200" 200 "$(jcall POST "/projects/$PID/pulls/$NUM/merge" '{"method":"merge"}')"
+check_eq "audit: pull.merged by the API key" "api_key|success|$NUM" "$(q "SELECT actor_type, outcome, target_id FROM audit_events WHERE action = 'pull.merged' AND project_id = $PID")"
+check_eq "disconnect the repository → 204" 204 "$(call "$KEY" DELETE "/projects/$PID/repository")"
+check_eq "audit: repository.connect_requested and repository.disconnected name it" "$U/$REPO $U/$REPO" \
+	"$(q "SELECT string_agg(target_id, ' ' ORDER BY id) FROM audit_events WHERE action IN ('repository.connect_requested', 'repository.disconnected') AND project_id = $PID")"
 
 call "$KEY" DELETE "/projects/$PID" >/dev/null
 finish
