@@ -234,6 +234,20 @@ int git_workspace_contains(int *has, const char *dir, const char *branch, const 
 	return 0;
 }
 
+int git_workspace_head_commit(char sha[41], const char *dir, struct err *e)
+{
+	sha[0] = '\0';
+	git_repository *repo;
+	int rc = open_ws(&repo, dir, NULL, e);
+	if (rc)
+		return rc;
+	git_oid oid;
+	if (git_reference_name_to_id(&oid, repo, "HEAD") == 0)
+		git_oid_tostr(sha, 41, &oid);
+	close_ws(repo);
+	return 0;
+}
+
 int git_workspace_branch_start(char from[41], char *from_branch, size_t len, const char *dir, const char *branch,
 			       struct err *e)
 {

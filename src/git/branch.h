@@ -27,6 +27,10 @@ int git_workspace_restore(const char *dir, const char *from_sha, const char *bas
  * push the workspace already holds, e.g. its own). */
 int git_workspace_contains(int *has, const char *dir, const char *branch, const char *sha, struct err *e);
 
+/* sha gets the commit the workspace's HEAD points to ("" when HEAD has none yet: an unborn branch).
+ * ERR_FAIL when the workspace repository cannot be opened. */
+int git_workspace_head_commit(char sha[41], const char *dir, struct err *e);
+
 /* A sync branch new to the workspace starts where the workspace is: when refs/heads/branch has no
  * commit, it is created at the commit HEAD points to (the branch last synced) and HEAD moves to it;
  * the index and the files are left alone, so unsynced changes stay exactly as they were (never a

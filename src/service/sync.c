@@ -891,6 +891,26 @@ static int branch_check(int *out, int *again, struct run *r, char remote[41], st
 			return 0;
 		}
 	}
+	if (remote[0] && !r->may_create) {
+		/* A branch GitHub has that the workspace never synced with (the settings' sync_branch set to an
+		 * existing branch): it starts where the workspace is, so the merge that follows is a three-way
+		 * merge of the project's history with GitHub's branch, and a conflict goes to a side branch.
+		 * Adopting GitHub's branch instead would commit the folder's files over GitHub's own changes
+		 * there (issue 12; tests/sync/test-property.sh, seed 7). Histories with nothing in common
+		 * (another repository linked) are adopted as before. */
+		char mine[41] = "", cur[41] = "", common[41] = "";
+		if (git_workspace_head(mine, p->workspace, r->branch, e) || (!mine[0] && git_workspace_head_commit(cur, p->workspace, e)) ||
+		    (cur[0] && git_workspace_merge_base(common, p->workspace, cur, remote, e)))
+			return *out = fail(r, e), 1;
+		if (common[0]) {
+			char from[41] = "", prev[256] = "";
+			if (git_workspace_branch_start(from, prev, sizeof prev, p->workspace, r->branch, e))
+				return *out = fail(r, e), 1;
+			snprintf(r->note_buf, sizeof r->note_buf, "The project now syncs with GitHub's '%.200s': its changes since "
+				 "%.7s%s%.200s were merged with that branch.", r->branch, from, prev[0] ? " on " : "", prev);
+			r->note = r->note_buf;
+		}
+	}
 	if (remote[0] || r->may_create)
 		return 0;
 	char tracking[41] = "", head[41] = "";
