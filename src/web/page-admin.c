@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "core/arena.h"
 #include "core/buf.h"
@@ -326,6 +327,40 @@ static void csv_field(struct buf *b, const char *s, int last)
 	buf_append(b, last ? "\"\r\n" : "\",", last ? 3 : 2);
 }
 
+/* YYYY-MM-DD, optionally followed by THH:MM:SS, a fraction, and Z or +hh:mm / -hh:mm: a date that
+ * exists (2026-02-31 does not), in the subset of ISO 8601 (RFC 3339) that PostgreSQL reads the same way. */
+static int iso_time_ok(const char *t)
+{
+	if (strlen(t) > 40)
+		return 0;
+	struct tm tm = { 0 };
+	const char *end = strptime(t, "%Y-%m-%d", &tm);
+	if (!end || end - t != 10)
+		return 0;
+	struct tm c = tm;
+	if (timegm(&c) == (time_t)-1 || c.tm_mon != tm.tm_mon || c.tm_mday != tm.tm_mday)
+		return 0;
+	if (!*end)
+		return 1;
+	if (*end != 'T' && *end != ' ')
+		return 0;
+	const char *hms = end + 1;
+	end = strptime(hms, "%H:%M:%S", &tm);
+	if (!end || end - hms != 8)
+		return 0;
+	if (*end == '.') {
+		end++;
+		size_t n = strspn(end, "0123456789");
+		if (n == 0 || n > 9)
+			return 0;
+		end += n;
+	}
+	if (!*end || strcmp(end, "Z") == 0)
+		return 1;
+	return (*end == '+' || *end == '-') && strlen(end) == 6 && strspn(end + 1, "0123456789") == 2 && end[3] == ':' &&
+	       strspn(end + 4, "0123456789") == 2;
+}
+
 /* Reads the filters (actor, action, project, since, until, before, limit); 0 or ERR_INVALID. */
 static int audit_filter_read(struct audit_filter *f, struct request *req)
 {
@@ -346,8 +381,8 @@ static int audit_filter_read(struct audit_filter *f, struct request *req)
 	static const char *const tf[] = { "since", "until" };
 	for (int i = 0; i < 2; i++) {
 		const char *t = i ? f->until : f->since;
-		/* Only ISO 8601 characters reach the cast; anything else is named here, not as a 500. */
-		if (t && (strlen(t) > 40 || strspn(t, "0123456789-:TZ.+ ") != strlen(t) || strlen(t) < 10))
+		/* Only a real ISO 8601 time reaches PostgreSQL's cast; anything else is named here, not a 500. */
+		if (t && !iso_time_ok(t))
 			return err_set_field(&req->err, ERR_INVALID, tf[i], "%s: an ISO 8601 time such as 2026-11-29T20:00:00Z",
 					     tf[i]);
 	}

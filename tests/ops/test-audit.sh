@@ -131,6 +131,9 @@ page=$(curl -s -b "$T/jar" "$GHB_URL/admin/audit?action=project.&project=$PID")
 check_match "/admin/audit: filtered by action prefix and project" "project.settings_changed.*project.renamed.*project.created" "$(printf '%s' "$page" | tr -d '\n')"
 if printf '%s' "$page" | grep -q "auth.signed_in"; then not_ok "/admin/audit: the filter leaves other actions out"; else ok "/admin/audit: the filter leaves other actions out"; fi
 check_eq "/admin/audit: a malformed time → 400" 400 "$(http_status "$GHB_URL/admin/audit?since=yesterday" -b "$T/jar")"
+check_eq "/admin/audit: a date that does not exist → 400 (not a 500 from the cast)" 400 "$(http_status "$GHB_URL/admin/audit?since=2026-02-31" -b "$T/jar")"
+check_eq "/admin/audit: digits in a time's shape that are no time → 400" 400 "$(http_status "$GHB_URL/admin/audit?until=2026-11-29T99:99:99Z" -b "$T/jar")"
+check_eq "/admin/audit: a time with an offset → 200" 200 "$(http_status "$GHB_URL/admin/audit?since=2026-11-29T10:00:00.5%2B01:00" -b "$T/jar")"
 KX=$("$GHB" apikey create --user "$U-x" --name aud --scopes admin,projects:read 2>&1 | tail -1)
 check_eq "API: a non-admin's key with the admin scope → 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KX" "$API/audit")"
 KN=$("$GHB" apikey create --user "$U" --name aud-ns --scopes projects:read 2>&1 | tail -1)
