@@ -349,8 +349,12 @@ int store_project_set_settings(struct db *db, long long id, int auto_sync, const
 	return exec_one(db, &stmt_project_set_settings, 8, p, e);
 }
 
+/* A run that ends well while another sync of the workspace is already queued (a Sync now or an edit
+ * during a pull) leaves the project PENDING: SUCCESS would say everything is on GitHub when it is not. */
 DB_STMT(stmt_project_set_status,
-	"UPDATE projects SET status = $2, last_error = $3, last_commit_sha = coalesce($4, last_commit_sha),"
+	"UPDATE projects SET status = CASE WHEN $2 = 'SUCCESS' AND EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = $1"
+	" AND j.kind = 'sync' AND j.state = 'queued' AND j.dedup_key = 'sync:' || $1::bigint::text) THEN 'PENDING' ELSE $2 END,"
+	" last_error = $3, last_commit_sha = coalesce($4, last_commit_sha),"
 	" conflict_branch = $5, conflict_url = $6,"
 	" last_sync_at = CASE WHEN $7::boolean THEN now() ELSE last_sync_at END,"
 	" progress = CASE WHEN $2 = 'SYNCING' THEN progress ELSE '{}' END, updated_at = now() WHERE id = $1");
