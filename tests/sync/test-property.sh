@@ -14,7 +14,8 @@
 #     GitHub, the branch it was pushed to (while that branch exists: a project moved to another sync branch
 #     leaves it there) — EXCEPT
 #       - retired markers: those in a file deleted by either side (the file as that side saw it when deleting),
-#         or on a GitHub branch this test deleted (those only there at that moment);
+#         on a GitHub branch this test deleted (those only there at that moment), or on a pull request's base
+#         and gone from it once the pull request is merged as it is (its author's version chosen);
 #       - dropped markers: those a force-push removed from GitHub's branch (in the old tip's tree, not in
 #         the new one).
 #  2. No leak back. A dropped marker is never again on GitHub's sync branch nor on a ghbridge/* branch, unless
@@ -235,14 +236,20 @@ force_push() {
 	step "force-push $b: -$k commits +$MK, dropped: ${dropped:-none} → $(gitc push -q -f origin "HEAD:refs/heads/$b" 2>&1 && echo ok || echo refused)"
 }
 STRANGERS=()
+NRENAME=0
 declare -A STRANGER_REFS=() STRANGER_SINCE=()
 gh_rename() {
-	local new=prop-$$-n$NMK-$ROUND old=$REPO
-	step "rename $old → $new → $(gh PATCH "/repos/$U/$old" -d "{\"name\":\"$new\"}")"
+	NRENAME=$((NRENAME + 1))
+	local new=prop-$$-v$NRENAME old=$REPO code
+	code=$(gh PATCH "/repos/$U/$old" -d "{\"name\":\"$new\"}")
+	step "rename $old → $new → $code"
+	[ "$code" = 200 ] || return
 	REPO=$new
 	rnd 2
 	if [ "$R" = 0 ]; then
-		step "  a stranger takes the old name $old → $(gh POST /user/repos -d "{\"name\":\"$old\",\"auto_init\":true}")"
+		code=$(gh POST /user/repos -d "{\"name\":\"$old\",\"auto_init\":true}")
+		step "  a stranger takes the old name $old → $code"
+		[ "$code" = 201 ] || return
 		STRANGERS+=("$old")
 		STRANGER_SINCE[$old]=$(last_req)
 		STRANGER_REFS[$old]=$(git --git-dir="$REPOS/$U/$old.git" for-each-ref --format='%(refname) %(objectname)' | tr '\n' ' ')
@@ -293,6 +300,7 @@ merge_pr() {
 	local head base code
 	head=$(jq -r --argjson n "$n" '.[] | select(.number == $n) | .head.ref' "$T/gh")
 	base=$(jq -r --argjson n "$n" '.[] | select(.number == $n) | .base.ref' "$T/gh")
+	branch_markers "$base" > "$T/base-before"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/repos/$U/$REPO/pulls/$n/merge" -H 'Content-Type: application/json' -d "{\"as\":\"$U\"}")
 	if [ "$code" = 405 ] && has_branch "$base"; then
 		# not mergeable: resolve as a person would, on the pull request's branch, keeping both sides' lines
@@ -307,6 +315,11 @@ merge_pr() {
 		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/repos/$U/$REPO/pulls/$n/merge" -H 'Content-Type: application/json' -d "{\"as\":\"$U\"}")
 	fi
 	step "merge pull request #$n ($head → $base) on GitHub → $code"
+	# merging a pull request takes its version: GitHub's lines it does not have are dropped by the user
+	local m
+	if [ "$code" = 200 ]; then
+		for m in $(comm -23 "$T/base-before" <(branch_markers "$base")); do RETIRED[$m]=1; done
+	fi
 }
 sync_now() { step "Sync now → $(call POST "/projects/$PID/sync")"; }
 
@@ -387,9 +400,11 @@ check_invariant() {
 	# nothing foreign
 	local s now
 	for s in "${STRANGERS[@]}"; do
+		[ -n "${REPORTED[stranger-$s]:-}" ] && continue
 		now=$(git --git-dir="$REPOS/$U/$s.git" for-each-ref --format='%(refname) %(objectname)' | tr '\n' ' ')
 		[ "$now" = "${STRANGER_REFS[$s]}" ] || problems+="stranger $s changed: ${STRANGER_REFS[$s]} → $now; "
 		[ "$(pushes "$s" "${STRANGER_SINCE[$s]}")" = 0 ] || problems+="stranger $s received a push; "
+		case $problems in *"stranger $s "*) REPORTED[stranger-$s]=1 ;; esac
 	done
 	# no history row left running
 	call GET "/projects/$PID/history?limit=100" >/dev/null
