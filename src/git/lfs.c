@@ -64,6 +64,16 @@ size_t git_lfs_pointer_format(char *out, size_t outlen, const char *oid, long lo
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/* mkdir, and 0 only when path is then a folder itself, not a link to one: the store never leads
+ * outside the workspace's .git, whatever was put there. */
+static int real_dir(const char *path)
+{
+	struct stat st;
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
 /* <gitdir>/lfs/objects/aa/bb/<oid>, and its folders made when mk. */
 static int store_path(char *out, size_t outlen, const char *gitdir, const char *oid, int mk)
 {
@@ -78,7 +88,7 @@ static int store_path(char *out, size_t outlen, const char *gitdir, const char *
 		parts[3] = p3;
 		for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 			snprintf(d, sizeof d, "%s%s%s", gitdir, sep, parts[i]);
-			if (mkdir(d, 0755) != 0 && errno != EEXIST)
+			if (real_dir(d) != 0)
 				return -1;
 		}
 	}
@@ -90,6 +100,12 @@ static int store_path(char *out, size_t outlen, const char *gitdir, const char *
 static int store_tmp(char *out, size_t outlen, const char *gitdir)
 {
 	const char *sep = gitdir[strlen(gitdir) - 1] == '/' ? "" : "/";
+	snprintf(out, outlen, "%s%slfs", gitdir, sep);
+	if (real_dir(out) != 0)
+		return -1;
+	snprintf(out, outlen, "%s%slfs/tmp", gitdir, sep);
+	if (real_dir(out) != 0)
+		return -1;
 	snprintf(out, outlen, "%s%slfs/tmp/obj-XXXXXX", gitdir, sep);
 	int fd = mkostemp(out, O_CLOEXEC);
 	if (fd >= 0)
@@ -247,9 +263,7 @@ static int lfs_stream_open(git_writestream **out, git_filter *self, void **paylo
 	snprintf(ls->gitdir, sizeof ls->gitdir, "%s", git_repository_path(git_filter_source_repo(src)));
 	if (ls->clean) {
 		crypto_hash_sha256_init(&ls->h);
-		char dummy[4096];
-		if (store_path(dummy, sizeof dummy, ls->gitdir, "0000", 1) != 0 ||
-		    (ls->fd = store_tmp(ls->tmp, sizeof ls->tmp, ls->gitdir)) < 0) {
+		if ((ls->fd = store_tmp(ls->tmp, sizeof ls->tmp, ls->gitdir)) < 0) {
 			free(ls);
 			git_error_set(GIT_ERROR_FILTER, "Git LFS: cannot write to the workspace's store");
 			return -1;
@@ -956,5 +970,111 @@ int git_lfs_track_large(int *added, char **names, const char *dir, const char *e
 		free(*names);
 		*names = NULL;
 	}
+	return rc;
+}
+
+/* SHA-256 of an open file, streamed; -1 on a read error. */
+static int hash_fd(char hex[65], long long *size, int fd)
+{
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	char *buf = malloc(LFS_CHUNK);
+	ssize_t r;
+	*size = 0;
+	if (!buf)
+		return -1;
+	while ((r = read(fd, buf, LFS_CHUNK)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -1;
+		}
+		crypto_hash_sha256_update(&h, (unsigned char *)buf, (size_t)r);
+		*size += r;
+	}
+	free(buf);
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(&h, md);
+	sodium_bin2hex(hex, 65, md, sizeof md);
+	return 0;
+}
+
+static int newer_than(const struct stat *f, const struct stat *index)
+{
+	return f->st_mtim.tv_sec > index->st_mtim.tv_sec ||
+	       (f->st_mtim.tv_sec == index->st_mtim.tv_sec && f->st_mtim.tv_nsec >= index->st_mtim.tv_nsec);
+}
+
+int git_lfs_index_refresh(const char *dir, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	git_odb *odb = NULL;
+	int root = -1, changed = 0, rc = 0;
+	if (git_repository_open(&repo, dir) != 0 || git_repository_index(&idx, repo) != 0 ||
+	    git_repository_odb(&odb, repo) != 0 || (root = fsafe_root(dir)) < 0) {
+		rc = err_set(e, ERR_FAIL, "Git LFS: reading the workspace's index");
+		goto out;
+	}
+	/* libgit2 treats an entry as "racy" (hashes its file) when the file is not older than the index file. */
+	char ipath[4096];
+	struct stat ist = { 0 };
+	snprintf(ipath, sizeof ipath, "%sindex", git_repository_path(repo));
+	stat(ipath, &ist);
+	size_t n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+		size_t len;
+		git_object_t type;
+		if (!ie || git_index_entry_stage(ie) != 0 || ie->mode != GIT_FILEMODE_BLOB ||
+		    git_odb_read_header(&len, &type, odb, &ie->id) != 0 || len >= GIT_LFS_POINTER_MAX || len < 100)
+			continue;
+		git_odb_object *o = NULL;
+		char oid[65];
+		long long size;
+		if (git_odb_read(&o, odb, &ie->id) != 0)
+			continue;
+		int ptr = git_lfs_pointer_parse(oid, &size, git_odb_object_data(o), git_odb_object_size(o)) == 0;
+		git_odb_object_free(o);
+		struct stat st;
+		if (!ptr || fsafe_lstat(root, ie->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != size)
+			continue;
+		/* Already right: the same stat data, and the index written after the file changed. */
+		if (ie->file_size == (uint32_t)st.st_size && ie->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+		    ie->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec && ie->ino == (uint32_t)st.st_ino &&
+		    !newer_than(&st, &ist))
+			continue;
+		int fd = fsafe_open(root, ie->path, O_RDONLY, 0);
+		char hex[65];
+		long long got;
+		if (fd < 0)
+			continue;
+		int ok = hash_fd(hex, &got, fd) == 0 && got == size && strcmp(hex, oid) == 0 && fstat(fd, &st) == 0;
+		close(fd);
+		if (!ok)
+			continue; /* not the object: the file changed since, and the next staging sees it */
+		git_index_entry x = *ie;
+		x.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+		x.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+		x.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+		x.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+		x.dev = (uint32_t)st.st_dev;
+		x.ino = (uint32_t)st.st_ino;
+		x.uid = (uint32_t)st.st_uid;
+		x.gid = (uint32_t)st.st_gid;
+		x.file_size = (uint32_t)st.st_size;
+		if (git_index_add(idx, &x) == 0)
+			changed = 1;
+		n = git_index_entrycount(idx);
+	}
+	if (changed && git_index_write(idx) != 0)
+		rc = err_set(e, ERR_FAIL, "Git LFS: writing the workspace's index");
+out:
+	if (root >= 0)
+		close(root);
+	git_odb_free(odb);
+	git_index_free(idx);
+	git_repository_free(repo);
 	return rc;
 }

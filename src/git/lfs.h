@@ -38,6 +38,12 @@ int git_lfs_fetch(char **missing, const char *dir, const char *sha, const char *
 int git_lfs_push(int *uploaded, long long *bytes, const char *dir, const char *sha, const char *have_sha,
 		 const char *url, const char *token, struct err *e);
 
+/* After a checkout wrote LFS content: each index entry that is a pointer whose file in the folder has the
+ * pointer's size and SHA-256 (hashed streaming) gets the file's stat data, and the index is written
+ * again. Without it libgit2 finds such an entry's stat unknown or "racy" and hashes the file through the
+ * filter, which reads the whole file into memory (git_odb__hashfd_filtered). Returns 0 or ERR_FAIL. */
+int git_lfs_index_refresh(const char *dir, struct err *e);
+
 /* "Store files over N MiB in Git LFS": appends to the folder's own .gitattributes (written through
  * core/fsafe.h, never through a link) a rule "/<path> filter=lfs diff=lfs merge=lfs -text" (the line
  * git lfs track writes, the path escaped for gitattributes(5)) for each new or changed file over

@@ -10,6 +10,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "git/branch.h"
+#include "git/lfs.h"
 #include "git/refname.h"
 #include "github/gh.h"
 #include "service/auth.h"
@@ -1546,7 +1547,18 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		}
 		/* 3. Push it (never forced). */
 		if (have_commit) {
-			rc = git_workspace_push(NULL, p.workspace, p.repo_clone_url, c.sha, head, 1, g.token, &e);
+			/* Git LFS (issue 16): the branch's new LFS objects go up first, as git-lfs's pre-push does. */
+			char have[41] = "";
+			int lfs_n = 0;
+			long long lfs_bytes = 0;
+			git_workspace_tracking(have, p.workspace, sync, NULL);
+			rc = git_lfs_push(&lfs_n, &lfs_bytes, p.workspace, c.sha, have, p.repo_clone_url, g.token, &e);
+			if (rc == ERR_FORBIDDEN) {
+				outcome = job_permanent(ctx, "%s", e.msg);
+				goto out;
+			}
+			if (rc == 0)
+				rc = git_workspace_push(NULL, p.workspace, p.repo_clone_url, c.sha, head, 1, g.token, &e);
 			if (rc == ERR_CONFLICT) {
 				outcome = job_permanent(ctx, "A branch named '%s' exists on GitHub with other commits; "
 							"choose another name.", head);

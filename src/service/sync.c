@@ -638,6 +638,10 @@ static int merge_locked(struct run *r, int *outcome, char **conflicts, const cha
 	struct err le = { 0 };
 	int locked = store_project_files_lock(r->ctx->db, r->p->id, &le) == 0;
 	int rc = git_workspace_merge(outcome, conflicts, r->p->workspace, r->branch, remote, e);
+	struct err ie = { 0 };
+	/* Git LFS: the index learns the stat data of the content the checkout wrote (git_lfs_index_refresh). */
+	if (rc == 0 && git_lfs_index_refresh(r->p->workspace, &ie))
+		log_msg(LOG_WARN, "project %lld: %s", r->p->id, ie.msg);
 	if (locked)
 		store_project_files_unlock(r->ctx->db);
 	return rc;

@@ -169,7 +169,8 @@ call POST /projects -H 'Content-Type: application/json' -d '{"name":"LFS2"}' >/d
 PID2=$(jq -r .id "$W/body"); WS2=$(jq -r .workspace "$W/body")
 call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R4\"}" >/dev/null
 check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 300)"
-wait_for 300 test -f "$WS2/huge.bin"
+# The checkout writes the file in place: wait for all of it (and for the sync to end).
+wait_for 300 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = \"\$(stat -c %s '$WS/huge.bin')\" ]"
 check_eq "its 200 MiB file came down as content" "$(stat -c %s "$WS/huge.bin")" "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
 check "… byte-identical" cmp "$WS/huge.bin" "$WS2/huge.bin"
 down=$(hwm)
