@@ -3,7 +3,7 @@
 # both sides (the files API, the host platform's rename-into-place writes into the folder, git pushes to
 # fakehub), deletes, force-pushes rewriting GitHub's history, repository renames (the old name sometimes
 # reused by a stranger), default-branch changes, branch create/delete through REST, sync_branch changes and
-# merges of ghbridge's pull requests; after each round the project is left to settle and the invariant is
+# merges of ghbridge's pull requests, a Sync now the next actions race with; after each round the project is left to settle and the invariant is
 # checked. Replay or lengthen with GHBRIDGE_PROPERTY_SEED=N and GHBRIDGE_PROPERTY_STEPS=N (rounds).
 #
 # Every edit appends one line "mk-<n>-<l|g>" (unique, l = made in the project, g = made on GitHub) to one of a
@@ -35,7 +35,7 @@ if [ -z "${FAKEHUB_URL:-}" ] || ! fakehub_up; then skip "property" "fakehub is n
 if ! command -v psql >/dev/null; then skip "property" "psql is not installed"; finish; exit; fi
 
 SEED=${GHBRIDGE_PROPERTY_SEED:-$(( $(date +%s%N) % 1000000007 ))}
-ROUNDS=${GHBRIDGE_PROPERTY_STEPS:-40}
+ROUNDS=${GHBRIDGE_PROPERTY_STEPS:-32}
 echo "# property seed: $SEED, rounds: $ROUNDS (replay: GHBRIDGE_PROPERTY_SEED=$SEED GHBRIDGE_PROPERTY_STEPS=$ROUNDS)"
 
 T=$(mktemp -d)
@@ -162,13 +162,36 @@ local_edit() {
 	new_marker l "$F"
 	# a dropped line still in the folder's copy goes back with this edit: the project re-adds it
 	for d in $(cat "$WS/$F" 2>/dev/null | markers_of_text); do [ -n "${DROPPED[$d]:-}" ] && EXEMPT[$d]=1; done
-	{ cat "$WS/$F" 2>/dev/null; echo "$MK"; } > "$T/put"
 	if [ "$how" = api ]; then
-		step "local edit (files API) $F += $MK → $(call PUT "/projects/$PID/files/$F" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream')"
+		# as the panel does: read the file with its version, write only over that version (If-Match; 412: again)
+		local code tries=0 cond
+		while :; do
+			code=$(call GET "/projects/$PID/files/$F" -D "$T/hdr")
+			if [ "$code" = 200 ]; then
+				cond="If-Match: $(grep -i '^etag:' "$T/hdr" | head -1 | sed 's/^[^:]*: *//' | tr -d '\r')"
+				{ cat "$T/body"; echo "$MK"; } > "$T/put"
+			else
+				cond="If-None-Match: *"; echo "$MK" > "$T/put"
+			fi
+			code=$(call PUT "/projects/$PID/files/$F" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream' -H "$cond")
+			[ "$code" = 412 ] && [ "$tries" -lt 5 ] || break
+			tries=$((tries + 1))
+		done
+		step "local edit (files API) $F += $MK → $code$([ "$tries" -gt 0 ] && echo " (412, read again $tries times)")"
 	else
+		# The platform's own read-modify-write must not be stale: a pull that wrote the file after it was read
+		# would be overwritten by the platform, not by ghbridge. Read again until the file held still.
+		local tries=0
 		mkdir -p "$(dirname "$WS/$F")"
-		cp "$T/put" "$STAGE/w" && mv "$STAGE/w" "$WS/$F"
-		step "local edit (folder, rename into place) $F += $MK"
+		while :; do
+			cat "$WS/$F" > "$T/read" 2>/dev/null || : > "$T/read"
+			{ cat "$T/read"; echo "$MK"; } > "$STAGE/w"
+			if cmp -s "$T/read" "$WS/$F" 2>/dev/null || { [ ! -e "$WS/$F" ] && [ ! -s "$T/read" ]; }; then
+				mv "$STAGE/w" "$WS/$F"; break
+			fi
+			tries=$((tries + 1))
+		done
+		step "local edit (folder, rename into place) $F += $MK$([ "$tries" -gt 0 ] && echo " (read again $tries times)")"
 	fi
 }
 local_delete() {
@@ -336,8 +359,9 @@ one_action() {
 	elif [ "$R" -lt 82 ]; then default_change
 	elif [ "$R" -lt 85 ]; then feature_create
 	elif [ "$R" -lt 88 ]; then branch_delete
-	elif [ "$R" -lt 93 ]; then set_sync_branch
-	else merge_pr
+	elif [ "$R" -lt 91 ]; then set_sync_branch
+	elif [ "$R" -lt 95 ]; then merge_pr
+	else step "Sync now, not waited for: what follows races with it → $(call POST "/projects/$PID/sync")"
 	fi
 }
 
