@@ -206,27 +206,42 @@ local_delete() {
 		step "local delete (folder) $F"
 	fi
 }
+# gh_edit / gh_delete: as a person pushing: a push GitHub refuses because the branch moved meanwhile
+# (ghbridge pushed) is fetched and made again, up to 3 times; a change never pushed is not counted.
 gh_edit() {
-	local b
+	local b try res=refused
 	b=$(gh_target)
 	pick_file
-	gh_checkout "$b" || { step "GitHub edit: no branch $b, skipped"; return; }
 	new_marker g "$F"
 	MK_BRANCH[$MK]=$b
-	mkdir -p "$(dirname "$T/clone/$F")"
-	echo "$MK" >> "$T/clone/$F"
-	gitc add -- "$F" && gitc commit -q -m "GitHub edit $MK" &&
-		step "GitHub edit $b:$F += $MK → push $(gitc push -q origin "HEAD:refs/heads/$b" 2>&1 && echo ok || echo refused)"
+	for try in 1 2 3; do
+		gh_checkout "$b" || break
+		mkdir -p "$(dirname "$T/clone/$F")"
+		echo "$MK" >> "$T/clone/$F"
+		gitc add -- "$F" && gitc commit -q -m "GitHub edit $MK" || break
+		if gitc push -q origin "HEAD:refs/heads/$b" >/dev/null 2>&1; then res=ok; break; fi
+		res="refused $try times"
+	done
+	[ "$res" = ok ] || RETIRED[$MK]=1
+	step "GitHub edit $b:$F += $MK → push $res"
 }
 gh_delete() {
-	local b m
+	local b m try res=refused
 	b=$(gh_target)
 	pick_file
-	gh_checkout "$b" || return
-	[ -f "$T/clone/$F" ] || { step "GitHub delete $b:$F: not there, skipped"; return; }
-	for m in $(markers_of_text < "$T/clone/$F"); do RETIRED[$m]=1; done
-	gitc rm -q -- "$F" && gitc commit -q -m "GitHub delete $F" &&
-		step "GitHub delete $b:$F → push $(gitc push -q origin "HEAD:refs/heads/$b" 2>&1 && echo ok || echo refused)"
+	for try in 1 2 3; do
+		gh_checkout "$b" || { res="no branch $b"; break; }
+		[ -f "$T/clone/$F" ] || { res="not there, skipped"; break; }
+		markers_of_text < "$T/clone/$F" > "$T/deleted"
+		gitc rm -q -- "$F" && gitc commit -q -m "GitHub delete $F" || break
+		if gitc push -q origin "HEAD:refs/heads/$b" >/dev/null 2>&1; then
+			res=ok
+			for m in $(cat "$T/deleted"); do RETIRED[$m]=1; done
+			break
+		fi
+		res="refused $try times"
+	done
+	step "GitHub delete $b:$F → push $res"
 }
 # force_push: GitHub's branch rewritten without its last 1-3 commits, plus one new commit of its own.
 force_push() {
@@ -248,6 +263,12 @@ force_push() {
 	gitc grep -hoE "$MKRE" HEAD 2>/dev/null | sort -u > "$T/new"
 	local dropped
 	dropped=$(comm -23 "$T/old" "$T/new" | tr '\n' ' ')
+	# only over the tip read (--force-with-lease): a ghbridge push meanwhile makes this force-push refused
+	if ! gitc push -q --force-with-lease="refs/heads/$b:$old" origin "HEAD:refs/heads/$b" >/dev/null 2>&1; then
+		RETIRED[$MK]=1
+		step "force-push $b: refused (GitHub's branch moved since it was read), nothing dropped"
+		return
+	fi
 	for m in $dropped; do
 		DROPPED[$m]=1
 		# an unsynced change in the folder's copy of the file carries it: the project may re-add it
@@ -256,7 +277,7 @@ force_push() {
 			EXEMPT[$m]=1
 		fi
 	done
-	step "force-push $b: -$k commits +$MK, dropped: ${dropped:-none} → $(gitc push -q -f origin "HEAD:refs/heads/$b" 2>&1 && echo ok || echo refused)"
+	step "force-push $b: -$k commits +$MK, dropped: ${dropped:-none} → ok"
 }
 STRANGERS=()
 NRENAME=0
