@@ -3,7 +3,7 @@
 # both sides (the files API, the host platform's rename-into-place writes into the folder, git pushes to
 # fakehub), deletes, force-pushes rewriting GitHub's history, repository renames (the old name sometimes
 # reused by a stranger), default-branch changes, branch create/delete through REST, sync_branch changes and
-# merges of ghbridge's pull requests, a Sync now the next actions race with; after each round the project is left to settle and the invariant is
+# "pull GitHub changes" on and off, merges of ghbridge's pull requests, a Sync now the next actions race with; after each round the project is left to settle and the invariant is
 # checked. Replay or lengthen with GHBRIDGE_PROPERTY_SEED=N and GHBRIDGE_PROPERTY_STEPS=N (rounds).
 #
 # Every edit appends one line "mk-<n>-<l|g>" (unique, l = made in the project, g = made on GitHub) to one of a
@@ -336,6 +336,11 @@ set_sync_branch() {
 	case $R in 0) b="" ;; 1) b=dev$NMK ;; *) b=$(default_branch) ;; esac
 	step "settings sync_branch='$b' → $(jcall PATCH "/projects/$PID/settings" "{\"sync_branch\":\"$b\"}")"
 }
+PULL=true
+set_pull() {
+	if [ "$PULL" = true ]; then PULL=false; else PULL=true; fi
+	step "settings pull_enabled=$PULL → $(jcall PATCH "/projects/$PID/settings" "{\"pull_enabled\":$PULL}")"
+}
 merge_pr() {
 	local n
 	gh GET "/repos/$U/$REPO/pulls?state=open" >/dev/null
@@ -378,7 +383,8 @@ one_action() {
 	elif [ "$R" -lt 74 ]; then force_push
 	elif [ "$R" -lt 78 ]; then gh_rename
 	elif [ "$R" -lt 82 ]; then default_change
-	elif [ "$R" -lt 85 ]; then feature_create
+	elif [ "$R" -lt 84 ]; then feature_create
+	elif [ "$R" -lt 85 ]; then set_pull
 	elif [ "$R" -lt 88 ]; then branch_delete
 	elif [ "$R" -lt 91 ]; then set_sync_branch
 	elif [ "$R" -lt 95 ]; then merge_pr
