@@ -133,31 +133,26 @@ static void pull_reply(struct response *resp, int status, const struct pull *pr)
 }
 
 /* GET /api/v1/projects/{id}/pulls?state=open|closed|merged|all&head=&limit=&offset=&refresh=1 → 200 | 422 | 404 */
-int api_pulls_list(struct request *req, struct response *resp)
+int api_pulls_list(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *refresh = req_query(req, "refresh");
 	long long limit, offset;
 	struct pull *rows = NULL;
 	int n = 0;
 	if ((rc = web_query_int(&limit, req, "limit", 30)) || (rc = web_query_int(&offset, req, "offset", 0)) ||
-	    (rc = pulls_list(&rows, &n, g_app.db, &p, req_query(req, "state"), req_query(req, "head"), (int)limit,
+	    (rc = pulls_list(&rows, &n, g_app.db, p, req_query(req, "state"), req_query(req, "head"), (int)limit,
 			     (int)offset, &req->err))) {
-		store_project_free(&p);
 		return rc == ERR_INVALID ? fail(req, resp, NULL) : rc;
 	}
 	long long age = -1, job = 0;
 	struct err e2 = { 0 };
-	int stale = pulls_list_stale(g_app.db, &p, &age, &e2);
+	int stale = pulls_list_stale(g_app.db, p, &age, &e2);
 	/* Reading never waits for GitHub: a stale list is refreshed by a job, conditionally. */
-	if ((stale || (refresh && strcmp(refresh, "1") == 0)) && p.repo_owner)
-		pulls_refresh_enqueue(&job, g_app.db, &p, 0, &e2);
-	webhooks_ensure(g_app.db, &p);
+	if ((stale || (refresh && strcmp(refresh, "1") == 0)) && p->repo_owner)
+		pulls_refresh_enqueue(&job, g_app.db, p, 0, &e2);
+	webhooks_ensure(g_app.db, p);
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	for (int i = 0; i < n; i++)
 		json_object_array_add(a, web_pull_json(&rows[i]));
@@ -165,7 +160,7 @@ int api_pulls_list(struct request *req, struct response *resp)
 	json_object_object_add(o, "refreshed_seconds_ago", age >= 0 ? json_object_new_int64(age) : NULL);
 	json_object_object_add(o, "refresh_job_id", job ? json_object_new_int64(job) : NULL);
 	struct webhook w;
-	if (webhooks_status(&w, g_app.db, &p, &e2) == 0) {
+	if (webhooks_status(&w, g_app.db, p, &e2) == 0) {
 		struct json_object *h = json_object_new_object();
 		json_object_object_add(h, "status", json_object_new_string(w.status));
 		json_object_object_add(h, "hook_id", w.hook_id ? json_object_new_int64(w.hook_id) : NULL);
@@ -179,33 +174,26 @@ int api_pulls_list(struct request *req, struct response *resp)
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	store_pulls_free(rows, n);
-	store_project_free(&p);
 	return 0;
 }
 
 /* POST /api/v1/projects/{id}/pulls {"title","body","base","draft", "head" | "from":"changes" (+ "head": new branch)}
  * → 201 created | 200 the open pull request for that head | 202 {"job_id","head"} from changes (a job)
  * | 422 {"error":{…,"fields":{…}}} | 409 | 404 */
-int api_pulls_create(struct request *req, struct response *resp)
+int api_pulls_create(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "title", "body", "base", "head", "from", "draft", NULL };
 	if (!b || fields_ok(req, resp, b, names, "sssssb")) {
 		json_object_put(b);
-		store_project_free(&p);
 		return 0;
 	}
 	const char *from = bstr(b, "from");
 	if (from && strcmp(from, "changes") != 0) {
 		render_json_error(req, resp, 422, "invalid", "\"from\" is \"changes\" (the project's pending changes), or leave it out and name an existing \"head\" branch.");
 		json_object_put(b);
-		store_project_free(&p);
 		return 0;
 	}
 	struct pull_new in = { .title = bstr(b, "title"), .body = bstr(b, "body"), .base = bstr(b, "base"),
@@ -214,7 +202,7 @@ int api_pulls_create(struct request *req, struct response *resp)
 	struct json_object *fe = NULL;
 	int created = 0;
 	long long job = 0;
-	rc = pulls_create(&pr, &created, &job, &fe, g_app.db, &p, req->user->user_id, &in, &req->err);
+	rc = pulls_create(&pr, &created, &job, &fe, g_app.db, p, req->user->user_id, &in, &req->err);
 	if (rc == ERR_INVALID && fe) {
 		struct json_object *o = json_object_new_object(), *inner = json_object_new_object();
 		json_object_object_add(inner, "code", json_object_new_string("invalid"));
@@ -236,61 +224,49 @@ int api_pulls_create(struct request *req, struct response *resp)
 		resp_json(resp, 202, o);
 		json_object_put(o);
 	} else {
-		resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/projects/%lld/pulls/%d", p.id, pr.number));
+		resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/projects/%lld/pulls/%d", p->id, pr.number));
 		pull_reply(resp, created ? 201 : 200, &pr);
 	}
 	store_pull_free(&pr);
 	json_object_put(b);
-	store_project_free(&p);
 	return 0;
 }
 
 /* GET /api/v1/projects/{id}/pulls/{number}?refresh=0|1&files=1 → 200 | 404. Refreshed from GitHub
  * (conditionally) when older than the refresh interval, or always with refresh=1. */
-int api_pull_get(struct request *req, struct response *resp)
+int api_pull_get(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *refresh = req_query(req, "refresh"), *files = req_query(req, "files");
 	int mode = !refresh ? PULLS_IF_STALE : strcmp(refresh, "1") == 0 ? PULLS_NOW : PULLS_STORED;
 	struct pull pr;
 	int stale = 0;
-	rc = pulls_get(&pr, &stale, g_app.db, &p, req->user->user_id, web_number_param(req), mode, &req->err);
+	rc = pulls_get(&pr, &stale, g_app.db, p, req->user->user_id, web_number_param(req), mode, &req->err);
 	if (rc) {
-		store_project_free(&p);
 		return fail(req, resp, NULL);
 	}
 	struct err e2 = { 0 };
-	if (files && strcmp(files, "1") == 0 && pulls_files(&pr, g_app.db, &p, req->user->user_id, &e2))
+	if (files && strcmp(files, "1") == 0 && pulls_files(&pr, g_app.db, p, req->user->user_id, &e2))
 		stale = 1;
 	struct json_object *o = web_pull_json(&pr);
 	json_object_object_add(o, "stale", json_object_new_boolean(stale));
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	store_pull_free(&pr);
-	store_project_free(&p);
 	return 0;
 }
 
 /* PATCH /api/v1/projects/{id}/pulls/{number} {"title","body","state":"open"|"closed","draft":false}
  * → 200 | 422 | 409 | 403 | 404 */
-int api_pull_patch(struct request *req, struct response *resp)
+int api_pull_patch(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp), *dv = NULL;
 	static const char *const names[] = { "title", "body", "state", "draft", NULL };
 	if (!b || fields_ok(req, resp, b, names, "sssb")) {
 		json_object_put(b);
-		store_project_free(&p);
 		return 0;
 	}
 	int ready = 0;
@@ -298,14 +274,13 @@ int api_pull_patch(struct request *req, struct response *resp)
 		if (json_object_get_boolean(dv)) {
 			render_json_error(req, resp, 422, "invalid", "A pull request can be marked ready for review (\"draft\": false), not turned back into a draft here.");
 			json_object_put(b);
-			store_project_free(&p);
 			return 0;
 		}
 		ready = 1;
 	}
 	struct pull pr;
 	struct pull_outcome o;
-	rc = pulls_update(&pr, &o, g_app.db, &p, req->user->user_id, web_number_param(req), bstr(b, "title"), bstr(b, "body"),
+	rc = pulls_update(&pr, &o, g_app.db, p, req->user->user_id, web_number_param(req), bstr(b, "title"), bstr(b, "body"),
 			  bstr(b, "state"), ready, &req->err);
 	if (rc)
 		fail(req, resp, o.why);
@@ -313,30 +288,24 @@ int api_pull_patch(struct request *req, struct response *resp)
 		pull_reply(resp, 200, &pr);
 	store_pull_free(&pr);
 	json_object_put(b);
-	store_project_free(&p);
 	return 0;
 }
 
 /* POST /api/v1/projects/{id}/pulls/{number}/merge {"method":"merge"|"squash"|"rebase","sha","delete_branch"}
  * → 200 {"merged":true,"pull":…,"note"} | 409 not_mergeable / draft / head_moved / not_open | 422 method_not_allowed | 403 | 404 */
-int api_pull_merge(struct request *req, struct response *resp)
+int api_pull_merge(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "method", "sha", "delete_branch", NULL };
 	if (!b || fields_ok(req, resp, b, names, "ssb")) {
 		json_object_put(b);
-		store_project_free(&p);
 		return 0;
 	}
 	struct pull pr;
 	struct pull_outcome o;
-	rc = pulls_merge(&pr, &o, g_app.db, &p, req->user->user_id, web_number_param(req), bstr(b, "method"), bstr(b, "sha"),
+	rc = pulls_merge(&pr, &o, g_app.db, p, req->user->user_id, web_number_param(req), bstr(b, "method"), bstr(b, "sha"),
 			 bbool(b, "delete_branch", 0), &req->err);
 	if (rc) {
 		fail(req, resp, o.why);
@@ -350,23 +319,17 @@ int api_pull_merge(struct request *req, struct response *resp)
 	}
 	store_pull_free(&pr);
 	json_object_put(b);
-	store_project_free(&p);
 	return 0;
 }
 
 /* GET /api/v1/projects/{id}/branches → 200 {"branches":[…]} | 404 */
-int api_branches_list(struct request *req, struct response *resp)
+int api_branches_list(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct branch_info *rows;
 	int n;
-	if ((rc = pulls_branches(&rows, &n, g_app.db, &p, req->user->user_id, &req->err))) {
-		store_project_free(&p);
+	if ((rc = pulls_branches(&rows, &n, g_app.db, p, req->user->user_id, &req->err))) {
 		return fail(req, resp, NULL);
 	}
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -384,24 +347,18 @@ int api_branches_list(struct request *req, struct response *resp)
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	pulls_branches_free(rows, n);
-	store_project_free(&p);
 	return 0;
 }
 
 /* POST /api/v1/projects/{id}/branches {"name","from"} → 201 | 422 (with "suggestion") | 409 exists | 404 */
-int api_branch_create(struct request *req, struct response *resp)
+int api_branch_create(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "name", "from", NULL };
 	if (!b || fields_ok(req, resp, b, names, "ss")) {
 		json_object_put(b);
-		store_project_free(&p);
 		return 0;
 	}
 	const char *name = bstr(b, "name");
@@ -415,7 +372,7 @@ int api_branch_create(struct request *req, struct response *resp)
 		json_object_object_add(o, "error", inner);
 		resp_json(resp, 422, o);
 		json_object_put(o);
-	} else if ((rc = pulls_branch_create(g_app.db, &p, req->user->user_id, name, bstr(b, "from"), &req->err))) {
+	} else if ((rc = pulls_branch_create(g_app.db, p, req->user->user_id, name, bstr(b, "from"), &req->err))) {
 		fail(req, resp, NULL);
 	} else {
 		struct json_object *o = json_object_new_object();
@@ -424,23 +381,16 @@ int api_branch_create(struct request *req, struct response *resp)
 		json_object_put(o);
 	}
 	json_object_put(b);
-	store_project_free(&p);
 	return 0;
 }
 
 /* DELETE /api/v1/projects/{id}/branches/{name*} → 204 | 409 sync/default/open head | 404 */
-int api_branch_delete(struct request *req, struct response *resp)
+int api_branch_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "pulls"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	if (pulls_branch_delete(g_app.db, &p, req->user->user_id, req_param(req, "name"), &req->err))
+	struct project *p = call->project;
+	if (pulls_branch_delete(g_app.db, p, req->user->user_id, req_param(req, "name"), &req->err))
 		fail(req, resp, NULL);
 	else
 		resp_text(resp, 204, "text/plain", "");
-	store_project_free(&p);
 	return 0;
 }
