@@ -191,16 +191,16 @@ int api_pull_merge(struct request *req, struct response *resp, const struct call
 int api_branches_list(struct request *req, struct response *resp, const struct call *call);
 int api_branch_create(struct request *req, struct response *resp, const struct call *call);
 int api_branch_delete(struct request *req, struct response *resp, const struct call *call);
-int page_pulls(struct request *req, struct response *resp);
-int page_pull_create(struct request *req, struct response *resp);
-int page_pull_new(struct request *req, struct response *resp);
-int page_pull(struct request *req, struct response *resp);
-int page_pull_merge(struct request *req, struct response *resp);
-int page_pull_close(struct request *req, struct response *resp);
-int page_pull_reopen(struct request *req, struct response *resp);
-int page_pull_ready(struct request *req, struct response *resp);
-int page_branches(struct request *req, struct response *resp);
-int page_branch_create(struct request *req, struct response *resp);
-int page_branch_delete(struct request *req, struct response *resp);
+int page_pulls(struct request *req, struct response *resp, const struct call *call);
+int page_pull_create(struct request *req, struct response *resp, const struct call *call);
+int page_pull_new(struct request *req, struct response *resp, const struct call *call);
+int page_pull(struct request *req, struct response *resp, const struct call *call);
+int page_pull_merge(struct request *req, struct response *resp, const struct call *call);
+int page_pull_close(struct request *req, struct response *resp, const struct call *call);
+int page_pull_reopen(struct request *req, struct response *resp, const struct call *call);
+int page_pull_ready(struct request *req, struct response *resp, const struct call *call);
+int page_branches(struct request *req, struct response *resp, const struct call *call);
+int page_branch_create(struct request *req, struct response *resp, const struct call *call);
+int page_branch_delete(struct request *req, struct response *resp, const struct call *call);
 
 #endif

@@ -137,12 +137,10 @@ static void creating_note(struct request *req, struct response *resp, struct jso
 }
 
 /* GET /projects/{id}/pulls?state=open|closed|merged|all → 200 | 404 */
-int page_pulls(struct request *req, struct response *resp)
+int page_pulls(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	static const char *const states[] = { "open", "closed", "merged", "all" };
 	static const char *const labels[] = { "Open", "Closed", "Merged", "All" };
 	const char *state = req_query(req, "state");
@@ -150,7 +148,7 @@ int page_pulls(struct request *req, struct response *resp)
 	for (int i = 0; i < 4; i++)
 		if (state && strcmp(state, states[i]) == 0)
 			si = i;
-	struct json_object *ctx = ctx_of(&p), *filters = json_object_new_array(), *a = json_object_new_array();
+	struct json_object *ctx = ctx_of(p), *filters = json_object_new_array(), *a = json_object_new_array();
 	for (int i = 0; i < 4; i++) {
 		struct json_object *f = json_object_new_object();
 		json_object_object_add(f, "name", js(states[i]));
@@ -162,32 +160,30 @@ int page_pulls(struct request *req, struct response *resp)
 	json_object_object_add(ctx, "filter_label", js(si == 3 ? "" : states[si]));
 	struct pull *rows = NULL;
 	int n = 0;
-	if ((rc = pulls_list(&rows, &n, g_app.db, &p, states[si], NULL, 100, 0, &req->err))) {
+	if ((rc = pulls_list(&rows, &n, g_app.db, p, states[si], NULL, 100, 0, &req->err))) {
 		json_object_put(ctx);
 		json_object_put(a);
-		store_project_free(&p);
 		return rc;
 	}
 	for (int i = 0; i < n; i++)
 		json_object_array_add(a, pull_view(&rows[i]));
 	store_pulls_free(rows, n);
 	json_object_object_add(ctx, "pulls", a);
-	if (p.repo_owner) {
+	if (p->repo_owner) {
 		long long age = -1;
 		struct err e = { 0 };
-		int stale = pulls_list_stale(g_app.db, &p, &age, &e);
+		int stale = pulls_list_stale(g_app.db, p, &age, &e);
 		if (stale)
-			pulls_refresh_enqueue(NULL, g_app.db, &p, 0, &e);
-		webhooks_ensure(g_app.db, &p);
+			pulls_refresh_enqueue(NULL, g_app.db, p, 0, &e);
+		webhooks_ensure(g_app.db, p);
 		json_object_object_add(ctx, "freshness", js(arena_printf(req->arena, "Updated from GitHub %s%s.", ago(req, age),
 									  stale ? "; refreshing now, reload to see it" : "")));
-		webhook_note(ctx, &p);
+		webhook_note(ctx, p);
 	}
 	const char *creating = req_query(req, "creating");
 	if (creating)
-		creating_note(req, resp, ctx, &p, creating);
-	render_page(req, resp, 200, "pulls", title_of(req, &p, "Pull requests"), ctx);
-	store_project_free(&p);
+		creating_note(req, resp, ctx, p, creating);
+	render_page(req, resp, 200, "pulls", title_of(req, p, "Pull requests"), ctx);
 	return 0;
 }
 
@@ -247,12 +243,10 @@ static int render_pull(struct request *req, struct response *resp, struct projec
 }
 
 /* GET /projects/{id}/pulls/{number} → 200 | 404 */
-int page_pull(struct request *req, struct response *resp)
+int page_pull(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	/* Codes, not text: a link must not be able to put words on this page. */
 	static const char *const done[][2] = {
 		{ "created", "Pull request opened." }, { "existing", "This pull request was open already for that branch." },
@@ -264,8 +258,7 @@ int page_pull(struct request *req, struct response *resp)
 	for (size_t i = 0; d && i < sizeof done / sizeof done[0]; i++)
 		if (strcmp(d, done[i][0]) == 0)
 			flash = done[i][1];
-	rc = render_pull(req, resp, &p, web_number_param(req), 200, NULL, flash);
-	store_project_free(&p);
+	rc = render_pull(req, resp, p, web_number_param(req), 200, NULL, flash);
 	return rc;
 }
 
@@ -329,67 +322,60 @@ static int merge_confirm(struct request *req, struct response *resp, struct proj
 
 /* POST /projects/{id}/pulls/{number}/merge (method, sha, delete_branch, confirm=1) → 303 | 200 the confirm page
  * without confirm=1 | 409/422/403 page with the reason (409 for a draft: GitHub does not merge drafts) */
-int page_pull_merge(struct request *req, struct response *resp)
+int page_pull_merge(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	int number = web_number_param(req);
-	if (merge_confirm(req, resp, &p, number)) {
-		store_project_free(&p);
+	if (merge_confirm(req, resp, p, number)) {
 		return 0;
 	}
 	struct pull pr;
 	struct pull_outcome o;
 	const char *del = req_form(req, "delete_branch");
-	rc = pulls_merge(&pr, &o, g_app.db, &p, req->user->user_id, number, req_form(req, "method"), req_form(req, "sha"),
+	rc = pulls_merge(&pr, &o, g_app.db, p, req->user->user_id, number, req_form(req, "method"), req_form(req, "sha"),
 			 del && strcmp(del, "1") == 0, &req->err);
 	store_pull_free(&pr);
 	if (rc)
-		rc = refused(req, resp, &p, number);
+		rc = refused(req, resp, p, number);
 	else
-		go_pull(req, resp, p.id, number, !del ? "merged" : strncmp(o.note, "Branch", 6) == 0 ? "merged_deleted"
+		go_pull(req, resp, p->id, number, !del ? "merged" : strncmp(o.note, "Branch", 6) == 0 ? "merged_deleted"
 												   : "merged_kept");
-	store_project_free(&p);
 	return rc;
 }
 
-static int state_action(struct request *req, struct response *resp, const char *state, int ready, const char *done)
+static int state_action(struct request *req, struct response *resp, const struct call *call, const char *state, int ready, const char *done)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	int number = web_number_param(req);
 	struct pull pr;
 	struct pull_outcome o;
-	rc = pulls_update(&pr, &o, g_app.db, &p, req->user->user_id, number, NULL, NULL, state, ready, &req->err);
+	rc = pulls_update(&pr, &o, g_app.db, p, req->user->user_id, number, NULL, NULL, state, ready, &req->err);
 	store_pull_free(&pr);
 	if (rc)
-		rc = refused(req, resp, &p, number);
+		rc = refused(req, resp, p, number);
 	else
-		go_pull(req, resp, p.id, number, done);
-	store_project_free(&p);
+		go_pull(req, resp, p->id, number, done);
 	return rc;
 }
 
 /* POST /projects/{id}/pulls/{number}/close → 303 | page with the reason */
-int page_pull_close(struct request *req, struct response *resp)
+int page_pull_close(struct request *req, struct response *resp, const struct call *call)
 {
-	return state_action(req, resp, "closed", 0, "closed");
+	return state_action(req, resp, call, "closed", 0, "closed");
 }
 
 /* POST /projects/{id}/pulls/{number}/reopen → 303 | page with the reason */
-int page_pull_reopen(struct request *req, struct response *resp)
+int page_pull_reopen(struct request *req, struct response *resp, const struct call *call)
 {
-	return state_action(req, resp, "open", 0, "reopened");
+	return state_action(req, resp, call, "open", 0, "reopened");
 }
 
 /* POST /projects/{id}/pulls/{number}/ready → 303 | page with the reason */
-int page_pull_ready(struct request *req, struct response *resp)
+int page_pull_ready(struct request *req, struct response *resp, const struct call *call)
 {
-	return state_action(req, resp, NULL, 1, "ready");
+	return state_action(req, resp, call, NULL, 1, "ready");
 }
 
 /* ---------------------------------------------------------------- create */
@@ -458,25 +444,20 @@ static int render_new(struct request *req, struct response *resp, struct project
 }
 
 /* GET /projects/{id}/pulls/new → 200 | 404 */
-int page_pull_new(struct request *req, struct response *resp)
+int page_pull_new(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	rc = render_new(req, resp, &p, 200, NULL, p.repo_owner ? NULL : "Connect a GitHub repository to this project first.");
-	store_project_free(&p);
+	struct project *p = call->project;
+	int rc = 0;
+	rc = render_new(req, resp, p, 200, NULL, p->repo_owner ? NULL : "Connect a GitHub repository to this project first.");
 	return rc;
 }
 
 /* POST /projects/{id}/pulls (title, body, base, from=changes|branch, new_branch, head, draft)
  * → 303 to the pull request or (from changes) to the list while it is created | 422/409 the form again */
-int page_pull_create(struct request *req, struct response *resp)
+int page_pull_create(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *from = req_form(req, "from");
 	int from_changes = !from || strcmp(from, "branch") != 0;
 	struct pull_new in = { .title = req_form(req, "title"), .body = req_form(req, "body"), .base = req_form(req, "base"),
@@ -486,7 +467,7 @@ int page_pull_create(struct request *req, struct response *resp)
 	struct json_object *fe = NULL;
 	int created = 0;
 	long long job = 0;
-	rc = pulls_create(&pr, &created, &job, &fe, g_app.db, &p, req->user->user_id, &in, &req->err);
+	rc = pulls_create(&pr, &created, &job, &fe, g_app.db, p, req->user->user_id, &in, &req->err);
 	if (rc == ERR_INVALID && fe) {
 		/* The head error belongs to the field the person typed in. */
 		struct json_object *h;
@@ -495,20 +476,19 @@ int page_pull_create(struct request *req, struct response *resp)
 			json_object_object_del(fe, "head");
 		}
 		err_clear(&req->err);
-		rc = render_new(req, resp, &p, 422, fe, "Some fields need a change; nothing was created.");
+		rc = render_new(req, resp, p, 422, fe, "Some fields need a change; nothing was created.");
 	} else if (rc && rc != ERR_DB && (rc != ERR_FAIL || strstr(req->err.msg, "GitHub"))) {
 		char msg[sizeof req->err.msg];
 		snprintf(msg, sizeof msg, "%s", req->err.msg);
 		int status = status_of(rc);
 		err_clear(&req->err);
-		rc = render_new(req, resp, &p, status >= 500 ? 502 : status, NULL, msg);
+		rc = render_new(req, resp, p, status >= 500 ? 502 : status, NULL, msg);
 	} else if (rc == 0 && job) {
-		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/pulls?creating=%lld", p.id, job));
+		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/pulls?creating=%lld", p->id, job));
 	} else if (rc == 0) {
-		go_pull(req, resp, p.id, pr.number, created ? "created" : "existing");
+		go_pull(req, resp, p->id, pr.number, created ? "created" : "existing");
 	}
 	store_pull_free(&pr);
-	store_project_free(&p);
 	return rc;
 }
 
@@ -560,17 +540,14 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 }
 
 /* GET /projects/{id}/branches → 200 | 404 */
-int page_branches(struct request *req, struct response *resp)
+int page_branches(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *d = req_query(req, "done");
 	const char *flash = d && strcmp(d, "created") == 0 ? "Branch created." : d && strcmp(d, "deleted") == 0 ? "Branch deleted." : NULL;
-	rc = render_branches(req, resp, &p, 200, p.repo_owner ? NULL : "Connect a GitHub repository to this project first.",
+	rc = render_branches(req, resp, p, 200, p->repo_owner ? NULL : "Connect a GitHub repository to this project first.",
 			     flash, NULL, NULL);
-	store_project_free(&p);
 	return rc;
 }
 
@@ -589,46 +566,39 @@ static int branch_refused(struct request *req, struct response *resp, struct pro
 }
 
 /* POST /projects/{id}/branches (name, from) → 303 | 422 with a suggested name | 409 */
-int page_branch_create(struct request *req, struct response *resp)
+int page_branch_create(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	char suggest[PULL_BRANCH_MAX + 1];
 	const char *name = req_form(req, "name");
 	if ((rc = pulls_branch_check(suggest, sizeof suggest, name, &req->err)))
-		rc = branch_refused(req, resp, &p, suggest, 1);
-	else if ((rc = pulls_branch_create(g_app.db, &p, req->user->user_id, name, req_form(req, "from"), &req->err)))
-		rc = branch_refused(req, resp, &p, NULL, 1);
+		rc = branch_refused(req, resp, p, suggest, 1);
+	else if ((rc = pulls_branch_create(g_app.db, p, req->user->user_id, name, req_form(req, "from"), &req->err)))
+		rc = branch_refused(req, resp, p, NULL, 1);
 	else
-		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=created", p.id));
-	store_project_free(&p);
+		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=created", p->id));
 	return rc;
 }
 
 /* POST /projects/{id}/branches/delete (name, confirm=1) → 303 | 200 the confirm page without confirm=1 | 409
  * sync/default/open head | 404 */
-int page_branch_delete(struct request *req, struct response *resp)
+int page_branch_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *name = req_form(req, "name");
-	if (!web_confirmed(req) && name && *name && p.repo_owner) {
+	if (!web_confirmed(req) && name && *name && p->repo_owner) {
 		render_confirm(req, resp, arena_printf(req->arena, "Delete the branch %s?", name),
-			       arena_printf(req->arena, "The branch %s is deleted on GitHub, in %s/%s.", name, p.repo_owner,
-					    p.repo_name),
+			       arena_printf(req->arena, "The branch %s is deleted on GitHub, in %s/%s.", name, p->repo_owner,
+					    p->repo_name),
 			       "Commits that are only on this branch can no longer be reached by its name.", "Delete the branch",
-			       arena_printf(req->arena, "/projects/%lld/branches", p.id));
-		store_project_free(&p);
+			       arena_printf(req->arena, "/projects/%lld/branches", p->id));
 		return 0;
 	}
-	if ((rc = pulls_branch_delete(g_app.db, &p, req->user->user_id, req_form(req, "name"), &req->err)))
-		rc = branch_refused(req, resp, &p, NULL, 0);
+	if ((rc = pulls_branch_delete(g_app.db, p, req->user->user_id, req_form(req, "name"), &req->err)))
+		rc = branch_refused(req, resp, p, NULL, 0);
 	else
-		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=deleted", p.id));
-	store_project_free(&p);
+		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=deleted", p->id));
 	return rc;
 }
