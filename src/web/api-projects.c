@@ -166,53 +166,37 @@ int api_projects_list(struct request *req, struct response *resp)
 }
 
 /* GET /api/v1/projects/{id} → 200 | 404 */
-int api_project_get(struct request *req, struct response *resp)
+int api_project_get(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:read"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	project_reply(resp, 200, &p);
-	store_project_free(&p);
+	struct project *p = call->project;
+	project_reply(resp, 200, p);
 	return 0;
 }
 
 /* PATCH /api/v1/projects/{id} {"name"} → 200 | 400 | 404 */
-int api_project_patch(struct request *req, struct response *resp)
+int api_project_patch(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	if (b) {
 		int bad = 0;
 		const char *name = jget_str(b, "name", &bad);
 		if (name || bad)
-			rc = projects_rename(g_app.db, &p, name, &req->err);
+			rc = projects_rename(g_app.db, p, name, &req->err);
 		if (!rc)
-			project_reply(resp, 200, &p);
+			project_reply(resp, 200, p);
 		json_object_put(b);
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* DELETE /api/v1/projects/{id} → 204 | 404. The GitHub repository stays. */
-int api_project_delete(struct request *req, struct response *resp)
+int api_project_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	rc = projects_delete(g_app.db, &p, &req->err);
-	store_project_free(&p);
+	struct project *p = call->project;
+	int rc = 0;
+	rc = projects_delete(g_app.db, p, &req->err);
 	if (!rc)
 		resp_text(resp, 204, "text/plain", "");
 	return rc;
@@ -297,24 +281,20 @@ static void precondition_failed(struct request *req, struct response *resp, cons
  * or one in the folder) or a path through one | 412 If-Match names another version (or there is no file),
  * If-None-Match: * and there is a file: {"error":{"code":"precondition_failed","current_version"}} and
  * the current ETag. Without either header the file is written whatever is there (as before). */
-int api_project_file_put(struct request *req, struct response *resp)
+int api_project_file_put(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *path = req_param(req, "path");
 	char *old = NULL;
 	size_t oldlen = 0;
 	struct err ignore = { 0 };
 	int existed = project_path_check(path, &ignore) == 0 &&
-		      projects_file_get(&old, &oldlen, &p, path, &ignore) == 0;
+		      projects_file_get(&old, &oldlen, p, path, &ignore) == 0;
 	free(old);
 	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
 	char version[41] = "";
-	rc = projects_file_put_if(g_app.db, &p, path, req->body ? req->body : "", req->body_len,
+	rc = projects_file_put_if(g_app.db, p, path, req->body ? req->body : "", req->body_len,
 				  cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
 	if (rc == ERR_PRECONDITION) {
 		precondition_failed(req, resp, version);
@@ -329,24 +309,19 @@ int api_project_file_put(struct request *req, struct response *resp)
 		json_object_put(o);
 		etag_header(req, resp, version);
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* GET /api/v1/projects/{id}/files/{path*} → 200 raw bytes (a link from GitHub: its text) with the file's
  * version as a strong ETag (its git blob id) | 304 when If-None-Match holds it | 404 (also for a link, fifo
  * or device in the folder and any path through a link: never followed) */
-int api_project_file_get(struct request *req, struct response *resp)
+int api_project_file_get(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:read"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	char *data = NULL;
 	size_t len = 0;
-	rc = projects_file_get(&data, &len, &p, req_param(req, "path"), &req->err);
+	rc = projects_file_get(&data, &len, p, req_param(req, "path"), &req->err);
 	if (!rc) {
 		char version[41];
 		git_blob_version(version, data, len);
@@ -363,25 +338,19 @@ int api_project_file_get(struct request *req, struct response *resp)
 		etag_header(req, resp, version);
 		free(data);
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* DELETE /api/v1/projects/{id}/files/{path*} → 204 | 404 (not a regular file, or through a link) | 409 a link
  * from GitHub (read-only) | 412 If-Match names another version, or there is no file (as PUT) */
-int api_project_file_delete(struct request *req, struct response *resp)
+int api_project_file_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
 	char version[41] = "";
-	rc = projects_file_delete_if(g_app.db, &p, req_param(req, "path"),
+	rc = projects_file_delete_if(g_app.db, p, req_param(req, "path"),
 				     cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
-	store_project_free(&p);
 	if (rc == ERR_PRECONDITION) {
 		precondition_failed(req, resp, version);
 		return 0;
@@ -397,19 +366,15 @@ int api_project_file_delete(struct request *req, struct response *resp)
  * link, fifo, socket or device put into the folder, never synced; lfs: under a Git LFS rule (.gitattributes
  * filter=lfs: its content is in Git LFS); status "left_out" with the reason in left_out ("too large: 60 MiB,
  * the limit is 50 MiB", Git LFS) is a file a sync leaves out */
-int api_project_files(struct request *req, struct response *resp)
+int api_project_files(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:read"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct ws_file *f;
 	int n;
-	rc = projects_files(&f, &n, &p, &req->err);
+	rc = projects_files(&f, &n, p, &req->err);
 	if (!rc) {
-		projects_files_versions(f, 0, n, &p);
+		projects_files_versions(f, 0, n, p);
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		for (int i = 0; i < n; i++) {
 			struct json_object *x = json_object_new_object();
@@ -430,7 +395,6 @@ int api_project_files(struct request *req, struct response *resp)
 		json_object_put(o);
 		git_workspace_files_free(f, n);
 	}
-	store_project_free(&p);
 	return rc;
 }
 
@@ -440,17 +404,12 @@ int api_project_files(struct request *req, struct response *resp)
  * error_code) or GET /api/v1/jobs/{job_id}
  * | 400 bad input | 404 (another user's project too; nothing queued) | 409 already connected, a connect
  * under way, or github_reconnect */
-int api_project_repo_connect(struct request *req, struct response *resp)
+int api_project_repo_connect(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	if (!b) {
-		store_project_free(&p);
 		return 0;
 	}
 	int bad = 0;
@@ -464,7 +423,7 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 	if (bad)
 		rc = err_set(&req->err, ERR_INVALID, "mode, owner, name and description are strings; private is true or false.");
 	else
-		rc = projects_connect(g_app.db, &p, req->user->user_id, mode, owner, name, priv, desc, &job, &req->err);
+		rc = projects_connect(g_app.db, p, req->user->user_id, mode, owner, name, priv, desc, &job, &req->err);
 	json_object_put(b);
 	if (rc == ERR_UNAUTH) {
 		render_json_error(req, resp, 409, "github_reconnect", req->err.msg);
@@ -474,7 +433,7 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 		rc = 0;
 	} else if (!rc) {
 		struct project q;
-		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p.id, &req->err)) == 0) {
+		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p->id, &req->err)) == 0) {
 			struct json_object *o = web_project_json(&q);
 			json_object_object_add(o, "job_id", json_object_new_int64(job));
 			resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", job));
@@ -483,43 +442,32 @@ int api_project_repo_connect(struct request *req, struct response *resp)
 			store_project_free(&q);
 		}
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* DELETE /api/v1/projects/{id}/repository → 204 (also calls off a connect under way) | 404. The repository
  * itself is kept. */
-int api_project_repo_disconnect(struct request *req, struct response *resp)
+int api_project_repo_disconnect(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	rc = projects_disconnect(g_app.db, &p, &req->err);
-	store_project_free(&p);
+	struct project *p = call->project;
+	int rc = 0;
+	rc = projects_disconnect(g_app.db, p, &req->err);
 	if (!rc)
 		resp_text(resp, 204, "text/plain", "");
 	return rc;
 }
 
 /* PATCH /api/v1/projects/{id}/settings → 200 | 422 {"error":{…,"fields":{…}}} nothing saved | 404 */
-int api_project_settings(struct request *req, struct response *resp)
+int api_project_settings(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:write"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	if (!b) {
-		store_project_free(&p);
 		return 0;
 	}
 	struct project_settings s;
-	projects_settings_of(&s, &p);
+	projects_settings_of(&s, p);
 	struct json_object *fe = json_object_new_object(), *v;
 	struct buf ex = BUF_INIT;
 	json_object_object_foreach(b, key, val) {
@@ -576,12 +524,12 @@ int api_project_settings(struct request *req, struct response *resp)
 	}
 	struct json_object *fe2 = NULL;
 	if (json_object_object_length(fe) == 0) {
-		rc = projects_settings_update(g_app.db, &p, &s, &fe2, &req->err);
+		rc = projects_settings_update(g_app.db, p, &s, &fe2, &req->err);
 	} else {
 		/* Every field is told at once: the rest are checked as the service would (a field the
 		 * boundary refused already keeps the boundary's words). */
 		struct json_object *more = json_object_new_object();
-		projects_settings_check(more, &p, &s);
+		projects_settings_check(more, p, &s);
 		json_object_object_foreach(more, mk, mv)
 			if (!json_object_object_get_ex(fe, mk, NULL))
 				json_object_object_add(fe, mk, json_object_get(mv));
@@ -604,7 +552,7 @@ int api_project_settings(struct request *req, struct response *resp)
 		rc = 0;
 	} else if (!rc) {
 		struct project q;
-		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p.id, &req->err)) == 0) {
+		if ((rc = projects_get(&q, g_app.db, req->user->user_id, p->id, &req->err)) == 0) {
 			project_reply(resp, 200, &q);
 			store_project_free(&q);
 		}
@@ -612,38 +560,31 @@ int api_project_settings(struct request *req, struct response *resp)
 	json_object_put(fe);
 	json_object_put(b);
 	buf_free(&ex);
-	store_project_free(&p);
 	return rc;
 }
 
 /* POST /api/v1/projects/{id}/sync (202 {"after_connect": true, "job_id": the connect's} while a connect is under way) → 202 {"job_id"} | 404 | 409 not connected */
-int api_project_sync(struct request *req, struct response *resp)
+int api_project_sync(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "sync"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	long long job = 0;
 	/* Right after a connect was accepted there is no repository yet: the connect job's initial sync, queued
 	 * when it links, sends every file. Said so (202, with the connect's job), not "connect first". */
-	if (!p.repo_owner && p.connect_state &&
-	    (strcmp(p.connect_state, "queued") == 0 || strcmp(p.connect_state, "running") == 0)) {
+	if (!p->repo_owner && p->connect_state &&
+	    (strcmp(p->connect_state, "queued") == 0 || strcmp(p->connect_state, "running") == 0)) {
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "job_id", json_object_new_int64(p.connect_job_id));
+		json_object_object_add(o, "job_id", json_object_new_int64(p->connect_job_id));
 		json_object_object_add(o, "after_connect", json_object_new_boolean(1));
 		json_object_object_add(o, "message", json_object_new_string(arena_printf(req->arena,
 			"A connect to %s is under way; the sync that follows it sends this project's files. Follow it with "
-			"GET /api/v1/projects/%lld/status.", p.connect_repo ? p.connect_repo : "GitHub", p.id)));
-		resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", p.connect_job_id));
+			"GET /api/v1/projects/%lld/status.", p->connect_repo ? p->connect_repo : "GitHub", p->id)));
+		resp_header(resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", p->connect_job_id));
 		resp_json(resp, 202, o);
 		json_object_put(o);
-		store_project_free(&p);
 		return 0;
 	}
-	rc = projects_sync_enqueue(&job, g_app.db, &p, "manual", 0, &req->err);
-	store_project_free(&p);
+	rc = projects_sync_enqueue(&job, g_app.db, p, "manual", 0, &req->err);
 	if (!rc) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "job_id", json_object_new_int64(job));
@@ -655,15 +596,10 @@ int api_project_sync(struct request *req, struct response *resp)
 
 /* GET /api/v1/projects/{id}/status → 200 {status, last_error, last_commit_sha, last_sync_at, progress, pending_changes,
  * repository, connection} */
-int api_project_status(struct request *req, struct response *resp)
+int api_project_status(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:read"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	struct json_object *full = web_project_json(&p), *o = json_object_new_object();
+	struct project *p = call->project;
+	struct json_object *full = web_project_json(p), *o = json_object_new_object();
 	static const char *keep[] = { "id", "status", "last_error", "last_commit_sha", "last_sync_at", "conflict_url",
 				      "conflict_branch", "progress", "repository", "connection" };
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
@@ -672,13 +608,13 @@ int api_project_status(struct request *req, struct response *resp)
 		json_object_object_add(o, keep[i], json_object_get(v));
 	}
 	int pending;
-	projects_pending(&pending, NULL, &p, &req->err);
+	projects_pending(&pending, NULL, p, &req->err);
 	json_object_object_add(o, "pending_changes", json_object_new_int(pending));
 	/* When a queued (maybe batched) sync runs, ISO 8601 UTC; null when none waits. */
 	double run_at = 0;
 	struct err ne = { 0 };
 	char when[32] = "";
-	if (projects_next_sync(&run_at, g_app.db, &p, &ne) == 0 && run_at > 0) {
+	if (projects_next_sync(&run_at, g_app.db, p, &ne) == 0 && run_at > 0) {
 		time_t t = (time_t)run_at;
 		struct tm tm;
 		gmtime_r(&t, &tm);
@@ -686,31 +622,25 @@ int api_project_status(struct request *req, struct response *resp)
 	}
 	json_object_object_add(o, "next_sync_at", when[0] ? json_object_new_string(when) : NULL);
 	/* Syncing held by an operator (page-admin.c): scope, who, since, reason, and the sentence to show. */
-	json_object_object_add(o, "paused", web_pause_json(p.id));
+	json_object_object_add(o, "paused", web_pause_json(p->id));
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	json_object_put(full);
-	store_project_free(&p);
 	return 0;
 }
 
 /* GET /api/v1/projects/{id}/history?limit=&before= → 200 {"history":[…], "next_before"} */
-int api_project_history(struct request *req, struct response *resp)
+int api_project_history(struct request *req, struct response *resp, const struct call *call)
 {
-	if (web_lacks_scope(req, resp, "projects:read"))
-		return 0;
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	long long limit, before;
 	if ((rc = web_query_int(&limit, req, "limit", 20)) || (rc = web_query_int(&before, req, "before", 0))) {
-		store_project_free(&p);
 		return rc;
 	}
 	struct sync_run *rows;
 	int n;
-	rc = store_sync_list(&rows, &n, g_app.db, p.id, (int)limit, before, &req->err);
+	rc = store_sync_list(&rows, &n, g_app.db, p->id, (int)limit, before, &req->err);
 	if (!rc) {
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		for (int i = 0; i < n; i++)
@@ -721,7 +651,6 @@ int api_project_history(struct request *req, struct response *resp)
 		json_object_put(o);
 		store_syncs_free(rows, n);
 	}
-	store_project_free(&p);
 	return rc;
 }
 
