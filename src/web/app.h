@@ -137,29 +137,29 @@ int api_project_history(struct request *req, struct response *resp, const struct
 struct ghrepo;
 int api_github_repos(struct request *req, struct response *resp);
 int api_github_repos_refresh(struct request *req, struct response *resp);
-int page_project_repos_refresh(struct request *req, struct response *resp);
+int page_project_repos_refresh(struct request *req, struct response *resp, const struct call *call);
 struct json_object *web_connection_json(const struct project *p);
 struct json_object *web_ghrepo_json(const struct ghrepo *r);
 int web_page_param(int *page, const char *s);
 /* Projects panel (page-projects.c). */
 int page_projects(struct request *req, struct response *resp);
 int page_project_create(struct request *req, struct response *resp);
-int page_project(struct request *req, struct response *resp);
-int page_project_sync(struct request *req, struct response *resp);
-int page_project_rename(struct request *req, struct response *resp);
-int page_project_delete(struct request *req, struct response *resp);
-int page_project_files(struct request *req, struct response *resp);
-int page_project_file(struct request *req, struct response *resp);
-int page_project_file_save(struct request *req, struct response *resp);
-int page_project_upload(struct request *req, struct response *resp);
-int page_project_file_delete(struct request *req, struct response *resp);
-int page_project_connect(struct request *req, struct response *resp);
-int page_project_connect_post(struct request *req, struct response *resp);
-int page_project_disconnect(struct request *req, struct response *resp);
-int page_project_settings(struct request *req, struct response *resp);
-int page_project_settings_post(struct request *req, struct response *resp);
-int page_project_history(struct request *req, struct response *resp);
-int page_project_history_one(struct request *req, struct response *resp);
+int page_project(struct request *req, struct response *resp, const struct call *call);
+int page_project_sync(struct request *req, struct response *resp, const struct call *call);
+int page_project_rename(struct request *req, struct response *resp, const struct call *call);
+int page_project_delete(struct request *req, struct response *resp, const struct call *call);
+int page_project_files(struct request *req, struct response *resp, const struct call *call);
+int page_project_file(struct request *req, struct response *resp, const struct call *call);
+int page_project_file_save(struct request *req, struct response *resp, const struct call *call);
+int page_project_upload(struct request *req, struct response *resp, const struct call *call);
+int page_project_file_delete(struct request *req, struct response *resp, const struct call *call);
+int page_project_connect(struct request *req, struct response *resp, const struct call *call);
+int page_project_connect_post(struct request *req, struct response *resp, const struct call *call);
+int page_project_disconnect(struct request *req, struct response *resp, const struct call *call);
+int page_project_settings(struct request *req, struct response *resp, const struct call *call);
+int page_project_settings_post(struct request *req, struct response *resp, const struct call *call);
+int page_project_history(struct request *req, struct response *resp, const struct call *call);
+int page_project_history_one(struct request *req, struct response *resp, const struct call *call);
 
 /* Members (page-members.c): ROUTE_PROJECT handlers taking the dispatcher's struct call. */
 int api_members_list(struct request *req, struct response *resp, const struct call *c);

@@ -206,74 +206,61 @@ static void overview_render(struct request *req, struct response *resp, struct p
 }
 
 /* GET /projects/{id} → 200 | 404 */
-int page_project(struct request *req, struct response *resp)
+int page_project(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	overview_render(req, resp, &p, 200, NULL);
-	store_project_free(&p);
+	struct project *p = call->project;
+	overview_render(req, resp, p, 200, NULL);
 	return 0;
 }
 
 /* POST /projects/{id}/sync → 303 | 404 | 409 not connected */
-int page_project_sync(struct request *req, struct response *resp)
+int page_project_sync(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *trigger = req_form(req, "retry") ? "retry" : "manual";
 	int pending = 1, n;
 	struct err pe = { 0 };
-	if (projects_pending(&pending, &n, &p, &pe))
+	if (projects_pending(&pending, &n, p, &pe))
 		pending = 1;
-	rc = projects_sync_enqueue(NULL, g_app.db, &p, trigger, 0, &req->err);
+	rc = projects_sync_enqueue(NULL, g_app.db, p, trigger, 0, &req->err);
 	if (!rc) /* still queued: a manual sync also brings GitHub's new commits in */
-		go(req, resp, p.id, pending ? "?done=sync" : "?done=nothing");
-	store_project_free(&p);
+		go(req, resp, p->id, pending ? "?done=sync" : "?done=nothing");
 	return rc;
 }
 
 /* POST /projects/{id}/rename (name) → 303 | 422 the page with the error at the name */
-int page_project_rename(struct request *req, struct response *resp)
+int page_project_rename(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	rc = projects_rename(g_app.db, &p, req_form(req, "name"), &req->err);
+	struct project *p = call->project;
+	int rc = 0;
+	rc = projects_rename(g_app.db, p, req_form(req, "name"), &req->err);
 	if (rc == ERR_INVALID) {
 		struct json_object *fe = json_object_new_object();
 		json_object_object_add(fe, "rename", js(req->err.msg));
 		err_clear(&req->err);
-		overview_render(req, resp, &p, 422, fe);
+		overview_render(req, resp, p, 422, fe);
 		rc = 0;
 	} else if (!rc)
-		go(req, resp, p.id, "?done=renamed");
-	store_project_free(&p);
+		go(req, resp, p->id, "?done=renamed");
 	return rc;
 }
 
 /* POST /projects/{id}/delete (confirm = the project's name) → 303 to /projects?done=deleted | 422 the page with
  * the error at the confirm field */
-int page_project_delete(struct request *req, struct response *resp)
+int page_project_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *c = req_form(req, "confirm");
-	if (!c || strcmp(c, p.name) != 0) {
+	if (!c || strcmp(c, p->name) != 0) {
 		struct json_object *fe = json_object_new_object();
 		json_object_object_add(fe, "confirm", js(c && *c ? "That is not the project's name: nothing was deleted. "
 							 "Type it exactly as shown." : "Type the project's name to confirm the deletion."));
-		overview_render(req, resp, &p, 422, fe);
-	} else if ((rc = projects_delete(g_app.db, &p, &req->err)) == 0) {
+		overview_render(req, resp, p, 422, fe);
+	} else if ((rc = projects_delete(g_app.db, p, &req->err)) == 0) {
 		resp_redirect(resp, 303, "/projects?done=deleted");
 	}
-	store_project_free(&p);
 	return rc;
 }
 
@@ -534,12 +521,10 @@ static int files_render(struct request *req, struct response *resp, struct proje
 }
 
 /* GET /projects/{id}/files → 200 | 404 */
-int page_project_files(struct request *req, struct response *resp)
+int page_project_files(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	/* Codes, not text: a link must not be able to put words on this page. */
 	const char *d = req_query(req, "done"), *flash = NULL;
 	static const char *const done[][2] = {
@@ -548,8 +533,7 @@ int page_project_files(struct request *req, struct response *resp)
 	for (size_t i = 0; d && i < sizeof done / sizeof done[0]; i++)
 		if (strcmp(d, done[i][0]) == 0)
 			flash = done[i][1];
-	rc = files_render(req, resp, &p, 200, NULL, flash);
-	store_project_free(&p);
+	rc = files_render(req, resp, p, 200, NULL, flash);
 	return rc;
 }
 
@@ -559,24 +543,21 @@ static int is_text(const char *d, size_t n)
 }
 
 /* GET /projects/{id}/files/{path*} → 200 view/edit | 404. GET /projects/{id}/new → an empty editor. */
-int page_project_file(struct request *req, struct response *resp)
+int page_project_file(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *path = req_param(req, "path");
-	struct json_object *ctx = ctx_of(&p);
+	struct json_object *ctx = ctx_of(p);
 	if (path) {
 		char *data = NULL;
 		size_t len = 0;
-		if ((rc = projects_file_get(&data, &len, &p, path, &req->err))) {
+		if ((rc = projects_file_get(&data, &len, p, path, &req->err))) {
 			json_object_put(ctx);
-			store_project_free(&p);
 			return rc;
 		}
 		char *link = NULL, *target = NULL;
-		if (git_workspace_link_of(&link, &target, p.workspace, path)) {
+		if (git_workspace_link_of(&link, &target, p->workspace, path)) {
 			/* A link kept from GitHub: shown, never edited here. */
 			json_object_object_add(ctx, "link", json_object_new_boolean(1));
 			json_object_object_add(ctx, "target", js(target ? target : ""));
@@ -589,7 +570,7 @@ int page_project_file(struct request *req, struct response *resp)
 		char version[41];
 		git_blob_version(version, data, len);
 		json_object_object_add(ctx, "version", js(version));
-		if (projects_file_lfs(&p, path))
+		if (projects_file_lfs(p, path))
 			/* The folder holds the content (git/lfs.c's filter); the page says where git keeps it. */
 			json_object_object_add(ctx, "lfs", json_object_new_boolean(1));
 		if (is_text(data, len) && len <= 1024 * 1024)
@@ -607,8 +588,7 @@ int page_project_file(struct request *req, struct response *resp)
 		if (dir && *dir)
 			json_object_object_add(ctx, "path", js(arena_printf(req->arena, "%s/", dir)));
 	}
-	render_page(req, resp, 200, "project-file", title_of(req, &p, path ? path : "New file"), ctx);
-	store_project_free(&p);
+	render_page(req, resp, 200, "project-file", title_of(req, p, path ? path : "New file"), ctx);
 	return 0;
 }
 
@@ -670,12 +650,10 @@ static void conflict_render(struct request *req, struct response *resp, struct p
  * 409 the file changed (or appeared, for version "") since the form was opened: the editor again with the
  * text kept, the difference and the choices (conflict_render). Without a version field: saved whatever is
  * there (as before). */
-int page_project_file_save(struct request *req, struct response *resp)
+int page_project_file_save(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *path = req_form(req, "path"), *content = req_form(req, "content");
 	if (!content)
 		content = "";
@@ -688,40 +666,36 @@ int page_project_file_save(struct request *req, struct response *resp)
 	*o = '\0';
 	const char *version = req_form(req, "version");
 	char current[41] = "";
-	rc = projects_file_put_if(g_app.db, &p, path, c, (size_t)(o - c), version ? version_ok : NULL, (void *)version,
+	rc = projects_file_put_if(g_app.db, p, path, c, (size_t)(o - c), version ? version_ok : NULL, (void *)version,
 				  current, &req->err);
 	if (rc == ERR_PRECONDITION) {
-		conflict_render(req, resp, &p, path, c, (size_t)(o - c), current, version && !*version);
+		conflict_render(req, resp, p, path, c, (size_t)(o - c), current, version && !*version);
 		rc = 0;
 	} else if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
-		struct json_object *ctx = ctx_of(&p);
+		struct json_object *ctx = ctx_of(p);
 		json_object_object_add(ctx, "is_new", json_object_new_boolean(1));
 		json_object_object_add(ctx, "path", js(path));
 		json_object_object_add(ctx, "content", js(c));
 		json_object_object_add(ctx, "version", js(version));
 		json_object_object_add(ctx, "form_error", js(req->err.msg));
-		render_page(req, resp, rc == ERR_TOOBIG ? 413 : 400, "project-file", title_of(req, &p, "New file"), ctx);
+		render_page(req, resp, rc == ERR_TOOBIG ? 413 : 400, "project-file", title_of(req, p, "New file"), ctx);
 		rc = 0;
 	} else if (!rc) {
-		go(req, resp, p.id, folder_of(req, path));
+		go(req, resp, p->id, folder_of(req, path));
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* POST /projects/{id}/upload (multipart: folder, files…) → 303 | 400/413 with the file list and the reason */
-int page_project_upload(struct request *req, struct response *resp)
+int page_project_upload(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	/* "docs/guide/" is the folder docs/guide; a folder no file may be under is said before any upload. */
 	const char *folder = folder_norm(req, req_form(req, "folder"), &req->err);
 	int saved = 0;
 	if (!folder) {
-		rc = files_render(req, resp, &p, 400, req->err.msg, NULL);
-		store_project_free(&p);
+		rc = files_render(req, resp, p, 400, req->err.msg, NULL);
 		return rc;
 	}
 	for (size_t i = 0; i < req->form.n && !rc; i++) {
@@ -731,20 +705,19 @@ int page_project_upload(struct request *req, struct response *resp)
 		const char *base = strrchr(kv->filename, '/');
 		base = base ? base + 1 : kv->filename;
 		const char *path = folder && *folder ? arena_printf(req->arena, "%s/%s", folder, base) : base;
-		rc = projects_file_put(g_app.db, &p, path, kv->value, kv->value_len, &req->err);
+		rc = projects_file_put(g_app.db, p, path, kv->value, kv->value_len, &req->err);
 		saved += rc == 0;
 	}
 	if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
 		const char *msg = arena_printf(req->arena, "%s%s", req->err.msg,
 					       saved ? arena_printf(req->arena, " (%d file(s) before it were saved)", saved) : "");
-		rc = files_render(req, resp, &p, rc == ERR_TOOBIG ? 413 : 400, msg, NULL);
+		rc = files_render(req, resp, p, rc == ERR_TOOBIG ? 413 : 400, msg, NULL);
 	} else if (!rc && !saved) {
-		rc = files_render(req, resp, &p, 400, "Choose one or more files to upload.", NULL);
+		rc = files_render(req, resp, p, 400, "Choose one or more files to upload.", NULL);
 	} else if (!rc) {
-		go(req, resp, p.id, *folder ? arena_printf(req->arena, "/files?dir=%s&done=uploaded", qenc(req, folder))
+		go(req, resp, p->id, *folder ? arena_printf(req->arena, "/files?dir=%s&done=uploaded", qenc(req, folder))
 					    : "/files?done=uploaded");
 	}
-	store_project_free(&p);
 	return rc;
 }
 
@@ -764,37 +737,32 @@ static const char *delete_note(struct request *req, const struct project *p)
 }
 
 /* POST /projects/{id}/files-delete (path, confirm=1) → 303 | 200 the confirm page without confirm=1 | 404 */
-int page_project_file_delete(struct request *req, struct response *resp)
+int page_project_file_delete(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *path = req_form(req, "path");
 	if (!web_confirmed(req)) {
 		/* Refused at once when there is nothing to delete (404, or 409 for a link kept from GitHub). */
-		if ((rc = projects_file_deletable(&p, path, &req->err))) {
-			store_project_free(&p);
+		if ((rc = projects_file_deletable(p, path, &req->err))) {
 			return rc;
 		}
 		render_confirm(req, resp, arena_printf(req->arena, "Delete %s?", path),
-			       arena_printf(req->arena, "The file %s is deleted from the project “%s”.", path, p.name),
-			       delete_note(req, &p), "Delete the file", arena_printf(req->arena, "/projects/%lld/files", p.id));
-		store_project_free(&p);
+			       arena_printf(req->arena, "The file %s is deleted from the project “%s”.", path, p->name),
+			       delete_note(req, p), "Delete the file", arena_printf(req->arena, "/projects/%lld/files", p->id));
 		return 0;
 	}
 	err_clear(&req->err);
 	/* The version the list showed: a file changed since is not deleted unseen. */
 	const char *version = req_form(req, "version");
 	char current[41];
-	rc = projects_file_delete_if(g_app.db, &p, path, version && *version ? version_ok : NULL, (void *)version, current,
+	rc = projects_file_delete_if(g_app.db, p, path, version && *version ? version_ok : NULL, (void *)version, current,
 				     &req->err);
 	if (rc == ERR_PRECONDITION)
-		rc = files_render(req, resp, &p, 409, arena_printf(req->arena, "%s It was not deleted: open it to see what "
+		rc = files_render(req, resp, p, 409, arena_printf(req->arena, "%s It was not deleted: open it to see what "
 								    "changed, then delete it if you still want to.", req->err.msg), NULL);
 	else if (!rc)
-		go(req, resp, p.id, "/files?done=deleted");
-	store_project_free(&p);
+		go(req, resp, p->id, "/files?done=deleted");
 	return rc;
 }
 
@@ -923,78 +891,64 @@ static void connect_render(struct request *req, struct response *resp, struct pr
 }
 
 /* GET /projects/{id}/connect → 200 */
-int page_project_connect(struct request *req, struct response *resp)
+int page_project_connect(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	connect_render(req, resp, &p, 200, NULL, NULL);
-	store_project_free(&p);
+	struct project *p = call->project;
+	connect_render(req, resp, p, 200, NULL, NULL);
 	return 0;
 }
 
 /* POST /projects/{id}/connect (mode, owner, name, private, description) → 303 to the project page, which
  * follows the connect job ("Connecting to owner/name…", then the result) | 4xx with the form and the reason
  * (bad input, already connected or connecting, GitHub not connected) | 404 */
-int page_project_connect_post(struct request *req, struct response *resp)
+int page_project_connect_post(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	const char *priv = req_form(req, "private");
-	rc = projects_connect(g_app.db, &p, req->user->user_id, req_form(req, "mode"), req_form(req, "owner"),
+	rc = projects_connect(g_app.db, p, req->user->user_id, req_form(req, "mode"), req_form(req, "owner"),
 			      req_form(req, "name"), priv && strcmp(priv, "0") != 0, req_form(req, "description"), NULL,
 			      &req->err);
 	if (rc && rc != ERR_DB && rc != ERR_FAIL) {
 		int st = http_status_for_err(rc);
-		connect_render(req, resp, &p, st == 401 ? 409 : st == 400 ? 422 : st, req->err.msg, req->err.field);
+		connect_render(req, resp, p, st == 401 ? 409 : st == 400 ? 422 : st, req->err.msg, req->err.field);
 		rc = 0;
 	} else if (!rc) {
-		go(req, resp, p.id, "");
+		go(req, resp, p->id, "");
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* POST /projects/{id}/disconnect (confirm=1 when connected) → 303 (the GitHub repository is kept; a connect under
  * way is cancelled without confirmation) | 200 the confirm page | 404 */
-int page_project_disconnect(struct request *req, struct response *resp)
+int page_project_disconnect(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
-	int was_connected = p.repo_owner != NULL;
+	struct project *p = call->project;
+	int rc = 0;
+	int was_connected = p->repo_owner != NULL;
 	if (was_connected && !web_confirmed(req)) {
-		render_confirm(req, resp, arena_printf(req->arena, "Disconnect from %s/%s?", p.repo_owner, p.repo_name),
-			       arena_printf(req->arena, "The project “%s” stops syncing with %s/%s.", p.name, p.repo_owner,
-					    p.repo_name),
+		render_confirm(req, resp, arena_printf(req->arena, "Disconnect from %s/%s?", p->repo_owner, p->repo_name),
+			       arena_printf(req->arena, "The project “%s” stops syncing with %s/%s.", p->name, p->repo_owner,
+					    p->repo_name),
 			       "The repository and everything in it stay on GitHub; the project's files stay here. You can "
-			       "connect again later.", "Disconnect", arena_printf(req->arena, "/projects/%lld/connect", p.id));
-		store_project_free(&p);
+			       "connect again later.", "Disconnect", arena_printf(req->arena, "/projects/%lld/connect", p->id));
 		return 0;
 	}
-	rc = projects_disconnect(g_app.db, &p, &req->err);
+	rc = projects_disconnect(g_app.db, p, &req->err);
 	if (!rc)
-		go(req, resp, p.id, was_connected ? "?done=disconnected" : "?done=cancelled");
-	store_project_free(&p);
+		go(req, resp, p->id, was_connected ? "?done=disconnected" : "?done=cancelled");
 	return rc;
 }
 
 /* POST /projects/{id}/repos/refresh → 303 to the connect page, whose list then shows it is updating | 404 */
-int page_project_repos_refresh(struct request *req, struct response *resp)
+int page_project_repos_refresh(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	long long job = 0;
 	rc = ghrepos_refresh(&job, g_app.db, req->user->user_id, &req->err);
 	if (!rc)
-		go(req, resp, p.id, "/connect#link");
-	store_project_free(&p);
+		go(req, resp, p->id, "/connect#link");
 	return rc;
 }
 
@@ -1054,28 +1008,22 @@ static void settings_render(struct request *req, struct response *resp, struct p
 }
 
 /* GET /projects/{id}/settings → 200 */
-int page_project_settings(struct request *req, struct response *resp)
+int page_project_settings(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
 	struct project_settings s;
-	projects_settings_of(&s, &p);
-	settings_render(req, resp, &p, &s, NULL, 200);
-	store_project_free(&p);
+	projects_settings_of(&s, p);
+	settings_render(req, resp, p, &s, NULL, 200);
 	return 0;
 }
 
 /* POST /projects/{id}/settings → 303 | 422 with inline errors, nothing saved */
-int page_project_settings_post(struct request *req, struct response *resp)
+int page_project_settings_post(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct project_settings s;
-	projects_settings_of(&s, &p);
+	projects_settings_of(&s, p);
 	s.auto_sync = req_form(req, "auto_sync") != NULL;
 	s.pull_enabled = req_form(req, "pull_enabled") != NULL;
 	s.sync_branch = req_form(req, "sync_branch");
@@ -1098,39 +1046,35 @@ int page_project_settings_post(struct request *req, struct response *resp)
 		s.excludes = x;
 	}
 	struct json_object *fe = NULL;
-	rc = projects_settings_update(g_app.db, &p, &s, &fe, &req->err);
+	rc = projects_settings_update(g_app.db, p, &s, &fe, &req->err);
 	if (rc == ERR_INVALID) {
-		settings_render(req, resp, &p, &s, fe, 422);
+		settings_render(req, resp, p, &s, fe, 422);
 		rc = 0;
 	} else if (!rc) {
-		go(req, resp, p.id, "/settings?done=1");
+		go(req, resp, p->id, "/settings?done=1");
 	}
-	store_project_free(&p);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- history */
 
 /* GET /projects/{id}/history?before= → 200 */
-int page_project_history(struct request *req, struct response *resp)
+int page_project_history(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	long long before;
 	struct sync_run *h;
 	int n;
 	if ((rc = web_query_int(&before, req, "before", 0)) ||
-	    (rc = store_sync_list(&h, &n, g_app.db, p.id, 25, before, &req->err))) {
-		store_project_free(&p);
+	    (rc = store_sync_list(&h, &n, g_app.db, p->id, 25, before, &req->err))) {
 		return rc;
 	}
-	struct json_object *ctx = ctx_of(&p), *a = json_object_new_array();
+	struct json_object *ctx = ctx_of(p), *a = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		struct json_object *o = web_sync_json(&h[i], 0);
-		if (h[i].commit_sha && p.repo_html_url)
-			json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, h[i].commit_sha)));
+		if (h[i].commit_sha && p->repo_html_url)
+			json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p->repo_html_url, h[i].commit_sha)));
 		/* interrupted: the worker died mid-sync (sql/009); its job retries or was given up. */
 		json_object_object_add(o, "failed", json_object_new_boolean(strcmp(h[i].status, "error") == 0 ||
 									    strcmp(h[i].status, "interrupted") == 0));
@@ -1141,32 +1085,27 @@ int page_project_history(struct request *req, struct response *resp)
 	if (n == 25)
 		json_object_object_add(ctx, "next_before", json_object_new_int64(h[n - 1].id));
 	store_syncs_free(h, n);
-	render_page(req, resp, 200, "project-history", title_of(req, &p, "History"), ctx);
-	store_project_free(&p);
+	render_page(req, resp, 200, "project-history", title_of(req, p, "History"), ctx);
 	return 0;
 }
 
 /* GET /projects/{id}/history/{hid} → 200 | 404 */
-int page_project_history_one(struct request *req, struct response *resp)
+int page_project_history_one(struct request *req, struct response *resp, const struct call *call)
 {
-	struct project p;
-	int rc = web_project_load(&p, req);
-	if (rc)
-		return rc;
+	struct project *p = call->project;
+	int rc = 0;
 	struct sync_run s;
 	long long hid;
-	if ((rc = web_id_param(&hid, req, "hid")) || (rc = store_sync_get(&s, g_app.db, p.id, hid, &req->err))) {
-		store_project_free(&p);
+	if ((rc = web_id_param(&hid, req, "hid")) || (rc = store_sync_get(&s, g_app.db, p->id, hid, &req->err))) {
 		return rc;
 	}
-	struct json_object *ctx = ctx_of(&p), *o = web_sync_json(&s, 1);
-	if (s.commit_sha && p.repo_html_url)
-		json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p.repo_html_url, s.commit_sha)));
+	struct json_object *ctx = ctx_of(p), *o = web_sync_json(&s, 1);
+	if (s.commit_sha && p->repo_html_url)
+		json_object_object_add(o, "commit_url", js(arena_printf(req->arena, "%s/commit/%s", p->repo_html_url, s.commit_sha)));
 	json_object_object_add(o, "failed", json_object_new_boolean(strcmp(s.status, "error") == 0 ||
 								    strcmp(s.status, "interrupted") == 0));
 	json_object_object_add(ctx, "run", o);
-	render_page(req, resp, 200, "project-sync", title_of(req, &p, "Sync"), ctx);
+	render_page(req, resp, 200, "project-sync", title_of(req, p, "Sync"), ctx);
 	store_sync_free(&s);
-	store_project_free(&p);
 	return 0;
 }
