@@ -27,11 +27,9 @@ struct call {
 	int role;
 };
 /* A project route row: its scope (API keys; NULL: none) and least role are required arguments, and a role
- * that is not ROLE_VIEWER..ROLE_OWNER does not compile (a negative array size). PROJ takes a call_fn
- * handler; PROJ_OLD one not converted yet (it reads req->call through web_project_load). */
+ * that is not ROLE_VIEWER..ROLE_OWNER does not compile (a negative array size); the handler is a call_fn. */
 #define ROUTE_ROLE(ro) ((int)(0 * sizeof(char[((ro) >= 1 && (ro) <= 4) ? 1 : -1])) + (ro))
 #define PROJ(m, p, fn, fl, sc, ro) { m, p, NULL, ROUTE_SESSION | ROUTE_PROJECT | (fl), sc, ROUTE_ROLE(ro), fn }
-#define PROJ_OLD(m, p, fn, fl, sc, ro) { m, p, fn, ROUTE_SESSION | ROUTE_PROJECT | (fl), sc, ROUTE_ROLE(ro), NULL }
 /* 0 when every route under /projects/{id} or /api/v1/projects/{id} is a PROJ row with a role; else -1 and
  * the offending pattern in *bad (web_child_init refuses to start: a project route without a declared
  * requirement never serves). */
@@ -67,10 +65,6 @@ void render_json_error(struct request *req, struct response *resp, int status, c
 
 /* helpers.c: shared by the page and API families. */
 struct project;
-/* The project named by the {id} path parameter, for a handler not converted to take struct call yet: on a
- * ROUTE_PROJECT row a copy of what the dispatcher loaded and checked (req->call); elsewhere the signed-in
- * user's project if they are a member, ERR_NOTFOUND otherwise (another user's too). The caller frees it. */
-int web_project_load(struct project *p, struct request *req);
 /* The {number} path parameter, or 0 when it is not a positive number. */
 int web_number_param(struct request *req);
 /* 1 (and a 403 JSON answer) when the caller lacks scope. */

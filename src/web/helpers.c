@@ -8,16 +8,6 @@
 #include "web/app.h"
 #include "web/fields.h"
 
-int web_project_load(struct project *p, struct request *req)
-{
-	long long id;
-	if (req->call) /* checked by the dispatcher already: a copy the caller frees */
-		return projects_get(p, g_app.db, 0, req->call->project->id, &req->err);
-	if (web_id_param(&id, req, "id"))
-		return err_set(&req->err, ERR_NOTFOUND, "There is no such project.");
-	return projects_get(p, g_app.db, req->user->user_id, id, &req->err);
-}
-
 int web_number_param(struct request *req)
 {
 	long long n;

@@ -243,8 +243,7 @@ int web_routes_check(const char **bad)
 		const struct route *r = &web_routes[i];
 		int under = strncmp(r->pattern, "/projects/{id}", 14) == 0 ||
 			    strncmp(r->pattern, "/api/v1/projects/{id}", 21) == 0;
-		int ok = (r->flags & ROUTE_PROJECT) ? r->role >= ROLE_VIEWER && r->role <= ROLE_OWNER &&
-						       (r->call != NULL) != (r->handler != NULL)
+		int ok = (r->flags & ROUTE_PROJECT) ? r->role >= ROLE_VIEWER && r->role <= ROLE_OWNER && r->call && !r->handler
 						    : r->handler != NULL;
 		if ((under && !(r->flags & ROUTE_PROJECT)) || !ok) {
 			*bad = r->pattern;
