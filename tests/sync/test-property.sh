@@ -281,6 +281,7 @@ force_push() {
 }
 STRANGERS=()
 NRENAME=0
+NTRUNK=0
 declare -A STRANGER_REFS=() STRANGER_SINCE=()
 gh_rename() {
 	NRENAME=$((NRENAME + 1))
@@ -302,10 +303,13 @@ gh_rename() {
 # default_change: a new branch from the default's tip is made the default; the old default is deleted unless
 # it is the project's own sync branch by name.
 default_change() {
-	local old new=trunk$NMK-$ROUND sha m
+	NTRUNK=$((NTRUNK + 1))
+	local old new=trunk$NTRUNK sha m code
 	old=$(default_branch)
 	sha=$(git --git-dir="$(BARE)" rev-parse "refs/heads/$old" 2>/dev/null)
-	step "default branch $old → $new: create $(gh POST "/repos/$U/$REPO/git/refs" -d "{\"ref\":\"refs/heads/$new\",\"sha\":\"$sha\"}"), default $(gh PATCH "/repos/$U/$REPO" -d "{\"default_branch\":\"$new\"}")"
+	code=$(gh POST "/repos/$U/$REPO/git/refs" -d "{\"ref\":\"refs/heads/$new\",\"sha\":\"$sha\"}")
+	[ "$code" = 201 ] || { step "default branch $old → $new: create $code, skipped"; return; }
+	step "default branch $old → $new: create $code, default $(gh PATCH "/repos/$U/$REPO" -d "{\"default_branch\":\"$new\"}")"
 	for m in "${!MK_BRANCH[@]}"; do [ "${MK_BRANCH[$m]}" = "$old" ] && MK_BRANCH[$m]=$new; done
 	rnd 3
 	if [ "$R" != 0 ] && [ "$(psql -XAtq -c "SELECT coalesce(sync_branch, '') FROM projects WHERE id = $PID" 2>/dev/null)" != "$old" ]; then
@@ -325,9 +329,17 @@ branch_delete() {
 	rnd 3
 	if [ "$R" = 0 ] && [ -n "$sb" ] && [ "$sb" != "$def" ] && has_branch "$sb"; then b=$sb; fi
 	[ -n "$b" ] || { step "branch delete: none to delete"; return; }
-	# what only that branch holds (not the folder, not another branch) goes with it
-	others=$( { folder_markers; for m in $(git --git-dir="$(BARE)" for-each-ref --format='%(refname:short)' refs/heads); do [ "$m" != "$b" ] && branch_markers "$m"; done; } | sort -u)
-	for m in $(comm -23 <(branch_markers "$b") <(echo "$others")); do RETIRED[$m]=1; done
+	# what only that branch holds (as the check counts: not in the folder, on the sync branch, on a branch
+	# with an open pull request, nor on the branch it was pushed to) goes with it
+	local h
+	gh GET "/repos/$U/$REPO/pulls?state=open" >/dev/null
+	others=$( { folder_markers; [ "$sb" != "$b" ] && branch_markers "$sb"
+		for h in $(jq -r '.[].head.ref' "$T/gh" 2>/dev/null); do [ "$h" != "$b" ] && branch_markers "$h"; done; } | sort -u)
+	for m in $(comm -23 <(branch_markers "$b") <(echo "$others")); do
+		h=${MK_BRANCH[$m]:-}
+		if [ -n "$h" ] && [ "$h" != "$b" ] && branch_markers "$h" | grep -qx -- "$m"; then continue; fi
+		RETIRED[$m]=1
+	done
 	step "delete branch $b on GitHub → $(gh DELETE "/repos/$U/$REPO/git/refs/heads/$b")"
 }
 set_sync_branch() {
