@@ -15,6 +15,7 @@
 #include "core/cfg.h"
 #include "core/fsafe.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "git/refname.h"
 #include "git/rewrite.h"
 #include "jobs/jobs.h"
@@ -24,32 +25,6 @@
 #include "store/projects.h"
 #include "service/projects.h"
 #include "service/webhooks.h"
-
-/* The next UTF-8 code point of s (at most n bytes) into *cp; its length, or 0 when the bytes are not UTF-8
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_next(unsigned *cp, const unsigned char *s, size_t n)
-{
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	unsigned v = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	static const unsigned least[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (v < least[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
 
 /* White space as Unicode's White_Space property has it (trimmed from a name's ends). */
 static int is_space(unsigned c)
@@ -71,13 +46,13 @@ int project_name_clean(char *out, size_t size, const char *name, struct err *e)
 {
 	if (out && size)
 		out[0] = '\0';
-	const unsigned char *s = (const unsigned char *)(name ? name : "");
-	size_t n = strlen((const char *)s), start = 0, end = 0, chars = 0, i = 0;
+	const char *s = name ? name : "";
+	size_t n = strlen(s), start = 0, end = 0, chars = 0, i = 0;
 	int visible = 0, seen = 0;
 	unsigned cp;
 	/* One pass: the trimmed name is [start, end); what lies between counts and is checked. */
 	while (i < n) {
-		size_t l = utf8_next(&cp, s + i, n - i);
+		size_t l = utf8_decode(&cp, s + i, n - i);
 		if (!l)
 			return err_set(e, ERR_INVALID, "The project name is not valid UTF-8 text.");
 		if (!is_space(cp)) {
@@ -89,7 +64,7 @@ int project_name_clean(char *out, size_t size, const char *name, struct err *e)
 		i += l;
 	}
 	for (i = start; i < end;) {
-		size_t l = utf8_next(&cp, s + i, end - i);
+		size_t l = utf8_decode(&cp, s + i, end - i);
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 			return err_set(e, ERR_INVALID, "The project name may not contain a line break, tab or other control "
 				       "character.");
