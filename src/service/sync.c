@@ -691,82 +691,54 @@ static int pull_run(struct run *r, const char *remote, const char *before, int a
 	return JOB_DONE;
 }
 
-/* What the folder holds and a sync never sends (links, fifos, sockets, devices: workspace.h) is named in
- * the history row: as "skipped" entries of its files, with the reason, and in its note. */
-static void skipped_note(struct run *r)
+/* Names the files of list (a JSON array of {path, reason}, taken: put here) in the history row: as entries
+ * of its files with this status and the reason, and in its note, after any note the run has already (into
+ * buf, cut at a character boundary with " …" when it does not fit). */
+static void name_files(struct run *r, struct json_object *list, const char *status, const char *lead, char *buf,
+		       size_t size)
 {
-	struct json_object *sk = r->c.skipped;
-	r->c.skipped = NULL;
-	size_t n = sk ? json_object_array_length(sk) : 0;
+	size_t n = list ? json_object_array_length(list) : 0;
 	if (!n) {
-		json_object_put(sk);
-		return;
-	}
-	if (!r->c.files)
-		r->c.files = json_object_new_array();
-	size_t used = (size_t)snprintf(r->skipped_buf, sizeof r->skipped_buf, "Not synced (only regular files are): ");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *x = json_object_array_get_idx(sk, i), *v;
-		const char *path = json_object_object_get_ex(x, "path", &v) ? json_object_get_string(v) : "";
-		const char *why = json_object_object_get_ex(x, "reason", &v) ? json_object_get_string(v) : "";
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "path", json_object_new_string(path));
-		json_object_object_add(f, "status", json_object_new_string("skipped"));
-		json_object_object_add(f, "reason", json_object_new_string(why));
-		json_object_array_add(r->c.files, f);
-		if (used < sizeof r->skipped_buf)
-			used += (size_t)snprintf(r->skipped_buf + used, sizeof r->skipped_buf - used, "%s'%s' (%s)",
-						 i ? "; " : "", path, why);
-	}
-	if (used >= sizeof r->skipped_buf) {
-		size_t cut = sizeof r->skipped_buf - 5; /* " …" and its NUL; never inside a UTF-8 character */
-		while (cut > 0 && ((unsigned char)r->skipped_buf[cut] & 0xC0) == 0x80)
-			cut--;
-		snprintf(r->skipped_buf + cut, 5, " …");
-	}
-	r->note = r->skipped_buf;
-	json_object_put(sk);
-}
-
-/* Files staging left out (git_workspace_commit: too large, under a Git LFS rule) are named in the history
- * row, as "left_out" entries of its files with the reason and in its note, and on the files page. */
-static void left_out_note(struct run *r)
-{
-	struct json_object *lo = r->c.left_out;
-	r->c.left_out = NULL;
-	size_t n = lo ? json_object_array_length(lo) : 0;
-	if (!n) {
-		json_object_put(lo);
+		json_object_put(list);
 		return;
 	}
 	if (!r->c.files)
 		r->c.files = json_object_new_array();
 	size_t used = 0;
-	if (r->note)
-		used = (size_t)snprintf(r->left_buf, sizeof r->left_buf, "%s ", r->note);
-	if (used < sizeof r->left_buf)
-		used += (size_t)snprintf(r->left_buf + used, sizeof r->left_buf - used, "Left out of the sync: ");
+	if (r->note && r->note != buf) /* buf's own text is from an earlier staging of this run: replaced */
+		used = (size_t)snprintf(buf, size, "%s ", r->note);
+	if (used < size)
+		used += (size_t)snprintf(buf + used, size - used, "%s", lead);
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *x = json_object_array_get_idx(lo, i), *v;
+		struct json_object *x = json_object_array_get_idx(list, i), *v;
 		const char *path = json_object_object_get_ex(x, "path", &v) ? json_object_get_string(v) : "";
 		const char *why = json_object_object_get_ex(x, "reason", &v) ? json_object_get_string(v) : "";
 		struct json_object *f = json_object_new_object();
 		json_object_object_add(f, "path", json_object_new_string(path));
-		json_object_object_add(f, "status", json_object_new_string("left_out"));
+		json_object_object_add(f, "status", json_object_new_string(status));
 		json_object_object_add(f, "reason", json_object_new_string(why));
 		json_object_array_add(r->c.files, f);
-		if (used < sizeof r->left_buf)
-			used += (size_t)snprintf(r->left_buf + used, sizeof r->left_buf - used, "%s'%s' (%s)", i ? "; " : "",
-						 path, why);
+		if (used < size)
+			used += (size_t)snprintf(buf + used, size - used, "%s'%s' (%s)", i ? "; " : "", path, why);
 	}
-	if (used >= sizeof r->left_buf) {
-		size_t cut = sizeof r->left_buf - 5;
-		while (cut > 0 && ((unsigned char)r->left_buf[cut] & 0xC0) == 0x80)
+	if (used >= size) {
+		size_t cut = size - 5; /* " …" and its NUL; never inside a UTF-8 character */
+		while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
 			cut--;
-		snprintf(r->left_buf + cut, 5, " …");
+		snprintf(buf + cut, 5, " …");
 	}
-	r->note = r->left_buf;
-	json_object_put(lo);
+	r->note = buf;
+	json_object_put(list);
+}
+
+/* What the folder holds and a sync never sends (links, fifos, sockets, devices: workspace.h), and the files
+ * staging left out (git_workspace_commit: too large, under a Git LFS rule; also on the files page). */
+static void staging_notes(struct run *r)
+{
+	struct json_object *sk = r->c.skipped, *lo = r->c.left_out;
+	r->c.skipped = r->c.left_out = NULL;
+	name_files(r, sk, "skipped", "Not synced (only regular files are): ", r->skipped_buf, sizeof r->skipped_buf);
+	name_files(r, lo, "left_out", "Left out of the sync: ", r->left_buf, sizeof r->left_buf);
 }
 
 /* "Store files over N MiB in Git LFS" (lfs_threshold_mib): their .gitattributes rules are written before
@@ -800,8 +772,7 @@ static int stage(struct run *r, struct err *e)
 		return rc;
 	rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
 				      email, e);
-	skipped_note(r);
-	left_out_note(r);
+	staging_notes(r);
 	if (rc == 0 && r->c.sha[0]) {
 		r->committed = 1;
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
