@@ -29,6 +29,10 @@ REPO=staging-$$
 check_eq "connect → 202" 202 "$(call POST "/projects/$PID/repository" -H 'Content-Type: application/json' \
 	-d "{\"mode\":\"create\",\"name\":\"$REPO\",\"private\":true}")"
 check_eq "connected" done "$(wait_connect "$KEY" "$PID")"
+# The connect queues the initial sync: let it end before the folder is written, or it (not the sync
+# below) commits the files, and the sync below finds nothing to do.
+no_sync_job() { [ "$(psql -qtAc "SELECT count(*) FROM jobs WHERE project_id = $PID AND kind = 'sync' AND state IN ('queued', 'running')")" = 0 ]; }
+check "the initial sync ends" wait_for 60 no_sync_job
 CLONE=${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$REPO.git
 
 # sync: POST /sync, waits for its history row; prints "status files_changed".
