@@ -501,6 +501,7 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 	walk_dir(&w, fcntl(root, F_DUPFD_CLOEXEC, 0), "");
 	if ((rc = rules_check_walk(&w, e)))
 		goto out;
+	git_lfs_settle(NULL, repo, idx, root); /* the status below never hashes an LFS file in memory */
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
@@ -1287,6 +1288,8 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	}
 	if (links)
 		links_restore(repo, idx, root);
+	/* LFS files: stat data settled by streaming before libgit2 compares (git_lfs_settle). */
+	git_lfs_settle(NULL, repo, idx, root);
 	grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
 	out->skipped = skipped_of(&w, idx);
@@ -1811,8 +1814,11 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 		return rc;
 	git_index *li = NULL;
 	int root = fsafe_root(dir);
-	if (root >= 0 && git_repository_index(&li, repo) == 0 && index_has_links(li))
-		links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
+	if (root >= 0 && git_repository_index(&li, repo) == 0) {
+		if (index_has_links(li))
+			links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
+		git_lfs_settle(NULL, repo, li, root); /* the checkout compares LFS files by stat, never in memory */
+	}
 	git_index_free(li);
 	char *ref = ref_name(branch);
 	git_oid local, remote;
@@ -1916,6 +1922,13 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	git_commit_free(mc);
 	*outcome = WS_MERGED;
 out:
+	/* The checkout wrote LFS files as their pointers: the content comes in by rename (git_lfs_settle). */
+	if (root >= 0 && rc == 0 && (*outcome == WS_ADOPTED || *outcome == WS_FASTFORWARD || *outcome == WS_MERGED)) {
+		git_index *ai = NULL;
+		if (git_repository_index(&ai, repo) == 0 && git_index_read(ai, 1) == 0)
+			git_lfs_settle(NULL, repo, ai, root);
+		git_index_free(ai);
+	}
 	if (root >= 0)
 		close(root);
 	git_reference_free(r);
