@@ -159,7 +159,10 @@ static int open_repo(git_repository **repo, const char *dir, const char *exclude
 	if (rc)
 		return rc;
 	int grc;
-	if (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0) {
+	/* git/lfs.c's temporary files (".ghbridge-lfs-<hex>.tmp", beside an LFS file while its content comes
+	 * in) are never synced, even one a crash left behind. */
+	if ((grc = git_ignore_add_rule(*repo, ".ghbridge-lfs-*.tmp\n")) != 0 ||
+	    (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0)) {
 		git_repository_free(*repo);
 		*repo = NULL;
 		return git_fail(e, grc, "exclude patterns");

@@ -71,7 +71,12 @@ curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/octocat" -d storage_bytes=1
 curl -s -o /dev/null -X POST "$F/_fakehub/repos/octocat/$name/lfs" -d enabled=false
 res=$(lfs_post "$LFS/objects/batch" "{\"operation\":\"download\",\"objects\":[{\"oid\":\"$oid\",\"size\":300000}]}")
 check_eq "LFS disabled: 403" 403 "$(printf '%s' "$res" | status_of)"
-check_match "LFS disabled: in words" 'Git LFS is disabled' "$(printf '%s' "$res" | body_of)"
+check_match "LFS disabled: in GitHub's words" '"message": ?"Git LFS is disabled for this repository\."' "$(printf '%s' "$res" | body_of)"
+head -c 1000 /dev/urandom > off.bin
+git add off.bin && git commit -qm "LFS off"
+out=$(git push origin main 2>&1)
+check_match "LFS disabled: git lfs prints what github.com users see" 'batch response: Git LFS is disabled for this repository\.' "$out"
+git reset -q --hard HEAD~1
 curl -s -o /dev/null -X POST "$F/_fakehub/repos/octocat/$name/lfs" -d enabled=true
 
 # ---------------------------------------------------------------- ghbridge against it
@@ -139,8 +144,23 @@ call POST "/projects/$PID/sync" >/dev/null
 check "over the LFS quota: the sync says so in GitHub's words" wait_for 60 hist_has '(.error // "") | test("over its data quota")'
 curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=10737418240
 rm -f "$WS/over.bin" "$WS/new.bin"
+wait_for 60 idle
 
-# ---------------------------------------------------------------- memory: a 200 MiB LFS file up and down
+# LFS turned off on the repository: the sync says so in GitHub's words and is not retried.
+curl -s -o /dev/null -X POST "$F/_fakehub/repos/$U/$R2/lfs" -d enabled=false
+head -c 3000 /dev/urandom > "$WS/off.bin"
+call POST "/projects/$PID/sync" >/dev/null
+check "LFS disabled: the sync says so in GitHub's words" wait_for 60 hist_has '(.error // "") | test("Git LFS is disabled for this repository\\.")'
+curl -s -o /dev/null -X POST "$F/_fakehub/repos/$U/$R2/lfs" -d enabled=true
+rm -f "$WS/off.bin"
+
+# ---------------------------------------------------------------- memory: a large LFS file up, down, touched
+# Issue 16: "a 1 GiB LFS file uploads and downloads with the worker's RSS under 100 MiB". LFS_MEM_MIB sets the size.
+# CI runs 200 MiB: with 1024 this part alone took 100 s in the test stack (ASan worker, 2 cores), too long for a
+# suite kept well under 3 minutes. The 1 GiB run is `scripts/dev bench lfs` (BENCH_LFS_MEM_MIB, default 1024;
+# figures in bench/RESULTS.md), or `LFS_MEM_MIB=1024 scripts/dev test lfs/test-lfs`. The file is sparse; the copies
+# git, fakehub and git lfs make take about 4 times its size on disk while it runs.
+MEM=${LFS_MEM_MIB:-200}
 # VmHWM (peak resident set) of the worker processes (the pid in worker.pid and its children), in KiB.
 hwm() {
 	local p m=0 v
@@ -152,30 +172,46 @@ hwm() {
 }
 wait_for 30 idle
 before=$(hwm)
-truncate -s 200M "$WS/huge.bin"
+t0=$(date +%s)
+truncate -s "${MEM}M" "$WS/huge.bin"
 call POST "/projects/$PID/sync" >/dev/null
-check "a 200 MiB LFS file syncs" wait_for 300 hist_has '.status == "success" and (.files // [] | map(select(.path == "huge.bin" and .status != "left_out")) | length > 0)'
+check "a $MEM MiB LFS file syncs" wait_for 600 hist_has '.status == "success" and (.files // [] | map(select(.path == "huge.bin" and .status != "left_out")) | length > 0)'
 up=$(hwm)
-echo "# worker VmHWM: before ${before} KiB, after the 200 MiB upload ${up} KiB"
-check "the worker's peak memory grew by under 100 MiB during the upload" test $((up - before)) -lt 102400
+echo "# worker VmHWM: before ${before} KiB, after the $MEM MiB upload ${up} KiB ($(( $(date +%s) - t0 )) s)"
+check "the worker's peak RSS stays under 100 MiB during the upload" test "$up" -lt 102400
+oidh=$(sha256sum "$WS/huge.bin" | cut -c1-64)
+check_match "… GitHub's LFS server holds all of it" "\"oid\":\"$oidh\",\"size\":$((MEM << 20))" "$(curl -s "$F/_fakehub/repos/$U/$R2/lfs")"
 # One repository, one project: the download goes to a project linking a copy pushed with git lfs.
 R4=$(uniq_name lfshuge)
 api POST /user/repos "$UT" "{\"name\":\"$R4\",\"auto_init\":true}" >/dev/null
 rm -rf "$W/g4"; git clone -q "$(url "$UT" "$U/$R4")" "$W/g4"
-(cd "$W/g4" && git lfs track '*.bin' >/dev/null && cp "$WS/huge.bin" . && git add .gitattributes huge.bin &&
-	git commit -qm "200 MiB" && git push -q origin main)
+(cd "$W/g4" && git lfs track '*.bin' >/dev/null && truncate -s "${MEM}M" huge.bin && git add .gitattributes huge.bin &&
+	git commit -qm "$MEM MiB" && git push -q origin main)
 rm -rf "$W/g4"
+t0=$(date +%s)
 call POST /projects -H 'Content-Type: application/json' -d '{"name":"LFS2"}' >/dev/null
 PID2=$(jq -r .id "$W/body"); WS2=$(jq -r .workspace "$W/body")
 call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R4\"}" >/dev/null
-check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 300)"
-# The checkout writes the file in place: wait for all of it (and for the sync to end).
-wait_for 300 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = \"\$(stat -c %s '$WS/huge.bin')\" ]"
-check_eq "its 200 MiB file came down as content" "$(stat -c %s "$WS/huge.bin")" "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
-check "… byte-identical" cmp "$WS/huge.bin" "$WS2/huge.bin"
+check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 600)"
+# The content is renamed into place whole (git_lfs_settle): the file has the pointer's size or all of it.
+wait_for 600 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = $((MEM << 20)) ]"
+check_eq "its $MEM MiB file came down as content" $((MEM << 20)) "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
+check_eq "… byte-identical" "$oidh" "$(sha256sum "$WS2/huge.bin" | cut -c1-64)"
+check "… no temporary file left beside it" bash -c "! ls -A '$WS2' | grep -q ghbridge-lfs"
 down=$(hwm)
-echo "# worker VmHWM after the 200 MiB download ${down} KiB"
-check "the worker's peak memory grew by under 100 MiB with the download too" test $((down - before)) -lt 102400
+echo "# worker VmHWM after the $MEM MiB download ${down} KiB ($(( $(date +%s) - t0 )) s)"
+check "the worker's peak RSS stays under 100 MiB with the download too" test "$down" -lt 102400
+# Touched, same size (issue 16: libgit2 hashed such a file whole in memory): the next sync compares it streaming.
+wait_for 120 idle
+wait_for 120 bash -c "curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PID2/status' | jq -e '.status != \"PENDING\" and .status != \"SYNCING\"' >/dev/null"
+touch -d '-1 hour' "$WS2/huge.bin"
+echo "touched" > "$WS2/touched.txt"
+call POST "/projects/$PID2/sync" >/dev/null
+check "a sync after the $MEM MiB file's mtime changed (same size) commits only the other file" wait_for 300 bash -c \
+	"curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PID2/history?limit=20' | jq -e '[.history[] | select(.status == \"success\" and (.files // [] | map(.path) == [\"touched.txt\"]))] | length > 0' >/dev/null"
+touched=$(hwm)
+echo "# worker VmHWM after the sync with the touched $MEM MiB file ${touched} KiB"
+check "… and the worker's peak RSS stays under 100 MiB" test "$touched" -lt 102400
 rm -f "$WS/huge.bin" "$WS2/huge.bin"
 call POST "/projects/$PID/sync" >/dev/null
 wait_for 60 idle
