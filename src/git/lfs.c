@@ -1060,7 +1060,7 @@ static int same_file(const struct stat *a, const struct stat *b)
 static int materialise(struct stat *out, int root, const char *gitdir, const char *path, const char *oid,
 		       long long size, const char *ptr, size_t plen, const struct stat *st, mode_t mode)
 {
-	char spath[4096], name[64], text[GIT_LFS_POINTER_MAX];
+	char spath[4096], name[64] = "", text[GIT_LFS_POINTER_MAX];
 	const char *leaf;
 	int dir = -1, src = -1, tfd = -1, rc = 1, fd;
 	if (!store_has(gitdir, oid, size) || store_path(spath, sizeof spath, gitdir, oid, 0) != 0)
@@ -1136,10 +1136,11 @@ static int materialise(struct stat *out, int root, const char *gitdir, const cha
 	if (rc == 0)
 		name[0] = '\0';
 out:
-	if (tfd >= 0)
+	if (tfd >= 0) {
 		close(tfd);
-	if (name[0] && tfd >= 0)
-		unlinkat(dir, name, 0);
+		if (name[0])
+			unlinkat(dir, name, 0);
+	}
 	if (src >= 0)
 		close(src);
 	if (dir >= 0)
@@ -1182,7 +1183,7 @@ static long long ns_of(const struct timespec *t)
 	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int root)
+int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int root, int flags)
 {
 	git_odb *odb = NULL;
 	int changed = 0, rc = 0;
@@ -1225,7 +1226,7 @@ int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int 
 		}
 		int set = 0, m = 1;
 		struct stat nst;
-		if ((size_t)st.st_size == plen) {
+		if ((size_t)st.st_size == plen && (flags & GIT_LFS_BRING_IN)) {
 			/* The pointer's own text (a checkout writes it: git/lfs.c's filter smudges nothing): the content
 			 * comes in by rename when the store has it; else the small file is libgit2's to hash. */
 			m = materialise(&nst, root, gitdir, path, oid, size, ptr, plen, &st,
@@ -1270,7 +1271,7 @@ int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int 
 		n = git_index_entrycount(idx);
 	}
 	git_odb_free(odb);
-	if (rc == 0 && changed) {
+	if (rc == 0 && changed && (flags & GIT_LFS_WRITE_INDEX)) {
 		/* The index file written after every mtime it records (the kernel stamps with the coarse clock):
 		 * else those entries are racy again and libgit2 hashes them. At most a few milliseconds. */
 		struct timespec now;
@@ -1288,7 +1289,7 @@ int git_lfs_index_refresh(const char *dir, struct err *e)
 	git_index *idx = NULL;
 	int root = -1, rc = 0;
 	if (git_repository_open(&repo, dir) != 0 || git_repository_index(&idx, repo) != 0 || (root = fsafe_root(dir)) < 0 ||
-	    git_lfs_settle(NULL, repo, idx, root) != 0)
+	    git_lfs_settle(NULL, repo, idx, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX) != 0)
 		rc = err_set(e, ERR_FAIL, "Git LFS: bringing the folder's LFS files in: %s",
 			     git_error_last() ? git_error_last()->message : "the index");
 	if (root >= 0)

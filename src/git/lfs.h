@@ -63,15 +63,20 @@ int git_lfs_push(int *uploaded, long long *bytes, const char *dir, const char *s
  *    (core/fsafe.h: opened beneath the project folder, never through a link, O_EXCL), a streamed copy of
  *    the object, its SHA-256 and size checked, fsync, then renameat over the pointer file only if that
  *    is still the same file. A folder swapped for a link meanwhile is never followed: the copy stays in
- *    the folder first opened. *materialised (may be NULL) counts these.
+ *    the folder first opened. *materialised (may be NULL) counts these. Only with GIT_LFS_BRING_IN.
  *  - the file has the object's size and stat data the index does not know (or "racy": not older than
  *    the index file): its SHA-256 is computed streaming; the object's: the entry gets the file's stat
  *    data; another: the entry's cached size is made unlike the file's, so libgit2 sees a change from the
  *    size alone. A file of another size gets the same mark when the entry's size is 0 or equal.
  * libgit2 would otherwise hash such a file through the filter with all of it in memory
- * (odb.c git_odb__hashfd_filtered). The index is written when changed, once the coarse clock has passed
- * every mtime it records. root: fsafe_root of the workspace. Returns 0, or -1 (libgit2's error set). */
-int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int root);
+ * (odb.c git_odb__hashfd_filtered). With GIT_LFS_WRITE_INDEX the index is written when changed, once the
+ * coarse clock has passed every mtime it records (else libgit2 finds those entries "racy" and hashes them);
+ * without it only idx in memory changes (a reader that must not write: the files list). Callers that write
+ * hold the project's file lock or are the sync itself. root: fsafe_root of the workspace.
+ * Returns 0, or -1 (libgit2's error set). */
+#define GIT_LFS_BRING_IN 1
+#define GIT_LFS_WRITE_INDEX 2
+int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int root, int flags);
 
 /* git_lfs_settle for the workspace at dir (opens the repository, its index and the folder). 0 or ERR_FAIL. */
 int git_lfs_index_refresh(const char *dir, struct err *e);

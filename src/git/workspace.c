@@ -504,7 +504,9 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 	walk_dir(&w, fcntl(root, F_DUPFD_CLOEXEC, 0), "");
 	if ((rc = rules_check_walk(&w, e)))
 		goto out;
-	git_lfs_settle(NULL, repo, idx, root); /* the status below never hashes an LFS file in memory */
+	/* The status below does not hash an LFS file in memory (a file changed since the index was written,
+	 * "racy", still is: this reader writes nothing). */
+	git_lfs_settle(NULL, repo, idx, root, 0);
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
@@ -1292,7 +1294,7 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	if (links)
 		links_restore(repo, idx, root);
 	/* LFS files: stat data settled by streaming before libgit2 compares (git_lfs_settle). */
-	git_lfs_settle(NULL, repo, idx, root);
+	git_lfs_settle(NULL, repo, idx, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
 	grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
 	out->skipped = skipped_of(&w, idx);
@@ -1820,7 +1822,8 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	if (root >= 0 && git_repository_index(&li, repo) == 0) {
 		if (index_has_links(li))
 			links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
-		git_lfs_settle(NULL, repo, li, root); /* the checkout compares LFS files by stat, never in memory */
+		/* the checkout compares LFS files by stat, never in memory */
+		git_lfs_settle(NULL, repo, li, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
 	}
 	git_index_free(li);
 	char *ref = ref_name(branch);
@@ -1929,7 +1932,7 @@ out:
 	if (root >= 0 && rc == 0 && (*outcome == WS_ADOPTED || *outcome == WS_FASTFORWARD || *outcome == WS_MERGED)) {
 		git_index *ai = NULL;
 		if (git_repository_index(&ai, repo) == 0 && git_index_read(ai, 1) == 0)
-			git_lfs_settle(NULL, repo, ai, root);
+			git_lfs_settle(NULL, repo, ai, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
 		git_index_free(ai);
 	}
 	if (root >= 0)

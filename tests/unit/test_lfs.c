@@ -139,7 +139,7 @@ static int settle(int *materialised)
 	ck_assert_int_ge(root, 0);
 	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
 	ck_assert_int_eq(git_index_read(idx, 1), 0);
-	rc = git_lfs_settle(materialised, repo, idx, root);
+	rc = git_lfs_settle(materialised, repo, idx, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
 	git_index_free(idx);
 	close(root);
 	return rc;
