@@ -153,11 +153,22 @@ if [ "$MEM_MIB" -gt 0 ]; then
 	[ "$(jq -r "[.history[] | select(.job_id == $j)][0].status" "$W/body")" = success ] || { echo "the memory run's sync failed" >&2; exit 1; }
 	bench lfs_mem_up_s "$(secs "$t0" "$t1")" s
 	bench lfs_mem_up_rss_mib "$(awk -v k="$(hwm)" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+	# One repository, one project: the download half links a copy pushed with git lfs (not timed).
+	R3=bench-lfs-down-$$
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/user/repos" -d "{\"name\":\"$R3\",\"private\":true}"
+	mkdir -p "$W/down"
+	git -C "$W/down" init -q -b main
+	printf '*.bin filter=lfs diff=lfs merge=lfs -text\n' > "$W/down/.gitattributes"
+	truncate -s "${MEM_MIB}M" "$W/down/huge.bin"
+	(cd "$W/down" && git add -A && git -c user.name=bench -c user.email=bench@example.com commit -q -m huge &&
+		git push -q "${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$R3.git" main 2>/dev/null)
+	rm -rf "$W/down"
 	call POST /projects -H 'Content-Type: application/json' -d '{"name":"Bench LFS down"}' >/dev/null
 	PID2=$(jq -r .id "$W/body")
 	WS2=$(jq -r .workspace "$W/body")
 	t0=$(now)
-	call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R1\"}" >/dev/null
+	[ "$(call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R3\"}")" = 202 ] ||
+		{ echo "linking $R3 failed: $(cat "$W/body")" >&2; exit 1; }
 	wait_connect "$KEY" "$PID2" 3600 >/dev/null
 	wait_for 3600 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = $((MEM_MIB << 20)) ]"
 	t1=$(now)

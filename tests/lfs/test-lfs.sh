@@ -124,6 +124,27 @@ check_match "a pointer without its object stays a pointer" '^version https://git
 wait_for 30 idle
 check "the sync goes on, and its history row names the pointer" wait_for 30 hist_has '(.status == "success" or .status == "nochange") and ((.error // "") | test("ghost.bin"))'
 
+# The host swaps the folder of an LFS file for a link to a folder outside (issue 16: content comes in by rename,
+# beneath the project folder, never through a link) while GitHub gets a new version of that file; outside holds a
+# file of the same name with the new pointer's text, the one a checkout would write. Nothing is written there.
+mkdir -p "$W/outside"
+cp "$W/g/media/clip.bin" "$W/clip.v1"
+wait_for 30 idle
+mv "$WS/media" "$W/media.moved" && ln -s "$W/outside" "$WS/media" # before the push: its webhook may start a pull
+(cd "$W/g" && head -c 90000 /dev/urandom > media/clip.bin && git add media/clip.bin && git commit -qm "clip v2" &&
+	git show HEAD:media/clip.bin > "$W/outside/clip.bin" && git push -q origin main)
+cp "$W/outside/clip.bin" "$W/outside.before"
+call POST "/projects/$PID/sync" >/dev/null
+sleep 1; wait_for 60 idle
+check "a folder swapped for a link to outside: nothing written there" bash -c \
+	"[ \"\$(ls -A '$W/outside')\" = clip.bin ] && cmp -s '$W/outside/clip.bin' '$W/outside.before' && [ -L '$WS/media' ]"
+check "… nor in the moved folder (the old version as it was)" bash -c "cmp -s '$W/media.moved/clip.bin' '$W/clip.v1' && [ \"\$(ls -A '$W/media.moved')\" = clip.bin ]"
+rm "$WS/media" && mv "$W/media.moved" "$WS/media"
+call POST "/projects/$PID/sync" >/dev/null
+check "the folder back: the new version comes in (renamed into place), byte-identical" wait_for 60 cmp -s "$W/g/media/clip.bin" "$WS/media/clip.bin"
+check "… no temporary file left" bash -c "! ls -A '$WS/media' '$WS' | grep -q ghbridge-lfs"
+wait_for 30 idle
+
 
 # ghbridge pushes: a new file under the rule is uploaded; git lfs pull reads it byte-identical.
 head -c 400000 /dev/urandom > "$WS/new.bin"
