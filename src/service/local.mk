@@ -5,6 +5,8 @@ libghbridge_a_SOURCES += \
 	src/git/workspace.c src/git/workspace.h \
 	src/git/rewrite.c src/git/rewrite.h \
 	src/service/projects.c src/service/projects.h \
+	src/service/authorship.c src/service/authorship.h \
+	src/store/edits.c src/store/edits.h \
 	src/service/sync.c src/service/sync.h \
 	src/service/follow.c src/service/follow.h \
 	src/service/poll.c src/service/poll.h \

@@ -1,6 +1,6 @@
 /* projects.c: projects, their workspace files, their GitHub repository and sync settings.
  * Dependency direction (no circle): this file is below the other project services. pulls.c, branches.c,
- * webhooks.c, connect.c and sync.c call it; it calls only auth.c and ops.c among the service modules (and
+ * webhooks.c, connect.c and sync.c call it; it calls only auth.c, authorship.c and ops.c among the service modules (and
  * store/, git/, jobs/), never pulls.c, branches.c or webhooks.c: what a disconnect undoes of the webhook
  * is done here (repo_unlinked) through store/ and a queued job. */
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "jobs/jobs.h"
 #include "store/jobs.h"
 #include "service/auth.h"
+#include "service/authorship.h"
 #include "store/auth.h"
 #include "store/projects.h"
 #include "service/projects.h"
@@ -299,9 +300,10 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e)
+int projects_file_put(struct db *db, struct project *p, long long editor, const char *path, const void *data, size_t len,
+		      struct err *e)
 {
-	return projects_file_put_if(db, p, path, data, len, NULL, NULL, NULL, e);
+	return projects_file_put_if(db, p, editor, path, data, len, NULL, NULL, NULL, e);
 }
 
 /* Under the file lock: ERR_PRECONDITION (current gets the file's version, "" when there is none) when
@@ -322,8 +324,8 @@ static int precondition(int root, const char *path, int frc, project_file_ok_fn 
 	return err_set(e, ERR_PRECONDITION, "'%s' was changed since you opened it (it is at version %.7s now).", path, v);
 }
 
-int projects_file_put_if(struct db *db, struct project *p, const char *path, const void *data, size_t len,
-			 project_file_ok_fn ok, void *arg, char *current, struct err *e)
+int projects_file_put_if(struct db *db, struct project *p, long long editor, const char *path, const void *data,
+			 size_t len, project_file_ok_fn ok, void *arg, char *current, struct err *e)
 {
 	if (current)
 		current[0] = '\0';
@@ -425,6 +427,9 @@ out:
 		return rc;
 	if (current)
 		git_blob_version(current, data, len);
+	/* Who made it, once it is in the folder: a crash before this loses the name, never the change. Before
+	 * projects_changed, so the sync it queues knows. */
+	authorship_note(db, p->id, editor, path);
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
@@ -490,13 +495,13 @@ int projects_file_deletable(struct project *p, const char *path, struct err *e)
 	return 0;
 }
 
-int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e)
+int projects_file_delete(struct db *db, struct project *p, long long editor, const char *path, struct err *e)
 {
-	return projects_file_delete_if(db, p, path, NULL, NULL, NULL, e);
+	return projects_file_delete_if(db, p, editor, path, NULL, NULL, NULL, e);
 }
 
-int projects_file_delete_if(struct db *db, struct project *p, const char *path, project_file_ok_fn ok, void *arg,
-			    char *current, struct err *e)
+int projects_file_delete_if(struct db *db, struct project *p, long long editor, const char *path,
+			    project_file_ok_fn ok, void *arg, char *current, struct err *e)
 {
 	if (current)
 		current[0] = '\0';
@@ -527,6 +532,7 @@ int projects_file_delete_if(struct db *db, struct project *p, const char *path, 
 		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
 	if (frc)
 		return err_set(e, ERR_FAIL, "deleting %s: %s", path, fsafe_strerror(frc));
+	authorship_note(db, p->id, editor, path); /* as projects_file_put_if */
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);

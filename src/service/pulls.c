@@ -16,6 +16,7 @@
 #include "git/refname.h"
 #include "github/gh.h"
 #include "service/auth.h"
+#include "service/authorship.h"
 #include "service/follow.h"
 #include "service/branches.h"
 #include "service/ghx.h"
@@ -542,6 +543,25 @@ static void field(struct json_object *fe, const char *k, const char *msg)
 		json_object_object_add(fe, k, json_object_new_string(msg));
 }
 
+/* The description of a pull request a member opens: theirs, then "Opened by @login through ghbridge." after a
+ * blank line, so the pull request names them even when the project's account opens it on GitHub (a job acts
+ * with the owner's token). The line is left out when the user is not known or it would take the description
+ * past GitHub's 65,536 characters. Caller frees. */
+static char *body_opened_by(struct db *db, long long user_id, const char *body)
+{
+	struct user u = { 0 };
+	struct err e = { 0 };
+	char *out = NULL;
+	body = body ? body : "";
+	if (user_id > 0 && store_user_get(&u, db, user_id, &e) == 0 && u.login && *u.login &&
+	    strlen(body) + strlen(u.login) + 40 <= PULL_BODY_MAX) {
+		if (asprintf(&out, "%s%sOpened by @%s through ghbridge.", body, *body ? "\n\n" : "", u.login) < 0)
+			abort();
+	}
+	store_user_free(&u);
+	return out ? out : xstrdup(body);
+}
+
 /* The body of GitHub's POST /repos/{o}/{r}/pulls. */
 static struct json_object *pull_request_body(const char *title, size_t tl, const char *body, const char *head,
 					     const char *base, int draft)
@@ -694,7 +714,9 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		rc = exists < 0 ? exists : err_set(e, ERR_INVALID, "There is no branch '%s' on GitHub.", head);
 		goto out;
 	}
-	struct json_object *b = pull_request_body(title, tl, body, head, base, in->draft);
+	char *described = body_opened_by(db, user_id, body);
+	struct json_object *b = pull_request_body(title, tl, described, head, base, in->draft);
+	free(described);
 	struct gh_resp r;
 	rc = ghx_call(&r, &g, "POST", NULL, b, e, "/pulls");
 	json_object_put(b);
@@ -1094,8 +1116,9 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		long long uid = json_object_object_get_ex(job->payload, "user_id", &uv) ? json_object_get_int64(uv) : 0;
 		int have_asker = uid > 0 && store_user_get(&asker, ctx->db, uid, &ue) == 0 && asker.login && asker.github_id > 0;
 		const char *alogin = have_asker ? asker.login : p.owner_login;
-		snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", have_asker ? asker.github_id : p.owner_github_id,
-			 alogin);
+		/* Their chosen commit address when they set one on the account page (authorship.h). */
+		if (!have_asker || authorship_email_of(email, sizeof email, NULL, ctx->db, uid, asker.github_id, alogin, &ue))
+			authorship_noreply(email, sizeof email, have_asker ? asker.github_id : p.owner_github_id, alogin);
 		char *msg;
 		if (asprintf(&msg, "%s\n\n%s", title, body && *body ? body : "Proposed from ghbridge.") < 0)
 			abort();
@@ -1143,8 +1166,10 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 			}
 		}
 		/* 4. Open the pull request. */
-		struct json_object *b = pull_request_body(title, strlen(title), body ? body : "", head, sync,
+		char *described = body_opened_by(ctx->db, uid, body);
+		struct json_object *b = pull_request_body(title, strlen(title), described, head, sync,
 							  jbool(job->payload, "draft", 0));
+		free(described);
 		struct gh_resp r;
 		rc = ghx_call(&r, &g, "POST", NULL, b, &e, "/pulls");
 		json_object_put(b);

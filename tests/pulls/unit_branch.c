@@ -164,10 +164,11 @@ static const char *get(const char *name)
 	return buf;
 }
 
-static char *msg(void *arg, int files)
+static char *msg(void *arg, const struct ws_commit *c, struct ws_author *who)
 {
 	(void)arg;
-	(void)files;
+	(void)c;
+	(void)who;
 	return strdup("base\n");
 }
 
