@@ -213,8 +213,8 @@ static int account_render(struct request *req, struct response *resp, const char
 	store_user_free(&me);
 	err_clear(&req->err);
 	json_object_object_add(ctx, "noreply", jstr(noreply));
-	json_object_object_add(ctx, "f_commit_email", jstr(errors && req_form(req, "commit_email") ? req_form(req, "commit_email")
-								: chosen ? email : ""));
+	const char *typed = errors ? req_form(req, "commit_email") : NULL;
+	json_object_object_add(ctx, "f_commit_email", jstr(typed ? typed : chosen ? email : ""));
 	json_object_object_add(ctx, "security_events", web_account_security_events(req)); /* page-admin.c */
 	render_page(req, resp, errors ? 422 : 200, "account", "Account", ctx);
 	return 0;

@@ -666,8 +666,8 @@ int page_project_file_save(struct request *req, struct response *resp, const str
 	*o = '\0';
 	const char *version = req_form(req, "version");
 	char current[41] = "";
-	rc = projects_file_put_if(g_app.db, p, req->user->user_id, path, c, (size_t)(o - c), version ? version_ok : NULL, (void *)version,
-				  current, &req->err);
+	rc = projects_file_put_if(g_app.db, p, req->user->user_id, path, c, (size_t)(o - c), version ? version_ok : NULL,
+				  (void *)version, current, &req->err);
 	if (rc == ERR_PRECONDITION) {
 		conflict_render(req, resp, p, path, c, (size_t)(o - c), current, version && !*version);
 		rc = 0;
@@ -756,8 +756,8 @@ int page_project_file_delete(struct request *req, struct response *resp, const s
 	/* The version the list showed: a file changed since is not deleted unseen. */
 	const char *version = req_form(req, "version");
 	char current[41];
-	rc = projects_file_delete_if(g_app.db, p, req->user->user_id, path, version && *version ? version_ok : NULL, (void *)version, current,
-				     &req->err);
+	rc = projects_file_delete_if(g_app.db, p, req->user->user_id, path, version && *version ? version_ok : NULL,
+				     (void *)version, current, &req->err);
 	if (rc == ERR_PRECONDITION)
 		rc = files_render(req, resp, p, 409, arena_printf(req->arena, "%s It was not deleted: open it to see what "
 								    "changed, then delete it if you still want to.", req->err.msg), NULL);
