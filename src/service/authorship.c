@@ -112,11 +112,17 @@ void authorship_pick(struct commit_who *out, const struct edit_row *rows, int n,
 		if (rows[i].seq < c[k].first)
 			c[k].first = rows[i].seq;
 	}
-	/* Changed paths no member is known to have changed. */
+	/* A change no member is known to have made: a file entry neither of whose paths (a rename's new and old
+	 * one are one change) any member changed. */
 	qsort(credited, (size_t)ncredited, sizeof *credited, str_cmp);
 	int unknown = 0;
-	for (size_t i = 0; i < np && !unknown; i++)
-		unknown = !changed(credited, (size_t)ncredited, paths[i]);
+	for (size_t i = 0; i < nf && !unknown; i++) {
+		struct json_object *f = json_object_array_get_idx(files, i), *v;
+		const char *path = json_object_object_get_ex(f, "path", &v) ? json_object_get_string(v) : NULL;
+		const char *from = json_object_object_get_ex(f, "from", &v) ? json_object_get_string(v) : NULL;
+		unknown = !(path && changed(credited, (size_t)ncredited, path)) &&
+			  !(from && changed(credited, (size_t)ncredited, from));
+	}
 	if (nc > 0) {
 		qsort(c, (size_t)nc, sizeof *c, credit_cmp);
 		who_of(out->name, sizeof out->name, out->email, sizeof out->email, c[0].who);

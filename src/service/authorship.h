@@ -10,7 +10,7 @@
  *   first), and each other editor follows as a "Co-authored-by: login <email>" trailer, most paths first
  *   (GitHub docs "Creating a commit with multiple authors": trailers after one blank line at the message's
  *   end; GitHub credits each one whose address belongs to an account);
- * - changed paths nobody is known to have changed (written in the folder by other means) add the
+ * - changes nobody is known to have made (written in the folder by other means; a rename is one change) add the
  *   project's account as a co-author when a member is the author: every change is credited to someone who
  *   may have made it, and no member is credited alone with what came from elsewhere.
  * The committer stays ghbridge (git_workspace_commit): the member wrote the change, ghbridge made the commit.

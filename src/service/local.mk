@@ -27,3 +27,12 @@ tests_unit_test_fsafe_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_fsafe
 endif
 EXTRA_DIST += tests/security tests/unit/test_fsafe.c
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_authorship
+tests_unit_test_authorship_SOURCES = tests/unit/test_authorship.c
+tests_unit_test_authorship_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_authorship_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_authorship
+endif
+EXTRA_DIST += tests/unit/test_authorship.c
