@@ -48,13 +48,25 @@ static int credit_cmp(const void *a, const void *b)
 	return (x->first > y->first) - (x->first < y->first);
 }
 
+/* A login or address as git and a trailer line may hold it: what git refuses in a signature ('<', '>') and
+ * what would end or split the line (control characters) become '-'. Logins come from GitHub's answers and
+ * addresses were checked when saved, so this only keeps a bad row from failing every sync. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '<' || *s == '>')
+			*s = '-';
+}
+
 static void who_of(char *name, size_t nsize, char *email, size_t esize, const struct edit_row *r)
 {
-	snprintf(name, nsize, "%s", r->login ? r->login : "");
+	snprintf(name, nsize, "%s", r->login && *r->login ? r->login : "member");
 	if (r->commit_email && *r->commit_email)
 		snprintf(email, esize, "%s", r->commit_email);
 	else
-		authorship_noreply(email, esize, r->github_id, r->login);
+		authorship_noreply(email, esize, r->github_id, name);
+	clean(name);
+	clean(email);
 }
 
 static void trailer(struct commit_who *out, const char *name, const char *email, int *dropped)
@@ -136,9 +148,12 @@ void authorship_pick(struct commit_who *out, const struct edit_row *rows, int n,
 			owner_in |= owner_github_id > 0 && c[k].who->github_id == owner_github_id;
 		}
 		if (unknown && !owner_in) {
-			char email[300];
-			authorship_noreply(email, sizeof email, owner_github_id, owner_login);
-			trailer(out, owner_login ? owner_login : "", email, &dropped);
+			char name[128], email[300];
+			snprintf(name, sizeof name, "%s", owner_login ? owner_login : "");
+			authorship_noreply(email, sizeof email, owner_github_id, name);
+			clean(name);
+			clean(email);
+			trailer(out, name, email, &dropped);
 		}
 		if (dropped)
 			log_msg(LOG_INFO, "commit by %s: %d co-author(s) left out of the message (too many to name)", out->name,

@@ -109,6 +109,13 @@ START_TEST(test_tie_rename_owner)
 	ck_assert_str_eq(w.name, "ann");
 	ck_assert_str_eq(w.trailers, "Co-authored-by: owner <7+owner@users.noreply.github.com>\n");
 	json_object_put(f);
+	/* a login or address git would refuse (from a bad row) never fails the commit */
+	struct edit_row b[] = { row(5, "evil>\nCo-authored-by: x", "a.txt", 1, "e<v>il@example.com\n") };
+	f = files_of((const char *[]){ "a.txt", NULL });
+	authorship_pick(&w, b, 1, f, "owner", 7);
+	ck_assert_str_eq(w.name, "evil--Co-authored-by: x");
+	ck_assert_str_eq(w.email, "e-v-il@example.com-");
+	json_object_put(f);
 }
 END_TEST
 
