@@ -429,6 +429,21 @@ static int invitation_expired(struct db *db, const struct member *m, struct json
 	return db_commit(db, e);
 }
 
+/* A new invitation expires 7 days from now (GitHub's clock is taken to agree with ours within minutes): a drift
+ * check is queued for just after then, so that an expiry is found and answered (invitation_expired) without
+ * anyone pressing "Compare with GitHub". Invitations made within the same hour share one check (the dedup key). */
+static int schedule_expiry_check(struct db *db, long long project_id, struct err *e)
+{
+	long long delay = INVITE_TTL + 300;
+	char dedup[80];
+	snprintf(dedup, sizeof dedup, "member_expiry:%lld:%lld", project_id, ((long long)time(NULL) + delay) / 3600);
+	long long id = 0;
+	int coalesced = 0;
+	struct jobs_enqueue_opts o = { .project_id = project_id, .payload = "{}", .dedup_key = dedup, .priority = 60,
+				       .delay_ms = delay * 1000 };
+	return jobs_enqueue(&id, &coalesced, db, "member_drift", &o, e);
+}
+
 /* GitHub's refusal past its limit (docs "Add a repository collaborator", Rate limits: "You are limited to sending
  * 50 invitations to a repository per 24 hour period"). GitHub's exact words are not documented: a 422 whose
  * message speaks of invitations and a limit or 24 hours. */
@@ -554,8 +569,10 @@ static int invitation_look(struct gh_ctx *c)
 			int expired = json_object_object_get_ex(o, "expired", &v) && json_object_get_boolean(v);
 			const char *have = json_str(o, "permissions");
 			int same = have && strcmp(have, invite_perm_name(c->perm)) == 0;
-			if (!expired && id > 0)
+			if (!expired && id > 0) {
 				store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(o, "created_at"), c->reinvite, &e);
+				schedule_expiry_check(c->ctx->db, c->p->id, &e); /* the attempt that made it may not have */
+			}
 			gh_resp_free(&g);
 			if (id <= 0)
 				return INVITE_GO_ON;
@@ -690,6 +707,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		store_member_invited(ctx->db, m.id, perm, json_object_get_int64(iid),
 				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL,
 				     gc.reinvite, &e);
+		if (schedule_expiry_check(ctx->db, p.id, &e))
+			log_msg(LOG_WARN, "member %lld: the expiry check was not queued: %s", m.id, e.msg);
 	} else if (g.status == 422 && invite_limit_hit(&g)) {
 		out = invite_deferred(&gc, &g);
 	} else if (g.status == 204) {

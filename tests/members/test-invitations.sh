@@ -90,6 +90,8 @@ check_eq "invite $A as developer → 202" 202 "$(invite $PORG $A developer)"
 check "… invited on GitHub" wait_for 30 gstate $PORG $A invited
 check_eq "… the invitation asks for write" write "$(invitation $ORG/$OREPO $A .permissions)"
 check_eq "… not expired" false "$(invitation $ORG/$OREPO $A .expired)"
+expiry_checks() { q "SELECT count(*) FROM jobs WHERE kind = 'member_drift' AND project_id = $PORG AND state = 'queued' AND dedup_key LIKE 'member_expiry:%' AND run_after > now() + interval '7 days'"; }
+check_eq "… and a check of GitHub's invitations is queued for when it expires, 7 days on" 1 "$(expiry_checks)"
 check_eq "$A accepts on GitHub" 204 "$(accept $ORG/$OREPO $A)"
 drift $PORG
 check_eq "… followed: a collaborator now" collaborator "$(member $PORG $A .github.state)"
@@ -125,8 +127,9 @@ check_eq "8 days later fakehub lists it expired" true "$(invitation $ORG/$OREPO 
 ETOK=$(fh_token $E)
 check_eq "… and it cannot be accepted" 404 "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $ETOK" "$FAKEHUB_API_URL/user/repository_invitations/$IE1")"
 SINCE=$(last_id)
-drift $PORG
-check "the expiry is found and $E invited again" wait_for 30 eval "[ \"\$(member $PORG $E .github.state)\" = invited ] && [ \"\$(member $PORG $E .github.reinvites)\" = 1 ]"
+# A week passes for ghbridge too: its queued expiry check comes due.
+q "UPDATE jobs SET run_after = now() WHERE kind = 'member_drift' AND project_id = $PORG AND state = 'queued' AND dedup_key LIKE 'member_expiry:%'; NOTIFY ghbridge_jobs" >/dev/null
+check "the expiry check finds it expired and $E is invited again" wait_for 30 eval "[ \"\$(member $PORG $E .github.state)\" = invited ] && [ \"\$(member $PORG $E .github.reinvites)\" = 1 ]"
 check_match "… and the member says so" "expired on [0-9-]+ [0-9:]+ UTC, invited again" "$(member $PORG $E .github.error)"
 IE2=$(invitation $ORG/$OREPO $E .id)
 check_eq "… a new invitation, pending" "true false" "$([ -n "$IE2" ] && [ "$IE2" != "$IE1" ] && echo true || echo "false($IE2)") $(invitation $ORG/$OREPO $E .expired)"
