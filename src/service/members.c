@@ -670,9 +670,33 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		gh_resp_free(&g);
 	}
 	if (personal == 1) {
-		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
-				    "A personal account's repository: GitHub gives every collaborator write access, so a "
-				    "viewer is not invited there.", 0, &e);
+		/* Made a viewer there: the write access ghbridge gave goes, a pending (or expired) invitation by DELETE
+		 * …/invitations/{id}, a collaborator by DELETE …/collaborators/{u}; access given by others stays. */
+		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm, 0 };
+		int inv = m.gh_invitation_id > 0 && m.gh_state &&
+			  (strcmp(m.gh_state, "invited") == 0 || strcmp(m.gh_state, "expired") == 0);
+		int collab = m.gh_state && strcmp(m.gh_state, "collaborator") == 0;
+		if (m.gh_added && inv && (out = invitation_delete(&vc, m.gh_invitation_id)) != INVITE_GO_ON)
+			goto cleanup;
+		if (m.gh_added && collab) {
+			snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
+				gh_resp_free(&g);
+				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				goto cleanup;
+			}
+			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
+			gh_resp_free(&g);
+			if (out != JOB_DONE)
+				goto cleanup;
+		}
+		out = JOB_DONE;
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, m.gh_added && (inv || collab) ? 0 : -1,
+				    m.gh_added && (inv || collab)
+					    ? "A personal account's repository: GitHub gives every collaborator write access, so a "
+					      "viewer is not invited there; the access ghbridge had given was removed."
+					    : "A personal account's repository: GitHub gives every collaborator write access, so a "
+					      "viewer is not invited there.", 0, &e);
 		goto cleanup;
 	}
 	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm, payload_ll(job, "reinvite") != 0 };

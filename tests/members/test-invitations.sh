@@ -175,6 +175,17 @@ check "$W (maintainer) invited" wait_for 30 gstate $PPER $W invited
 check_eq "… GitHub's invitation says write, not maintain" write "$(invitation $O/$PREPO $W .permissions)"
 check_eq "$W accepts" 204 "$(accept $O/$PREPO $W)"
 check_eq "… write access, role write" "write write" "$(gh GET /repos/$O/$PREPO/collaborators/$W/permission | jq -r '"\(.permission) \(.role_name)"')"
+V2=vdem$S; fh_user $V2
+invite $PPER $V2 developer >/dev/null
+check "$V2 (developer) invited there" wait_for 30 gstate $PPER $V2 invited
+IV2=$(invitation $O/$PREPO $V2 .id)
+SINCE=$(last_id)
+check_eq "made a viewer while pending → 200" 200 "$(jcall PATCH "/projects/$PPER/members/$V2" '{"role":"viewer"}')"
+check "… the write invitation ghbridge gave is deleted (a viewer gets no access on a personal repository)" \
+	wait_for 30 eval "[ \"\$(ninvitations $O/$PREPO $V2)\" = 0 ] && gstate $PPER $V2 skipped"
+check_eq "… by DELETE …/invitations/$IV2, no PATCH" "1 0" \
+	"$(calls $SINCE DELETE /repos/$O/$PREPO/invitations/$IV2) $(calls $SINCE PATCH /repos/$O/$PREPO/invitations/$IV2)"
+check_match "… and the member says so" "access ghbridge had given was removed" "$(member $PPER $V2 .github.error)"
 check_eq "asking fakehub for admin there still gives write" write \
 	"$(gh PUT /repos/$O/$PREPO/collaborators/$A -H 'Content-Type: application/json' -d '{"permission":"admin"}' | jq -r .permissions)"
 check_eq "the owner's own permission: admin" "admin admin" "$(gh GET /repos/$O/$PREPO/collaborators/$O/permission | jq -r '"\(.permission) \(.role_name)"')"
