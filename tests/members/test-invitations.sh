@@ -149,6 +149,11 @@ drift $PORG
 wait_for 20 idle_jobs $PORG
 check_eq "… and no PUT for it" 0 "$(calls $SINCE PUT /repos/$ORG/$OREPO/collaborators/$E)"
 check_eq "… with Retry offered" true "$(member $PORG $E .github.can_retry)"
+check_eq "… on the Members tab too" 1 "$(curl -s -b "$T/jar" "$GHB_URL/projects/$PORG/members" | grep -c "Ask GitHub again for $E")"
+check_eq "the owner retries → 202" 202 "$(call POST "/projects/$PORG/members/$E/retry")"
+check "… invited once more" wait_for 30 gstate $PORG $E invited
+check_eq "… by one PUT, the expired invitation deleted first; one pending invitation" "1 1 1 false" \
+	"$(calls $SINCE PUT /repos/$ORG/$OREPO/collaborators/$E) $(calls $SINCE DELETE /repos/$ORG/$OREPO/invitations/$IE2) $(ninvitations $ORG/$OREPO $E) $(invitation $ORG/$OREPO $E .expired)"
 
 # ---- 4. removal: a pending invitation is deleted; an accepted collaborator removed
 invite $PORG $R1 developer >/dev/null
