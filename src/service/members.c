@@ -2,9 +2,9 @@
  * GitHub's collaborators in step with them. No HTTP. */
 #include <ctype.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "core/cfg.h"
 #include "core/log.h"
@@ -378,7 +378,6 @@ struct gh_ctx {
 	char **token;
 	int *refreshed;
 	const char *perm;   /* the permission asked for: pull, triage, push, maintain or admin */
-	int reinvite;       /* this job re-invites after an expiry (payload "reinvite") */
 };
 
 /* A request's permission name as an invitation names it (docs "Update a repository invitation": read, write,
@@ -404,7 +403,7 @@ static const char *json_str(struct json_object *o, const char *key)
 }
 
 /* GitHub shows m's invitation inv (a repository-invitation object) expired. The first time, the member is marked
- * expired and a re-invitation queued (payload reinvite), in one transaction; after a re-invitation has expired
+ * expired, counted as re-invited and a re-invitation queued, in one transaction; after a re-invitation has expired
  * too, the member is only marked (gh_error says so) until the owner retries. A member marked expired already is
  * left alone, so a second look before the re-invitation ran queues nothing more. */
 static int invitation_expired(struct db *db, const struct member *m, struct json_object *inv, struct err *e)
@@ -497,7 +496,7 @@ static int invitation_patch(struct gh_ctx *c, long long id)
 			if (invitation_expired(c->ctx->db, c->m, g.json, &e))
 				out = job_retry(c->ctx, "%s", e.msg);
 		} else
-			store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(g.json, "created_at"), 0, &e);
+			store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(g.json, "created_at"), &e);
 	} else if (g.status == 404) {
 		gh_resp_free(&g);
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", c->p->repo_owner, c->p->repo_name, c->m->login);
@@ -570,7 +569,7 @@ static int invitation_look(struct gh_ctx *c)
 			const char *have = json_str(o, "permissions");
 			int same = have && strcmp(have, invite_perm_name(c->perm)) == 0;
 			if (!expired && id > 0) {
-				store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(o, "created_at"), c->reinvite, &e);
+				store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(o, "created_at"), &e);
 				schedule_expiry_check(c->ctx->db, c->p->id, &e); /* the attempt that made it may not have */
 			}
 			gh_resp_free(&g);
@@ -672,7 +671,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if (personal == 1) {
 		/* Made a viewer there: the write access ghbridge gave goes, a pending (or expired) invitation by DELETE
 		 * …/invitations/{id}, a collaborator by DELETE …/collaborators/{u}; access given by others stays. */
-		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm, 0 };
+		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm };
 		int inv = m.gh_invitation_id > 0 && m.gh_state &&
 			  (strcmp(m.gh_state, "invited") == 0 || strcmp(m.gh_state, "expired") == 0);
 		int collab = m.gh_state && strcmp(m.gh_state, "collaborator") == 0;
@@ -699,7 +698,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 					      "viewer is not invited there.", 0, &e);
 		goto cleanup;
 	}
-	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm, payload_ll(job, "reinvite") != 0 };
+	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm };
 	/* A pending invitation: its permission changes with PATCH …/invitations/{id}; no second invitation. */
 	if (m.gh_invitation_id > 0 && m.gh_state && strcmp(m.gh_state, "invited") == 0 &&
 	    (out = invitation_patch(&gc, m.gh_invitation_id)) != INVITE_GO_ON)
@@ -729,8 +728,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	struct json_object *iid, *cat;
 	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
 		store_member_invited(ctx->db, m.id, perm, json_object_get_int64(iid),
-				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL,
-				     gc.reinvite, &e);
+				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL, &e);
 		if (schedule_expiry_check(ctx->db, p.id, &e))
 			log_msg(LOG_WARN, "member %lld: the expiry check was not queued: %s", m.id, e.msg);
 	} else if (g.status == 422 && invite_limit_hit(&g)) {

@@ -401,20 +401,19 @@ int store_member_put_mark(struct db *db, long long member_id, int on, struct err
 DB_STMT(stmt_member_invited,
 	"UPDATE project_members SET gh_state = 'invited', gh_permission = $2, gh_invitation_id = $3, gh_added = true,"
 	" gh_invited_at = $4::timestamptz, gh_put_at = NULL, gh_deferred_until = NULL,"
-	" gh_reinvites = gh_reinvites + $5::int,"
 	" gh_error = CASE WHEN gh_expired_at IS NULL THEN NULL ELSE 'The invitation expired on '"
 	"   || to_char(gh_expired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC, invited again.' END,"
 	" gh_attempts = gh_attempts + 1, gh_updated_at = now() WHERE id = $1");
 
 int store_member_invited(struct db *db, long long member_id, const char *permission, long long invitation_id,
-			 const char *created_at, int reinvite, struct err *e)
+			 const char *created_at, struct err *e)
 {
 	char i[24], inv[24];
 	LL(i, member_id);
 	LL(inv, invitation_id);
-	const char *v[] = { i, permission, inv, created_at, reinvite ? "1" : "0" };
+	const char *v[] = { i, permission, inv, created_at };
 	PGresult *r;
-	int rc = db_query(&r, db, &stmt_member_invited, 5, v, e);
+	int rc = db_query(&r, db, &stmt_member_invited, 4, v, e);
 	if (rc == 0)
 		PQclear(r);
 	return rc;
@@ -422,6 +421,7 @@ int store_member_invited(struct db *db, long long member_id, const char *permiss
 
 DB_STMT(stmt_member_expired,
 	"UPDATE project_members SET gh_state = 'expired', gh_expired_at = to_timestamp($2::double precision),"
+	" gh_reinvites = gh_reinvites + CASE WHEN $3 THEN 1 ELSE 0 END,"
 	" gh_error = CASE WHEN $3 THEN 'The invitation expired on '"
 	"   || to_char(to_timestamp($2::double precision) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: inviting again.'"
 	"  ELSE 'The invitation expired on '"

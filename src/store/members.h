@@ -65,12 +65,14 @@ void store_drifts_free(struct member_drift *rows, int n);
  * mark is committed before the PUT: a job that finds it set asks GitHub before sending another. */
 int store_member_put_mark(struct db *db, long long member_id, int on, struct err *e);
 /* GitHub made (or showed) the pending invitation invitation_id with permission, created at created_at (GitHub's
- * ISO 8601 time, or NULL): state invited, added by ghbridge, the PUT mark and any deferral cleared; reinvite adds
- * one to gh_reinvites. gh_error says "The invitation expired on …, invited again." after an expiry. */
+ * ISO 8601 time, or NULL): state invited, added by ghbridge, the PUT mark and any deferral cleared. gh_error says
+ * "The invitation expired on …, invited again." after an expiry. */
 int store_member_invited(struct db *db, long long member_id, const char *permission, long long invitation_id,
-			 const char *created_at, int reinvite, struct err *e);
+			 const char *created_at, struct err *e);
 /* The pending invitation expired at expired_at (epoch seconds): state expired, gh_error says whether it is being
- * sent again (reinviting) or not. *changed = 0 when the member was marked expired already (nothing written). */
+ * sent again (reinviting: gh_reinvites counts it now, with the decision, so a retry that replaces the queued job
+ * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already (nothing
+ * written). */
 int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
 			 struct err *e);
 /* A member_github job is queued: gh_state queued, except that a pending (invited) or expired invitation keeps its
