@@ -91,7 +91,7 @@ run() {
 	other=$((calls - writes - lists))
 	codes=$(jq -r '[.[] | select(.method == "PUT") | .status] | group_by(.) | map("\(.[0])×\(length)") | join(" ")' "$W/log")
 	bench "members_${c}_ghbridge_seconds" "$(awk -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", ms / 1000 }')" "s ($N members, sync all → none queued)"
-	bench "members_${c}_rest_calls" "$calls" "REST calls: $writes writes ($codes), $lists listing pages, $other other"
+	bench "members_${c}_rest_calls" "$calls" "$writes writes ($codes), $lists listing pages, $other other"
 	bench "members_${c}_states" "$(q "SELECT string_agg(gh_state || '×' || n, ' ') FROM (SELECT gh_state, count(*) n FROM project_members WHERE project_id = $PID AND role = 'developer' GROUP BY 1 ORDER BY 1) s")" "member states after the sync"
 	# The same PUTs by a plain curl loop, to a second repository of the same owner.
 	call POST /projects -H "Content-Type: application/json" -d "{\"name\":\"members bench $c curl\"}" >/dev/null
