@@ -1194,10 +1194,15 @@ static struct json_object *invitation_json(PGresult *x, int i, const struct fh_r
 	const char *p = fh_val(x, i, "permission");
 	js(o, "permissions", strcmp(p, "push") == 0 ? "write" : strcmp(p, "pull") == 0 ? "read" : p);
 	jt(o, "created_at", fh_vall(x, i, "created_at"));
-	jb(o, "expired", 0);
+	jb(o, "expired", fh_invitation_expired(fh_vall(x, i, "created_at")));
 	js(o, "url", arena_printf(C->req->arena, "%s/user/repository_invitations/%lld", g_fh.api_url, id));
 	js(o, "html_url", arena_printf(C->req->arena, "%s/%s/%s/invitations", g_fh.web_url, r->owner, r->name));
 	return o;
+}
+
+struct json_object *fh_invitation_json(PGresult *x, int i, const struct fh_repo *r)
+{
+	return invitation_json(x, i, r);
 }
 
 static int api_collaborators(struct request *req, struct response *resp)
@@ -1271,6 +1276,7 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 	if (strcmp(perm, "pull") && strcmp(perm, "push") && strcmp(perm, "admin") && strcmp(perm, "maintain") &&
 	    strcmp(perm, "triage"))
 		return fh_validation(NULL, "Repository", "permission", "invalid", NULL);
+	perm = fh_collab_permission(&r, perm); /* a personal account's repository: write, whatever was asked */
 	/* GitHub answers 422 (docs repos/add-collaborator: "validation failed") for the owner themselves. */
 	if (uid == r.owner_id)
 		return fh_validation(NULL, "Repository", NULL, "custom", "Repository owner cannot be a collaborator");
@@ -1288,13 +1294,10 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 			PQclear(x);
 		return fh_no_content();
 	}
-	FH_STMT(inv, "WITH i AS (INSERT INTO invitations (repo_id, invitee_id, inviter_id, permission, created_at) "
-		     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (repo_id, invitee_id) DO UPDATE SET permission = EXCLUDED.permission "
-		     "RETURNING *) SELECT i.*, e.login AS invitee_login, r.login AS inviter_login FROM i "
-		     "JOIN accounts e ON e.id = i.invitee_id JOIN accounts r ON r.id = i.inviter_id");
-	x = Q(inv, fh_ll(r.id), fh_ll(uid), fh_ll(C->v.id), perm, fh_ll(C->now));
-	if (!x)
-		return -1;
+	/* invites.c: a pending invitation is updated, an expired one replaced; past the 50-a-day limit, 422. */
+	int rc = fh_invite_create(&x, &r, uid, perm);
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	struct json_object *o = invitation_json(x, 0, &r);
 	PQclear(x);
 	return fh_json(201, o);
@@ -1366,10 +1369,11 @@ static int api_user_invitation_accept(struct request *req, struct response *resp
 {
 	if (need_user())
 		return 0;
-	FH_STMT(st, "WITH i AS (DELETE FROM invitations WHERE id = $1 AND invitee_id = $2 RETURNING *) "
+	/* An expired invitation cannot be accepted (invites.c; GitHub's status for it is a guess: README.md). */
+	FH_STMT(st, "WITH i AS (DELETE FROM invitations WHERE id = $1 AND invitee_id = $2 AND created_at > $3 RETURNING *) "
 		    "INSERT INTO collaborators (repo_id, user_id, permission) SELECT repo_id, invitee_id, permission FROM i "
 		    "ON CONFLICT (repo_id, user_id) DO UPDATE SET permission = EXCLUDED.permission RETURNING repo_id");
-	PGresult *x = Q(st, req_param(req, "id"), fh_ll(C->v.id));
+	PGresult *x = Q(st, req_param(req, "id"), fh_ll(C->v.id), fh_ll(C->now - fh_invitation_ttl()));
 	if (!x)
 		return -1;
 	int n = PQntuples(x);
@@ -1461,6 +1465,9 @@ const struct route fh_api_routes[] = {
 	{ "PUT", RP "/collaborators/{username}", api_collaborator_put, 0 },
 	{ "DELETE", RP "/collaborators/{username}", api_collaborator_delete, 0 },
 	{ "GET", RP "/invitations", api_repo_invitations, 0 },
+	{ "PATCH", RP "/invitations/{invitation_id}", api_repo_invitation_patch, 0 },
+	{ "DELETE", RP "/invitations/{invitation_id}", api_repo_invitation_delete, 0 },
+	{ "GET", RP "/collaborators/{username}/permission", api_collaborator_permission, 0 },
 	{ "GET", RP "/hooks", api_hooks_list, 0 },
 	{ "POST", RP "/hooks", api_hooks_create, 0 },
 	{ "GET", RP "/hooks/{id}", api_hook_get, 0 },
