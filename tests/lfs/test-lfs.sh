@@ -158,6 +158,30 @@ check_match "the commit holds the pointer" "oid sha256:$oidn" "$(git -C "$W/g2" 
 check "git lfs pull: byte-identical" cmp "$WS/new.bin" "$W/g2/new.bin"
 check "a file outside the rule is plain git" cmp "$WS/notes.txt" "$W/g2/notes.txt"
 
+# Which paths are LFS is git's answer from .gitattributes (issue 16): a rule in a sub-folder's .gitattributes, and
+# an attribute macro ([attr]NAME, gitattributes(5) "DEFINING MACRO ATTRIBUTES") that sets filter=lfs. Both ways.
+(cd "$W/g" && git pull -q origin main 2>/dev/null
+	printf '[attr]lfsasset filter=lfs diff=lfs merge=lfs -text\n*.dat lfsasset\n' >> .gitattributes
+	mkdir -p docs && printf '*.pdf filter=lfs diff=lfs merge=lfs -text\n' > docs/.gitattributes
+	head -c 50000 /dev/urandom > x.dat && head -c 60000 /dev/urandom > docs/a.pdf
+	git add .gitattributes x.dat docs && git commit -qm "a macro and a sub-folder rule" && git push -q origin main)
+check_match "git lfs itself stored x.dat (macro) as a pointer" '^version https://git-lfs' "$(git -C "$W/g" show HEAD:x.dat | head -c 40)"
+check_match "… and docs/a.pdf (sub-folder rule)" '^version https://git-lfs' "$(git -C "$W/g" show HEAD:docs/a.pdf | head -c 40)"
+call POST "/projects/$PID/sync" >/dev/null
+check "pulled: a file under a macro rule comes in with its real content" wait_for 60 cmp -s "$W/g/x.dat" "$WS/x.dat"
+check "pulled: a file under a sub-folder's rule too" wait_for 60 cmp -s "$W/g/docs/a.pdf" "$WS/docs/a.pdf"
+wait_for 30 idle
+head -c 70000 /dev/urandom > "$WS/y.dat"
+head -c 80000 /dev/urandom > "$WS/docs/b.pdf"
+head -c 1000 /dev/urandom > "$WS/b.pdf"   # outside docs/: the sub-folder's rule does not reach it
+call POST "/projects/$PID/sync" >/dev/null
+check "the sync with new files under both rules succeeds" wait_for 60 hist_has '.status == "success" and (.files // [] | map(.path) | index("docs/b.pdf"))'
+rm -rf "$W/g5"; git clone -q "$(url "$UT" "$U/$R2")" "$W/g5" 2>/dev/null
+check_match "pushed: y.dat (macro) is a pointer in the commit" "oid sha256:$(sha256sum "$WS/y.dat" | cut -c1-64)" "$(git -C "$W/g5" show HEAD:y.dat)"
+check_match "pushed: docs/b.pdf (sub-folder rule) is a pointer in the commit" "oid sha256:$(sha256sum "$WS/docs/b.pdf" | cut -c1-64)" "$(git -C "$W/g5" show HEAD:docs/b.pdf)"
+check "pushed: b.pdf at the root, outside the sub-folder's rule, is plain git" bash -c "git -C '$W/g5' show HEAD:b.pdf | cmp -s - '$WS/b.pdf'"
+check "git lfs pull: both byte-identical" bash -c "cmp -s '$WS/y.dat' '$W/g5/y.dat' && cmp -s '$WS/docs/b.pdf' '$W/g5/docs/b.pdf'"
+
 # The quota in GitHub's words; the next sync after it is raised goes through.
 curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=1000000
 head -c 900000 /dev/urandom > "$WS/over.bin"
