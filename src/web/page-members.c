@@ -221,6 +221,8 @@ static int render_members(struct request *req, struct response *resp, const stru
 		json_object_object_add(errs, field, js(field_error));
 		json_object_object_add(ctx, "errors", errs);
 		json_object_object_add(ctx, "f_login", js(req_form(req, "login")));
+		if (strcmp(field, "transfer") == 0)
+			json_object_object_add(ctx, "f_member", js(req_form(req, "member")));
 	}
 	/* Each member row: which role options to mark, whether it is the caller. */
 	struct json_object *ms;
@@ -322,8 +324,10 @@ int page_member_transfer(struct request *req, struct response *resp, const struc
 			       NULL, "Transfer ownership", arena_printf(req->arena, "/projects/%lld/members", c->project->id));
 		return 0;
 	}
-	if (members_transfer(g_app.db, c->project->id, req->user->user_id, key ? key : "", &req->err))
+	if (members_transfer(g_app.db, c->project->id, req->user->user_id, key ? key : "", &req->err)) {
+		req->err.field[0] = '\0'; /* every refusal here is about the member typed: shown at that field */
 		return refused(req, resp, c, "transfer");
+	}
 	resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld?done=transferred", c->project->id));
 	return 0;
 }

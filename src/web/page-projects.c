@@ -180,6 +180,8 @@ static void overview_render(struct request *req, struct response *resp, struct p
 			{ "cancelled", "Connecting was cancelled." },
 			{ "disconnected", "Disconnected. The repository and everything in it stay on GitHub." },
 			{ "renamed", "The project was renamed." },
+			{ "transferred", "Ownership transferred: the new owner's GitHub connection is used from now on; you "
+					 "stay as a maintainer." },
 		};
 		for (size_t i = 0; i < sizeof done / sizeof done[0]; i++)
 			if (strcmp(d, done[i][0]) == 0)
