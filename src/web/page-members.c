@@ -288,10 +288,28 @@ int page_member_invite(struct request *req, struct response *resp, const struct 
 	return back(req, resp, c, "invited");
 }
 
-/* POST /projects/{id}/members/role (member, role) → 303 | 409 (the last owner) | 404 */
+/* POST /projects/{id}/members/role (member, role, confirm) → 200 confirm page (a lower role, not confirmed yet) |
+ * 303 | 409 (the last owner) | 404. Lowering a role takes access away, on GitHub too (a personal account's
+ * repository drops a viewer's access; raising it again sends a new invitation to accept), so it asks first. */
 int page_member_role(struct request *req, struct response *resp, const struct call *c)
 {
-	const char *key = req_form(req, "member");
+	const char *key = req_form(req, "member"), *role = req_form(req, "role");
+	struct member m;
+	if (!web_confirmed(req) && key && *key && members_role_parse(role) != ROLE_NONE &&
+	    members_get(&m, g_app.db, c->project->id, key, &req->err) == 0) {
+		int lower = members_role_parse(role) < members_role_parse(m.role);
+		if (lower)
+			render_confirm(req, resp, arena_printf(req->arena, "Lower the role of %s to %s?", m.login, role),
+				       arena_printf(req->arena, "%s goes from %s to %s in %s.", m.login, m.role, role,
+						    c->project->name),
+				       "Their access on GitHub follows the new role where ghbridge gave it; raising the role "
+				       "again may send a new GitHub invitation they have to accept.",
+				       "Lower the role", arena_printf(req->arena, "/projects/%lld/members", c->project->id));
+		store_member_free(&m);
+		if (lower)
+			return 0;
+	}
+	err_clear(&req->err);
 	if (members_set_role(g_app.db, c->project->id, key ? key : "", req_form(req, "role"), &req->err))
 		return refused(req, resp, c, "members");
 	return back(req, resp, c, "role");

@@ -162,7 +162,8 @@ try {
       const states = [
         ['members (owner, connected)', [200, html]],
         ['members, a malformed login at its field', await post(`/projects/${P}/members`, { login: '-bad--login', role: 'developer' })],
-        ['members, the last owner kept', await post(`/projects/${P}/members/role`, { member: O, role: 'viewer' })],
+        ['confirm page (lower a role)', await post(`/projects/${P}/members/role`, { member: O, role: 'viewer' })],
+        ['members, the last owner kept', await post(`/projects/${P}/members/role`, { member: O, role: 'viewer', confirm: '1' })],
         ['members, a transfer refused at its field', await post(`/projects/${P}/members/transfer`, { member: `nobody${S}`, confirm: '1' })],
         ['confirm page (remove)', await post(`/projects/${P}/members/remove`, { member: D })],
         ['confirm page (transfer)', await post(`/projects/${P}/members/transfer`, { member: D })],
@@ -250,10 +251,22 @@ try {
           return /invited \(push\)/.test(t);
         }, 20000, page).catch(e => { throw new Error(`${e.message}: the row says ${t}`); });
       });
-      await step(`${tag}: changing ${who}'s role to viewer says "Role changed." and keeps it`, async () => {
+      await step(`${tag}: lowering ${who}'s role to viewer asks first (a confirm page); Cancel keeps developer`, async () => {
+        await page.goto(url);
+        const go = async () => {
+          await row(page, who).getByLabel(`Role of ${who}`, { exact: true }).selectOption('viewer');
+          await page.getByRole('button', { name: `Change the role of ${who}`, exact: true }).click();
+        };
+        await confirmStep(page, false, { cancel: true, text: new RegExp(`Lower the role of ${who} to viewer\\?[\\s\\S]*from developer to viewer`), click: go });
+        await page.waitForURL(u => u.toString() === url);
+        expect(await row(page, who).getByLabel(`Role of ${who}`, { exact: true }).inputValue() === 'developer', 'the role changed on Cancel');
+        expect((await member(P, who)).role === 'developer', 'the API says the role changed');
+      });
+      await step(`${tag}: … confirmed, it says "Role changed." and keeps it`, async () => {
         await page.goto(url);
         await row(page, who).getByLabel(`Role of ${who}`, { exact: true }).selectOption('viewer');
         await page.getByRole('button', { name: `Change the role of ${who}`, exact: true }).click();
+        await page.locator('.confirm-page button[type=submit]').click();
         await page.waitForURL(/done=role$/);
         await page.getByText('Role changed.').waitFor();
         expect(await row(page, who).getByLabel(`Role of ${who}`, { exact: true }).inputValue() === 'viewer', 'the role did not change');
@@ -269,10 +282,24 @@ try {
         }, 20000, page).catch(e => { throw new Error(`${e.message}: the row says ${t}`); });
         await fits(page, 'members with a skipped viewer');
       });
-      await step(`${tag}: the last owner cannot be demoted: the error in words, the role unchanged`, async () => {
+      await step(`${tag}: raising ${who} back to developer needs no confirmation, and GitHub is invited again`, async () => {
         await page.goto(url);
-        await row(page, O).getByLabel(`Role of ${O}`, { exact: true }).selectOption('maintainer');
-        await page.getByRole('button', { name: `Change the role of ${O}`, exact: true }).click();
+        await row(page, who).getByLabel(`Role of ${who}`, { exact: true }).selectOption('developer');
+        await page.getByRole('button', { name: `Change the role of ${who}`, exact: true }).click();
+        await page.waitForURL(/done=role$/);
+        await page.getByText('Role changed.').waitFor();
+        await until('the new invitation on fakehub', async () => (await invitations()).includes(who), 20000, page);
+        await until('the GitHub column', async () => {
+          await page.goto(url);
+          return /invited \(push\)/.test(await row(page, who).innerText());
+        }, 20000, page);
+      });
+      await step(`${tag}: the last owner cannot be demoted (after the confirmation): the error in words, the role unchanged`, async () => {
+        await page.goto(url);
+        await confirmStep(page, false, { text: new RegExp(`Lower the role of ${O} to maintainer`), click: async () => {
+          await row(page, O).getByLabel(`Role of ${O}`, { exact: true }).selectOption('maintainer');
+          await page.getByRole('button', { name: `Change the role of ${O}`, exact: true }).click();
+        } });
         await page.getByText('A project keeps at least one owner: make another member an owner first.').waitFor();
         expect((await member(P, O)).role === 'owner', 'demoted');
         await fits(page, 'members with the last-owner error');
@@ -290,13 +317,13 @@ try {
         expect(await row(page, who).count() === 1, 'removed on No');
         expect(await member(P, who), 'the API lost them');
       });
-      await step(`${tag}: … Yes removes them ("Member removed."); no invitation is left on fakehub`, async () => {
+      await step(`${tag}: … Yes removes them ("Member removed."), and the invitation ghbridge sent goes from fakehub`, async () => {
         await page.goto(url);
         await confirmStep(page, js, { text: new RegExp(`Remove ${who}`), click: () => page.getByRole('button', { name: `Remove ${who}`, exact: true }).click() });
         await page.waitForURL(/done=removed$/);
         await page.getByText('Member removed.').waitFor();
         expect(await row(page, who).count() === 0, 'still listed');
-        expect(!(await invitations()).includes(who), 'an invitation on fakehub');
+        await until('the invitation gone from fakehub', async () => !(await invitations()).includes(who), 20000, page);
       });
       await step(`${tag}: a transfer to someone who is not a member is refused at its field, what was typed kept`, async () => {
         const q = transferProjects[i];
