@@ -201,6 +201,10 @@ int members_transfer(struct db *db, long long project_id, long long from_user, c
 	int rc = members_get(&m, db, project_id, key, e);
 	if (rc)
 		return err_set_field(e, ERR_NOTFOUND, "member", "There is no such member.");
+	if (m.user_id && m.user_id == from_user) {
+		store_member_free(&m);
+		return err_set_field(e, ERR_INVALID, "member", "You own this project already: name another member.");
+	}
 	char details[128];
 	snprintf(details, sizeof details, "{\"to\":\"%s\"}", m.login);
 	rc = db_begin(db, e);

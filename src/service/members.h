@@ -32,8 +32,8 @@ int members_set_role(struct db *db, long long project_id, const char *key, const
  * when ghbridge gave it. */
 int members_remove(struct db *db, long long project_id, const char *key, struct err *e);
 /* from_user hands the project to the member key (who must have signed in): they become owner and the
- * account whose GitHub connection the project uses; from_user stays as maintainer. ERR_INVALID,
- * ERR_NOTFOUND. */
+ * account whose GitHub connection the project uses; from_user stays as maintainer. ERR_INVALID (not signed
+ * in yet, or from_user themself), ERR_NOTFOUND. */
 int members_transfer(struct db *db, long long project_id, long long from_user, const char *key, struct err *e);
 /* Queues member_github for every member (after connecting, or for projects that had members before);
  * *n = jobs queued. And a drift check (member_drift) of the project's repository: *job_id. */

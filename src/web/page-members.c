@@ -310,8 +310,10 @@ int page_member_role(struct request *req, struct response *resp, const struct ca
 			return 0;
 	}
 	err_clear(&req->err);
-	if (members_set_role(g_app.db, c->project->id, key ? key : "", req_form(req, "role"), &req->err))
+	if (members_set_role(g_app.db, c->project->id, key ? key : "", req_form(req, "role"), &req->err)) {
+		req->err.field[0] = '\0'; /* about a row's role, not the invite form's: shown above the table */
 		return refused(req, resp, c, "members");
+	}
 	return back(req, resp, c, "role");
 }
 

@@ -165,10 +165,14 @@ try {
         ['confirm page (lower a role)', await post(`/projects/${P}/members/role`, { member: O, role: 'viewer' })],
         ['members, the last owner kept', await post(`/projects/${P}/members/role`, { member: O, role: 'viewer', confirm: '1' })],
         ['members, a transfer refused at its field', await post(`/projects/${P}/members/transfer`, { member: `nobody${S}`, confirm: '1' })],
+        ['members, a hand-made role that is no role', await post(`/projects/${P}/members/role`, { member: D, role: 'admin' })],
         ['confirm page (remove)', await post(`/projects/${P}/members/remove`, { member: D })],
         ['confirm page (transfer)', await post(`/projects/${P}/members/transfer`, { member: D })],
         ['members (viewer)', [200, vPage]],
       ];
+      const [, badRole] = states.find(x => x[0] === 'members, a hand-made role that is no role')[1];
+      expect(/id="members-error"[^>]*>The role is one of viewer, developer, maintainer or owner\./.test(badRole) && !/id="role-error"/.test(badRole),
+        'a bad role for a row is shown at the invite form\'s role, not above the table');
       const axeCtx = await browser.newContext({ viewport: sizes[1], bypassCSP: true });
       const ap = await axeCtx.newPage();
       for (const [what, [status, h]] of states) {
@@ -325,13 +329,18 @@ try {
         expect(await row(page, who).count() === 0, 'still listed');
         await until('the invitation gone from fakehub', async () => !(await invitations()).includes(who), 20000, page);
       });
-      await step(`${tag}: a transfer to someone who is not a member is refused at its field, what was typed kept`, async () => {
+      await step(`${tag}: a transfer to yourself or to someone who is not a member is refused at its field, what was typed kept`, async () => {
         const q = transferProjects[i];
         await page.goto(`${GHB}/projects/${q}/members`);
         const f = page.getByLabel('Member who has signed in');
-        await f.fill(`nobody${S}`);
+        await f.fill(O);
         await confirmStep(page, js, { text: /Transfer Transfer me/, click: () => page.getByRole('button', { name: 'Transfer ownership', exact: true }).click() });
         await page.locator('#transfer-error').waitFor();
+        expect((await page.locator('#transfer-error').innerText()).includes('You own this project already'), `to yourself: ${await page.locator('#transfer-error').innerText()}`);
+        expect((await member(q, O)).role === 'owner', 'a transfer to yourself changed your role');
+        await f.fill(`nobody${S}`);
+        await confirmStep(page, js, { text: /Transfer Transfer me/, click: () => page.getByRole('button', { name: 'Transfer ownership', exact: true }).click() });
+        await page.locator('#transfer-error', { hasText: /no such member/i }).waitFor();
         expect(/no such member/i.test(await page.locator('#transfer-error').innerText()), 'not in words');
         expect(await f.getAttribute('aria-invalid') === 'true', 'no aria-invalid');
         expect(await f.getAttribute('aria-describedby') === 'transfer-error', 'no aria-describedby');

@@ -197,6 +197,8 @@ check_eq "two transactions demoting both owners: the second commit is refused" "
 check_eq "… one owner left ($M)" "1 $M" "$(q "SELECT count(*), min(login) FROM project_members WHERE project_id = $PID AND role = 'owner'" | tr '|' ' ')"
 q "UPDATE project_members SET role = 'owner' WHERE project_id = $PID AND login = '$O'" >/dev/null
 check_eq "transfer to a member who never signed in → 400" 400 "$(jas $O POST "/projects/$PID/transfer" "{\"member\":\"$L\"}")"
+check_eq "transfer to yourself → 400 at the member, in words" "400 member You own this project already: name another member." "$(jas $O POST "/projects/$PID/transfer" "{\"member\":\"$O\"}") $(jq -r '.error.field + " " + .error.message' "$T/body")"
+check_eq "… still the owner" owner "$(member $O .role)"
 jas $O PATCH "/projects/$PID/members/$M" '{"role":"maintainer"}' >/dev/null
 
 # ---- 7. an invitation made before sign-in becomes active when that GitHub user first signs in
