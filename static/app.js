@@ -120,8 +120,14 @@ document.addEventListener('click', function (ev) {
     dialog.appendChild(p);
     dialog.appendChild(actions);
     document.body.appendChild(dialog);
-    no.addEventListener('click', function () { pending = null; dialog.close(); });
-    dialog.addEventListener('cancel', function () { pending = null; });
+    // Saying no puts a role select back on the role the member has: the page shows what is so.
+    var undo = function () {
+      var cur = pending && pending.getAttribute('data-confirm-if-lower'), rs = pending && pending.querySelector('select[name=role]');
+      if (cur !== null && cur !== undefined && rs) rs.value = cur;
+      pending = null;
+    };
+    no.addEventListener('click', function () { undo(); dialog.close(); });
+    dialog.addEventListener('cancel', undo);
     yes.addEventListener('click', function () {
       var form = pending;
       pending = null;
@@ -139,9 +145,18 @@ document.addEventListener('click', function (ev) {
     var form = ev.target;
     if (!form || !form.hasAttribute || !form.hasAttribute('data-confirm')) return;
     if (form.querySelector('input[name=confirm][type=hidden]')) return;
+    // data-confirm-if-lower (a member's role form): only a role below the current one asks; {role} names it.
+    var ask = form.getAttribute('data-confirm');
+    var cur = form.getAttribute('data-confirm-if-lower');
+    if (cur !== null) {
+      var rs = form.querySelector('select[name=role]'), ci = -1;
+      for (var i = 0; rs && i < rs.options.length; i++) if (rs.options[i].value === cur) ci = i;
+      if (!rs || rs.selectedIndex < 0 || rs.selectedIndex >= ci) return;
+      ask = ask.replace('{role}', rs.options[rs.selectedIndex].text);
+    }
     if (typeof HTMLDialogElement !== 'function') {
       // No <dialog>: the browser's own question; cancelling keeps the page as it is.
-      if (!window.confirm(form.getAttribute('data-confirm'))) ev.preventDefault();
+      if (!window.confirm(ask)) ev.preventDefault();
       else {
         var c = document.createElement('input');
         c.type = 'hidden'; c.name = 'confirm'; c.value = '1';
@@ -151,7 +166,7 @@ document.addEventListener('click', function (ev) {
     }
     ev.preventDefault();
     if (!dialog) build();
-    var text = form.getAttribute('data-confirm');
+    var text = ask;
     var sel = form.querySelector('select[name=method]');
     if (sel && sel.selectedIndex >= 0) text = text.replace('{method}', sel.options[sel.selectedIndex].text);
     var del = form.querySelector('input[name=delete_branch]');
