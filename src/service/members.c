@@ -406,6 +406,22 @@ static const char *json_str(struct json_object *o, const char *key)
 												     : NULL;
 }
 
+/* The permission a repository-invitation object from GitHub grants, in the request's names (pull, triage, push,
+ * maintain, admin), or asked when the answer names none GitHub documents. GitHub answers read/triage/write/
+ * maintain/admin ("Add a repository collaborator", 201 repository-invitation "permissions"), and on a personal
+ * account's repository every collaborator gets write whatever was asked ("Permission levels for a personal account
+ * repository"): the member row shows what GitHub gave, not what was asked. */
+static const char *invitation_perm(struct json_object *inv, const char *asked)
+{
+	static const char *const names[][2] = { { "read", "pull" }, { "triage", "triage" }, { "write", "push" },
+						 { "maintain", "maintain" }, { "admin", "admin" } };
+	const char *s = json_str(inv, "permissions");
+	for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i][0]) == 0)
+			return names[i][1];
+	return asked;
+}
+
 /* GitHub shows m's invitation inv (a repository-invitation object) expired. The first time, the member is marked
  * expired, counted as re-invited and a re-invitation queued, in one transaction; after a re-invitation has expired
  * too, the member is only marked (gh_error says so) until the owner retries. A member marked expired already is
@@ -500,7 +516,8 @@ static int invitation_patch(struct gh_ctx *c, long long id)
 			if (invitation_expired(c->ctx->db, c->m, g.json, &e))
 				out = job_retry(c->ctx, "%s", e.msg);
 		} else
-			store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(g.json, "created_at"), &e);
+			store_member_invited(c->ctx->db, c->m->id, invitation_perm(g.json, c->perm), id,
+					     json_str(g.json, "created_at"), &e);
 	} else if (g.status == 404) {
 		gh_resp_free(&g);
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", c->p->repo_owner, c->p->repo_name, c->m->login);
@@ -731,7 +748,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	}
 	struct json_object *iid, *cat;
 	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
-		store_member_invited(ctx->db, m.id, perm, json_object_get_int64(iid),
+		store_member_invited(ctx->db, m.id, invitation_perm(g.json, perm), json_object_get_int64(iid),
 				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL, &e);
 		if (schedule_expiry_check(ctx->db, p.id, &e))
 			log_msg(LOG_WARN, "member %lld: the expiry check was not queued: %s", m.id, e.msg);

@@ -178,6 +178,7 @@ PPER=$PID
 invite $PPER $W maintainer >/dev/null
 check "$W (maintainer) invited" wait_for 30 gstate $PPER $W invited
 check_eq "… GitHub's invitation says write, not maintain" write "$(invitation $O/$PREPO $W .permissions)"
+check_eq "… and the member shows what GitHub gave (invited, push), not what was asked" "invited push" "$(member $PPER $W '.github.state + " " + .github.permission')"
 check_eq "$W accepts" 204 "$(accept $O/$PREPO $W)"
 check_eq "… write access, role write" "write write" "$(gh GET /repos/$O/$PREPO/collaborators/$W/permission | jq -r '"\(.permission) \(.role_name)"')"
 V2=vdem$S; fh_user $V2
