@@ -72,7 +72,8 @@ static int status_index(int s)
 
 /* The file lives in /dev/shm when there is one (memory, and local to the host even when data_dir is a
  * shared filesystem, where mmap is not coherent between machines), named after data_dir so that two
- * installations on one host do not mix; else in data_dir itself. */
+ * installations on one host do not mix; else in data_dir itself, named after the host: data_dir may be
+ * shared by several machines, and a slot's pid means something only on the machine that wrote it. */
 static void shm_path(char *out, size_t size, const char *dir)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -81,8 +82,12 @@ static void shm_path(char *out, size_t size, const char *dir)
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
 		snprintf(out, size, "/dev/shm/ghbridge-metrics-%u-%016llx", (unsigned)getuid(), (unsigned long long)h);
-	else
-		snprintf(out, size, "%s/metrics.shm", dir);
+	else {
+		char host[65] = "";
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0] || strchr(host, '/'))
+			snprintf(host, sizeof host, "localhost");
+		snprintf(out, size, "%s/metrics-%s.shm", dir, host);
+	}
 }
 
 int metrics_open(const char *dir)
