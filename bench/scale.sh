@@ -176,28 +176,32 @@ cpu_ticks() { # PIDS...: utime + stime (+ reaped children's) summed
 	echo "$s"
 }
 worker_pids() { pgrep -P "$(cat "$STACK_VAR/run/worker.pid")" || true; [ "$TWO" = 1 ] && { pgrep -P "$(cat "$B_VAR/run/worker.pid")" || true; }; }
-pg_pids() { pgrep -P "$(head -1 "$STACK_VAR/pg/postmaster.pid")" || true; }
-fh_pids() { cat "$STACK_VAR/run/fakehub.pid" 2>/dev/null || true; }
+# PostgreSQL backends by database: ghbridge's own, and the emulator's (fakehub keeps its state in the same cluster).
+pg_pids() { q "SELECT pid FROM pg_stat_activity WHERE datname = '$1' AND pid <> pg_backend_pid()"; }
+fh_pids() { local p; p=$(cat "$STACK_VAR/run/fakehub.pid" 2>/dev/null || true); [ -n "$p" ] && { echo "$p"; pgrep -P "$p" || true; }; }
 cycle() { # NAME: releases every queued check of these projects now and waits until each has run
-	local name=$1 top c0 c1 w0 w1 p0 p1 f0 f1 r0 m0 r1 m1 t5 t6
+	local name=$1 top c0 c1 w0 w1 p0 p1 f0 f1 g0 g1 r0 m0 r1 m1 t5 t6
 	top=$(q "SELECT coalesce(max(id), 0) FROM jobs WHERE kind = 'poll' AND project_id IN ($IDLIST)")
 	read -r r0 m0 <<< "$(gh_counts)"
-	w0=$(cpu_ticks $(worker_pids)); p0=$(cpu_ticks $(pg_pids)); f0=$(cpu_ticks $(fh_pids))
+	w0=$(cpu_ticks $(worker_pids)); p0=$(cpu_ticks $(pg_pids ghbridge)); g0=$(cpu_ticks $(pg_pids fakehub)); f0=$(cpu_ticks $(fh_pids))
 	t5=$(now_ms)
 	c0=$(q "UPDATE jobs SET run_after = now() WHERE kind = 'poll' AND state = 'queued' AND project_id IN ($IDLIST) AND id <= $top RETURNING 1" | wc -l)
 	q "NOTIFY ghbridge_jobs, 'default'" >/dev/null # the workers sleep until the next due job otherwise
 	wait_for 1800 bash -c "[ \"\$(psql -XAtq -c \"SELECT count(*) FROM jobs WHERE kind = 'poll' AND project_id IN ($IDLIST) AND id <= $top AND state IN ('queued', 'running')\")\" = 0 ]" || note "cycle $name did not end"
 	t6=$(now_ms)
-	w1=$(cpu_ticks $(worker_pids)); p1=$(cpu_ticks $(pg_pids)); f1=$(cpu_ticks $(fh_pids))
+	w1=$(cpu_ticks $(worker_pids)); p1=$(cpu_ticks $(pg_pids ghbridge)); g1=$(cpu_ticks $(pg_pids fakehub)); f1=$(cpu_ticks $(fh_pids))
 	read -r r1 m1 <<< "$(gh_counts)"
 	bench "scale_check_${name}_projects" "$c0" "checks released at once"
 	bench "scale_check_${name}_wall" "$(awk -v ms=$((t6 - t5)) 'BEGIN { printf "%.1f", ms / 1000 }')" "s until every check had run"
 	bench "scale_check_${name}_requests" "$((r1 - r0))" "GitHub REST requests"
 	bench "scale_check_${name}_304" "$((m1 - m0))" "of them 304 Not Modified"
 	bench "scale_check_${name}_cpu_worker" "$(awk -v t=$((w1 - w0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (worker processes)"
-	bench "scale_check_${name}_cpu_postgres" "$(awk -v t=$((p1 - p0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (PostgreSQL backends)"
-	bench "scale_check_${name}_cpu_fakehub" "$(awk -v t=$((f1 - f0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (the emulator)"
+	bench "scale_check_${name}_cpu_postgres" "$(awk -v t=$((p1 - p0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (PostgreSQL, ghbridge's database)"
+	bench "scale_check_${name}_cpu_postgres_fakehub" "$(awk -v t=$((g1 - g0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (PostgreSQL, the emulator's database)"
+	bench "scale_check_${name}_cpu_fakehub" "$(awk -v t=$((f1 - f0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" "CPU s (the emulator's processes and their git children)"
 }
+rss_now() { local p m=0 v; for p in $(worker_pids); do v=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0); [ "$v" -gt "$m" ] && m=$v; done; echo $((m / 1024)); }
+RSS_W0=$(rss_now)
 cycle cold
 cycle warm
 load_mark "after the check cycles"
@@ -282,7 +286,7 @@ while read -r pid bytes; do
 	comm=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)
 	case $comm in *" worker"*) [ "$bytes" -gt "$rss_w" ] && rss_w=$bytes ;; *" fcgi"*) [ "$bytes" -gt "$rss_f" ] && rss_f=$bytes ;; esac
 done < <(sed -n 's/^ghbridge_process_resident_memory_bytes{pid="\([0-9]*\)"} \([0-9]*\)$/\1 \2/p' "$W/metrics")
-bench scale_worker_rss_max "$((rss_w / 1048576))" "MiB (largest worker process)"
+bench scale_worker_rss_max "$((rss_w / 1048576))" "MiB (largest worker process after the checks and the change phase; $RSS_W0 MiB a second after it started)"
 bench scale_fcgi_rss_max "$((rss_f / 1048576))" "MiB (largest fcgi process)"
 
 # ---------------------------------------------------------------- nothing lost; with two hosts nothing ran twice
