@@ -180,3 +180,21 @@ claimlog_overlaps() {
 	               SELECT count(*) FROM runs a JOIN runs b ON a.project_id = b.project_id AND a.n < b.n
 	               WHERE a.t0 < b.t1 AND b.t0 < a.t1"
 }
+
+# stack_worker_restart BIN [VAR=VALUE...]: stops the stack's worker (SIGTERM: it drains its jobs) and starts
+# `BIN worker` in its place with the stack's settings and these overrides, logging to the stack's worker.log.
+# BIN "" keeps the binary the stack's worker was running (the sanitizer build in `scripts/dev test`).
+# Prints nothing; the new supervisor's pid goes to $STACK_VAR/run/worker.pid.
+stack_worker_restart() {
+	local bin=$1 pidf=$STACK_VAR/run/worker.pid pid i
+	shift
+	pid=$(cat "$pidf" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		[ -n "$bin" ] || bin=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	[ -n "$bin" ] || bin=$BUILD/ghbridge
+	env "$@" setsid "$bin" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
+	echo $! > "$pidf"
+}
