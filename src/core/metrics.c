@@ -73,16 +73,47 @@ static int status_index(int s)
 /* The file lives in /dev/shm when there is one (memory, and local to the host even when data_dir is a
  * shared filesystem, where mmap is not coherent between machines), named after data_dir so that two
  * installations on one host do not mix; else in data_dir itself. */
-static void shm_path(char *out, size_t size, const char *dir)
+void metrics_shm_path(char *out, size_t size, const char *dir, const char *what)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
-		snprintf(out, size, "/dev/shm/ghbridge-metrics-%u-%016llx", (unsigned)getuid(), (unsigned long long)h);
+		snprintf(out, size, "/dev/shm/ghbridge-%s-%u-%016llx", what, (unsigned)getuid(), (unsigned long long)h);
 	else
-		snprintf(out, size, "%s/metrics.shm", dir);
+		snprintf(out, size, "%s/%s.shm", dir, what);
+}
+
+void *metrics_shm_map(const char *path, size_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	/* /dev/shm is shared by every user: a file someone else made there is not ours to trust. */
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size != 0 && (size_t)st.st_size != size) {
+		/* Another build's layout: start a new file (processes of the old build keep theirs). */
+		close(fd);
+		unlink(path);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+	}
+	if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return NULL;
+	}
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
 }
 
 int metrics_open(const char *dir)
@@ -90,32 +121,10 @@ int metrics_open(const char *dir)
 	if (hdr)
 		return 0;
 	char path[1024];
-	shm_path(path, sizeof path, dir && *dir ? dir : ".");
+	metrics_shm_path(path, sizeof path, dir && *dir ? dir : ".", "metrics");
 	size_t size = sizeof(struct header) + (size_t)METRICS_SLOTS * sizeof(struct slot);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	/* /dev/shm is shared by every user: a file someone else made there is not ours to trust. */
-	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	if (st.st_size != 0 && (size_t)st.st_size != size) {
-		/* Another build's layout: start a new file (processes of the old build keep theirs). */
-		close(fd);
-		unlink(path);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 || fstat(fd, &st) != 0)
-			return -1;
-	}
-	if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
-		close(fd);
-		return -1;
-	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
+	void *m = metrics_shm_map(path, size);
+	if (!m)
 		return -1;
 	struct header *h = m;
 	/* A fresh file is all zeros; the first process writes the header. Two at once write the same. */

@@ -2,6 +2,7 @@
 #ifndef GHB_METRICS_H
 #define GHB_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "core/buf.h"
 
@@ -28,6 +29,11 @@ enum metrics_hook { MH_QUEUED, MH_DUPLICATE, MH_IGNORED, MH_PONG, MH_BAD_SIGNATU
 
 /* Opens (creating when missing) dir/metrics.shm; a process's slot is taken on its first count. */
 int metrics_open(const char *dir);
+/* The path of a host-local shared file named what for data_dir dir (/dev/shm when writable, else dir). */
+void metrics_shm_path(char *out, size_t size, const char *dir, const char *what);
+/* Maps path (created zero-filled at size bytes when missing or of another size) read-write and shared;
+ * NULL when it cannot, or when the file is not ours (another uid, not a regular file). */
+void *metrics_shm_map(const char *path, size_t size);
 
 void metrics_http(int route, int status, double seconds);
 void metrics_job(int kind, enum metrics_job outcome, double seconds);
