@@ -367,6 +367,39 @@ static int repo_is_personal(struct gh_resp *g)
  * when they already have access; the same call changes a pending invitation's permission) or, for a removed
  * member ghbridge had added, DELETE the invitation and the collaborator (docs "Delete a repository
  * invitation", "Remove a repository collaborator"). Idempotent: a second PUT updates the same invitation. */
+/* The collaborator's details for the audit log: login, the repository, and what GitHub was asked. */
+static const char *gh_details(char *buf, size_t size, const char *login, const struct project *p, const char *permission,
+			      long long invitation_id)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "login", json_object_new_string(login ? login : ""));
+	char repo[300];
+	snprintf(repo, sizeof repo, "%s/%s", p->repo_owner ? p->repo_owner : "", p->repo_name ? p->repo_name : "");
+	json_object_object_add(o, "repository", json_object_new_string(repo));
+	if (permission)
+		json_object_object_add(o, "permission", json_object_new_string(permission));
+	if (invitation_id > 0)
+		json_object_object_add(o, "invitation_id", json_object_new_int64(invitation_id));
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	snprintf(buf, size, "%s", strlen(t) < size ? t : "{}");
+	json_object_put(o);
+	return buf;
+}
+
+/* What GitHub did, with the member row that records it, in one transaction (actor: system, the worker's).
+ * A failure is logged: GitHub has acted either way, and the member row is written again by the next job. */
+static void gh_set_audited(struct db *db, const struct member *m, const char *gh_state, const char *perm,
+			   long long invitation_id, int added, const char *action, const char *details)
+{
+	struct err e = { 0 };
+	int rc = db_begin(db, &e);
+	if (rc == 0)
+		rc = store_member_set_gh(db, m->id, gh_state, perm, invitation_id, added, NULL, 1, &e);
+	rc = ops_audit_commit(db, rc, action, "member", m->login, m->project_id, details, &e);
+	if (rc)
+		log_msg(LOG_WARN, "member %lld: recording %s: %s", m->id, action, e.msg);
+}
+
 int members_job_github(struct job_ctx *ctx, const struct job *job)
 {
 	struct err e = { 0 };
@@ -400,6 +433,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		long long inv = payload_ll(job, "invitation_id");
 		if (!login || !login_ok(login))
 			goto cleanup;
+		char det[768];
+		/* The member row is gone already: these events go alone (GitHub's DELETE is the change). A
+		 * 404 means there was nothing left to remove there: no event. */
 		if (inv > 0) {
 			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
 			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
@@ -407,6 +443,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
 				goto cleanup;
 			}
+			if (g.status == 204)
+				ops_audit_note(ctx->db, "member.github_invitation_cancelled", "member", login, p.id, "success",
+					       gh_details(det, sizeof det, login, &p, NULL, inv));
 			gh_resp_free(&g);
 		}
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, login);
@@ -415,7 +454,10 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
 			goto cleanup;
 		}
-		if (g.status != 204 && g.status != 404)
+		if (g.status == 204)
+			ops_audit_note(ctx->db, "member.github_removed", "member", login, p.id, "success",
+				       gh_details(det, sizeof det, login, &p, NULL, 0));
+		else if (g.status != 404)
 			out = gh_outcome(ctx, &g, path);
 		gh_resp_free(&g);
 		goto cleanup;
@@ -460,11 +502,16 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		goto cleanup;
 	}
 	struct json_object *iid;
+	char det[768];
 	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
-		store_member_set_gh(ctx->db, m.id, "invited", perm, json_object_get_int64(iid), 1, NULL, 1, &e);
+		long long inv = json_object_get_int64(iid);
+		gh_set_audited(ctx->db, &m, "invited", perm, inv, 1, "member.github_invited",
+			       gh_details(det, sizeof det, m.login, &p, perm, inv));
 	} else if (g.status == 204) {
-		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was. */
-		store_member_set_gh(ctx->db, m.id, "collaborator", perm, 0, -1, NULL, 1, &e);
+		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was.
+		 * GitHub's 204 also sets an existing collaborator's permission to the one asked. */
+		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, -1, "member.github_permission_set",
+			       gh_details(det, sizeof det, m.login, &p, perm, 0));
 	} else {
 		out = gh_outcome(ctx, &g, path);
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
