@@ -12,7 +12,7 @@
 
 /* win packs (minute << 32) | count so that a new minute and the first count are one compare-and-swap. */
 struct entry {
-	_Atomic uint64_t key;            /* the key's id; 0 free */
+	_Atomic uint64_t key;            /* keyrate_key of the API key; 0 free */
 	_Atomic uint64_t win;
 	_Atomic uint64_t pending;        /* uses not yet added to api_keys.use_count */
 	_Atomic uint64_t flushed;        /* epoch second of the last usage write; 0 never */
@@ -93,14 +93,26 @@ static struct entry *find(uint64_t key, uint64_t minute, int create)
 	return NULL;
 }
 
-void keyrate_hit(struct keyrate_hit *out, long long key_id, const char *ip, time_t now)
+unsigned long long keyrate_key(const char *public_id)
+{
+	uint64_t k = 0;
+	for (const char *p = public_id ? public_id : ""; *p; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+		if (d < 0)
+			return ip_hash(public_id); /* not hex: any stable non-zero name will do */
+		k = k << 4 | (uint64_t)d;
+	}
+	return k ? k : 1;
+}
+
+void keyrate_hit(struct keyrate_hit *out, unsigned long long key, const char *ip, time_t now)
 {
 	memset(out, 0, sizeof *out);
 	out->reset_s = 60;
-	if (!tab || key_id <= 0 || now <= 0)
+	if (!tab || key == 0 || now <= 0)
 		return;
 	uint64_t minute = (uint64_t)now / 60;
-	struct entry *e = find((uint64_t)key_id, minute, 1);
+	struct entry *e = find((uint64_t)key, minute, 1);
 	if (!e)
 		return;
 	uint64_t w = atomic_load(&e->win), nw;
@@ -123,22 +135,22 @@ void keyrate_hit(struct keyrate_hit *out, long long key_id, const char *ip, time
 	}
 }
 
-void keyrate_unflush(long long key_id, long long uses)
+void keyrate_unflush(unsigned long long key, long long uses)
 {
-	if (!tab || key_id <= 0 || uses <= 0)
+	if (!tab || key == 0 || uses <= 0)
 		return;
-	struct entry *e = find((uint64_t)key_id, 0, 0);
+	struct entry *e = find((uint64_t)key, 0, 0);
 	if (e) {
 		atomic_fetch_add(&e->pending, (uint64_t)uses);
 		atomic_store(&e->flushed, 0); /* try again on the next request */
 	}
 }
 
-void keyrate_ip_learn(long long key_id, const char *ip)
+void keyrate_ip_learn(unsigned long long key, const char *ip)
 {
-	if (!tab || key_id <= 0 || !ip || !*ip)
+	if (!tab || key == 0 || !ip || !*ip)
 		return;
-	struct entry *e = find((uint64_t)key_id, 0, 0);
+	struct entry *e = find((uint64_t)key, 0, 0);
 	if (!e)
 		return;
 	uint32_t j = atomic_fetch_add(&e->ip_next, 1) % KR_IPS;

@@ -26,14 +26,19 @@ struct keyrate_hit {
 	int ip_known;            /* 1: ip was lately confirmed as one of the key's addresses */
 };
 
-/* Counts one request of key key_id (> 0) from ip (may be NULL or "") at time now (epoch seconds).
+/* The table's name for an API key: its public id (16 hex digits, random) as a number, never 0. Not the
+ * database id: the table outlives a database restored or recreated under a running host, where ids are
+ * reused by other keys, and public ids are not. */
+unsigned long long keyrate_key(const char *public_id);
+
+/* Counts one request of key (keyrate_key) from ip (may be NULL or "") at time now (epoch seconds).
  * flush_uses is handed to one caller per key and minute; on a failed write give it back with
  * keyrate_unflush. */
-void keyrate_hit(struct keyrate_hit *out, long long key_id, const char *ip, time_t now);
+void keyrate_hit(struct keyrate_hit *out, unsigned long long key, const char *ip, time_t now);
 /* Gives back uses that could not be written, for the next flush. */
-void keyrate_unflush(long long key_id, long long uses);
-/* Remembers that ip is recorded among key_id's addresses (api_key_ips), so its next requests skip the
+void keyrate_unflush(unsigned long long key, long long uses);
+/* Remembers that ip is recorded among the key's addresses (api_key_ips), so its next requests skip the
  * database; a few per key, the oldest forgotten first. */
-void keyrate_ip_learn(long long key_id, const char *ip);
+void keyrate_ip_learn(unsigned long long key, const char *ip);
 
 #endif

@@ -608,7 +608,7 @@ static void note_key_ip(struct db *db, const struct apikey_row *k, const struct 
 	if (rc)
 		log_msg(LOG_WARN, "recording an address of API key %s: %s", k->public_id, e.msg);
 	else
-		keyrate_ip_learn(k->id, ip);
+		keyrate_ip_learn(keyrate_key(k->public_id), ip);
 }
 
 int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, const char *bearer, const char *ip,
@@ -644,7 +644,7 @@ int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, c
 		goto cleanup;
 	long limit = k.rate_limit > 0 ? (long)k.rate_limit : cfg_long(CFG_API_RATE_LIMIT);
 	struct keyrate_hit hit;
-	keyrate_hit(&hit, k.id, ip, time(NULL));
+	keyrate_hit(&hit, keyrate_key(k.public_id), ip, time(NULL));
 	long count;
 	int reset;
 	if (hit.counted) {
@@ -653,7 +653,7 @@ int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, c
 		if (hit.flush_uses > 0) {
 			struct err fe = { 0 };
 			if (store_apikey_record_use(db, k.id, hit.flush_uses, ip, &fe) != 0) {
-				keyrate_unflush(k.id, hit.flush_uses);
+				keyrate_unflush(keyrate_key(k.public_id), hit.flush_uses);
 				log_msg(LOG_WARN, "recording the use of API key %s: %s (kept for the next minute)", k.public_id,
 					fe.msg);
 			}
