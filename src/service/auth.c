@@ -302,7 +302,8 @@ int auth_csrf_check(const struct auth_user *u, const char *token)
 
 /* Marks the connection needs_reconnect and, when it was not already, records auth.github_needs_reconnect
  * with the reason in the same transaction (the actor is whoever's call found out: the user, or system for
- * a job). Called outside any transaction. A failure is logged: the caller's refusal stands either way. */
+ * a job). In its own transaction, or in the caller's when one is open (then the caller commits both). A
+ * failure is logged: the caller's refusal stands either way. */
 static void note_reconnect(struct db *db, long long user_id, const char *why)
 {
 	struct err e = { 0 };
