@@ -9,7 +9,7 @@ set -euo pipefail
 : "${ROOT:?run through scripts/dev bench apikey}" "${STACK_VAR:?}" "${GHB_URL:?}" "${FAKEHUB_URL:?}"
 DUR=${BENCH_DURATION:-30}
 CONN=${BENCH_CONNECTIONS:-64}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-6}
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 command -v jq >/dev/null || { echo "bench apikey: needs jq" >&2; exit 1; }
 # shellcheck disable=SC1091
@@ -110,12 +110,16 @@ for ((i = 0; i < ${#TARGETS[@]}; i += 4)); do
 	eval "RPS_$name=$rps P99_$name=$(ms "$p99")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# The comparison that load on a shared machine disturbs least: within each round, the key's run against the
+# signed-in run of the same pool just before or after it; then the median over the rounds.
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 summary=
 for ((i = 0; i < ${#pools[@]}; i += 2)); do
 	n=${pools[i]}
-	eval "rk=\$RPS_${n}_apikey rs=\$RPS_${n}_session pk=\$P99_${n}_apikey ps=\$P99_${n}_session"
-	# shellcheck disable=SC2154
-	line="$n: API key at $(ratio "$rk" "$rs")× the signed-in requests/s (target ≥ 0.8), p99 $(ratio "$pk" "$ps")× (target ≤ 1.5)."
+	rr=$(paste -d' ' "$B/round.${n}_apikey" "$B/round.${n}_session" | while read -r ka kp sa sp; do ratio "$ka" "$sa"; echo; done | median)
+	pr=$(paste -d' ' "$B/round.${n}_apikey" "$B/round.${n}_session" | while read -r ka kp sa sp; do ratio "$(ms "$kp")" "$(ms "$sp")"; echo; done | median)
+	rl=$(paste -d' ' "$B/round.${n}_apikey" "$B/round.${n}_session" | while read -r ka kp sa sp; do printf '%s ' "$(ratio "$ka" "$sa")/$(ratio "$(ms "$kp")" "$(ms "$sp")")"; done)
+	line="$n: API key at ${rr}× the signed-in requests/s (target ≥ 0.8), p99 at ${pr}× (target ≤ 1.5); medians of the per-round ratios (req/s / p99 per round: ${rl% })."
 	echo "BENCH $line"
 	summary+="$line"$'\n'
 done
