@@ -50,6 +50,10 @@ export const ROUTES = [
 	['GET', '/repos/{owner}/{repo}/hooks'],                        // webhooks.c register
 	['POST', '/repos/{owner}/{repo}/hooks'],                       // webhooks.c register
 	['DELETE', '/repos/{owner}/{repo}/hooks/{hook_id}'],           // webhooks.c unregister
+	['PUT', '/repos/{owner}/{repo}/collaborators/{username}'],     // members.c member_github (invite, permission)
+	['GET', '/repos/{owner}/{repo}/invitations'],                  // members.c drift, invitation_look
+	['PATCH', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_patch (role change)
+	['DELETE', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_delete, removal
 ];
 
 const ROOT_ID = 'https://api.github.com/openapi.json';
