@@ -53,6 +53,7 @@ for i in $(seq 1 $N); do
 	put "$i" "$id" "README.md" "project $i, made through host $(( i % 2 ))" >/dev/null
 done
 check_eq "$N projects made, alternately through host A and host B" "$N" "$made"
+[ "$made" = "$N" ] || { finish; exit; }
 conn=0
 for i in $(seq 1 $N); do
 	id=${IDS[$((i - 1))]}
