@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "core/metrics.h"
 #include "service/ops.h"
+#include "service/drift.h"
 #include "core/log.h"
 #include "core/prefork.h"
 #include "jobs/worker.h"
@@ -415,6 +416,9 @@ static int child_main(void *arg)
 	double next_purge = mono_now() + 30 + (getpid() % 60);
 	/* The daily retention pass (service/ops.c): history, audit rows, sessions, OAuth states. */
 	double next_retention = mono_now() + 90 + (getpid() % 120);
+	/* The periodic drift check of members against GitHub's collaborators (service/drift.c): a cheap query
+	 * every few seconds finds the projects whose check is due (member_drift_seconds apart). */
+	double next_drift = mono_now() + 5 + (getpid() % 5);
 	while (!stop_flag) {
 		if (session_ensure(cdb, &backend_pid, &e) != 0) {
 			if (failures++ == 0)
@@ -449,6 +453,14 @@ static int child_main(void *arg)
 			if (ops_retention(&n, cdb, 1000, &e) != 0)
 				log_msg(LOG_WARN, "retention pass: %s", e.msg);
 			next_retention = now + 86400;
+		}
+		if (now >= next_drift) {
+			int n = 0;
+			if (members_drift_sweep(&n, cdb, &e) != 0)
+				log_msg(LOG_WARN, "drift sweep: %s", e.msg);
+			else if (n > 0)
+				log_msg(LOG_INFO, "queued %d drift check(s) of members against GitHub", n);
+			next_drift = now + 5;
 		}
 		struct job_row row;
 		int found = 0, rc;

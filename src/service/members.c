@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <json-c/json.h>
 #include "core/cfg.h"
 #include "core/log.h"
 #include "github/gh.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
+#include "service/drift.h"
 #include "service/ghrepos.h"
 #include "service/members.h"
 #include "service/ops.h"
@@ -398,25 +400,42 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if (removing) {
 		const char *login = payload_s(job, "login");
 		long long inv = payload_ll(job, "invitation_id");
-		if (!login || !login_ok(login))
-			goto cleanup;
+		struct json_object *ua;
+		int unaccounted = json_object_object_get_ex(job->payload, "unaccounted", &ua) && json_object_get_boolean(ua);
+		if (!login || !login_ok(login) || strcasecmp(login, p.repo_owner) == 0)
+			goto cleanup; /* never the repository's owner */
+		if (unaccounted && store_member_get(&m, ctx->db, p.id, login, &e) == 0)
+			goto cleanup; /* a member now ("Add as member" came first): nothing to remove */
+		err_clear(&e);
 		if (inv > 0) {
 			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
 			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 				gh_resp_free(&g);
 				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				members_op_note(ctx, job, p.id, login, "remove_invitation", path, NULL, e.msg, out);
 				goto cleanup;
 			}
+			if (g.status != 204 && g.status != 404)
+				out = gh_outcome(ctx, &g, path);
+			snprintf(msg, sizeof msg, "DELETE %s", path);
+			members_op_note(ctx, job, p.id, login, "remove_invitation", msg, &g, NULL, out);
 			gh_resp_free(&g);
+			if (out != JOB_DONE)
+				goto cleanup;
 		}
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, login);
+		snprintf(msg, sizeof msg, "DELETE %s", path);
 		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 			gh_resp_free(&g);
 			out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+			members_op_note(ctx, job, p.id, login, "remove", msg, NULL, e.msg, out);
 			goto cleanup;
 		}
 		if (g.status != 204 && g.status != 404)
 			out = gh_outcome(ctx, &g, path);
+		/* Only an invitation was pending: the collaborator DELETE has nothing to do and is not logged. */
+		if (!(inv > 0 && g.status == 404 && out == JOB_DONE))
+			members_op_note(ctx, job, p.id, login, "remove", msg, &g, NULL, out);
 		gh_resp_free(&g);
 		goto cleanup;
 	}
@@ -453,10 +472,13 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	char body[64];
 	snprintf(body, sizeof body, "{\"permission\":\"%s\"}", perm);
 	snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+	char req[400];
+	snprintf(req, sizeof req, "PUT %s (%s)", path, perm);
 	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "PUT", path, body, &e)) {
 		gh_resp_free(&g);
 		store_member_set_gh(ctx->db, m.id, "queued", NULL, 0, -1, e.msg, 1, &e);
 		out = job_retry(ctx, "PUT %s: %s", path, e.msg);
+		members_op_note(ctx, job, p.id, m.login, "add", req, NULL, e.msg, out);
 		goto cleanup;
 	}
 	struct json_object *iid;
@@ -470,6 +492,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
 		store_member_set_gh(ctx->db, m.id, out == JOB_PERMANENT ? "error" : "queued", NULL, 0, -1, msg, 1, &e);
 	}
+	members_op_note(ctx, job, p.id, m.login, "add", req, &g, NULL, out);
 	gh_resp_free(&g);
 cleanup:
 	if (token) {
@@ -478,173 +501,5 @@ cleanup:
 	}
 	store_project_free(&p);
 	store_member_free(&m);
-	return out;
-}
-
-/* The access a permissions object grants: 5 admin, 4 maintain, 3 push, 2 triage, 1 pull, 0 none. Compared by
- * level, never by name: GitHub names them read/triage/write/maintain/admin in answers (role_name) and
- * pull/triage/push/maintain/admin in requests. */
-static int perm_level_obj(struct json_object *perms)
-{
-	static const char *const names[] = { "admin", "maintain", "push", "triage", "pull" };
-	struct json_object *v;
-	for (int i = 0; i < 5; i++)
-		if (json_object_object_get_ex(perms, names[i], &v) && json_object_get_boolean(v))
-			return 5 - i;
-	return 0;
-}
-
-static int perm_level(const char *p)
-{
-	static const char *const names[] = { "", "pull", "triage", "push", "maintain", "admin" };
-	for (int i = 1; p && i <= 5; i++)
-		if (strcmp(p, names[i]) == 0)
-			return i;
-	if (p && strcmp(p, "read") == 0)
-		return 1;
-	if (p && strcmp(p, "write") == 0)
-		return 3;
-	return 0;
-}
-
-/* GET /repos/{o}/{r}/collaborators and /invitations (every page) against the members: collaborators and
- * invitations no member accounts for, members without access, and members whose access differs from their
- * role. Only recorded (member_drift), never "fixed". */
-int members_job_drift(struct job_ctx *ctx, const struct job *job)
-{
-	struct err e = { 0 };
-	struct project p = { 0 };
-	struct member *ms = NULL;
-	int nm = 0, refreshed = 0, out = JOB_DONE, nd = 0;
-	char *token = NULL, path[256];
-	struct member_drift *d = NULL;
-	struct json_object *collab = json_object_new_array(), *invs = json_object_new_array();
-	if (store_project_get(&p, ctx->db, job->project_id, 0, &e)) {
-		out = e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
-		goto cleanup;
-	}
-	if (!p.repo_owner)
-		goto cleanup;
-	if (auth_github_token(&token, ctx->db, p.owner_id, &e)) {
-		out = job_permanent(ctx, "token: %s", e.msg);
-		goto cleanup;
-	}
-	int personal = -1;
-	{
-		struct gh_resp g;
-		snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
-		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
-			gh_resp_free(&g);
-			out = job_retry(ctx, "GET %s: %s", path, e.msg);
-			goto cleanup;
-		}
-		personal = repo_is_personal(&g);
-		gh_resp_free(&g);
-	}
-	for (int which = 0; which < 2; which++) {
-		for (int page = 1; page <= 20; page++) {
-			snprintf(path, sizeof path, "/repos/%s/%s/%s?per_page=100&page=%d", p.repo_owner, p.repo_name,
-				 which ? "invitations" : "collaborators", page);
-			struct gh_resp g;
-			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
-				gh_resp_free(&g);
-				out = job_retry(ctx, "GET %s: %s", path, e.msg);
-				goto cleanup;
-			}
-			if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
-				out = gh_outcome(ctx, &g, path);
-				gh_resp_free(&g);
-				goto cleanup;
-			}
-			size_t len = json_object_array_length(g.json);
-			for (size_t i = 0; i < len; i++)
-				json_object_array_add(which ? invs : collab, json_object_get(json_object_array_get_idx(g.json, i)));
-			int more = g.link_next[0] != '\0';
-			gh_resp_free(&g);
-			if (!more)
-				break;
-		}
-	}
-	if (store_members_list(&ms, &nm, ctx->db, p.id, &e)) {
-		out = job_retry(ctx, "%s", e.msg);
-		goto cleanup;
-	}
-	size_t nc = json_object_array_length(collab), ni = json_object_array_length(invs);
-	d = calloc(nc + ni + (size_t)nm + 1, sizeof *d);
-	if (!d)
-		abort();
-	char *owned[1024];
-	int nowned = 0;
-#define DRIFT(l, gid, k, fmt, ...) do { \
-		char *det_ = malloc(300); \
-		if (!det_) abort(); \
-		snprintf(det_, 300, fmt, __VA_ARGS__); \
-		if (nowned < 1024) owned[nowned++] = det_; \
-		d[nd].login = (char *)(l); d[nd].github_user_id = (gid); d[nd].kind = (k); d[nd].detail = det_; nd++; \
-	} while (0)
-	int *seen = calloc((size_t)nm + 1, sizeof *seen);
-	if (!seen)
-		abort();
-	for (size_t i = 0; i < nc + ni; i++) {
-		int inv = i >= nc;
-		struct json_object *o = json_object_array_get_idx(inv ? invs : collab, inv ? i - nc : i), *u = o, *v;
-		if (inv && !json_object_object_get_ex(o, "invitee", &u))
-			continue;
-		long long gid = json_object_object_get_ex(u, "id", &v) ? json_object_get_int64(v) : 0;
-		const char *login = json_object_object_get_ex(u, "login", &v) ? json_object_get_string(v) : "?";
-		int have = 0;
-		if (inv) {
-			have = json_object_object_get_ex(o, "permissions", &v) ? perm_level(json_object_get_string(v)) : 0;
-		} else if (json_object_object_get_ex(o, "permissions", &v))
-			have = perm_level_obj(v);
-		int k = -1;
-		for (int j = 0; j < nm; j++)
-			if (ms[j].github_user_id && ms[j].github_user_id == gid)
-				k = j;
-		if (k < 0) {
-			if (gid == p.owner_github_id)
-				continue; /* the account the project uses */
-			DRIFT(login, gid, inv ? "invitation_not_member" : "not_member",
-			      inv ? "invited on GitHub (%s) but not a member here" : "has %s access on GitHub but is not a member here",
-			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read");
-			continue;
-		}
-		seen[k] = 1;
-		/* Invitations are followed: accepted shows as a collaborator. */
-		if (!inv && ms[k].gh_state && strcmp(ms[k].gh_state, "invited") == 0)
-			store_member_set_gh(ctx->db, ms[k].id, "collaborator", ms[k].gh_permission, 0, -1, NULL, 0, &e);
-		const char *want = members_permission_for(ms[k].role);
-		int wl = perm_level(want);
-		if (personal == 1 && wl)
-			wl = 3; /* a personal account's repository: every collaborator gets write */
-		if (want && have != wl)
-			DRIFT(ms[k].login, gid, "permission", "role %s asks for %s; GitHub shows %s%s", ms[k].role, want,
-			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read",
-			      inv ? " (invitation pending)" : "");
-	}
-	for (int j = 0; j < nm; j++)
-		if (!seen[j] && ms[j].gh_state && strcmp(ms[j].gh_state, "invited") == 0)
-			store_member_set_gh(ctx->db, ms[j].id, "none", NULL, 0, 0,
-					    "The invitation is no longer pending on GitHub (declined, expired or cancelled there).", 0, &e);
-	for (int j = 0; j < nm; j++)
-		if (!seen[j] && ms[j].github_user_id && members_permission_for(ms[j].role) && ms[j].user_id != p.owner_id)
-			DRIFT(ms[j].login, ms[j].github_user_id, "missing", "role %s, but no access or invitation on GitHub",
-			      ms[j].role);
-#undef DRIFT
-	free(seen);
-	if (store_drift_replace(ctx->db, p.id, d, nd, &e))
-		out = job_retry(ctx, "%s", e.msg);
-	for (int i = 0; i < nowned; i++)
-		free(owned[i]);
-cleanup:
-	free(d);
-	json_object_put(collab);
-	json_object_put(invs);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
-	store_members_free(ms, nm);
-	store_project_free(&p);
 	return out;
 }

@@ -50,6 +50,8 @@ export const ROUTES = [
 	['GET', '/repos/{owner}/{repo}/hooks'],                        // webhooks.c register
 	['POST', '/repos/{owner}/{repo}/hooks'],                       // webhooks.c register
 	['DELETE', '/repos/{owner}/{repo}/hooks/{hook_id}'],           // webhooks.c unregister
+	['GET', '/repos/{owner}/{repo}/collaborators'],                // drift.c (conditional, affiliation all/direct)
+	['GET', '/repos/{owner}/{repo}/invitations'],                  // drift.c (conditional)
 ];
 
 const ROOT_ID = 'https://api.github.com/openapi.json';
