@@ -500,6 +500,8 @@ static int child_main(void *arg)
 		double timeout = o->poll_seconds;
 		if (due >= 0 && due < timeout)
 			timeout = due;
+		if (next_drift - now < timeout) /* the drift sweep's turn comes first */
+			timeout = next_drift - now > 0.05 ? next_drift - now : 0.05;
 		/* Ready jobs we could not take were row-locked by a concurrent claim
 		 * for an instant: look again soon rather than at the next NOTIFY. */
 		if (ready > 0 && timeout > 0.02)
