@@ -121,15 +121,14 @@ gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/status" >/dev/null
 gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/statuses" >/dev/null
 gh PUT "/repos/$OWNER/$REPO/collaborators/hubot" -d '{"permission":"push"}' >/dev/null
 gh GET "/repos/$OWNER/$REPO/invitations" >/dev/null
-# An organisation's base permission and the collaborator listing by affiliation (issue 14's drift check).
+# An organisation's base permission and the collaborator listing by affiliation (issue 14's drift check; the
+# refusals of bad values are in tests/members/test-drift.sh: a request off the description fails here).
 check_eq "PATCH /orgs/acme default_repository_permission (an owner)" 200 "$(gh PATCH /orgs/acme -d '{"default_repository_permission":"read"}')"
 check_eq "… shown to its members by GET /orgs/acme" read "$(gh GET /orgs/acme >/dev/null; jq -r .default_repository_permission "$T/gh")"
-check_eq "a bad base permission → 422" 422 "$(gh PATCH /orgs/acme -d '{"default_repository_permission":"owner"}')"
 gh PUT "/repos/acme/$ORGREPO/collaborators/hubot" -d '{"permission":"triage"}' >/dev/null
 for a in all direct outside; do
 	check_eq "collaborators of an organisation's repository, affiliation=$a" 200 "$(gh GET "/repos/acme/$ORGREPO/collaborators?affiliation=$a")"
 done
-check_eq "… an unknown affiliation → 422" 422 "$(gh GET "/repos/acme/$ORGREPO/collaborators?affiliation=friends")"
 ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/acme/$ORGREPO/collaborators" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
 check_eq "the collaborators listing again with its ETag → 304" 304 "$(gh GET "/repos/acme/$ORGREPO/collaborators" -H "If-None-Match: $ET")"
 ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/acme/$ORGREPO/invitations" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')

@@ -132,7 +132,8 @@ static int api_user_orgs(struct request *req, struct response *resp)
 	return fh_json(200, arr);
 }
 
-static int api_org(struct request *req, struct response *resp)
+int api_org(struct request *req, struct response *resp); /* orgs.c answers PATCH with it */
+int api_org(struct request *req, struct response *resp)
 {
 	PGresult *r;
 	if (fh_account_by_login(&r, req_param(req, "org")) || strcmp(fh_val(r, 0, "type"), "Organization") != 0)

@@ -7,6 +7,7 @@
 int api_collaborators_list(struct request *req, struct response *resp);
 int api_org_patch(struct request *req, struct response *resp);
 void fh_org_private_fields(struct json_object *o, long long org_id);
+int api_org(struct request *req, struct response *resp); /* api.c */
 int ad_team_create(struct request *req, struct response *resp);
 int ad_team_member_put(struct request *req, struct response *resp);
 int ad_team_repo_put(struct request *req, struct response *resp);
@@ -44,15 +45,15 @@ void fh_org_private_fields(struct json_object *o, long long org_id)
  * default_repository_permission: read, write, admin or none, else 422. Answers the organisation as GET does. */
 int api_org_patch(struct request *req, struct response *resp)
 {
-	(void)resp;
 	if (!C->v.id)
 		return fh_error(401, "Requires authentication");
 	PGresult *r;
-	if (fh_account_by_login(&r, req_param(req, "org")) || strcmp(fh_val(r, 0, "type"), "Organization") != 0)
+	if (fh_account_by_login(&r, req_param(req, "org")))
 		return fh_not_found();
-	long long id = fh_vall(r, 0, "id");
-	const char *login = arena_strdup(req->arena, fh_val(r, 0, "login"));
+	long long id = strcmp(fh_val(r, 0, "type"), "Organization") == 0 ? fh_vall(r, 0, "id") : 0;
 	PQclear(r);
+	if (!id)
+		return fh_not_found();
 	const char *role = org_role(id);
 	if (!role)
 		return fh_not_found();
@@ -68,14 +69,7 @@ int api_org_patch(struct request *req, struct response *resp)
 			return -1;
 		PQclear(u);
 	}
-	struct json_object *o = json_object_new_object();
-	ji(o, "id", id);
-	js(o, "login", login);
-	js(o, "node_id", fh_node_id("Organization", id));
-	js(o, "url", arena_printf(req->arena, "%s/orgs/%s", g_fh.api_url, login));
-	js(o, "type", "Organization");
-	fh_org_private_fields(o, id);
-	return fh_json(200, o);
+	return api_org(req, resp);
 }
 
 /* GET /repos/{o}/{r}/collaborators (docs collaborators/list-collaborators): affiliation all (the default:
