@@ -48,7 +48,9 @@ const char *members_permission_for(const char *role);
 struct job_ctx;
 struct job;
 /* Jobs (jobs/kinds.c): member_lookup {member_id}; member_github {member_id} or {action:"remove", login,
- * invitation_id}; member_drift (the project's collaborators and invitations against its members). */
+ * invitation_id[, unaccounted: someone no member accounts for]}, each GitHub call logged (service/drift.h
+ * members_op_note); member_drift (the project's collaborators and invitations against its members: defined in
+ * service/drift.c, described in service/drift.h). */
 int members_job_lookup(struct job_ctx *ctx, const struct job *job);
 int members_job_github(struct job_ctx *ctx, const struct job *job);
 int members_job_drift(struct job_ctx *ctx, const struct job *job);

@@ -43,9 +43,9 @@ int store_member_op_note(struct db *db, long long project_id, long long job_id, 
 /* Newest first, at most limit; failed_only: only those in state failed. */
 int store_member_ops_list(struct member_op **rows, int *n, struct db *db, long long project_id, int failed_only,
 			  int limit, struct err *e);
-/* A failed row becomes retried; ERR_NOTFOUND when the project has no such row, ERR_CONFLICT when it is not failed
- * (someone retried it already). *out gets the row as it was (store_member_ops_free(out, 1)... use
- * store_member_op_clear). */
+/* A failed row becomes retried, and *out gets the row (store_member_op_clear frees it). ERR_NOTFOUND when the
+ * project has no such row, ERR_CONFLICT when it is not failed (never did, or someone retried it already); *out is
+ * zeroed then. Call it inside the transaction that queues the job again. */
 int store_member_op_take_failed(struct member_op *out, struct db *db, long long project_id, long long op_id,
 				struct err *e);
 void store_member_op_clear(struct member_op *op);
