@@ -618,6 +618,15 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 		out = job_retry(ctx, "%s", e.msg);
 	log_msg(LOG_INFO, "project %lld: drift check: %s", p.id, result);
 cleanup:
+	if (out != JOB_DONE && p.id && p.repo_owner) {
+		/* The tab says why the comparison did not finish, in GitHub's words (ctx->error). */
+		char why[600];
+		snprintf(why, sizeof why, "%s: %s", out == JOB_WAIT ? "waiting" : out == JOB_PERMANENT ? "failed"
+			 : "will retry", ctx->error);
+		struct err e2 = { 0 };
+		if (store_drift_state_note(ctx->db, p.id, why, members_drift_interval(), &e2))
+			log_msg(LOG_WARN, "project %lld: noting the drift check's failure: %s", p.id, e2.msg);
+	}
 	if (all)
 		json_object_put(all);
 	if (direct)

@@ -88,6 +88,24 @@ int store_drift_state_put(struct db *db, long long project_id, const struct drif
 	return rc;
 }
 
+DB_STMT(stmt_state_note,
+	"INSERT INTO member_drift_state (project_id, next_at, last_result)"
+	" VALUES ($1, now() + make_interval(secs => $3::bigint), $2)"
+	" ON CONFLICT (project_id) DO UPDATE SET last_result = EXCLUDED.last_result");
+
+int store_drift_state_note(struct db *db, long long project_id, const char *result, long interval_s, struct err *e)
+{
+	char p[24], iv[24];
+	LL(p, project_id);
+	LL(iv, interval_s > 0 ? interval_s : 3600);
+	const char *v[] = { p, result, iv };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_state_note, 3, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
 DB_STMT(stmt_sweep_new,
 	"INSERT INTO member_drift_state (project_id, next_at)"
 	" SELECT p.id, now() + make_interval(secs => $1::bigint) FROM projects p"

@@ -18,6 +18,8 @@ int store_drift_state_get(struct drift_state *out, struct db *db, long long proj
 /* Writes s as the project's state, checked now, next check interval_s seconds from now. */
 int store_drift_state_put(struct db *db, long long project_id, const struct drift_state *s, long interval_s,
 			  struct err *e);
+/* A check that could not finish says why (last_result), keeping GitHub's last answers and their ETags. */
+int store_drift_state_note(struct db *db, long long project_id, const char *result, long interval_s, struct err *e);
 /* The worker's sweep: connected projects without a state row get one, due interval_s from now (a project's first
  * periodic check comes one interval after the sweep first sees it); up to limit projects whose check is due are
  * moved interval_s on and returned in *ids (caller frees). Concurrent sweeps never return the same project. */

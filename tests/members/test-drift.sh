@@ -168,6 +168,13 @@ echo "# the second check's calls: $calls"
 check_eq "… costs two 304s (collaborators, invitations) and nothing else" "GET /collaborators 304, GET /invitations 304" "$calls"
 check_match "… and says so" "2 call.s. to GitHub, 2 answered 304" "$(q "SELECT last_result FROM member_drift_state WHERE project_id = $PID")"
 check_eq "… the finding stays" invitation_not_member "$(drift $X3)"
+curl -s -o /dev/null -X POST "$FH/faults" -H 'Content-Type: application/json' \
+	-d "{\"method\":\"GET\",\"path\":\"/api/v3$R/collaborators\",\"kind\":\"status\",\"status\":403,\"count\":1}"
+as $O POST "/projects/$PID/members/drift" >/dev/null
+check "a comparison GitHub refuses says so, with GitHub's answer" wait_for 30 eval "q \"SELECT last_result FROM member_drift_state WHERE project_id = $PID\" | grep -q '^failed: .*403'"
+check_eq "… the findings of the last comparison stay" invitation_not_member "$(drift $X3)"
+check_match "… and the tab shows why" "failed: GET" "$(page $O "/projects/$PID/members" >/dev/null; cat "$T/page")"
+curl -s -o /dev/null -X DELETE "$FH/faults"
 
 # ---- 6. members are authoritative: off removes nothing ghbridge did not add; on removes what no member accounts for
 gh PUT "$R/collaborators/$X4" "$OTOK" -d '{"permission":"push"}' >/dev/null
