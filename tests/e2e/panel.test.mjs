@@ -150,10 +150,10 @@ try {
         await step(`${tag}: the Members tab shows the difference with GitHub, removal asked first (issue 14)`, async () => {
           await page.goto(`${projectUrl}/members`);
           const row = page.locator(`tr[data-drift="${stranger}"]`);
-          await row.getByRole('button', { name: `Add ${stranger} as a member (developer)` }).waitFor();
+          await row.getByRole('button', { name: `Add as member: ${stranger}, as developer` }).waitFor();
           await page.getByText(/Off:/).first().waitFor();
           await fits(page, 'members with a difference');
-          await row.getByRole('button', { name: `Remove ${stranger} from GitHub` }).click();
+          await row.getByRole('button', { name: `Remove from GitHub: ${stranger}` }).click();
           if (js) {
             const d = page.locator('dialog.confirm-dialog');
             await d.waitFor();
