@@ -37,8 +37,14 @@ int members_drift_sweep(int *queued, struct db *db, struct err *e)
 	if ((rc = store_drift_sweep(&ids, &n, db, iv, 100, e)))
 		return rc;
 	for (int i = 0; i < n && rc == 0; i++) {
+		/* The same dedup key as "Compare with GitHub" (members_check_drift), at a lower priority: many projects
+		 * coming due at once never hold up a person's sync. */
+		char dedup[64];
+		snprintf(dedup, sizeof dedup, "member_drift:%lld", ids[i]);
+		struct jobs_enqueue_opts o = { .project_id = ids[i], .payload = "{\"periodic\":true}", .dedup_key = dedup,
+					       .priority = DRIFT_PRIORITY };
 		long long job;
-		if ((rc = members_check_drift(&job, db, ids[i], e)) == 0)
+		if ((rc = jobs_enqueue(&job, NULL, db, "member_drift", &o, e)) == 0)
 			(*queued)++;
 	}
 	free(ids);
@@ -298,6 +304,26 @@ static int cond_get(struct gh_resp *g, struct fetcher *f, const char *path, cons
 	}
 }
 
+/* What the check reads of a collaborator ({id, login, role_name, permissions}) or an invitation ({id, permissions,
+ * invitee: {id, login}}): all that is kept between checks (a user object is mostly URLs). */
+static struct json_object *slim(struct json_object *o)
+{
+	static const char *const keep[] = { "id", "login", "role_name", "permissions" };
+	struct json_object *out = json_object_new_object(), *v;
+	for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+		if (json_object_object_get_ex(o, keep[k], &v))
+			json_object_object_add(out, keep[k], json_object_get(v));
+	if (json_object_object_get_ex(o, "invitee", &v) && json_object_is_type(v, json_type_object)) {
+		struct json_object *u = json_object_new_object(), *x;
+		if (json_object_object_get_ex(v, "id", &x))
+			json_object_object_add(u, "id", json_object_get(x));
+		if (json_object_object_get_ex(v, "login", &x))
+			json_object_object_add(u, "login", json_object_get(x));
+		json_object_object_add(out, "invitee", u);
+	}
+	return out;
+}
+
 /* A listing (every page) with the stored answer's ETag. On 304 *body is the stored body (copied); on 200 it is
  * the new one, and *etag the new ETag when the answer was one page (a later page's ETag cannot stand for the
  * whole). *changed: 200 (or nothing stored). 0, or the job outcome (≠ JOB_DONE) the answer calls for. */
@@ -345,7 +371,7 @@ static int fetch_list(char **body, char **etag, int *changed, struct fetcher *f,
 		}
 		size_t len = json_object_array_length(g.json);
 		for (size_t i = 0; i < len; i++)
-			json_object_array_add(all, json_object_get(json_object_array_get_idx(g.json, i)));
+			json_object_array_add(all, slim(json_object_array_get_idx(g.json, i)));
 		int more = g.link_next[0] != '\0';
 		if (page == 1 && !more && g.etag[0]) {
 			*etag = strdup(g.etag);

@@ -18,10 +18,10 @@ trap 'rm -rf "$T"' EXIT
 API=$GHB_URL/api/v1
 S=d$$
 O=own$S; D=dev$S; V=vw$S; B=base$S; TM=team$S; X=ext$S; X2=rem$S; X3=per$S; X4=auth$S; X5=inv$S; Q=orgm$S; QA=orga$S
-N=non$S; L=fail$S; L2=fail2$S
+N=non$S; L=fail$S; L2=fail2$S; W=out$S
 ORG=org$S
 ALL=projects:read,projects:write,sync,pulls
-for u in $O $D $V $B $TM $X $X2 $X3 $X4 $X5 $Q $QA $N $L $L2; do
+for u in $O $D $V $B $TM $X $X2 $X3 $X4 $X5 $Q $QA $N $L $L2 $W; do
 	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$u\"}"
 done
 curl -s -o /dev/null -X POST "$FH/orgs" -H 'Content-Type: application/json' -d "{\"login\":\"$ORG\"}"
@@ -94,7 +94,7 @@ check_eq "the invitations listing with its ETag → 304" 304 "$(gh GET "$R/invit
 # ---- 3. members, and their access on GitHub
 settled() { [ "$(q "SELECT count(*) FROM jobs WHERE project_id = $PID AND kind IN ('member_lookup', 'member_github') AND state IN ('queued', 'running')")" = 0 ]; }
 invite() { jas $O POST "/projects/$PID/members" "{\"login\":\"$1\",\"role\":\"$2\"}" >/dev/null; }
-invite $D developer; invite $V viewer; invite $B developer; invite $TM developer
+invite $D developer; invite $V viewer; invite $B developer; invite $TM developer; invite $W developer
 check "the members' GitHub calls are made" wait_for 60 settled
 member() { as $O GET "/projects/$PID/members" >/dev/null; jq -r ".members[] | select(.login == \"$1\") | $2" "$T/body"; }
 check_eq "an organisation member is made a collaborator at once (204: no invitation)" "collaborator push" "$(member $D '.github.state + " " + .github.permission')"
@@ -109,6 +109,8 @@ check "compare with GitHub" compare
 check_eq "a viewer with only the base permission (read): no difference" "" "$(drift $V)"
 check_eq "a developer whose team gives maintain (more than write): no difference" "" "$(drift $TM)"
 check_eq "a developer given push: GitHub's 'write' is no difference from 'push'" "" "$(drift $D)"
+check_eq "someone outside the organisation is invited (push)" "invited push" "$(member $W '.github.state + " " + .github.permission')"
+check_eq "… GitHub's pending invitation says 'write': no difference from 'push'" "write " "$(gh GET "$R/invitations" "$OTOK" >/dev/null; jq -r ".[] | select(.invitee.login == \"$W\") | .permissions" "$T/gh") $(drift $W)"
 check_eq "an organisation member who is no project member: the organisation's business, no difference" "" "$(drift $Q)"
 check_eq "an organisation owner who is no project member: no difference" "" "$(drift $QA)"
 check_eq "the outside collaborator added on GitHub directly: shown" not_member "$(drift $X)"
