@@ -12,6 +12,7 @@
 
 void fh_rate_state(long long *limit, long long *used, long long *reset);
 void fh_org_private_fields(struct json_object *o, long long org_id); /* orgs.c */
+int fh_base_refuses(long long org_id, long long user_id, const char *perm);
 
 static int need_user(void)
 {
@@ -1258,6 +1259,8 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 		return -1;
 	int already = PQntuples(x) > 0;
 	PQclear(x);
+	if (already && fh_base_refuses(r.owner_id, uid, perm))
+		return 0; /* orgs.c: below the organisation's base permission (422) */
 	if (already) {
 		/* A collaborator's permission changes; an organisation member becomes a direct collaborator
 		 * without an invitation (docs repos/add-collaborator: 204 "when an existing collaborator or

@@ -8,6 +8,7 @@ int api_collaborators_list(struct request *req, struct response *resp);
 int api_org_patch(struct request *req, struct response *resp);
 void fh_org_private_fields(struct json_object *o, long long org_id);
 int api_org(struct request *req, struct response *resp); /* api.c */
+int fh_base_refuses(long long org_id, long long user_id, const char *perm);
 int ad_team_create(struct request *req, struct response *resp);
 int ad_team_member_put(struct request *req, struct response *resp);
 int ad_team_repo_put(struct request *req, struct response *resp);
@@ -39,6 +40,26 @@ void fh_org_private_fields(struct json_object *o, long long org_id)
 	if (r)
 		PQclear(r);
 	jb(o, "members_can_create_repositories", 1);
+}
+
+/* docs repos/add-collaborator: "the permission being given must be equal to or higher than the org base
+ * permission. Otherwise, the request will fail with: Cannot assign {member} permission of {role name}". For an
+ * organisation member (not an owner) of org_id given perm below the base permission: answers 422 and returns 1. */
+int fh_base_refuses(long long org_id, long long user_id, const char *perm)
+{
+	FH_STMT(st, "SELECT a.login, o.default_repository_permission AS base, fh_perm_level(o.default_repository_permission) "
+		    "> fh_perm_level($3) AS below FROM memberships m JOIN accounts o ON o.id = m.org_id JOIN accounts a "
+		    "ON a.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2 AND m.role = 'member'");
+	PGresult *r = Q(st, fh_ll(org_id), fh_ll(user_id), perm);
+	if (!r || !PQntuples(r) || !fh_vbool(r, 0, "below")) {
+		if (r)
+			PQclear(r);
+		return 0;
+	}
+	const char *msg = arena_printf(C->req->arena, "Cannot assign %s permission of %s", fh_val(r, 0, "login"), perm);
+	PQclear(r);
+	fh_validation(msg, "Repository", "permission", "custom", msg);
+	return 1;
 }
 
 /* PATCH /orgs/{org} (docs orgs/update): owners only (a member: 403; anyone else: 404, as GitHub hides it).

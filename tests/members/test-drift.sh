@@ -63,6 +63,13 @@ check_eq "… not to an outsider" null "$(gh GET "/orgs/$ORG" "$(tok $N)" >/dev/
 check_eq "a member who is not an owner cannot change it → 403" 403 "$(gh PATCH "/orgs/$ORG" "$(tok $Q)" -d '{"default_repository_permission":"admin"}')"
 check_eq "… an outsider → 404" 404 "$(gh PATCH "/orgs/$ORG" "$(tok $N)" -d '{"default_repository_permission":"admin"}')"
 check_eq "… a bad value → 422" 422 "$(gh PATCH "/orgs/$ORG" "$OTOK" -d '{"default_repository_permission":"owner"}')"
+# docs repos/add-collaborator: below the base permission an organisation member cannot be given (422).
+gh PATCH "/orgs/$ORG" "$OTOK" -d '{"default_repository_permission":"write"}' >/dev/null
+check_eq "base write: PUT a member's collaborator permission pull → 422" 422 "$(gh PUT "$R/collaborators/$Q" "$OTOK" -d '{"permission":"pull"}')"
+check_match "… in GitHub's words" "Cannot assign $Q permission of pull" "$(cat "$T/gh")"
+check_eq "… push is allowed (204: a member is added at once)" 204 "$(gh PUT "$R/collaborators/$Q" "$OTOK" -d '{"permission":"push"}')"
+gh DELETE "$R/collaborators/$Q" "$OTOK" >/dev/null
+gh PATCH "/orgs/$ORG" "$OTOK" -d '{"default_repository_permission":"read"}' >/dev/null
 check_eq "a team (admin API)" 201 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/orgs/$ORG/teams" -H 'Content-Type: application/json' -d '{"name":"Makers"}')"
 curl -s -o /dev/null -X PUT "$FH/orgs/$ORG/teams/makers/members/$TM"
 check_eq "… with maintain on the repository" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$FH/orgs/$ORG/teams/makers/repos/$REPO" -H 'Content-Type: application/json' -d '{"permission":"maintain"}')"
