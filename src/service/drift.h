@@ -13,7 +13,7 @@ struct gh_resp;
 /* member_drift_seconds (0: no periodic check). */
 long members_drift_interval(void);
 /* The worker's periodic sweep: queues a member_drift job (coalescing with a queued one) for each connected
- * project whose check is due; a project the sweep has not seen before gets its first check one interval later.
+ * project whose check is due; a project the sweep has not seen before gets its first check within one interval.
  * *queued = jobs queued. Does nothing when member_drift_seconds is 0. */
 int members_drift_sweep(int *queued, struct db *db, struct err *e);
 

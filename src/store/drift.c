@@ -108,7 +108,7 @@ int store_drift_state_note(struct db *db, long long project_id, const char *resu
 
 DB_STMT(stmt_sweep_new,
 	"INSERT INTO member_drift_state (project_id, next_at)"
-	" SELECT p.id, now() + make_interval(secs => $1::bigint) FROM projects p"
+	" SELECT p.id, now() + make_interval(secs => $1::bigint * (0.5 + random() / 2)) FROM projects p"
 	" WHERE p.repo_owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM member_drift_state s WHERE s.project_id = p.id)"
 	" ON CONFLICT (project_id) DO NOTHING");
 DB_STMT(stmt_sweep_due,

@@ -20,8 +20,8 @@ int store_drift_state_put(struct db *db, long long project_id, const struct drif
 			  struct err *e);
 /* A check that could not finish says why (last_result), keeping GitHub's last answers and their ETags. */
 int store_drift_state_note(struct db *db, long long project_id, const char *result, long interval_s, struct err *e);
-/* The worker's sweep: connected projects without a state row get one, due interval_s from now (a project's first
- * periodic check comes one interval after the sweep first sees it); up to limit projects whose check is due are
+/* The worker's sweep: connected projects without a state row get one, due within interval_s from now (between half
+ * of it and all of it, at random, so that projects seen at once, as after an upgrade, do not all come due at once); up to limit projects whose check is due are
  * moved interval_s on and returned in *ids (caller frees). Concurrent sweeps never return the same project. */
 int store_drift_sweep(long long **ids, int *n, struct db *db, long interval_s, int limit, struct err *e);
 
