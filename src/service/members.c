@@ -110,9 +110,11 @@ static int queue_github(struct db *db, const struct project *p, long long member
 	char payload[64], dedup[64];
 	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
-	int rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
+	/* "queued" before the job exists: a worker may run it and record GitHub's answer before this call returns,
+	 * and marking it queued afterwards would hide that answer (a refusal showed as still queued). */
+	int rc = store_member_set_gh(db, member_id, "queued", NULL, 0, -1, NULL, 0, e);
 	if (rc == 0)
-		rc = store_member_set_gh(db, member_id, "queued", NULL, 0, -1, NULL, 0, e);
+		rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
 	return rc;
 }
 
