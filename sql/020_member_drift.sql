@@ -39,7 +39,7 @@ CREATE TABLE member_ops (
     project_id   bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     job_id       bigint NOT NULL,
     login        text NOT NULL,
-    action       text NOT NULL CHECK (action IN ('add', 'remove', 'remove_invitation')),
+    action       text NOT NULL CHECK (action IN ('add', 'update_invitation', 'remove', 'remove_invitation')),
     request      text NOT NULL,                                -- "PUT /repos/o/r/collaborators/u (push)"
     state        text NOT NULL CHECK (state IN ('ok', 'retrying', 'failed', 'retried')),
     http_status  integer,                                      -- NULL: no answer

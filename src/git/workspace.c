@@ -1312,13 +1312,17 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	}
 	if ((rc = diff_stats(out, repo, ptree, tree, e)))
 		goto out;
-	if ((grc = git_signature_now(&author, author_name, author_email)) ||
+	/* The message first: it may name another author, now that the changed files are known. */
+	struct ws_author who;
+	snprintf(who.name, sizeof who.name, "%s", author_name);
+	snprintf(who.email, sizeof who.email, "%s", author_email);
+	msg = message(arg, out, &who);
+	if ((grc = git_signature_now(&author, who.name, who.email)) ||
 	    (grc = git_signature_now(&committer, "ghbridge", "ghbridge@users.noreply.github.com"))) {
 		rc = git_fail(e, grc, "commit signature");
 		goto out;
 	}
 	const git_commit *parents[1] = { parent };
-	msg = message(arg, out->files_changed);
 	if ((grc = git_commit_create(&oid, repo, ref, author, committer, NULL, msg, tree, has_parent ? 1 : 0,
 				     parents))) {
 		rc = git_fail(e, grc, "committing");

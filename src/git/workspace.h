@@ -89,8 +89,15 @@ int git_workspace_lfs_path(const char *dir, const char *path);
 /* Stages everything but the excludes (gitignore lines) and what is not a regular file (links, fifos,
  * sockets and devices are never staged, and a link from GitHub is never changed or removed from the
  * folder's side; out->skipped names them), and commits on refs/heads/branch when the
- * tree differs from the branch tip; message(arg, files_changed) gives the message (malloc'd). */
-typedef char *(*ws_message_fn)(void *arg, int files_changed);
+ * tree differs from the branch tip. message(arg, c, author) gives the message (malloc'd) once the changes
+ * are known (c->files, c->files_changed); author comes filled with author_name and author_email and the
+ * function may name another (git_signature_now refuses '<' and '>' in either: the commit fails then). The
+ * committer is always ghbridge. */
+struct ws_author {
+	char name[256];
+	char email[320];
+};
+typedef char *(*ws_message_fn)(void *arg, const struct ws_commit *c, struct ws_author *author);
 int git_workspace_commit(struct ws_commit *out, const char *dir, const char *branch, const char *excludes,
 			 ws_message_fn message, void *arg, const char *author_name, const char *author_email,
 			 struct err *e);

@@ -20,7 +20,7 @@
 #include "service/ghrepos.h"
 #include "service/members.h"
 #include "service/projects.h"
-#include "service/pulls.h"
+#include "service/branches.h"
 #include "service/webhooks.h"
 #include "store/users.h"
 
@@ -224,7 +224,7 @@ static int linked(struct cj *x, struct json_object *repo)
 		json_object_object_get_ex(repo, "owner", &ow);
 		const char *rowner = jstr(ow, "login"), *rname = jstr(repo, "name"), *clone = jstr(repo, "clone_url");
 		const char *branch = jstr(repo, "default_branch");
-		if (branch && !pulls_gh_branch_ok(branch)) {
+		if (branch && !branches_gh_name_ok(branch)) {
 			/* Never stored as the sync branch: git refuses the name (issue 11). */
 			log_msg(LOG_WARN, "project %lld: GitHub's default branch name is one git refuses; not used", p->id);
 			branch = NULL;

@@ -305,10 +305,10 @@ static int cond_get(struct gh_resp *g, struct fetcher *f, const char *path, cons
 }
 
 /* What the check reads of a collaborator ({id, login, role_name, permissions}) or an invitation ({id, permissions,
- * invitee: {id, login}}): all that is kept between checks (a user object is mostly URLs). */
+ * expired, created_at, invitee: {id, login}}): all that is kept between checks (a user object is mostly URLs). */
 static struct json_object *slim(struct json_object *o)
 {
-	static const char *const keep[] = { "id", "login", "role_name", "permissions" };
+	static const char *const keep[] = { "id", "login", "role_name", "permissions", "expired", "created_at" };
 	struct json_object *out = json_object_new_object(), *v;
 	for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
 		if (json_object_object_get_ex(o, keep[k], &v))
@@ -567,10 +567,22 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 		else if (!c && !inv && m->gh_state && strcmp(m->gh_state, "invited") == 0)
 			store_member_set_gh(ctx->db, m->id, "none", NULL, 0, 0,
 					    "The invitation is no longer pending on GitHub (declined, expired or cancelled there).", 0, &e);
+		/* An invitation GitHub shows expired: re-invited once, then only shown (members_invitation_expired). */
+		struct json_object *ex;
+		if (!c && inv && json_object_object_get_ex(inv, "expired", &ex) && json_object_get_boolean(ex)) {
+			if ((!m->gh_invitation_id || m->gh_invitation_id == jid(inv)) &&
+			    members_invitation_expired(ctx->db, m, inv, &e))
+				log_msg(LOG_WARN, "member %lld: recording the expired invitation failed: %s", m->id, e.msg);
+			continue;
+		}
 		const char *want = members_permission_for(m->role);
 		int wl = perm_level(want);
-		if (!want || (m->gh_state && (strcmp(m->gh_state, "skipped") == 0 || strcmp(m->gh_state, "queued") == 0)))
-			continue; /* no access asked for (said on the member), or a call on its way */
+		static const char *const waiting[] = { "skipped", "queued", "deferred", "expired" };
+		int wait = 0;
+		for (size_t k = 0; m->gh_state && k < sizeof waiting / sizeof waiting[0]; k++)
+			wait |= strcmp(m->gh_state, waiting[k]) == 0;
+		if (!want || wait)
+			continue; /* no access asked for, a call on its way, or a state the member's row explains */
 		if (now.personal == 1)
 			wl = 3; /* GitHub gives every collaborator on a personal account's repository write access */
 		if (c) {
@@ -610,8 +622,10 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 				continue;
 			if (pass) {
 				int il = json_object_object_get_ex(o, "permissions", &v) ? perm_level(json_object_get_string(v)) : 0;
+				struct json_object *ex;
+				int expired = json_object_object_get_ex(o, "expired", &ex) && json_object_get_boolean(ex);
 				add_finding(&fd, login, gid, "invitation_not_member", jid(o), 1, il,
-					    "invited on GitHub (%s), not a member here", level_name(il));
+					    "invited on GitHub (%s%s), not a member here", level_name(il), expired ? ", expired" : "");
 			} else if (now.personal == 1 || find_user(direct, gid, 0)) {
 				int have = collab_level(o);
 				add_finding(&fd, login, gid, "not_member", 0, 1, have,

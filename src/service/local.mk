@@ -5,6 +5,8 @@ libghbridge_a_SOURCES += \
 	src/git/workspace.c src/git/workspace.h \
 	src/git/rewrite.c src/git/rewrite.h \
 	src/service/projects.c src/service/projects.h \
+	src/service/authorship.c src/service/authorship.h \
+	src/store/edits.c src/store/edits.h \
 	src/service/sync.c src/service/sync.h \
 	src/service/follow.c src/service/follow.h \
 	src/service/poll.c src/service/poll.h \
@@ -25,3 +27,12 @@ tests_unit_test_fsafe_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_fsafe
 endif
 EXTRA_DIST += tests/security tests/unit/test_fsafe.c
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_authorship
+tests_unit_test_authorship_SOURCES = tests/unit/test_authorship.c
+tests_unit_test_authorship_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_authorship_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_authorship
+endif
+EXTRA_DIST += tests/unit/test_authorship.c

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "core/cfg.h"
 #include "core/log.h"
@@ -110,9 +111,9 @@ static int queue_github(struct db *db, const struct project *p, long long member
 	char payload[64], dedup[64];
 	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
-	/* "queued" before the job exists: a worker may run it and record GitHub's answer before this call returns,
+	/* Marked before the job exists: a worker may run it and record GitHub's answer before this call returns,
 	 * and marking it queued afterwards would hide that answer (a refusal showed as still queued). */
-	int rc = store_member_set_gh(db, member_id, "queued", NULL, 0, -1, NULL, 0, e);
+	int rc = store_member_gh_queued(db, member_id, e);
 	if (rc == 0)
 		rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
 	return rc;
@@ -367,6 +368,244 @@ static int repo_is_personal(struct gh_resp *g)
 	return strcmp(json_object_get_string(t), "User") == 0;
 }
 
+/* ---- invitations followed: update, expiry, the daily limit, and a PUT that may have gone out already */
+
+/* docs "Inviting collaborators to a personal repository": pending invitations expire after 7 days. */
+#define INVITE_TTL (7 * 86400LL)
+/* What an invitation_* step returns when the job goes on to the PUT; anything else is the job's outcome. */
+#define INVITE_GO_ON (-100)
+
+struct gh_ctx {
+	struct job_ctx *ctx;
+	const struct project *p;
+	const struct member *m;
+	char **token;
+	int *refreshed;
+	const char *perm;   /* the permission asked for: pull, triage, push, maintain or admin */
+	const struct job *job; /* for the log of collaborator calls (members_op_note) */
+};
+
+/* A request's permission name as an invitation names it (docs "Update a repository invitation": read, write,
+ * maintain, triage, admin). */
+static const char *invite_perm_name(const char *perm)
+{
+	return strcmp(perm, "pull") == 0 ? "read" : strcmp(perm, "push") == 0 ? "write" : perm;
+}
+
+static long long iso_epoch(const char *s)
+{
+	struct tm tm = { 0 };
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return 0;
+	return (long long)timegm(&tm);
+}
+
+static const char *json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+												     : NULL;
+}
+
+/* GitHub shows m's invitation inv (a repository-invitation object) expired. The first time, the member is marked
+ * expired, counted as re-invited and a re-invitation queued, in one transaction; after a re-invitation has expired
+ * too, the member is only marked (gh_error says so) until the owner retries. A member marked expired already is
+ * left alone, so a second look before the re-invitation ran queues nothing more. */
+int members_invitation_expired(struct db *db, const struct member *m, struct json_object *inv, struct err *e)
+{
+	long long created = iso_epoch(json_str(inv, "created_at"));
+	long long at = created ? created + INVITE_TTL : (long long)time(NULL);
+	int again = m->gh_reinvites == 0, changed = 0;
+	int rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	rc = store_member_expired(&changed, db, m->id, at, again, e);
+	if (rc == 0 && changed && again) {
+		char payload[96], dedup[64];
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld,\"reinvite\":1}", m->id);
+		snprintf(dedup, sizeof dedup, "member_github:%lld", m->id);
+		rc = enqueue(NULL, db, "member_github", m->project_id, payload, dedup, e);
+	}
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, e);
+}
+
+/* A new invitation expires 7 days from now (GitHub's clock is taken to agree with ours within minutes): a drift
+ * check is queued for just after then, so that an expiry is found and answered (invitation_expired) without
+ * anyone pressing "Compare with GitHub". Invitations made within the same hour share one check (the dedup key). */
+static int schedule_expiry_check(struct db *db, long long project_id, struct err *e)
+{
+	long long delay = INVITE_TTL + 300;
+	char dedup[80];
+	snprintf(dedup, sizeof dedup, "member_expiry:%lld:%lld", project_id, ((long long)time(NULL) + delay) / 3600);
+	long long id = 0;
+	int coalesced = 0;
+	struct jobs_enqueue_opts o = { .project_id = project_id, .payload = "{}", .dedup_key = dedup, .priority = 60,
+				       .delay_ms = delay * 1000 };
+	return jobs_enqueue(&id, &coalesced, db, "member_drift", &o, e);
+}
+
+/* GitHub's refusal past its limit (docs "Add a repository collaborator", Rate limits: "You are limited to sending
+ * 50 invitations to a repository per 24 hour period"). GitHub's exact words are not documented: a 422 whose
+ * message speaks of invitations and a limit or 24 hours. */
+static int invite_limit_hit(const struct gh_resp *g)
+{
+	if (g->status != 422 || !g->body.data)
+		return 0;
+	char low[2048];
+	size_t n = g->body.len < sizeof low - 1 ? g->body.len : sizeof low - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)g->body.data[i]);
+	low[n] = '\0';
+	return strstr(low, "invitation") && (strstr(low, "limit") || strstr(low, "24 hour"));
+}
+
+/* Past the limit: the member is deferred and the job waits (no attempt spent, no loop) for 24 hours, the
+ * window GitHub counts in; GitHub does not say when a slot frees, so this is the latest it can be. */
+static int invite_deferred(struct gh_ctx *c, const struct gh_resp *g)
+{
+	struct err e = { 0 };
+	char when[32], msg[256], em[200];
+	time_t until = time(NULL) + 86400;
+	struct tm tm;
+	gmtime_r(&until, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	snprintf(msg, sizeof msg, "GitHub's limit of 50 invitations to a repository in 24 hours was reached (%s): "
+		 "deferred, asked again at %s UTC.", gh_error_message(g, em, sizeof em), when);
+	store_member_deferred(c->ctx->db, c->m->id, (long long)until, msg, &e);
+	return job_wait(c->ctx, (double)until, "invitation of %s deferred: GitHub's 50-a-day limit", c->m->login);
+}
+
+/* PATCH /repos/{o}/{r}/invitations/{id} {permissions} (docs "Update a repository invitation"): a pending
+ * invitation takes the new permission, and no second invitation is sent. When GitHub no longer has it
+ * (accepted, declined or cancelled there), a collaborator goes on to the PUT (204, docs "Add a repository
+ * collaborator": it changes their permission) and anyone else is marked none. */
+static int invitation_patch(struct gh_ctx *c, long long id)
+{
+	struct err e = { 0 };
+	struct gh_resp g;
+	char path[256], body[64], em[256], msg[320];
+	snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", c->p->repo_owner, c->p->repo_name, id);
+	snprintf(body, sizeof body, "{\"permissions\":\"%s\"}", invite_perm_name(c->perm));
+	char req[400];
+	snprintf(req, sizeof req, "PATCH %s (%s)", path, invite_perm_name(c->perm));
+	if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "PATCH", path, body, &e)) {
+		gh_resp_free(&g);
+		int r = job_retry(c->ctx, "PATCH %s: %s", path, e.msg);
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, NULL, e.msg, r);
+		return r;
+	}
+	int out = JOB_DONE, logged = 0;
+	struct json_object *v;
+	if (g.status == 200) {
+		if (json_object_object_get_ex(g.json, "expired", &v) && json_object_get_boolean(v)) {
+			if (members_invitation_expired(c->ctx->db, c->m, g.json, &e))
+				out = job_retry(c->ctx, "%s", e.msg);
+		} else
+			store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(g.json, "created_at"), &e);
+	} else if (g.status == 404) {
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, &g, NULL, JOB_DONE);
+		logged = 1;
+		gh_resp_free(&g);
+		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", c->p->repo_owner, c->p->repo_name, c->m->login);
+		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
+			gh_resp_free(&g);
+			return job_retry(c->ctx, "GET %s: %s", path, e.msg);
+		}
+		if (g.status == 204)
+			out = INVITE_GO_ON;
+		else if (g.status == 404)
+			store_member_set_gh(c->ctx->db, c->m->id, "none", NULL, 0, -1,
+					    "The invitation is no longer pending on GitHub (declined or cancelled there).", 1, &e);
+		else
+			out = gh_outcome(c->ctx, &g, path);
+	} else {
+		out = gh_outcome(c->ctx, &g, path);
+		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
+		store_member_set_gh(c->ctx->db, c->m->id, out == JOB_PERMANENT ? "error" : "invited", NULL, id, -1, msg, 1, &e);
+	}
+	if (!logged)
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, &g, NULL, out);
+	gh_resp_free(&g);
+	return out;
+}
+
+/* DELETE /repos/{o}/{r}/invitations/{id} (docs "Delete a repository invitation"): 204, or 404 when it is gone
+ * already, and the job goes on. */
+static int invitation_delete(struct gh_ctx *c, long long id)
+{
+	struct err e = { 0 };
+	struct gh_resp g;
+	char path[256];
+	snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", c->p->repo_owner, c->p->repo_name, id);
+	char req[300];
+	snprintf(req, sizeof req, "DELETE %s", path);
+	if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "DELETE", path, NULL, &e)) {
+		gh_resp_free(&g);
+		int r = job_retry(c->ctx, "DELETE %s: %s", path, e.msg);
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "remove_invitation", req, NULL, e.msg, r);
+		return r;
+	}
+	int out = g.status == 204 || g.status == 404 ? INVITE_GO_ON : gh_outcome(c->ctx, &g, path);
+	members_op_note(c->ctx, c->job, c->p->id, c->m->login, "remove_invitation", req, &g, NULL,
+			out == INVITE_GO_ON ? JOB_DONE : out);
+	gh_resp_free(&g);
+	return out;
+}
+
+/* Before a PUT that an earlier attempt may have sent already (the mark, or a redo after a lost worker): GET
+ * /repos/{o}/{r}/invitations (every page, docs "List repository invitations") for the member's GitHub id. A
+ * pending one is recorded (and PATCHed when its permission differs) instead of sending another; an expired
+ * one is deleted first; none, and the PUT goes (on a collaborator it only answers 204). */
+static int invitation_look(struct gh_ctx *c)
+{
+	struct err e = { 0 };
+	char path[256];
+	for (int page = 1; page <= 20; page++) {
+		struct gh_resp g;
+		snprintf(path, sizeof path, "/repos/%s/%s/invitations?per_page=100&page=%d", c->p->repo_owner,
+			 c->p->repo_name, page);
+		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
+			gh_resp_free(&g);
+			return job_retry(c->ctx, "GET %s: %s", path, e.msg);
+		}
+		if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
+			int out = gh_outcome(c->ctx, &g, path);
+			gh_resp_free(&g);
+			return out;
+		}
+		size_t n = json_object_array_length(g.json);
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_array_get_idx(g.json, i), *u, *v;
+			if (!json_object_object_get_ex(o, "invitee", &u) || !json_object_object_get_ex(u, "id", &v) ||
+			    json_object_get_int64(v) != c->m->github_user_id)
+				continue;
+			long long id = json_object_object_get_ex(o, "id", &v) ? json_object_get_int64(v) : 0;
+			int expired = json_object_object_get_ex(o, "expired", &v) && json_object_get_boolean(v);
+			const char *have = json_str(o, "permissions");
+			int same = have && strcmp(have, invite_perm_name(c->perm)) == 0;
+			if (!expired && id > 0) {
+				store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(o, "created_at"), &e);
+				schedule_expiry_check(c->ctx->db, c->p->id, &e); /* the attempt that made it may not have */
+			}
+			gh_resp_free(&g);
+			if (id <= 0)
+				return INVITE_GO_ON;
+			if (expired)
+				return invitation_delete(c, id);
+			return same ? JOB_DONE : invitation_patch(c, id);
+		}
+		int more = g.link_next[0] != '\0';
+		gh_resp_free(&g);
+		if (!more)
+			break;
+	}
+	return INVITE_GO_ON;
+}
+
 /* PUT /repos/{o}/{r}/collaborators/{u} (docs "Add a repository collaborator": 201 with an invitation, 204
  * when they already have access; the same call changes a pending invitation's permission) or, for a removed
  * member ghbridge had added, DELETE the invitation and the collaborator (docs "Delete a repository
@@ -411,15 +650,15 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		err_clear(&e);
 		if (inv > 0) {
 			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
+			snprintf(msg, sizeof msg, "DELETE %s", path);
 			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 				gh_resp_free(&g);
 				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
-				members_op_note(ctx, job, p.id, login, "remove_invitation", path, NULL, e.msg, out);
+				members_op_note(ctx, job, p.id, login, "remove_invitation", msg, NULL, e.msg, out);
 				goto cleanup;
 			}
 			if (g.status != 204 && g.status != 404)
 				out = gh_outcome(ctx, &g, path);
-			snprintf(msg, sizeof msg, "DELETE %s", path);
 			members_op_note(ctx, job, p.id, login, "remove_invitation", msg, &g, NULL, out);
 			gh_resp_free(&g);
 			if (out != JOB_DONE)
@@ -466,9 +705,53 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		gh_resp_free(&g);
 	}
 	if (personal == 1) {
-		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, -1,
-				    "A personal account's repository: GitHub gives every collaborator write access, so a "
-				    "viewer is not invited there.", 0, &e);
+		/* Made a viewer there: the write access ghbridge gave goes, a pending (or expired) invitation by DELETE
+		 * …/invitations/{id}, a collaborator by DELETE …/collaborators/{u}; access given by others stays. */
+		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm, job };
+		int inv = m.gh_invitation_id > 0 && m.gh_state &&
+			  (strcmp(m.gh_state, "invited") == 0 || strcmp(m.gh_state, "expired") == 0);
+		int collab = m.gh_state && strcmp(m.gh_state, "collaborator") == 0;
+		if (m.gh_added && inv && (out = invitation_delete(&vc, m.gh_invitation_id)) != INVITE_GO_ON)
+			goto cleanup;
+		if (m.gh_added && collab) {
+			snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+			snprintf(msg, sizeof msg, "DELETE %s", path);
+			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
+				gh_resp_free(&g);
+				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				members_op_note(ctx, job, p.id, m.login, "remove", msg, NULL, e.msg, out);
+				goto cleanup;
+			}
+			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
+			members_op_note(ctx, job, p.id, m.login, "remove", msg, &g, NULL, out);
+			gh_resp_free(&g);
+			if (out != JOB_DONE)
+				goto cleanup;
+		}
+		out = JOB_DONE;
+		store_member_set_gh(ctx->db, m.id, "skipped", NULL, 0, m.gh_added && (inv || collab) ? 0 : -1,
+				    m.gh_added && (inv || collab)
+					    ? "A personal account's repository: GitHub gives every collaborator write access, so a "
+					      "viewer is not invited there; the access ghbridge had given was removed."
+					    : "A personal account's repository: GitHub gives every collaborator write access, so a "
+					      "viewer is not invited there.", 0, &e);
+		goto cleanup;
+	}
+	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm, job };
+	/* A pending invitation: its permission changes with PATCH …/invitations/{id}; no second invitation. */
+	if (m.gh_invitation_id > 0 && m.gh_state && strcmp(m.gh_state, "invited") == 0 &&
+	    (out = invitation_patch(&gc, m.gh_invitation_id)) != INVITE_GO_ON)
+		goto cleanup;
+	/* An expired one goes before a new one is sent (docs "Delete a repository invitation"). */
+	if (m.gh_invitation_id > 0 && m.gh_state && strcmp(m.gh_state, "expired") == 0 &&
+	    (out = invitation_delete(&gc, m.gh_invitation_id)) != INVITE_GO_ON)
+		goto cleanup;
+	/* An earlier attempt may have sent the PUT and died before recording the answer: look first. */
+	if ((m.gh_put_pending || job->redo) && (out = invitation_look(&gc)) != INVITE_GO_ON)
+		goto cleanup;
+	out = JOB_DONE;
+	if (store_member_put_mark(ctx->db, m.id, 1, &e)) {
+		out = job_retry(ctx, "%s", e.msg);
 		goto cleanup;
 	}
 	char body[64];
@@ -478,14 +761,20 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	snprintf(req, sizeof req, "PUT %s (%s)", path, perm);
 	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "PUT", path, body, &e)) {
 		gh_resp_free(&g);
-		store_member_set_gh(ctx->db, m.id, "queued", NULL, 0, -1, e.msg, 1, &e);
+		/* No answer: the PUT may or may not have reached GitHub; the mark stays, so the retry looks first. */
+		store_member_set_gh(ctx->db, m.id, "queued", NULL, m.gh_invitation_id, -1, e.msg, 1, &e);
 		out = job_retry(ctx, "PUT %s: %s", path, e.msg);
 		members_op_note(ctx, job, p.id, m.login, "add", req, NULL, e.msg, out);
 		goto cleanup;
 	}
-	struct json_object *iid;
+	struct json_object *iid, *cat;
 	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
-		store_member_set_gh(ctx->db, m.id, "invited", perm, json_object_get_int64(iid), 1, NULL, 1, &e);
+		store_member_invited(ctx->db, m.id, perm, json_object_get_int64(iid),
+				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL, &e);
+		if (schedule_expiry_check(ctx->db, p.id, &e))
+			log_msg(LOG_WARN, "member %lld: the expiry check was not queued: %s", m.id, e.msg);
+	} else if (g.status == 422 && invite_limit_hit(&g)) {
+		out = invite_deferred(&gc, &g);
 	} else if (g.status == 204) {
 		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was. */
 		store_member_set_gh(ctx->db, m.id, "collaborator", perm, 0, -1, NULL, 1, &e);
@@ -494,6 +783,10 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
 		store_member_set_gh(ctx->db, m.id, out == JOB_PERMANENT ? "error" : "queued", NULL, 0, -1, msg, 1, &e);
 	}
+	/* Answered with no invitation made (204, a refusal): nothing a retry could repeat. A 5xx or no answer keeps
+	 * the mark: GitHub may have made it all the same. */
+	if (g.status == 204 || (g.status >= 400 && g.status < 500 && !(g.status == 422 && invite_limit_hit(&g))))
+		store_member_put_mark(ctx->db, m.id, 0, &e);
 	members_op_note(ctx, job, p.id, m.login, "add", req, &g, NULL, out);
 	gh_resp_free(&g);
 cleanup:

@@ -1,4 +1,8 @@
-/* projects.c: projects, their workspace files, their GitHub repository and sync settings. */
+/* projects.c: projects, their workspace files, their GitHub repository and sync settings.
+ * Dependency direction (no circle): this file is below the other project services. pulls.c, branches.c,
+ * webhooks.c, connect.c and sync.c call it; it calls only auth.c, authorship.c and ops.c among the service modules (and
+ * store/, git/, jobs/), never pulls.c, branches.c or webhooks.c: what a disconnect undoes of the webhook
+ * is done here (repo_unlinked) through store/ and a queued job. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,10 +25,11 @@
 #include "jobs/jobs.h"
 #include "store/jobs.h"
 #include "service/auth.h"
+#include "service/authorship.h"
 #include "store/auth.h"
 #include "store/projects.h"
 #include "service/projects.h"
-#include "service/webhooks.h"
+#include "store/pulls.h"
 
 /* White space as Unicode's White_Space property has it (trimmed from a name's ends). */
 static int is_space(unsigned c)
@@ -183,10 +188,45 @@ int projects_rename(struct db *db, struct project *p, const char *name, struct e
 	return rc;
 }
 
+/* The repository link goes (disconnect, delete): the repository's webhook row goes, its removal on GitHub
+ * is queued as a webhook_delete job (webhooks.c runs it: owner, name, hook_id, user_id travel in the
+ * payload, since the project may be gone by then), and the stored pull requests are forgotten. Never
+ * fails the caller: problems are logged. Here and not in webhooks.c, which calls projects.c (sync,
+ * branch): projects.c calls no service module above it (no include circle). */
+static void repo_unlinked(struct db *db, struct project *p)
+{
+	struct webhook w;
+	struct err e = { 0 };
+	if (store_webhook_get(&w, db, p->id, &e) == 0) {
+		if (store_webhook_delete(db, p->id, &e))
+			log_msg(LOG_WARN, "project %lld: webhook row not removed: %s", p->id, e.msg);
+		if (w.hook_id) {
+			/* The project (and its repository link) may be gone when this runs: all it needs
+			 * travels in the payload. */
+			struct json_object *pl = json_object_new_object();
+			json_object_object_add(pl, "owner", json_object_new_string(w.repo_owner));
+			json_object_object_add(pl, "name", json_object_new_string(w.repo_name));
+			json_object_object_add(pl, "hook_id", json_object_new_int64(w.hook_id));
+			json_object_object_add(pl, "user_id", json_object_new_int64(p->owner_id));
+			char key[64];
+			snprintf(key, sizeof key, "webhook_delete:%lld", w.hook_id);
+			struct jobs_enqueue_opts o = { .payload = json_object_to_json_string(pl), .dedup_key = key };
+			long long id;
+			int coalesced;
+			if (jobs_enqueue(&id, &coalesced, db, "webhook_delete", &o, &e))
+				log_msg(LOG_WARN, "project %lld: webhook %lld removal not queued: %s", p->id, w.hook_id, e.msg);
+			json_object_put(pl);
+		}
+		store_webhook_free(&w);
+	}
+	if (store_pulls_forget(db, p->id, &e))
+		log_msg(LOG_WARN, "project %lld: stored pull requests not removed: %s", p->id, e.msg);
+}
+
 int projects_delete(struct db *db, struct project *p, struct err *e)
 {
 	if (p->repo_owner)
-		webhooks_on_disconnect(db, p); /* the link goes: so does the repository's webhook */
+		repo_unlinked(db, p); /* the link goes: so does the repository's webhook */
 	char det[600];
 	int rc = db_begin(db, e);
 	if (rc == 0)
@@ -260,9 +300,10 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e)
+int projects_file_put(struct db *db, struct project *p, long long editor, const char *path, const void *data, size_t len,
+		      struct err *e)
 {
-	return projects_file_put_if(db, p, path, data, len, NULL, NULL, NULL, e);
+	return projects_file_put_if(db, p, editor, path, data, len, NULL, NULL, NULL, e);
 }
 
 /* Under the file lock: ERR_PRECONDITION (current gets the file's version, "" when there is none) when
@@ -283,8 +324,8 @@ static int precondition(int root, const char *path, int frc, project_file_ok_fn 
 	return err_set(e, ERR_PRECONDITION, "'%s' was changed since you opened it (it is at version %.7s now).", path, v);
 }
 
-int projects_file_put_if(struct db *db, struct project *p, const char *path, const void *data, size_t len,
-			 project_file_ok_fn ok, void *arg, char *current, struct err *e)
+int projects_file_put_if(struct db *db, struct project *p, long long editor, const char *path, const void *data,
+			 size_t len, project_file_ok_fn ok, void *arg, char *current, struct err *e)
 {
 	if (current)
 		current[0] = '\0';
@@ -386,6 +427,9 @@ out:
 		return rc;
 	if (current)
 		git_blob_version(current, data, len);
+	/* Who made it, once it is in the folder: a crash before this loses the name, never the change. Before
+	 * projects_changed, so the sync it queues knows. */
+	authorship_note(db, p->id, editor, path);
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
@@ -451,13 +495,13 @@ int projects_file_deletable(struct project *p, const char *path, struct err *e)
 	return 0;
 }
 
-int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e)
+int projects_file_delete(struct db *db, struct project *p, long long editor, const char *path, struct err *e)
 {
-	return projects_file_delete_if(db, p, path, NULL, NULL, NULL, e);
+	return projects_file_delete_if(db, p, editor, path, NULL, NULL, NULL, e);
 }
 
-int projects_file_delete_if(struct db *db, struct project *p, const char *path, project_file_ok_fn ok, void *arg,
-			    char *current, struct err *e)
+int projects_file_delete_if(struct db *db, struct project *p, long long editor, const char *path,
+			    project_file_ok_fn ok, void *arg, char *current, struct err *e)
 {
 	if (current)
 		current[0] = '\0';
@@ -488,6 +532,7 @@ int projects_file_delete_if(struct db *db, struct project *p, const char *path, 
 		return err_set(e, ERR_NOTFOUND, "There is no file '%s' in this project.", path);
 	if (frc)
 		return err_set(e, ERR_FAIL, "deleting %s: %s", path, fsafe_strerror(frc));
+	authorship_note(db, p->id, editor, path); /* as projects_file_put_if */
 	struct err e2 = { 0 };
 	if (projects_changed(db, p, &e2))
 		log_msg(LOG_WARN, "project %lld: auto-sync not queued: %s", p->id, e2.msg);
@@ -1008,7 +1053,7 @@ int projects_disconnect(struct db *db, struct project *p, struct err *e)
 	}
 	if (!p->repo_owner)
 		return job ? 0 : err_set(e, ERR_NOTFOUND, "This project is not connected to a repository.");
-	webhooks_on_disconnect(db, p); /* the hook goes (a job), the stored pull requests too */
+	repo_unlinked(db, p); /* the hook goes (a job), the stored pull requests too */
 	char full[300];
 	snprintf(full, sizeof full, "%s/%s", p->repo_owner, p->repo_name ? p->repo_name : "");
 	if ((rc = db_begin(db, e)))

@@ -28,8 +28,11 @@ int projects_rename(struct db *db, struct project *p, const char *name, struct e
 /* Removes the workspace and the project; the GitHub repository is never touched. */
 int projects_delete(struct db *db, struct project *p, struct err *e);
 
-/* Writes atomically. ERR_TOOBIG over the file limit or the project quota (nothing written). */
-int projects_file_put(struct db *db, struct project *p, const char *path, const void *data, size_t len, struct err *e);
+/* Writes atomically. ERR_TOOBIG over the file limit or the project quota (nothing written). editor: the user
+ * who made the change (0: not known), recorded after the write for the commit's author (authorship.h);
+ * the same for every write and delete below. */
+int projects_file_put(struct db *db, struct project *p, long long editor, const char *path, const void *data,
+		      size_t len, struct err *e);
 
 /* A file's version is the git blob id of its bytes (git_blob_version; GitHub's contents API calls it the
  * file's sha). A writer that read version v says what it expects with ok: called under the project's
@@ -41,18 +44,18 @@ typedef int (*project_file_ok_fn)(void *arg, const char *current);
  * (store_project_files_lock: one writer at a time on any machine). ERR_PRECONDITION when ok refuses,
  * with current (41 bytes, may be NULL) holding the file's version ("" when there is none); on success
  * current holds the version written. ok NULL: no condition. Other errors as projects_file_put. */
-int projects_file_put_if(struct db *db, struct project *p, const char *path, const void *data, size_t len,
-			 project_file_ok_fn ok, void *arg, char *current, struct err *e);
+int projects_file_put_if(struct db *db, struct project *p, long long editor, const char *path, const void *data,
+			 size_t len, project_file_ok_fn ok, void *arg, char *current, struct err *e);
 /* projects_file_delete when ok agrees with the file's current version, as projects_file_put_if. */
-int projects_file_delete_if(struct db *db, struct project *p, const char *path, project_file_ok_fn ok, void *arg,
-			    char *current, struct err *e);
+int projects_file_delete_if(struct db *db, struct project *p, long long editor, const char *path,
+			    project_file_ok_fn ok, void *arg, char *current, struct err *e);
 /* The files list with every version filled in for files[from, to) (git_workspace_versions). */
 void projects_files_versions(struct ws_file *files, int from, int to, struct project *p);
 int projects_file_get(char **data, size_t *len, struct project *p, const char *path, struct err *e);
 /* 0 when path is a regular file of the project that projects_file_delete would delete (for its confirm
  * step: nothing changes); ERR_INVALID, ERR_NOTFOUND, ERR_CONFLICT (a link kept from GitHub) as the delete says. */
 int projects_file_deletable(struct project *p, const char *path, struct err *e);
-int projects_file_delete(struct db *db, struct project *p, const char *path, struct err *e);
+int projects_file_delete(struct db *db, struct project *p, long long editor, const char *path, struct err *e);
 /* 1 when path is under a Git LFS rule (.gitattributes filter=lfs): its content is in Git LFS, and
  * ghbridge neither shows the pointer as the file nor writes it (projects_file_put: ERR_CONFLICT). */
 int projects_file_lfs(const struct project *p, const char *path);

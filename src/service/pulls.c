@@ -1,4 +1,6 @@
-/* pulls.c: branches and pull requests of a project's repository: create, list, refresh (ETag), merge, close, branches. */
+/* pulls.c: pull requests of a project's repository: create, list, refresh (ETag), merge, close.
+ * Dependency direction (no circle): webhooks.c and web/ call this file; it calls branches.c (branch names,
+ * a branch's tip on GitHub), ghx.c (GitHub calls), projects.c and follow.c, never webhooks.c. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +16,10 @@
 #include "git/refname.h"
 #include "github/gh.h"
 #include "service/auth.h"
+#include "service/authorship.h"
 #include "service/follow.h"
+#include "service/branches.h"
+#include "service/ghx.h"
 #include "service/pulls.h"
 #include "store/pulls.h"
 #include "store/users.h"
@@ -76,159 +81,6 @@ static const char *web_url(const char *u)
 	return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) ? u : NULL;
 }
 
-static void free_token(char *t)
-{
-	if (t) {
-		memset(t, 0, strlen(t));
-		free(t);
-	}
-}
-
-void pulls_url_encode(char *out, size_t len, const char *s, int keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < len; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p) || (keep_slash && *p == '/')) {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
-/* ---------------------------------------------------------------- GitHub answers in words */
-
-/* GitHub's "message" plus the messages of its "errors" (422s carry the useful part there). */
-static void gh_words(const struct gh_resp *r, char *out, size_t len)
-{
-	out[0] = '\0';
-	const char *m = jstr(r->json, "message");
-	size_t n = 0;
-	if (m)
-		n = (size_t)snprintf(out, len, "%s", m);
-	struct json_object *errs = jobj(r->json, "errors");
-	if (!errs || !json_object_is_type(errs, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(errs) && n < len; i++) {
-		struct json_object *x = json_object_array_get_idx(errs, i);
-		const char *em = jstr(x, "message"), *field = jstr(x, "field"), *code = jstr(x, "code");
-		char one[256];
-		if (em)
-			snprintf(one, sizeof one, "%s", em);
-		else if (json_object_is_type(x, json_type_string))
-			snprintf(one, sizeof one, "%s", json_object_get_string(x));
-		else
-			snprintf(one, sizeof one, "%s %s", field ? field : "request", code ? code : "invalid");
-		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? (i ? "; " : ": ") : "", one);
-	}
-}
-
-int pulls_gh_refused(const struct gh_resp *r, struct err *e, const char *what)
-{
-	char m[400];
-	gh_words(r, m, sizeof m);
-	long until;
-	if (gh_is_rate_limited(r, &until))
-		return err_set(e, ERR_RATELIMIT, "%s: GitHub's rate limit is reached; try again in a few minutes.", what);
-	switch (r->status) {
-	case 401:
-		return err_set(e, ERR_UNAUTH, "GitHub refused the token. Reconnect GitHub.");
-	case 403:
-		return err_set(e, ERR_FORBIDDEN, "%s: GitHub refused: you have no permission for this%s%s%s.", what,
-			       m[0] ? " (" : "", m, m[0] ? ")" : "");
-	case 404:
-		return err_set(e, ERR_NOTFOUND, "%s: not found on GitHub, or you have no access to it.", what);
-	case 405:
-	case 409:
-		return err_set(e, ERR_CONFLICT, "%s: %s", what, m[0] ? m : "GitHub refused.");
-	case 422:
-		return err_set(e, ERR_INVALID, "%s: %s", what, m[0] ? m : "GitHub refused the request as invalid.");
-	default:
-		return err_set(e, r->status == 0 ? ERR_TIMEOUT : ERR_FAIL, "%s: GitHub answered %ld%s%s", what, r->status,
-			       m[0] ? ": " : "", m);
-	}
-}
-
-int pulls_job_gh_failed(struct job_ctx *ctx, const struct gh_resp *r, int rc, const struct err *e, const char *what)
-{
-	if (rc)
-		return job_retry(ctx, "%s: %s", what, e && e->msg[0] ? e->msg : "GitHub unreachable");
-	char ra[32] = "", rem[32] = "", reset[32] = "", m[400];
-	if (r->retry_after > 0)
-		snprintf(ra, sizeof ra, "%ld", r->retry_after);
-	if (r->ratelimit_remaining >= 0)
-		snprintf(rem, sizeof rem, "%ld", r->ratelimit_remaining);
-	if (r->ratelimit_reset > 0)
-		snprintf(reset, sizeof reset, "%ld", r->ratelimit_reset);
-	double resume = 0;
-	int k = jobs_classify_http(&resume, (int)r->status, ra[0] ? ra : NULL, rem[0] ? rem : NULL,
-				   reset[0] ? reset : NULL, ctx->clock);
-	gh_words(r, m, sizeof m);
-	if (k == JOB_WAIT)
-		return job_wait(ctx, resume, "%s: GitHub's rate limit (%ld)", what, r->status);
-	if (k == JOB_RETRY)
-		return job_retry(ctx, "%s: GitHub answered %ld %s", what, r->status, m);
-	if (r->status == 401)
-		return job_permanent(ctx, "Reconnect GitHub: %s: GitHub refused the token", what);
-	return job_permanent(ctx, "%s: GitHub answered %ld %s", what, r->status, m);
-}
-
-/* A project's repository on GitHub, with the token of the person (or job) acting. */
-struct ghx {
-	struct db *db;
-	struct project *p;
-	char *token;
-	char repo[300];            /* "/repos/owner/name" */
-	long wait_until;           /* set when GitHub rate-limited a call */
-};
-
-static int ghx_open(struct ghx *g, struct db *db, struct project *p, long long user_id, struct err *e)
-{
-	memset(g, 0, sizeof *g);
-	if (!p->repo_owner || !p->repo_name)
-		return err_set(e, ERR_CONFLICT, "Connect a GitHub repository to this project first.");
-	g->db = db;
-	g->p = p;
-	snprintf(g->repo, sizeof g->repo, "/repos/%s/%s", p->repo_owner, p->repo_name);
-	int rc = auth_github_token(&g->token, db, user_id, e);
-	if (rc == ERR_NOTFOUND)
-		rc = err_set(e, ERR_UNAUTH, "GitHub is not connected. Reconnect GitHub.");
-	return rc;
-}
-
-static void ghx_close(struct ghx *g)
-{
-	free_token(g->token);
-	g->token = NULL;
-}
-
-/* One call under the repository: path is formatted and appended to /repos/o/r. */
-static int ghx_call(struct gh_resp *r, struct ghx *g, const char *method, const char *etag, struct json_object *body,
-		    struct err *e, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-static int ghx_call(struct gh_resp *r, struct ghx *g, const char *method, const char *etag, struct json_object *body,
-		    struct err *e, const char *fmt, ...)
-{
-	char rest[1400], url[1800];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rest, sizeof rest, fmt, ap);
-	va_end(ap);
-	if (strncmp(rest, "http://", 7) == 0 || strncmp(rest, "https://", 8) == 0)
-		snprintf(url, sizeof url, "%s", rest);
-	else
-		snprintf(url, sizeof url, "%s%s", g->repo, rest);
-	int rc = gh_call(r, method, url, g->token, body ? json_object_to_json_string(body) : NULL, etag, e);
-	long until;
-	if (rc == 0 && gh_is_rate_limited(r, &until))
-		g->wait_until = until;
-	return rc;
-}
-
 /* ---------------------------------------------------------------- pull requests from JSON */
 
 int pulls_from_json(struct pull *out, struct json_object *o, long long project_id)
@@ -238,7 +90,7 @@ int pulls_from_json(struct pull *out, struct json_object *o, long long project_i
 	struct json_object *mb = jobj(o, "merged_by"), *m = jobj(o, "mergeable");
 	long long num = jint(o, "number");
 	const char *hr = jstr(head, "ref"), *br = jstr(base, "ref"), *st = jstr(o, "state");
-	if (num <= 0 || num > INT_MAX || !hr || !br || !st || !pulls_gh_branch_ok(hr) || !pulls_gh_branch_ok(br))
+	if (num <= 0 || num > INT_MAX || !hr || !br || !st || !branches_gh_name_ok(hr) || !branches_gh_name_ok(br))
 		return ERR_INVALID;
 	out->project_id = project_id;
 	out->number = (int)num;
@@ -446,7 +298,7 @@ static int refresh_one(struct ghx *g, int number, struct err *e)
 	} else {
 		char what[64];
 		snprintf(what, sizeof what, "Reading pull request #%d", number);
-		rc = pulls_gh_refused(&r, e, what);
+		rc = ghx_refused(&r, e, what);
 	}
 	if (rc == 0 && have && strcmp(cur.state, "open") == 0)
 		rc = refresh_checks(g, &cur, e);
@@ -472,7 +324,7 @@ static int refresh_settings(struct ghx *g, const struct pull_settings *old, stru
 						  jbool(r.json, "allow_rebase_merge", 1),
 						  jbool(r.json, "delete_branch_on_merge", 0), r.etag[0] ? r.etag : NULL, e);
 	else
-		rc = pulls_gh_refused(&r, e, "Reading the repository");
+		rc = ghx_refused(&r, e, "Reading the repository");
 	gh_resp_free(&r);
 	return rc;
 }
@@ -589,7 +441,7 @@ int pulls_files(struct pull *pr, struct db *db, struct project *p, long long use
 	if (rc || r.status == 304)
 		goto out;
 	if (r.status != 200 || !r.json || !json_object_is_type(r.json, json_type_array)) {
-		rc = pulls_gh_refused(&r, e, "Reading the changed files");
+		rc = ghx_refused(&r, e, "Reading the changed files");
 		goto out;
 	}
 	char etag[128];
@@ -632,86 +484,6 @@ out:
 	return rc;
 }
 
-/* ---------------------------------------------------------------- branch names */
-
-int pulls_gh_branch_ok(const char *name)
-{
-	char ref[300];
-	if (!name || strlen(name) > 250)
-		return 0;
-	snprintf(ref, sizeof ref, "refs/heads/%s", name);
-	return git_refname_problem(ref) == NULL;
-}
-
-static void default_branch_name(char *out, size_t len)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(out, len, "ghbridge/changes-%Y%m%d-%H%M%S", &tm);
-}
-
-/* A valid name close to the one given: odd characters become '-', dots and slashes are tidied. */
-static void suggest_name(char *out, size_t len, const char *name)
-{
-	char tmp[PULL_BRANCH_MAX + 1];
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p && o < sizeof tmp - 1; p++) {
-		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			 strchr("-_./", *p) || *p >= 0x80;
-		char c = ok ? (char)*p : '-';
-		if ((c == '-' || c == '/' || c == '.') && o > 0 && tmp[o - 1] == c)
-			continue; /* no runs: "..", "//", "--" */
-		tmp[o++] = c;
-	}
-	tmp[o] = '\0';
-	/* Per component: no leading '.' or '-', no trailing '.' or ".lock". */
-	char res[PULL_BRANCH_MAX + 1] = "";
-	size_t r = 0;
-	for (char *save = NULL, *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		while (*c == '.' || *c == '-')
-			c++;
-		size_t n = strlen(c);
-		while (n && (c[n - 1] == '.' || c[n - 1] == '-'))
-			c[--n] = '\0';
-		if (n >= 5 && strcmp(c + n - 5, ".lock") == 0)
-			c[n - 5] = '\0';
-		if (!*c)
-			continue;
-		r += (size_t)snprintf(res + r, sizeof res - r, "%s%s", r ? "/" : "", c);
-		if (r >= sizeof res - 1)
-			break;
-	}
-	if (res[0] && git_branch_name_ok(res))
-		snprintf(out, len, "%s", res);
-	else
-		default_branch_name(out, len);
-}
-
-int pulls_branch_check(char *suggest, size_t len, const char *name, struct err *e)
-{
-	if (!name || !*name) {
-		if (suggest)
-			default_branch_name(suggest, len);
-		return err_set(e, ERR_INVALID, "Give the branch a name.");
-	}
-	const char *why = strlen(name) > PULL_BRANCH_MAX ? "is longer than 200 characters" : git_branch_name_problem(name);
-	if (why) {
-		char s[PULL_BRANCH_MAX + 1];
-		suggest_name(s, sizeof s, name);
-		if (suggest)
-			snprintf(suggest, len, "%s", s);
-		if (strlen(name) > PULL_BRANCH_MAX)
-			return err_set(e, ERR_INVALID, "A branch name may be at most %d characters; try '%s'.",
-				       PULL_BRANCH_MAX, s);
-		/* The name itself is not repeated: it may hold control characters. */
-		return err_set(e, ERR_INVALID, "That is not a valid git branch name: a branch name %s; try '%s'.", why, s);
-	}
-	if (suggest)
-		snprintf(suggest, len, "%s", name);
-	return 0;
-}
-
 /* ---------------------------------------------------------------- create */
 
 static int text_ok(const char *s, int allow_newlines)
@@ -726,14 +498,14 @@ static int text_ok(const char *s, int allow_newlines)
 static int find_open(struct pull *out, int *found, struct ghx *g, const char *branch, struct err *e)
 {
 	*found = 0;
-	char enc[3 * PULL_BRANCH_MAX + 1];
-	pulls_url_encode(enc, sizeof enc, branch, 0);
+	char enc[3 * BRANCH_NAME_MAX + 1];
+	ghx_url_encode(enc, sizeof enc, branch, 0);
 	struct gh_resp r;
 	int rc = ghx_call(&r, g, "GET", NULL, NULL, e, "/pulls?state=open&head=%s:%s&per_page=10", g->p->repo_owner, enc);
 	if (rc)
 		return rc;
 	if (r.status != 200 || !r.json || !json_object_is_type(r.json, json_type_array)) {
-		rc = pulls_gh_refused(&r, e, "Looking for an open pull request");
+		rc = ghx_refused(&r, e, "Looking for an open pull request");
 	} else if (json_object_array_length(r.json) > 0) {
 		/* The list item lacks mergeable and the counts: read the whole pull request. */
 		long long number = jint(json_object_array_get_idx(r.json, 0), "number");
@@ -744,32 +516,8 @@ static int find_open(struct pull *out, int *found, struct ghx *g, const char *br
 			rc = store_answer(out, g->db, g->p->id, r.json, r.etag, e);
 			*found = rc == 0;
 		} else {
-			rc = pulls_gh_refused(&r, e, "Reading the open pull request");
+			rc = ghx_refused(&r, e, "Reading the open pull request");
 		}
-	}
-	gh_resp_free(&r);
-	return rc;
-}
-
-/* 1 when the branch exists on GitHub, 0 when not, < 0 on failure. */
-static int remote_branch(char sha[41], struct ghx *g, const char *branch, struct err *e)
-{
-	char enc[3 * PULL_BRANCH_MAX + 1];
-	pulls_url_encode(enc, sizeof enc, branch, 1);
-	struct gh_resp r;
-	int rc = ghx_call(&r, g, "GET", NULL, NULL, e, "/git/ref/heads/%s", enc);
-	if (rc)
-		return rc;
-	if (sha)
-		sha[0] = '\0';
-	if (r.status == 200) {
-		if (sha)
-			snprintf(sha, 41, "%s", jstr(jobj(r.json, "object"), "sha") ? jstr(jobj(r.json, "object"), "sha") : "");
-		rc = 1;
-	} else if (r.status == 404) {
-		rc = 0;
-	} else {
-		rc = pulls_gh_refused(&r, e, "Looking for the branch");
 	}
 	gh_resp_free(&r);
 	return rc;
@@ -795,6 +543,25 @@ static void field(struct json_object *fe, const char *k, const char *msg)
 		json_object_object_add(fe, k, json_object_new_string(msg));
 }
 
+/* The description of a pull request a member opens: theirs, then "Opened by @login through ghbridge." after a
+ * blank line, so the pull request names them even when the project's account opens it on GitHub (a job acts
+ * with the owner's token). The line is left out when the user is not known or it would take the description
+ * past GitHub's 65,536 characters. Caller frees. */
+static char *body_opened_by(struct db *db, long long user_id, const char *body)
+{
+	struct user u = { 0 };
+	struct err e = { 0 };
+	char *out = NULL;
+	body = body ? body : "";
+	if (user_id > 0 && store_user_get(&u, db, user_id, &e) == 0 && u.login && *u.login &&
+	    strlen(body) + strlen(u.login) + 40 <= PULL_BODY_MAX) {
+		if (asprintf(&out, "%s%sOpened by @%s through ghbridge.", body, *body ? "\n\n" : "", u.login) < 0)
+			abort();
+	}
+	store_user_free(&u);
+	return out ? out : xstrdup(body);
+}
+
 /* The body of GitHub's POST /repos/{o}/{r}/pulls. */
 static struct json_object *pull_request_body(const char *title, size_t tl, const char *body, const char *head,
 					     const char *base, int draft)
@@ -808,30 +575,12 @@ static struct json_object *pull_request_body(const char *title, size_t tl, const
 	return b;
 }
 
-/* The audit row of a change made on GitHub (service/ops.h): no transaction can hold GitHub's side,
- * so the row follows the answer, with the outcome and, on failure, the message the caller gets. */
-static void audit_gh(struct db *db, const struct project *p, const char *action, const char *type, const char *id,
-		     int rc, const struct err *e)
-{
-	if (!action)
-		return;
-	char det[600];
-	ops_audit_note(db, action, type, id, p->id, rc ? "failure" : "success",
-		       rc ? ops_audit_kv(det, sizeof det, "error", e ? e->msg : "") : NULL);
-}
-
 static void pulls_audit(struct db *db, const struct project *p, const char *action, int number, int rc,
 			const struct err *e)
 {
 	char id[16];
 	snprintf(id, sizeof id, "%d", number);
-	audit_gh(db, p, action, "pull_request", id, rc, e);
-}
-
-static void pulls_audit_branch(struct db *db, const struct project *p, const char *action, const char *name, int rc,
-			       const struct err *e)
-{
-	audit_gh(db, p, action, "branch", name, rc, e);
+	ghx_audit(db, p, action, "pull_request", id, rc, e);
 }
 
 int pulls_create(struct pull *out, int *created, long long *job_id, struct json_object **field_errors,
@@ -849,7 +598,7 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 	struct json_object *fe = json_object_new_object();
 	const char *title = in->title ? in->title : "", *body = in->body ? in->body : "";
 	const char *base = in->base && *in->base ? in->base : sync;
-	char head[PULL_BRANCH_MAX + 1] = "", suggest[PULL_BRANCH_MAX + 1], *msg = NULL;
+	char head[BRANCH_NAME_MAX + 1] = "", suggest[BRANCH_NAME_MAX + 1], *msg = NULL;
 	struct err fx = { 0 };
 	size_t tl = strlen(title);
 	while (tl && (title[tl - 1] == ' ' || title[tl - 1] == '\t'))
@@ -864,21 +613,21 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		field(fe, "body", "The description may be at most 65,536 characters.");
 	else if (!text_ok(body, 1))
 		field(fe, "body", "The description may not contain control characters.");
-	if (pulls_branch_check(NULL, 0, base, &fx))
+	if (branches_name_check(NULL, 0, base, &fx))
 		field(fe, "base", fx.msg);
 	if (in->from_changes) {
 		if (in->head && *in->head)
-			snprintf(head, sizeof head, "%.*s", PULL_BRANCH_MAX, in->head);
+			snprintf(head, sizeof head, "%.*s", BRANCH_NAME_MAX, in->head);
 		else
-			default_branch_name(head, sizeof head);
+			branches_default_name(head, sizeof head);
 		if (strcmp(base, sync) != 0)
 			field(fe, "base", "A pull request from pending changes goes into the sync branch.");
 	} else if (!in->head || !*in->head) {
 		field(fe, "head", "Name the branch to propose, or choose the pending changes.");
 	} else {
-		snprintf(head, sizeof head, "%.*s", PULL_BRANCH_MAX, in->head);
+		snprintf(head, sizeof head, "%.*s", BRANCH_NAME_MAX, in->head);
 	}
-	if (head[0] && pulls_branch_check(suggest, sizeof suggest, in->head && *in->head ? in->head : head, &fx)) {
+	if (head[0] && branches_name_check(suggest, sizeof suggest, in->head && *in->head ? in->head : head, &fx)) {
 		field(fe, "head", fx.msg);
 		json_object_object_add(fe, "head_suggestion", json_object_new_string(suggest));
 	} else if (head[0] && strcmp(head, base) == 0) {
@@ -915,7 +664,7 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		/* The new branch is cut from the sync branch as the workspace knows it, and the pull
 		 * request goes into it on GitHub: both must exist (an empty repository has neither). */
 		char local[41] = "", remote[41] = "";
-		int base_there = remote_branch(remote, &g, sync, e);
+		int base_there = branches_remote_sha(remote, &g, sync, e);
 		if (base_there < 0) {
 			rc = base_there;
 			goto out;
@@ -926,14 +675,14 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 				     "then propose further changes as a pull request.", sync);
 			goto out;
 		}
-		int exists = remote_branch(NULL, &g, head, e);
+		int exists = branches_remote_sha(NULL, &g, head, e);
 		if (exists < 0) {
 			rc = exists;
 			goto out;
 		}
 		if (exists) {
-			char s2[PULL_BRANCH_MAX + 16];
-			snprintf(s2, sizeof s2, "%.*s-2", PULL_BRANCH_MAX - 2, head);
+			char s2[BRANCH_NAME_MAX + 16];
+			snprintf(s2, sizeof s2, "%.*s-2", BRANCH_NAME_MAX - 2, head);
 			rc = err_set(e, ERR_CONFLICT, "A branch named '%s' exists on GitHub already; choose another name (e.g. '%s').",
 				     head, s2);
 			goto out;
@@ -941,7 +690,7 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		/* The job's payload is GitHub's request body plus who asked. */
 		struct json_object *pl = pull_request_body(title, tl, body, head, base, in->draft);
 		json_object_object_add(pl, "user_id", json_object_new_int64(user_id));
-		char key[PULL_BRANCH_MAX + 64];
+		char key[BRANCH_NAME_MAX + 64];
 		snprintf(key, sizeof key, "pulls_create:%lld:%s", p->id, head);
 		struct jobs_enqueue_opts o = { .project_id = p->id, .payload = json_object_to_json_string(pl),
 					       .dedup_key = key };
@@ -960,12 +709,14 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 		*created = 1;
 		goto out;
 	}
-	int exists = remote_branch(NULL, &g, head, e);
+	int exists = branches_remote_sha(NULL, &g, head, e);
 	if (exists <= 0) {
 		rc = exists < 0 ? exists : err_set(e, ERR_INVALID, "There is no branch '%s' on GitHub.", head);
 		goto out;
 	}
-	struct json_object *b = pull_request_body(title, tl, body, head, base, in->draft);
+	char *described = body_opened_by(db, user_id, body);
+	struct json_object *b = pull_request_body(title, tl, described, head, base, in->draft);
+	free(described);
 	struct gh_resp r;
 	rc = ghx_call(&r, &g, "POST", NULL, b, e, "/pulls");
 	json_object_put(b);
@@ -981,14 +732,14 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 			rc = err_set(e, ERR_CONFLICT, "GitHub says a pull request for '%s' exists already.", head);
 		goto out;
 	} else {
-		rc = pulls_gh_refused(&r, e, "Creating the pull request");
+		rc = ghx_refused(&r, e, "Creating the pull request");
 	}
 	gh_resp_free(&r);
 	if (rc == 0)
 		pulls_refresh_enqueue(NULL, db, p, 3000, &fx); /* GitHub computes mergeability a little later */
 out:
 	if (*created && !out->number) /* queued: the job records pull.created when GitHub has it */
-		audit_gh(db, p, "pull.create_requested", "branch", head, rc, e);
+		ghx_audit(db, p, "pull.create_requested", "branch", head, rc, e);
 	else
 		pulls_audit(db, p, *created ? "pull.created" : NULL, out->number, rc, e);
 	ghx_close(&g);
@@ -1097,7 +848,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 	if (rc)
 		goto out;
 	char m[400];
-	gh_words(&r, m, sizeof m);
+	ghx_words(&r, m, sizeof m);
 	if (r.status == 200) {
 		rc = 0;
 	} else if (r.status == 405) {
@@ -1117,7 +868,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 			     "(%s).", m[0] ? m : "403");
 	} else {
 		o->why = r.status == 422 ? "invalid" : NULL; /* the error's own class says the rest */
-		rc = pulls_gh_refused(&r, e, "Merging");
+		rc = ghx_refused(&r, e, "Merging");
 	}
 	gh_resp_free(&r);
 	/* Whatever happened, show GitHub's current view (a moved head, a new mergeable state). */
@@ -1131,8 +882,8 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 		if (strcmp(h, projects_branch(p)) == 0 || (p->repo_default_branch && strcmp(h, p->repo_default_branch) == 0)) {
 			snprintf(o->note, sizeof o->note, "The branch %s was kept: it is the sync or default branch.", h);
 		} else {
-			char enc[3 * PULL_BRANCH_MAX + 1];
-			pulls_url_encode(enc, sizeof enc, h, 1);
+			char enc[3 * BRANCH_NAME_MAX + 1];
+			ghx_url_encode(enc, sizeof enc, h, 1);
 			struct gh_resp d;
 			struct err e3 = { 0 };
 			if (ghx_call(&d, &g, "DELETE", NULL, NULL, &e3, "/git/refs/heads/%s", enc) == 0 &&
@@ -1140,7 +891,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 				snprintf(o->note, sizeof o->note, "Branch %s deleted.", h);
 			} else {
 				char w[300];
-				gh_words(&d, w, sizeof w);
+				ghx_words(&d, w, sizeof w);
 				snprintf(o->note, sizeof o->note, "Merged, but the branch %.80s could not be deleted (%.120s).", h,
 					 e3.msg[0] ? e3.msg : w[0] ? w : "GitHub refused");
 			}
@@ -1194,7 +945,7 @@ static int mark_ready(struct ghx *g, const struct pull *pr, struct pull_outcome 
 			     "review; do it on GitHub.");
 	} else if (r.status != 200) {
 		o->why = NULL;
-		rc = pulls_gh_refused(&r, e, "Marking ready for review");
+		rc = ghx_refused(&r, e, "Marking ready for review");
 	}
 	gh_resp_free(&r);
 	return rc;
@@ -1243,7 +994,7 @@ int pulls_update(struct pull *out, struct pull_outcome *o, struct db *db, struct
 			rc = store_answer(NULL, db, p->id, r.json, NULL, e);
 		} else {
 			o->why = r.status == 422 ? "invalid" : NULL;
-			rc = pulls_gh_refused(&r, e, strcmp(state ? state : "", "open") == 0 ? "Reopening"
+			rc = ghx_refused(&r, e, strcmp(state ? state : "", "open") == 0 ? "Reopening"
 				: strcmp(state ? state : "", "closed") == 0 ? "Closing" : "Updating the pull request");
 		}
 		gh_resp_free(&r);
@@ -1263,163 +1014,6 @@ out:
 	struct err e3 = { 0 };
 	if (store_pull_get(out, db, p->id, number, &e3))
 		memset(out, 0, sizeof *out);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- branches */
-
-void pulls_branches_free(struct branch_info *rows, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(rows[i].name);
-		free(rows[i].sha);
-	}
-	free(rows);
-}
-
-int pulls_branches(struct branch_info **rows, int *n, struct db *db, struct project *p, long long user_id,
-		   struct err *e)
-{
-	*rows = NULL;
-	*n = 0;
-	struct ghx g;
-	int rc = ghx_open(&g, db, p, user_id, e), cap = 0;
-	if (rc) {
-		ghx_close(&g);
-		return rc;
-	}
-	struct pull *open = NULL;
-	int nopen = 0;
-	store_pulls_list(&open, &nopen, db, p->id, "open", NULL, 100, 0, e);
-	struct gh_resp r;
-	rc = ghx_call(&r, &g, "GET", NULL, NULL, e, "/branches?per_page=100");
-	for (int page = 0; rc == 0 && page < 10; page++) {
-		if (r.status != 200 || !r.json || !json_object_is_type(r.json, json_type_array)) {
-			rc = pulls_gh_refused(&r, e, "Listing the branches");
-			break;
-		}
-		for (size_t i = 0; i < json_object_array_length(r.json); i++) {
-			struct json_object *x = json_object_array_get_idx(r.json, i);
-			const char *name = jstr(x, "name");
-			if (!name)
-				continue;
-			if (!pulls_gh_branch_ok(name)) {
-				log_msg(LOG_WARN, "project %lld: GitHub listed a branch whose name git refuses; ignored", p->id);
-				continue;
-			}
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 32;
-				*rows = realloc(*rows, (size_t)cap * sizeof **rows);
-				if (!*rows)
-					abort();
-			}
-			struct branch_info *b = &(*rows)[(*n)++];
-			memset(b, 0, sizeof *b);
-			b->name = xstrdup(name);
-			b->sha = xstrdup(jstr(jobj(x, "commit"), "sha"));
-			b->protected_ = jbool(x, "protected", 0);
-			b->is_sync = strcmp(name, projects_branch(p)) == 0;
-			b->is_default = p->repo_default_branch && strcmp(name, p->repo_default_branch) == 0;
-			for (int k = 0; k < nopen; k++)
-				if (strcmp(open[k].head_ref, name) == 0)
-					b->open_pull = open[k].number;
-		}
-		if (!r.link_next[0])
-			break;
-		char next[1024];
-		snprintf(next, sizeof next, "%s", r.link_next);
-		gh_resp_free(&r);
-		rc = ghx_call(&r, &g, "GET", NULL, NULL, e, "%s", next);
-	}
-	gh_resp_free(&r);
-	store_pulls_free(open, nopen);
-	ghx_close(&g);
-	if (rc) {
-		pulls_branches_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-int pulls_branch_create(struct db *db, struct project *p, long long user_id, const char *name, const char *from,
-			struct err *e)
-{
-	int rc = pulls_branch_check(NULL, 0, name, e);
-	if (rc)
-		return rc;
-	if (!from || !*from)
-		from = projects_branch(p);
-	if (!git_branch_name_ok(from))
-		return err_set(e, ERR_INVALID, "'%.100s' is not a branch name.", from);
-	struct ghx g;
-	if ((rc = ghx_open(&g, db, p, user_id, e)))
-		goto out;
-	char sha[41];
-	int exists = remote_branch(sha, &g, from, e);
-	if (exists <= 0 || !sha[0]) {
-		rc = exists < 0 ? exists : err_set(e, ERR_INVALID, "There is no branch '%s' on GitHub to start from.", from);
-		goto out;
-	}
-	struct json_object *b = json_object_new_object();
-	char ref[PULL_BRANCH_MAX + 16];
-	snprintf(ref, sizeof ref, "refs/heads/%s", name);
-	json_object_object_add(b, "ref", json_object_new_string(ref));
-	json_object_object_add(b, "sha", json_object_new_string(sha));
-	struct gh_resp r;
-	rc = ghx_call(&r, &g, "POST", NULL, b, e, "/git/refs");
-	json_object_put(b);
-	if (rc)
-		goto out;
-	if (r.status == 422 && strstr(r.body.data ? r.body.data : "", "already exists"))
-		rc = err_set(e, ERR_CONFLICT, "A branch named '%s' exists already.", name);
-	else if (r.status != 201)
-		rc = pulls_gh_refused(&r, e, "Creating the branch");
-	gh_resp_free(&r);
-out:
-	pulls_audit_branch(db, p, "branch.created", name, rc, e);
-	ghx_close(&g);
-	return rc;
-}
-
-int pulls_branch_delete(struct db *db, struct project *p, long long user_id, const char *name, struct err *e)
-{
-	if (!name || !*name)
-		return err_set(e, ERR_NOTFOUND, "There is no such branch.");
-	/* A name git refuses is said so (422), and never goes into a ref path on GitHub. */
-	if (pulls_branch_check(NULL, 0, name, e))
-		return ERR_INVALID;
-	if (strcmp(name, projects_branch(p)) == 0)
-		return err_set(e, ERR_CONFLICT, "'%s' is the project's sync branch; it cannot be deleted here.", name);
-	if (p->repo_default_branch && strcmp(name, p->repo_default_branch) == 0)
-		return err_set(e, ERR_CONFLICT, "'%s' is the repository's default branch; it cannot be deleted here.", name);
-	struct pull *open = NULL;
-	int nopen = 0, rc = store_pulls_list(&open, &nopen, db, p->id, "open", name, 1, 0, e);
-	if (rc)
-		return rc;
-	if (nopen > 0) {
-		rc = err_set(e, ERR_CONFLICT, "'%s' is the head of open pull request #%d; merge or close it first.", name,
-			     open[0].number);
-		store_pulls_free(open, nopen);
-		return rc;
-	}
-	store_pulls_free(open, nopen);
-	struct ghx g;
-	if ((rc = ghx_open(&g, db, p, user_id, e)))
-		goto out;
-	char enc[3 * PULL_BRANCH_MAX + 1];
-	pulls_url_encode(enc, sizeof enc, name, 1);
-	struct gh_resp r;
-	if ((rc = ghx_call(&r, &g, "DELETE", NULL, NULL, e, "/git/refs/heads/%s", enc)))
-		goto out;
-	if (r.status == 422 || r.status == 404)
-		rc = err_set(e, ERR_NOTFOUND, "There is no branch '%s' on GitHub.", name);
-	else if (r.status != 204)
-		rc = pulls_gh_refused(&r, e, "Deleting the branch");
-	gh_resp_free(&r);
-out:
-	pulls_audit_branch(db, p, "branch.deleted", name, rc, e);
-	ghx_close(&g);
 	return rc;
 }
 
@@ -1522,8 +1116,9 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		long long uid = json_object_object_get_ex(job->payload, "user_id", &uv) ? json_object_get_int64(uv) : 0;
 		int have_asker = uid > 0 && store_user_get(&asker, ctx->db, uid, &ue) == 0 && asker.login && asker.github_id > 0;
 		const char *alogin = have_asker ? asker.login : p.owner_login;
-		snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", have_asker ? asker.github_id : p.owner_github_id,
-			 alogin);
+		/* Their chosen commit address when they set one on the account page (authorship.h). */
+		if (!have_asker || authorship_email_of(email, sizeof email, NULL, ctx->db, uid, asker.github_id, alogin, &ue))
+			authorship_noreply(email, sizeof email, have_asker ? asker.github_id : p.owner_github_id, alogin);
 		char *msg;
 		if (asprintf(&msg, "%s\n\n%s", title, body && *body ? body : "Proposed from ghbridge.") < 0)
 			abort();
@@ -1535,7 +1130,7 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		if (rc == ERR_INVALID) {
 			/* Nothing pending: fine only when an earlier attempt pushed the branch already. */
 			char sha[41];
-			int exists = remote_branch(sha, &g, head, &e);
+			int exists = branches_remote_sha(sha, &g, head, &e);
 			if (exists <= 0) {
 				outcome = exists < 0 ? job_err(ctx, &g, exists, &e)
 						     : job_permanent(ctx, "There are no pending changes to put in a pull request.");
@@ -1571,8 +1166,10 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 			}
 		}
 		/* 4. Open the pull request. */
-		struct json_object *b = pull_request_body(title, strlen(title), body ? body : "", head, sync,
+		char *described = body_opened_by(ctx->db, uid, body);
+		struct json_object *b = pull_request_body(title, strlen(title), described, head, sync,
 							  jbool(job->payload, "draft", 0));
+		free(described);
 		struct gh_resp r;
 		rc = ghx_call(&r, &g, "POST", NULL, b, &e, "/pulls");
 		json_object_put(b);
@@ -1588,7 +1185,7 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 		} else if (r.status == 422 && strstr(r.body.data ? r.body.data : "", "already exists")) {
 			rc = find_open(&pr, &found, &g, head, &e);
 		} else {
-			outcome = pulls_job_gh_failed(ctx, &r, 0, NULL, "Creating the pull request");
+			outcome = ghx_job_failed(ctx, &r, 0, NULL, "Creating the pull request");
 			gh_resp_free(&r);
 			goto out;
 		}
@@ -1602,7 +1199,7 @@ int pulls_job_create(struct job_ctx *ctx, const struct job *job)
 	 * does not push them past the review. A file changed meanwhile keeps everything as it is. */
 	char tip[41] = "";
 	struct err e2 = { 0 };
-	char ref[PULL_BRANCH_MAX + 1];
+	char ref[BRANCH_NAME_MAX + 1];
 	snprintf(ref, sizeof ref, "%s", pr.head_ref);
 	if (git_workspace_head(tip, p.workspace, ref, &e2) == 0 && tip[0] &&
 	    git_workspace_restore(p.workspace, tip, sync, p.exclude_patterns, &e2))
@@ -1659,7 +1256,7 @@ int pulls_job_refresh(struct job_ctx *ctx, const struct job *job)
 	rc = ghx_call(&r, &g, "GET", s.list_etag, NULL, &e, "/pulls?state=open&per_page=100");
 	store_pull_settings_free(&s);
 	if (rc || (r.status != 200 && r.status != 304)) {
-		outcome = pulls_job_gh_failed(ctx, &r, rc, &e, "Listing the open pull requests");
+		outcome = ghx_job_failed(ctx, &r, rc, &e, "Listing the open pull requests");
 		goto out;
 	}
 	char list_etag[128] = "";

@@ -1,9 +1,12 @@
-/* pulls.h: branches and pull requests of a project's repository, kept in step with GitHub. No HTTP here. */
+/* pulls.h: pull requests of a project's repository, kept in step with GitHub. No HTTP here.
+ * Dependency direction (no circle): webhooks.c -> pulls.c -> branches.c, ghx.c, projects.c; pulls.c never
+ * calls webhooks.c, and projects.c calls neither. */
 #ifndef GHB_SERVICE_PULLS_H
 #define GHB_SERVICE_PULLS_H
 
 #include <stddef.h>
 #include "jobs/jobs.h"
+#include "service/branches.h"
 #include "service/projects.h"
 #include "store/pulls.h"
 
@@ -12,15 +15,6 @@ struct gh_resp;
 
 #define PULL_TITLE_MAX 256
 #define PULL_BODY_MAX 65536
-#define PULL_BRANCH_MAX 200
-
-/* 0 when name is a valid new branch name by git's rules; ERR_INVALID with a message otherwise.
- * suggest (when not NULL) always gets a valid name close to the one given. */
-int pulls_branch_check(char *suggest, size_t len, const char *name, struct err *e);
-/* 1 when a branch name that came from GitHub (a webhook, a list, a pull request's head or base, the
- * default branch) may be used in a ref path: refs/heads/<name> passes git-check-ref-format(1)
- * (git_refname_problem). A name that fails is ignored and logged by the caller, never used. */
-int pulls_gh_branch_ok(const char *name);
 
 struct pull_new {
 	const char *title, *body;
@@ -67,29 +61,11 @@ int pulls_refresh_enqueue(long long *job_id, struct db *db, struct project *p, l
 /* The stored list is older than the refresh interval (or was never read). */
 int pulls_list_stale(struct db *db, struct project *p, long long *age, struct err *e);
 
-struct branch_info {
-	char *name, *sha;
-	int protected_, is_default, is_sync;
-	int open_pull;             /* number of the open pull request whose head it is, 0 if none */
-};
-int pulls_branches(struct branch_info **rows, int *n, struct db *db, struct project *p, long long user_id,
-		   struct err *e);
-void pulls_branches_free(struct branch_info *rows, int n);
-/* from: NULL or "" means the sync branch. */
-int pulls_branch_create(struct db *db, struct project *p, long long user_id, const char *name, const char *from,
-			struct err *e);
-/* The sync branch, the default branch and heads of open pull requests are refused. */
-int pulls_branch_delete(struct db *db, struct project *p, long long user_id, const char *name, struct err *e);
-
 /* Job kinds (jobs/kinds.c). */
 int pulls_job_create(struct job_ctx *ctx, const struct job *job);
 int pulls_job_refresh(struct job_ctx *ctx, const struct job *job);
 
 /* Shared with webhooks.c. */
 int pulls_from_json(struct pull *out, struct json_object *o, long long project_id);
-int pulls_gh_refused(const struct gh_resp *r, struct err *e, const char *what);
-int pulls_job_gh_failed(struct job_ctx *ctx, const struct gh_resp *r, int rc, const struct err *e, const char *what);
-/* Percent-encodes s into out (keep_slash for branch names in paths). */
-void pulls_url_encode(char *out, size_t len, const char *s, int keep_slash);
 
 #endif

@@ -14,6 +14,7 @@
 #include "git/rewrite.h"
 #include "git/workspace.h"
 #include "service/auth.h"
+#include "service/authorship.h"
 #include "service/follow.h"
 #include "git/lfs.h"
 #include "service/poll.h"
@@ -66,6 +67,10 @@ struct run {
 	size_t pushed_bytes;       /* what the last push sent (its progress callback), for /metrics */
 	char lfs_note[1200];       /* r->note naming LFS pointers whose object GitHub lacks */
 	char lfs_track_note[1200]; /* r->note naming files the LFS size setting moved into Git LFS */
+	struct edit_row *edits;    /* who changed which path through ghbridge since the last sync (authorship.h) */
+	int nedits, edits_read;
+	long long edits_seq;       /* the newest edit row read: rows up to it go once a commit is made */
+	struct commit_who who;     /* the last staged commit's author and co-authors */
 };
 
 /* Why the project's changes go to a side branch with a pull request: both sides changed the same
@@ -496,10 +501,28 @@ static int conflict(struct run *r, const char *conflicts, enum reason why)
 	return JOB_DONE;
 }
 
-static char *message(void *arg, int files_changed)
+/* The commit's author, by authorship.h's rule (the members who changed its paths; the project's account
+ * when none did), and its message: the project's template ({{user}}: the author's login) followed by one
+ * Co-authored-by trailer per other editor after a blank line (GitHub docs "Creating a commit with
+ * multiple authors"). */
+static char *message(void *arg, const struct ws_commit *c, struct ws_author *author)
 {
-	const struct project *p = arg;
-	return projects_render_message(p->commit_template, p->name, files_changed, p->owner_login);
+	struct run *r = arg;
+	const struct project *p = r->p;
+	authorship_pick(&r->who, r->edits, r->nedits, c->files, p->owner_login, p->owner_github_id);
+	snprintf(author->name, sizeof author->name, "%s", r->who.name);
+	snprintf(author->email, sizeof author->email, "%s", r->who.email);
+	char *m = projects_render_message(p->commit_template, p->name, c->files_changed, r->who.name);
+	if (!r->who.trailers[0])
+		return m;
+	size_t n = strlen(m);
+	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	char *full;
+	if (asprintf(&full, "%.*s\n\n%s", (int)n, m, r->who.trailers) < 0)
+		abort();
+	free(m);
+	return full;
 }
 
 static const char *payload_trigger(const struct job *job)
@@ -766,13 +789,29 @@ static int stage(struct run *r, struct err *e)
 	struct project *p = r->p;
 	char email[256];
 	progress(r, "staging", 0);
-	snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", p->owner_github_id, p->owner_login);
+	authorship_noreply(email, sizeof email, p->owner_github_id, p->owner_login);
+	/* Who changed what, read once per run before staging (a run that stages again, GH001's remade
+	 * commit, credits the same people). An edit recorded after this read is credited by the next sync. */
+	if (!r->edits_read) {
+		struct err ee = { 0 };
+		r->edits_read = 1;
+		if (store_edits_list(&r->edits, &r->nedits, &r->edits_seq, r->ctx->db, p->id, &ee))
+			log_msg(LOG_WARN, "project %lld: who changed the files is not known (the project's account is the "
+				"author): %s", p->id, ee.msg);
+	}
 	int rc = lfs_track_large(r, e);
 	if (rc)
 		return rc;
-	rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, p, p->owner_login,
-				      email, e);
+	rc = git_workspace_commit(&r->c, p->workspace, r->branch, p->exclude_patterns, message, r, p->owner_login,
+				  email, e);
 	staging_notes(r);
+	/* The rows read are done with once the folder is committed (or had nothing new): the commit holds the
+	 * names. A failure to delete them is harmless (the next sync credits only paths it changes). */
+	if (rc == 0 && r->edits_seq > 0) {
+		struct err ee = { 0 };
+		if (store_edits_forget(r->ctx->db, p->id, r->edits_seq, &ee))
+			log_msg(LOG_WARN, "project %lld: edit records not cleared: %s", p->id, ee.msg);
+	}
 	if (rc == 0 && r->c.sha[0]) {
 		r->committed = 1;
 		snprintf(r->commit_sha, sizeof r->commit_sha, "%s", r->c.sha);
@@ -1234,6 +1273,7 @@ int sync_job(struct job_ctx *ctx, const struct job *job)
 		json_object_put(r.c.files);
 	if (r.c.left_out)
 		json_object_put(r.c.left_out);
+	store_edits_free(r.edits, r.nedits);
 	/* Every sync leaves a periodic check behind: it starts the chain for a new connection and
 	 * mends one that was lost. */
 	err_clear(&e);

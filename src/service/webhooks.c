@@ -1,4 +1,7 @@
 /* webhooks.c: the repository webhook: registration (a job), signed deliveries, and what each event changes. */
+/* Dependency direction (no circle): webhooks.c is above projects.c, branches.c and pulls.c and calls them
+ * (a push queues a sync, a pull_request event refreshes the stored pull requests); none of them calls it
+ * (projects.c removes the webhook on a disconnect itself; connect.c calls webhooks_on_connect). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "github/gh.h"
 #include "service/auth.h"
 #include "service/follow.h"
+#include "service/ghx.h"
 #include "service/pulls.h"
 #include "service/webhooks.h"
 #include "store/pulls.h"
@@ -91,36 +95,6 @@ void webhooks_ensure(struct db *db, struct project *p)
 	}
 	if (rc == ERR_NOTFOUND && enqueue_register(db, p, &e))
 		log_msg(LOG_WARN, "project %lld: webhook registration not queued: %s", p->id, e.msg);
-}
-
-void webhooks_on_disconnect(struct db *db, struct project *p)
-{
-	struct webhook w;
-	struct err e = { 0 };
-	if (store_webhook_get(&w, db, p->id, &e) == 0) {
-		if (store_webhook_delete(db, p->id, &e))
-			log_msg(LOG_WARN, "project %lld: webhook row not removed: %s", p->id, e.msg);
-		if (w.hook_id) {
-			/* The project (and its repository link) may be gone when this runs: all it needs
-			 * travels in the payload. */
-			struct json_object *pl = json_object_new_object();
-			json_object_object_add(pl, "owner", json_object_new_string(w.repo_owner));
-			json_object_object_add(pl, "name", json_object_new_string(w.repo_name));
-			json_object_object_add(pl, "hook_id", json_object_new_int64(w.hook_id));
-			json_object_object_add(pl, "user_id", json_object_new_int64(p->owner_id));
-			char key[64];
-			snprintf(key, sizeof key, "webhook_delete:%lld", w.hook_id);
-			struct jobs_enqueue_opts o = { .payload = json_object_to_json_string(pl), .dedup_key = key };
-			long long id;
-			int coalesced;
-			if (jobs_enqueue(&id, &coalesced, db, "webhook_delete", &o, &e))
-				log_msg(LOG_WARN, "project %lld: webhook %lld removal not queued: %s", p->id, w.hook_id, e.msg);
-			json_object_put(pl);
-		}
-		store_webhook_free(&w);
-	}
-	if (store_pulls_forget(db, p->id, &e))
-		log_msg(LOG_WARN, "project %lld: stored pull requests not removed: %s", p->id, e.msg);
 }
 
 int webhooks_status(struct webhook *out, struct db *db, struct project *p, struct err *e)
@@ -476,7 +450,7 @@ int webhooks_job_delivery(struct job_ctx *ctx, const struct job *job)
 			const char *ref = jstr(pl, "ref"), *after = jstr(pl, "after");
 			struct json_object *del = jobj(pl, "deleted");
 			int deleted = del && json_object_get_boolean(del);
-			if (ref && strncmp(ref, "refs/heads/", 11) == 0 && !pulls_gh_branch_ok(ref + 11)) {
+			if (ref && strncmp(ref, "refs/heads/", 11) == 0 && !branches_gh_name_ok(ref + 11)) {
 				/* Never used in a ref path (issue 11): git refuses the name. */
 				log_msg(LOG_WARN, "webhook %s: a push to a branch whose name git refuses; ignored", d.delivery_id);
 			} else if (ref && after && !deleted && strncmp(ref, "refs/heads/", 11) == 0 &&
@@ -606,7 +580,7 @@ int webhooks_job_register(struct job_ctx *ctx, const struct job *job)
 	char list[340];
 	snprintf(list, sizeof list, "%s?per_page=100", path);
 	if ((rc = gh_call(&r, "GET", list, token, NULL, NULL, &e)) || (r.status != 200 && r.status != 403 && r.status != 404)) {
-		outcome = pulls_job_gh_failed(ctx, &r, rc, &e, "Listing the repository's webhooks");
+		outcome = ghx_job_failed(ctx, &r, rc, &e, "Listing the repository's webhooks");
 		goto out;
 	}
 	if (r.status == 403 || r.status == 404) {
@@ -687,7 +661,7 @@ int webhooks_job_register(struct job_ctx *ctx, const struct job *job)
 				pulls_refresh_enqueue(NULL, ctx->db, &p, 0, &e);
 				goto out;
 			}
-			outcome = pulls_job_gh_failed(ctx, &r, rc, &e, "Creating the webhook");
+			outcome = ghx_job_failed(ctx, &r, rc, &e, "Creating the webhook");
 			if (outcome == JOB_PERMANENT)
 				fail_row(ctx, p.id, ctx->error);
 			goto out;
@@ -752,7 +726,7 @@ int webhooks_job_delete(struct job_ctx *ctx, const struct job *job)
 	free(token);
 	int outcome = JOB_DONE;
 	if (rc || (r.status != 204 && r.status != 404))
-		outcome = pulls_job_gh_failed(ctx, &r, rc, &e, "Removing the webhook");
+		outcome = ghx_job_failed(ctx, &r, rc, &e, "Removing the webhook");
 	gh_resp_free(&r);
 	return outcome;
 }

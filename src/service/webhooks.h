@@ -7,10 +7,10 @@
 #include "service/projects.h"
 #include "store/pulls.h"
 
-/* Called by projects_connect, projects_disconnect and projects_delete. They never fail the
+/* Called by the connect job (connect.c); projects_disconnect and projects_delete remove the hook themselves
+ * (projects.c repo_unlinked: projects.c never calls this module). They never fail the
  * caller: registration and removal run as jobs, problems are logged and shown on the panel. */
 void webhooks_on_connect(struct db *db, struct project *p);
-void webhooks_on_disconnect(struct db *db, struct project *p);
 /* For a project connected before webhooks existed (or whose registration failed): queues it. */
 void webhooks_ensure(struct db *db, struct project *p);
 /* The project's webhook row; ERR_NOTFOUND when it has none. */

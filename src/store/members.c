@@ -9,7 +9,9 @@
 #define M_COLS "id, project_id, coalesce(user_id, 0), coalesce(github_user_id, 0), coalesce(invited_by, 0)," \
 	" coalesce(gh_invitation_id, 0), login, role, state, lookup_error," \
 	" to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_state, gh_permission, gh_error," \
-	" to_char(gh_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_added, gh_attempts"
+	" to_char(gh_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_added, gh_attempts," \
+	" gh_put_at IS NOT NULL, to_char(gh_expired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), gh_reinvites," \
+	" to_char(gh_deferred_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(extract(epoch FROM gh_deferred_until), 0)::bigint"
 
 static void member_from(struct member *m, PGresult *r, int row)
 {
@@ -31,6 +33,11 @@ static void member_from(struct member *m, PGresult *r, int row)
 	m->gh_updated_at = store_col(r, row, c++);
 	m->gh_added = PQgetvalue(r, row, c++)[0] == 't';
 	m->gh_attempts = (int)store_col_ll(r, row, c++);
+	m->gh_put_pending = PQgetvalue(r, row, c++)[0] == 't';
+	m->gh_expired_at = store_col(r, row, c++);
+	m->gh_reinvites = (int)store_col_ll(r, row, c++);
+	m->gh_deferred_until = store_col(r, row, c++);
+	m->gh_deferred_epoch = store_col_ll(r, row, c++);
 }
 
 void store_member_free(struct member *m)
@@ -46,6 +53,8 @@ void store_member_free(struct member *m)
 	free(m->gh_permission);
 	free(m->gh_error);
 	free(m->gh_updated_at);
+	free(m->gh_expired_at);
+	free(m->gh_deferred_until);
 	memset(m, 0, sizeof *m);
 }
 
@@ -380,4 +389,101 @@ void store_drifts_free(struct member_drift *rows, int n)
 		free(rows[i].github_role);
 	}
 	free(rows);
+}
+
+/* ---- invitations followed (019_member_invitations.sql) */
+
+DB_STMT(stmt_member_put_mark, "UPDATE project_members SET gh_put_at = CASE WHEN $2 THEN now() END WHERE id = $1");
+
+int store_member_put_mark(struct db *db, long long member_id, int on, struct err *e)
+{
+	char i[24];
+	LL(i, member_id);
+	const char *v[] = { i, on ? "true" : "false" };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_put_mark, 2, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_member_invited,
+	"UPDATE project_members SET gh_state = 'invited', gh_permission = $2, gh_invitation_id = $3, gh_added = true,"
+	" gh_invited_at = $4::timestamptz, gh_put_at = NULL, gh_deferred_until = NULL,"
+	" gh_error = CASE WHEN gh_expired_at IS NULL THEN NULL ELSE 'The invitation expired on '"
+	"   || to_char(gh_expired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC, invited again.' END,"
+	" gh_attempts = gh_attempts + 1, gh_updated_at = now() WHERE id = $1");
+
+int store_member_invited(struct db *db, long long member_id, const char *permission, long long invitation_id,
+			 const char *created_at, struct err *e)
+{
+	char i[24], inv[24];
+	LL(i, member_id);
+	LL(inv, invitation_id);
+	const char *v[] = { i, permission, inv, created_at };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_invited, 4, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_member_expired,
+	"UPDATE project_members SET gh_state = 'expired', gh_expired_at = to_timestamp($2::double precision),"
+	" gh_reinvites = gh_reinvites + CASE WHEN $3 THEN 1 ELSE 0 END,"
+	" gh_error = CASE WHEN $3 THEN 'The invitation expired on '"
+	"   || to_char(to_timestamp($2::double precision) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: inviting again.'"
+	"  ELSE 'The invitation expired on '"
+	"   || to_char(to_timestamp($2::double precision) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+	"   || ' UTC, after being sent again once: not sent a third time by itself (Retry sends it again).' END,"
+	" gh_updated_at = now() WHERE id = $1 AND gh_state <> 'expired' RETURNING id");
+
+int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
+			 struct err *e)
+{
+	char i[24], t[24];
+	LL(i, member_id);
+	LL(t, expired_at);
+	const char *v[] = { i, t, reinviting ? "true" : "false" };
+	PGresult *r;
+	*changed = 0;
+	int rc = db_query(&r, db, &stmt_member_expired, 3, v, e);
+	if (rc == 0) {
+		*changed = PQntuples(r) == 1;
+		PQclear(r);
+	}
+	return rc;
+}
+
+DB_STMT(stmt_member_deferred,
+	"UPDATE project_members SET gh_state = 'deferred', gh_deferred_until = to_timestamp($2::double precision),"
+	" gh_put_at = NULL, gh_error = $3, gh_attempts = gh_attempts + 1, gh_updated_at = now() WHERE id = $1");
+
+int store_member_deferred(struct db *db, long long member_id, long long until, const char *why, struct err *e)
+{
+	char i[24], t[24];
+	LL(i, member_id);
+	LL(t, until);
+	const char *v[] = { i, t, why };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_deferred, 3, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_member_gh_queued,
+	"UPDATE project_members SET gh_state = CASE WHEN gh_state IN ('invited', 'expired') THEN gh_state ELSE 'queued' END,"
+	" gh_error = CASE WHEN gh_state IN ('invited', 'expired') THEN gh_error END, gh_updated_at = now() WHERE id = $1");
+
+int store_member_gh_queued(struct db *db, long long member_id, struct err *e)
+{
+	char i[24];
+	LL(i, member_id);
+	const char *v[] = { i };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_gh_queued, 1, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
 }

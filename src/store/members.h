@@ -9,6 +9,11 @@ struct member {
 	char *login, *role, *state, *lookup_error, *created_at;
 	char *gh_state, *gh_permission, *gh_error, *gh_updated_at;
 	int gh_added, gh_attempts;
+	int gh_put_pending;             /* a PUT that may make an invitation was marked and not answered yet */
+	char *gh_expired_at;            /* "YYYY-MM-DD HH:MI" UTC when the last invitation expired, or NULL */
+	int gh_reinvites;               /* re-invitations after an expiry */
+	char *gh_deferred_until;        /* "YYYY-MM-DD HH:MI" UTC: past GitHub's 50-a-day limit until then, or NULL */
+	long long gh_deferred_epoch;    /* the same in epoch seconds, 0 when none */
 };
 void store_member_free(struct member *m);
 void store_members_free(struct member *rows, int n);
@@ -58,5 +63,26 @@ int store_drift_replace(struct db *db, long long project_id, const struct member
 			struct err *e);
 int store_drift_list(struct member_drift **rows, int *n, struct db *db, long long project_id, struct err *e);
 void store_drifts_free(struct member_drift *rows, int n);
+
+/* ---- invitations followed (019_member_invitations.sql) */
+/* Marks (on) that a PUT …/collaborators/{u}, which may make an invitation, is about to go out, or clears it. The
+ * mark is committed before the PUT: a job that finds it set asks GitHub before sending another. */
+int store_member_put_mark(struct db *db, long long member_id, int on, struct err *e);
+/* GitHub made (or showed) the pending invitation invitation_id with permission, created at created_at (GitHub's
+ * ISO 8601 time, or NULL): state invited, added by ghbridge, the PUT mark and any deferral cleared. gh_error says
+ * "The invitation expired on …, invited again." after an expiry. */
+int store_member_invited(struct db *db, long long member_id, const char *permission, long long invitation_id,
+			 const char *created_at, struct err *e);
+/* The pending invitation expired at expired_at (epoch seconds): state expired, gh_error says whether it is being
+ * sent again (reinviting: gh_reinvites counts it now, with the decision, so a retry that replaces the queued job
+ * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already (nothing
+ * written). */
+int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
+			 struct err *e);
+/* A member_github job is queued: gh_state queued, except that a pending (invited) or expired invitation keeps its
+ * state and id, which the job needs (PATCH or replace it). */
+int store_member_gh_queued(struct db *db, long long member_id, struct err *e);
+/* Past GitHub's 50-invitations-a-day limit: state deferred until (epoch seconds), why in gh_error. */
+int store_member_deferred(struct db *db, long long member_id, long long until, const char *why, struct err *e);
 
 #endif

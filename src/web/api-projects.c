@@ -294,7 +294,7 @@ int api_project_file_put(struct request *req, struct response *resp, const struc
 	free(old);
 	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
 	char version[41] = "";
-	rc = projects_file_put_if(g_app.db, p, path, req->body ? req->body : "", req->body_len,
+	rc = projects_file_put_if(g_app.db, p, req->user->user_id, path, req->body ? req->body : "", req->body_len,
 				  cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
 	if (rc == ERR_PRECONDITION) {
 		precondition_failed(req, resp, version);
@@ -349,7 +349,7 @@ int api_project_file_delete(struct request *req, struct response *resp, const st
 	int rc = 0;
 	struct file_cond cond = { req_header(req, "If-Match"), req_header(req, "If-None-Match") };
 	char version[41] = "";
-	rc = projects_file_delete_if(g_app.db, p, req_param(req, "path"),
+	rc = projects_file_delete_if(g_app.db, p, req->user->user_id, req_param(req, "path"),
 				     cond.if_match || cond.if_none_match ? file_cond_ok : NULL, &cond, version, &req->err);
 	if (rc == ERR_PRECONDITION) {
 		precondition_failed(req, resp, version);

@@ -329,7 +329,7 @@ int api_branches_list(struct request *req, struct response *resp, const struct c
 	int rc = 0;
 	struct branch_info *rows;
 	int n;
-	if ((rc = pulls_branches(&rows, &n, g_app.db, p, req->user->user_id, &req->err))) {
+	if ((rc = branches_list(&rows, &n, g_app.db, p, req->user->user_id, &req->err))) {
 		return fail(req, resp, NULL);
 	}
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -346,7 +346,7 @@ int api_branches_list(struct request *req, struct response *resp, const struct c
 	json_object_object_add(o, "branches", a);
 	resp_json(resp, 200, o);
 	json_object_put(o);
-	pulls_branches_free(rows, n);
+	branches_free(rows, n);
 	return 0;
 }
 
@@ -362,8 +362,8 @@ int api_branch_create(struct request *req, struct response *resp, const struct c
 		return 0;
 	}
 	const char *name = bstr(b, "name");
-	char suggest[PULL_BRANCH_MAX + 1];
-	if (pulls_branch_check(suggest, sizeof suggest, name, &req->err)) {
+	char suggest[BRANCH_NAME_MAX + 1];
+	if (branches_name_check(suggest, sizeof suggest, name, &req->err)) {
 		struct json_object *o = json_object_new_object(), *inner = json_object_new_object();
 		json_object_object_add(inner, "code", json_object_new_string("invalid"));
 		json_object_object_add(inner, "message", json_object_new_string(req->err.msg));
@@ -372,7 +372,7 @@ int api_branch_create(struct request *req, struct response *resp, const struct c
 		json_object_object_add(o, "error", inner);
 		resp_json(resp, 422, o);
 		json_object_put(o);
-	} else if ((rc = pulls_branch_create(g_app.db, p, req->user->user_id, name, bstr(b, "from"), &req->err))) {
+	} else if ((rc = branches_create(g_app.db, p, req->user->user_id, name, bstr(b, "from"), &req->err))) {
 		fail(req, resp, NULL);
 	} else {
 		struct json_object *o = json_object_new_object();
@@ -388,7 +388,7 @@ int api_branch_create(struct request *req, struct response *resp, const struct c
 int api_branch_delete(struct request *req, struct response *resp, const struct call *call)
 {
 	struct project *p = call->project;
-	if (pulls_branch_delete(g_app.db, p, req->user->user_id, req_param(req, "name"), &req->err))
+	if (branches_delete(g_app.db, p, req->user->user_id, req_param(req, "name"), &req->err))
 		fail(req, resp, NULL);
 	else
 		resp_text(resp, 204, "text/plain", "");

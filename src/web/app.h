@@ -79,12 +79,14 @@ int page_logout(struct request *req, struct response *resp);
 int page_login(struct request *req, struct response *resp);
 int page_oauth_callback(struct request *req, struct response *resp);
 int page_account(struct request *req, struct response *resp);
+int page_commit_email(struct request *req, struct response *resp);
 int page_session_end(struct request *req, struct response *resp);
 int page_sessions_end_all(struct request *req, struct response *resp);
 int page_key_create(struct request *req, struct response *resp);
 int page_key_revoke(struct request *req, struct response *resp);
 int page_disconnect(struct request *req, struct response *resp);
 int api_me(struct request *req, struct response *resp);
+int api_me_patch(struct request *req, struct response *resp);
 /* The job queue (page-jobs.c). */
 int api_job_get(struct request *req, struct response *resp);
 int page_admin_jobs(struct request *req, struct response *resp);

@@ -6,6 +6,8 @@
 #include "service/ops.h"
 #include "core/log.h"
 #include "service/auth.h"
+#include "service/authorship.h"
+#include "store/users.h"
 #include "web/app.h"
 #include "web/fields.h"
 
@@ -199,6 +201,20 @@ static int account_render(struct request *req, struct response *resp, const char
 		json_object_object_add(ctx, "flash", jstr(flash));
 	if (errors)
 		json_object_object_add(ctx, "errors", errors);
+	/* The commit address: the chosen one (or what was typed, shown again with its error), and the no-reply one. */
+	struct user me = { 0 };
+	char email[COMMIT_EMAIL_MAX + 2] = "", noreply[300] = "";
+	int chosen = 0;
+	if (store_user_get(&me, g_app.db, u->user_id, &req->err) == 0) {
+		authorship_noreply(noreply, sizeof noreply, me.github_id, me.login);
+		if (authorship_email_of(email, sizeof email, &chosen, g_app.db, u->user_id, me.github_id, me.login, &req->err))
+			email[0] = '\0';
+	}
+	store_user_free(&me);
+	err_clear(&req->err);
+	json_object_object_add(ctx, "noreply", jstr(noreply));
+	const char *typed = errors ? req_form(req, "commit_email") : NULL;
+	json_object_object_add(ctx, "f_commit_email", jstr(typed ? typed : chosen ? email : ""));
 	json_object_object_add(ctx, "security_events", web_account_security_events(req)); /* page-admin.c */
 	render_page(req, resp, errors ? 422 : 200, "account", "Account", ctx);
 	return 0;
@@ -217,6 +233,8 @@ int page_account(struct request *req, struct response *resp)
 		msg = "The API key was revoked. Requests with it are refused from now on.";
 	else if (flash && strcmp(flash, "disconnected") == 0)
 		msg = "GitHub was disconnected: the tokens were deleted and the grant revoked.";
+	else if (flash && strcmp(flash, "email") == 0)
+		msg = "Your commit e-mail address was saved: commits made from your edits carry it from now on.";
 	return account_render(req, resp, NULL, msg, NULL);
 }
 
@@ -358,7 +376,23 @@ int page_disconnect(struct request *req, struct response *resp)
 	return 0;
 }
 
-/* GET /api/v1/me → 200 {"login","auth","scopes"} | 401 */
+/* Adds "commit_email" (the address commits from the user's edits carry) and "commit_email_chosen" to o. */
+static int me_commit_email(struct json_object *o, struct request *req)
+{
+	struct user me = { 0 };
+	char email[300];
+	int chosen = 0, rc = store_user_get(&me, g_app.db, req->user->user_id, &req->err);
+	if (rc == 0)
+		rc = authorship_email_of(email, sizeof email, &chosen, g_app.db, me.id, me.github_id, me.login, &req->err);
+	store_user_free(&me);
+	if (rc)
+		return rc;
+	json_object_object_add(o, "commit_email", json_object_new_string(email));
+	json_object_object_add(o, "commit_email_chosen", json_object_new_boolean(chosen));
+	return 0;
+}
+
+/* GET /api/v1/me → 200 {"login","auth","scopes","commit_email","commit_email_chosen"} | 401 */
 int api_me(struct request *req, struct response *resp)
 {
 	struct auth_user *u = req->user;
@@ -369,7 +403,65 @@ int api_me(struct request *req, struct response *resp)
 	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		json_object_array_add(sc, json_object_new_string(t));
 	json_object_object_add(o, "scopes", sc);
+	int rc = me_commit_email(o, req);
+	if (rc) {
+		json_object_put(o);
+		return rc;
+	}
 	resp_json(resp, 200, o);
 	json_object_put(o);
 	return 0;
+}
+
+/* POST /account/commit-email (commit_email; empty: GitHub's no-reply address) → 303 /account?done=email |
+ * 422 the account page with the error at the field, nothing saved */
+int page_commit_email(struct request *req, struct response *resp)
+{
+	int rc = authorship_set_email(g_app.db, req->user->user_id, req_form(req, "commit_email"), &req->err);
+	if (rc == ERR_INVALID) {
+		struct json_object *fe = json_object_new_object();
+		json_object_object_add(fe, "commit_email", jstr(req->err.msg));
+		err_clear(&req->err);
+		return account_render(req, resp, NULL, NULL, fe);
+	}
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, "/account?done=email");
+	return 0;
+}
+
+/* PATCH /api/v1/me {"commit_email": "a@b.example" | "" | null} (an API key needs projects:write) → 200 as GET
+ * /api/v1/me | 422 {"error":{…,"field":"commit_email"}} nothing saved | 400 not JSON */
+int api_me_patch(struct request *req, struct response *resp)
+{
+	if (web_lacks_scope(req, resp, "projects:write"))
+		return 0;
+	struct json_object *b = web_json_body(req, resp), *v;
+	if (!b)
+		return 0;
+	int rc = 0;
+	json_object_object_foreach(b, k, val) {
+		(void)val;
+		if (strcmp(k, "commit_email") != 0) {
+			err_set_field(&req->err, ERR_INVALID, k, "Unknown field '%.64s': only commit_email may be changed.", k);
+			render_json_error(req, resp, 422, "invalid", req->err.msg);
+			json_object_put(b);
+			return 0;
+		}
+	}
+	if (!json_object_object_get_ex(b, "commit_email", &v) ||
+	    (v && !json_object_is_type(v, json_type_string))) {
+		err_set_field(&req->err, ERR_INVALID, "commit_email", "commit_email is a string (\"\" or null: GitHub's "
+			      "no-reply address).");
+		render_json_error(req, resp, 422, "invalid", req->err.msg);
+		json_object_put(b);
+		return 0;
+	}
+	rc = authorship_set_email(g_app.db, req->user->user_id, v ? json_object_get_string(v) : NULL, &req->err);
+	json_object_put(b);
+	if (rc == ERR_INVALID) {
+		render_json_error(req, resp, 422, "invalid", req->err.msg);
+		return 0;
+	}
+	return rc ? rc : api_me(req, resp);
 }

@@ -33,6 +33,13 @@ static struct json_object *member_json(const struct member *m)
 	json_object_object_add(g, "failed", json_object_new_boolean(m->gh_state && strcmp(m->gh_state, "error") == 0));
 	json_object_object_add(g, "attempts", json_object_new_int(m->gh_attempts));
 	json_object_object_add(g, "updated_at", js(m->gh_updated_at));
+	/* Invitations followed (019): when the last one expired, how often ghbridge sent it again, and until when
+	 * GitHub's 50-a-day limit holds this one back. */
+	json_object_object_add(g, "expired_at", js(m->gh_expired_at));
+	json_object_object_add(g, "reinvites", json_object_new_int(m->gh_reinvites));
+	json_object_object_add(g, "deferred_until", js(m->gh_state && strcmp(m->gh_state, "deferred") == 0 ? m->gh_deferred_until : NULL));
+	json_object_object_add(g, "can_retry", json_object_new_boolean(m->gh_state && (strcmp(m->gh_state, "error") == 0 ||
+		strcmp(m->gh_state, "deferred") == 0 || (strcmp(m->gh_state, "expired") == 0 && m->gh_reinvites > 0))));
 	json_object_object_add(o, "github", g);
 	return o;
 }

@@ -666,8 +666,8 @@ int page_project_file_save(struct request *req, struct response *resp, const str
 	*o = '\0';
 	const char *version = req_form(req, "version");
 	char current[41] = "";
-	rc = projects_file_put_if(g_app.db, p, path, c, (size_t)(o - c), version ? version_ok : NULL, (void *)version,
-				  current, &req->err);
+	rc = projects_file_put_if(g_app.db, p, req->user->user_id, path, c, (size_t)(o - c), version ? version_ok : NULL,
+				  (void *)version, current, &req->err);
 	if (rc == ERR_PRECONDITION) {
 		conflict_render(req, resp, p, path, c, (size_t)(o - c), current, version && !*version);
 		rc = 0;
@@ -705,7 +705,7 @@ int page_project_upload(struct request *req, struct response *resp, const struct
 		const char *base = strrchr(kv->filename, '/');
 		base = base ? base + 1 : kv->filename;
 		const char *path = folder && *folder ? arena_printf(req->arena, "%s/%s", folder, base) : base;
-		rc = projects_file_put(g_app.db, p, path, kv->value, kv->value_len, &req->err);
+		rc = projects_file_put(g_app.db, p, req->user->user_id, path, kv->value, kv->value_len, &req->err);
 		saved += rc == 0;
 	}
 	if (rc == ERR_INVALID || rc == ERR_TOOBIG || rc == ERR_CONFLICT) {
@@ -756,8 +756,8 @@ int page_project_file_delete(struct request *req, struct response *resp, const s
 	/* The version the list showed: a file changed since is not deleted unseen. */
 	const char *version = req_form(req, "version");
 	char current[41];
-	rc = projects_file_delete_if(g_app.db, p, path, version && *version ? version_ok : NULL, (void *)version, current,
-				     &req->err);
+	rc = projects_file_delete_if(g_app.db, p, req->user->user_id, path, version && *version ? version_ok : NULL,
+				     (void *)version, current, &req->err);
 	if (rc == ERR_PRECONDITION)
 		rc = files_render(req, resp, p, 409, arena_printf(req->arena, "%s It was not deleted: open it to see what "
 								    "changed, then delete it if you still want to.", req->err.msg), NULL);

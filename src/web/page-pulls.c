@@ -387,7 +387,7 @@ static void branch_options(struct json_object *ctx, struct request *req, struct 
 	struct branch_info *rows;
 	int n;
 	struct err e = { 0 };
-	if (pulls_branches(&rows, &n, g_app.db, p, req->user->user_id, &e))
+	if (branches_list(&rows, &n, g_app.db, p, req->user->user_id, &e))
 		return;
 	struct json_object *heads = json_object_new_array(), *bases = json_object_new_array();
 	for (int i = 0; i < n; i++) {
@@ -407,7 +407,7 @@ static void branch_options(struct json_object *ctx, struct request *req, struct 
 	json_object_object_add(ctx, "has_base_options", json_object_new_boolean(json_object_array_length(bases) > 0));
 	json_object_object_add(ctx, "head_options", heads);
 	json_object_object_add(ctx, "base_options", bases);
-	pulls_branches_free(rows, n);
+	branches_free(rows, n);
 }
 
 static int render_new(struct request *req, struct response *resp, struct project *p, int status,
@@ -424,9 +424,9 @@ static int render_new(struct request *req, struct response *resp, struct project
 	json_object_object_add(ctx, "form", f);
 	json_object_object_add(ctx, "from_branch", json_object_new_boolean(from_branch));
 	json_object_object_add(ctx, "from_changes", json_object_new_boolean(!from_branch));
-	char suggest[PULL_BRANCH_MAX + 1];
+	char suggest[BRANCH_NAME_MAX + 1];
 	struct err e = { 0 };
-	pulls_branch_check(suggest, sizeof suggest, "", &e);
+	branches_name_check(suggest, sizeof suggest, "", &e);
 	json_object_object_add(ctx, "suggested_branch", js(suggest));
 	int pending;
 	projects_pending(&pending, NULL, p, &e);
@@ -501,7 +501,7 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 	struct branch_info *rows;
 	int n;
 	struct err e = { 0 };
-	if (p->repo_owner && pulls_branches(&rows, &n, g_app.db, p, req->user->user_id, &e) == 0) {
+	if (p->repo_owner && branches_list(&rows, &n, g_app.db, p, req->user->user_id, &e) == 0) {
 		for (int i = 0; i < n; i++) {
 			struct json_object *b = json_object_new_object(), *f = json_object_new_object();
 			char s7[8];
@@ -519,7 +519,7 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 			json_object_object_add(f, "selected", json_object_new_boolean(rows[i].is_sync));
 			json_object_array_add(from, f);
 		}
-		pulls_branches_free(rows, n);
+		branches_free(rows, n);
 	} else if (p->repo_owner && !error) {
 		error = arena_strdup(req->arena, e.msg);
 	}
@@ -570,11 +570,11 @@ int page_branch_create(struct request *req, struct response *resp, const struct 
 {
 	struct project *p = call->project;
 	int rc = 0;
-	char suggest[PULL_BRANCH_MAX + 1];
+	char suggest[BRANCH_NAME_MAX + 1];
 	const char *name = req_form(req, "name");
-	if ((rc = pulls_branch_check(suggest, sizeof suggest, name, &req->err)))
+	if ((rc = branches_name_check(suggest, sizeof suggest, name, &req->err)))
 		rc = branch_refused(req, resp, p, suggest, 1);
-	else if ((rc = pulls_branch_create(g_app.db, p, req->user->user_id, name, req_form(req, "from"), &req->err)))
+	else if ((rc = branches_create(g_app.db, p, req->user->user_id, name, req_form(req, "from"), &req->err)))
 		rc = branch_refused(req, resp, p, NULL, 1);
 	else
 		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=created", p->id));
@@ -596,7 +596,7 @@ int page_branch_delete(struct request *req, struct response *resp, const struct 
 			       arena_printf(req->arena, "/projects/%lld/branches", p->id));
 		return 0;
 	}
-	if ((rc = pulls_branch_delete(g_app.db, p, req->user->user_id, req_form(req, "name"), &req->err)))
+	if ((rc = branches_delete(g_app.db, p, req->user->user_id, req_form(req, "name"), &req->err)))
 		rc = branch_refused(req, resp, p, NULL, 0);
 	else
 		resp_redirect(resp, 303, arena_printf(req->arena, "/projects/%lld/branches?done=deleted", p->id));

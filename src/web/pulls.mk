@@ -3,6 +3,8 @@ libghbridge_a_SOURCES += \
 	src/store/pulls.c src/store/pulls.h \
 	src/git/branch.c src/git/branch.h \
 	src/git/refname.c src/git/refname.h \
+	src/service/ghx.c src/service/ghx.h \
+	src/service/branches.c src/service/branches.h \
 	src/service/pulls.c src/service/pulls.h \
 	src/service/webhooks.c src/service/webhooks.h \
 	src/web/page-pulls.c src/web/api-pulls.c src/web/webhooks.c

@@ -51,7 +51,10 @@ export const ROUTES = [
 	['POST', '/repos/{owner}/{repo}/hooks'],                       // webhooks.c register
 	['DELETE', '/repos/{owner}/{repo}/hooks/{hook_id}'],           // webhooks.c unregister
 	['GET', '/repos/{owner}/{repo}/collaborators'],                // drift.c (conditional, affiliation all/direct)
-	['GET', '/repos/{owner}/{repo}/invitations'],                  // drift.c (conditional)
+	['PUT', '/repos/{owner}/{repo}/collaborators/{username}'],     // members.c member_github (invite, permission)
+	['GET', '/repos/{owner}/{repo}/invitations'],                  // drift.c (conditional), members.c invitation_look
+	['PATCH', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_patch (role change)
+	['DELETE', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_delete, removal
 ];
 
 const ROOT_ID = 'https://api.github.com/openapi.json';

@@ -133,6 +133,16 @@ ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_U
 check_eq "the collaborators listing again with its ETag → 304" 304 "$(gh GET "/repos/acme/$ORGREPO/collaborators" -H "If-None-Match: $ET")"
 ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/acme/$ORGREPO/invitations" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
 check_eq "the invitations listing again with its ETag → 304" 304 "$(gh GET "/repos/acme/$ORGREPO/invitations" -H "If-None-Match: $ET")"
+# Invitations past create and list (issue 14): a new user's invitation is read, updated and deleted, and
+# permissions asked for a collaborator, the owner and the invitee.
+INVU=contract-inv-$$
+curl -s -o /dev/null -X POST "$FAKEHUB_URL/_fakehub/users" -H 'Content-Type: application/json' -d "{\"login\":\"$INVU\"}"
+check_eq "an invitation for $INVU" 201 "$(gh PUT "/repos/$OWNER/$REPO/collaborators/$INVU" -d '{"permission":"pull"}')"
+INVID=$(jq -r .id "$T/gh")
+check_eq "… its permissions updated" 200 "$(gh PATCH "/repos/$OWNER/$REPO/invitations/$INVID" -d '{"permissions":"write"}')"
+for u in "$OWNER" "$INVU" hubot; do gh GET "/repos/$OWNER/$REPO/collaborators/$u/permission" >/dev/null; done
+check_eq "… deleted" 204 "$(gh DELETE "/repos/$OWNER/$REPO/invitations/$INVID")"
+check_eq "… then no longer there" 404 "$(gh DELETE "/repos/$OWNER/$REPO/invitations/$INVID")"
 [ -n "$HID" ] && { gh GET "/repos/$OWNER/$REPO/hooks/$HID" >/dev/null; gh POST "/repos/$OWNER/$REPO/hooks/$HID/pings" >/dev/null;
 	gh GET "/repos/$OWNER/$REPO/hooks/$HID/deliveries" >/dev/null; }
 

@@ -1209,10 +1209,15 @@ static struct json_object *invitation_json(PGresult *x, int i, const struct fh_r
 	const char *p = fh_val(x, i, "permission");
 	js(o, "permissions", strcmp(p, "push") == 0 ? "write" : strcmp(p, "pull") == 0 ? "read" : p);
 	jt(o, "created_at", fh_vall(x, i, "created_at"));
-	jb(o, "expired", 0);
+	jb(o, "expired", fh_invitation_expired(fh_vall(x, i, "created_at")));
 	js(o, "url", arena_printf(C->req->arena, "%s/user/repository_invitations/%lld", g_fh.api_url, id));
 	js(o, "html_url", arena_printf(C->req->arena, "%s/%s/%s/invitations", g_fh.web_url, r->owner, r->name));
 	return o;
+}
+
+struct json_object *fh_invitation_json(PGresult *x, int i, const struct fh_repo *r)
+{
+	return invitation_json(x, i, r);
 }
 
 static int api_collaborator_check(struct request *req, struct response *resp)
@@ -1249,6 +1254,7 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 	if (strcmp(perm, "pull") && strcmp(perm, "push") && strcmp(perm, "admin") && strcmp(perm, "maintain") &&
 	    strcmp(perm, "triage"))
 		return fh_validation(NULL, "Repository", "permission", "invalid", NULL);
+	perm = fh_collab_permission(&r, perm); /* a personal account's repository: write, whatever was asked */
 	/* GitHub answers 422 (docs repos/add-collaborator: "validation failed") for the owner themselves. */
 	if (uid == r.owner_id)
 		return fh_validation(NULL, "Repository", NULL, "custom", "Repository owner cannot be a collaborator");
@@ -1272,13 +1278,10 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 			PQclear(x);
 		return fh_no_content();
 	}
-	FH_STMT(inv, "WITH i AS (INSERT INTO invitations (repo_id, invitee_id, inviter_id, permission, created_at) "
-		     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (repo_id, invitee_id) DO UPDATE SET permission = EXCLUDED.permission "
-		     "RETURNING *) SELECT i.*, e.login AS invitee_login, r.login AS inviter_login FROM i "
-		     "JOIN accounts e ON e.id = i.invitee_id JOIN accounts r ON r.id = i.inviter_id");
-	x = Q(inv, fh_ll(r.id), fh_ll(uid), fh_ll(C->v.id), perm, fh_ll(C->now));
-	if (!x)
-		return -1;
+	/* invites.c: a pending invitation is updated, an expired one replaced; past the 50-a-day limit, 422. */
+	int rc = fh_invite_create(&x, &r, uid, perm);
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	struct json_object *o = invitation_json(x, 0, &r);
 	PQclear(x);
 	return fh_json(201, o);
@@ -1350,10 +1353,11 @@ static int api_user_invitation_accept(struct request *req, struct response *resp
 {
 	if (need_user())
 		return 0;
-	FH_STMT(st, "WITH i AS (DELETE FROM invitations WHERE id = $1 AND invitee_id = $2 RETURNING *) "
+	/* An expired invitation cannot be accepted (invites.c; GitHub's status for it is a guess: README.md). */
+	FH_STMT(st, "WITH i AS (DELETE FROM invitations WHERE id = $1 AND invitee_id = $2 AND created_at > $3 RETURNING *) "
 		    "INSERT INTO collaborators (repo_id, user_id, permission) SELECT repo_id, invitee_id, permission FROM i "
 		    "ON CONFLICT (repo_id, user_id) DO UPDATE SET permission = EXCLUDED.permission RETURNING repo_id");
-	PGresult *x = Q(st, req_param(req, "id"), fh_ll(C->v.id));
+	PGresult *x = Q(st, req_param(req, "id"), fh_ll(C->v.id), fh_ll(C->now - fh_invitation_ttl()));
 	if (!x)
 		return -1;
 	int n = PQntuples(x);
@@ -1396,64 +1400,67 @@ int api_hook_deliveries(struct request *, struct response *);
 #define FH_ROUTE_NOCOUNT (1u << 9)
 
 const struct route fh_api_routes[] = {
-	{ "GET", "/", api_root, 0 },
-	{ "GET", "/user", api_user, 0 },
-	{ "GET", "/user/emails", api_user_emails, 0 },
-	{ "GET", "/user/orgs", api_user_orgs, 0 },
-	{ "GET", "/user/repos", api_user_repos, 0 },
-	{ "POST", "/user/repos", api_user_repos_create, 0 },
-	{ "GET", "/user/repository_invitations", api_user_invitations, 0 },
-	{ "PATCH", "/user/repository_invitations/{id}", api_user_invitation_accept, 0 },
-	{ "DELETE", "/user/repository_invitations/{id}", api_user_invitation_decline, 0 },
-	{ "GET", "/users/{username}", api_users_one, 0 },
-	{ "GET", "/users/{username}/repos", api_owner_repos, 0 },
-	{ "GET", "/orgs/{org}", api_org, 0 },
-	{ "PATCH", "/orgs/{org}", api_org_patch, 0 },
-	{ "GET", "/orgs/{org}/repos", api_owner_repos, 0 },
-	{ "POST", "/orgs/{org}/repos", api_org_repos_create, 0 },
-	{ "GET", "/rate_limit", api_rate_limit, FH_ROUTE_NOCOUNT },
-	{ "DELETE", "/applications/{client_id}/grant", oauth_grant_delete, FH_ROUTE_CLIENT_AUTH },
-	{ "DELETE", "/applications/{client_id}/token", oauth_grant_delete, FH_ROUTE_CLIENT_AUTH },
-	{ "GET", RP, api_repo_get, 0 },
-	{ "PATCH", RP, api_repo_patch, 0 },
-	{ "DELETE", RP, api_repo_delete, 0 },
-	{ "GET", RP "/branches", api_branches, 0 },
-	{ "GET", RP "/branches/{branch*}", api_branch, 0 },
-	{ "PUT", RP "/branches/{branch*}", api_branch_protection, 0 },
-	{ "DELETE", RP "/branches/{branch*}", api_branch_protection, 0 },
-	{ "GET", RP "/git/ref/{ref*}", api_ref_get, 0 },
-	{ "GET", RP "/git/refs", api_refs_all, 0 },
-	{ "POST", RP "/git/refs", api_ref_create, 0 },
-	{ "GET", RP "/git/refs/{ref*}", api_refs_get, 0 },
-	{ "PATCH", RP "/git/refs/{ref*}", api_ref_update, 0 },
-	{ "DELETE", RP "/git/refs/{ref*}", api_ref_delete, 0 },
-	{ "GET", RP "/git/matching-refs/{ref*}", api_matching_refs, 0 },
-	{ "GET", RP "/commits", api_commits_list, 0 },
-	{ "GET", RP "/commits/{ref}/status", api_combined_status, 0 },
-	{ "GET", RP "/commits/{ref}/statuses", api_statuses, 0 },
-	{ "GET", RP "/commits/{ref}/check-runs", api_check_runs, 0 },
-	{ "GET", RP "/commits/{ref*}", api_commit, 0 },
-	{ "POST", RP "/statuses/{sha}", api_status_create, 0 },
-	{ "GET", RP "/compare/{basehead*}", api_compare, 0 },
-	{ "GET", RP "/pulls", api_pulls_list, 0 },
-	{ "POST", RP "/pulls", api_pulls_create, 0 },
-	{ "GET", RP "/pulls/{number}", api_pull_get, 0 },
-	{ "PATCH", RP "/pulls/{number}", api_pull_patch, 0 },
-	{ "GET", RP "/pulls/{number}/files", api_pull_files, 0 },
-	{ "GET", RP "/pulls/{number}/commits", api_pull_commits, 0 },
-	{ "GET", RP "/pulls/{number}/merge", api_pull_merged, 0 },
-	{ "PUT", RP "/pulls/{number}/merge", api_pull_merge, 0 },
-	{ "GET", RP "/collaborators", api_collaborators_list, 0 },
-	{ "GET", RP "/collaborators/{username}", api_collaborator_check, 0 },
-	{ "PUT", RP "/collaborators/{username}", api_collaborator_put, 0 },
-	{ "DELETE", RP "/collaborators/{username}", api_collaborator_delete, 0 },
-	{ "GET", RP "/invitations", api_repo_invitations, 0 },
-	{ "GET", RP "/hooks", api_hooks_list, 0 },
-	{ "POST", RP "/hooks", api_hooks_create, 0 },
-	{ "GET", RP "/hooks/{id}", api_hook_get, 0 },
-	{ "PATCH", RP "/hooks/{id}", api_hook_patch, 0 },
-	{ "DELETE", RP "/hooks/{id}", api_hook_delete, 0 },
-	{ "POST", RP "/hooks/{id}/pings", api_hook_ping, 0 },
-	{ "GET", RP "/hooks/{id}/deliveries", api_hook_deliveries, 0 },
+	ROUTE("GET", "/", api_root, 0),
+	ROUTE("GET", "/user", api_user, 0),
+	ROUTE("GET", "/user/emails", api_user_emails, 0),
+	ROUTE("GET", "/user/orgs", api_user_orgs, 0),
+	ROUTE("GET", "/user/repos", api_user_repos, 0),
+	ROUTE("POST", "/user/repos", api_user_repos_create, 0),
+	ROUTE("GET", "/user/repository_invitations", api_user_invitations, 0),
+	ROUTE("PATCH", "/user/repository_invitations/{id}", api_user_invitation_accept, 0),
+	ROUTE("DELETE", "/user/repository_invitations/{id}", api_user_invitation_decline, 0),
+	ROUTE("GET", "/users/{username}", api_users_one, 0),
+	ROUTE("GET", "/users/{username}/repos", api_owner_repos, 0),
+	ROUTE("GET", "/orgs/{org}", api_org, 0),
+	ROUTE("PATCH", "/orgs/{org}", api_org_patch, 0),
+	ROUTE("GET", "/orgs/{org}/repos", api_owner_repos, 0),
+	ROUTE("POST", "/orgs/{org}/repos", api_org_repos_create, 0),
+	ROUTE("GET", "/rate_limit", api_rate_limit, FH_ROUTE_NOCOUNT),
+	ROUTE("DELETE", "/applications/{client_id}/grant", oauth_grant_delete, FH_ROUTE_CLIENT_AUTH),
+	ROUTE("DELETE", "/applications/{client_id}/token", oauth_grant_delete, FH_ROUTE_CLIENT_AUTH),
+	ROUTE("GET", RP, api_repo_get, 0),
+	ROUTE("PATCH", RP, api_repo_patch, 0),
+	ROUTE("DELETE", RP, api_repo_delete, 0),
+	ROUTE("GET", RP "/branches", api_branches, 0),
+	ROUTE("GET", RP "/branches/{branch*}", api_branch, 0),
+	ROUTE("PUT", RP "/branches/{branch*}", api_branch_protection, 0),
+	ROUTE("DELETE", RP "/branches/{branch*}", api_branch_protection, 0),
+	ROUTE("GET", RP "/git/ref/{ref*}", api_ref_get, 0),
+	ROUTE("GET", RP "/git/refs", api_refs_all, 0),
+	ROUTE("POST", RP "/git/refs", api_ref_create, 0),
+	ROUTE("GET", RP "/git/refs/{ref*}", api_refs_get, 0),
+	ROUTE("PATCH", RP "/git/refs/{ref*}", api_ref_update, 0),
+	ROUTE("DELETE", RP "/git/refs/{ref*}", api_ref_delete, 0),
+	ROUTE("GET", RP "/git/matching-refs/{ref*}", api_matching_refs, 0),
+	ROUTE("GET", RP "/commits", api_commits_list, 0),
+	ROUTE("GET", RP "/commits/{ref}/status", api_combined_status, 0),
+	ROUTE("GET", RP "/commits/{ref}/statuses", api_statuses, 0),
+	ROUTE("GET", RP "/commits/{ref}/check-runs", api_check_runs, 0),
+	ROUTE("GET", RP "/commits/{ref*}", api_commit, 0),
+	ROUTE("POST", RP "/statuses/{sha}", api_status_create, 0),
+	ROUTE("GET", RP "/compare/{basehead*}", api_compare, 0),
+	ROUTE("GET", RP "/pulls", api_pulls_list, 0),
+	ROUTE("POST", RP "/pulls", api_pulls_create, 0),
+	ROUTE("GET", RP "/pulls/{number}", api_pull_get, 0),
+	ROUTE("PATCH", RP "/pulls/{number}", api_pull_patch, 0),
+	ROUTE("GET", RP "/pulls/{number}/files", api_pull_files, 0),
+	ROUTE("GET", RP "/pulls/{number}/commits", api_pull_commits, 0),
+	ROUTE("GET", RP "/pulls/{number}/merge", api_pull_merged, 0),
+	ROUTE("PUT", RP "/pulls/{number}/merge", api_pull_merge, 0),
+	ROUTE("GET", RP "/collaborators", api_collaborators_list, 0),
+	ROUTE("GET", RP "/collaborators/{username}", api_collaborator_check, 0),
+	ROUTE("PUT", RP "/collaborators/{username}", api_collaborator_put, 0),
+	ROUTE("DELETE", RP "/collaborators/{username}", api_collaborator_delete, 0),
+	ROUTE("GET", RP "/invitations", api_repo_invitations, 0),
+	ROUTE("PATCH", RP "/invitations/{invitation_id}", api_repo_invitation_patch, 0),
+	ROUTE("DELETE", RP "/invitations/{invitation_id}", api_repo_invitation_delete, 0),
+	ROUTE("GET", RP "/collaborators/{username}/permission", api_collaborator_permission, 0),
+	ROUTE("GET", RP "/hooks", api_hooks_list, 0),
+	ROUTE("POST", RP "/hooks", api_hooks_create, 0),
+	ROUTE("GET", RP "/hooks/{id}", api_hook_get, 0),
+	ROUTE("PATCH", RP "/hooks/{id}", api_hook_patch, 0),
+	ROUTE("DELETE", RP "/hooks/{id}", api_hook_delete, 0),
+	ROUTE("POST", RP "/hooks/{id}/pings", api_hook_ping, 0),
+	ROUTE("GET", RP "/hooks/{id}/deliveries", api_hook_deliveries, 0),
 };
 const size_t fh_api_nroutes = sizeof fh_api_routes / sizeof fh_api_routes[0];

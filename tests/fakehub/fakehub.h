@@ -184,6 +184,18 @@ int fh_pull_do_merge(struct json_object **answer, const struct fh_repo *r, long 
 		     const char *method, const char *sha, const char *title, const char *message,
 		     long long actor_id, const char *actor_login);
 
+/* ---- invites.c: repository invitations (expiry, the 50-a-day limit, update, delete) and permissions */
+int fh_invitation_expired(long long created_at); /* 7 days after created_at on the emulator's clock */
+long long fh_invitation_ttl(void);                /* seconds */
+const char *fh_collab_permission(const struct fh_repo *r, const char *asked); /* personal repository: "push" */
+/* The invitation of uid to r (new, updated when pending, replaced when expired) as a row in *out; 1 with the
+ * limit's 422 answered, -1 on a database failure (*out NULL in both). */
+int fh_invite_create(PGresult **out, const struct fh_repo *r, long long uid, const char *perm);
+struct json_object *fh_invitation_json(PGresult *x, int i, const struct fh_repo *r); /* api.c */
+int api_repo_invitation_patch(struct request *, struct response *);
+int api_repo_invitation_delete(struct request *, struct response *);
+int api_collaborator_permission(struct request *, struct response *);
+
 /* ---- route tables */
 extern const struct route fh_api_routes[];
 extern const size_t fh_api_nroutes;

@@ -556,10 +556,10 @@ static int avatar_get(struct request *req, struct response *resp)
 }
 
 static const struct route web_routes[] = {
-	{ "GET", "/avatars/u/{id}", avatar_get, 0 },
-	{ "GET", "/login/oauth/authorize", oauth_authorize_get, 0 },
-	{ "POST", "/login/oauth/authorize", oauth_authorize_post, 0 },
-	{ "POST", "/login/oauth/access_token", oauth_access_token, 0 },
+	ROUTE("GET", "/avatars/u/{id}", avatar_get, 0),
+	ROUTE("GET", "/login/oauth/authorize", oauth_authorize_get, 0),
+	ROUTE("POST", "/login/oauth/authorize", oauth_authorize_post, 0),
+	ROUTE("POST", "/login/oauth/access_token", oauth_access_token, 0),
 };
 
 static void web_dispatch(void)

@@ -10,10 +10,10 @@
 static int h(struct request *req, struct response *resp) { (void)req; (void)resp; return 0; }
 
 static const struct route routes[] = {
-	{ "GET", "/", h, 0 },
-	{ "GET", "/projects/{id}", h, 0 },
-	{ "POST", "/projects/{id}/files/{path*}", h, 0 },
-	{ "DELETE", "/a/b/c", h, 0 },
+	ROUTE("GET", "/", h, 0),
+	ROUTE("GET", "/projects/{id}", h, 0),
+	ROUTE("POST", "/projects/{id}/files/{path*}", h, 0),
+	ROUTE("DELETE", "/a/b/c", h, 0),
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int h(struct request *req, struct response *resp) { (void)req; (void)resp; return 0; }
 
 static const struct route routes[] = {
-	{ "PUT", "/api/v1/projects/{id}/files/{path*}", h, 0 },
-	{ "GET", "/projects/{id}/files/{path*}", h, 0 },
+	ROUTE("PUT", "/api/v1/projects/{id}/files/{path*}", h, 0),
+	ROUTE("GET", "/projects/{id}/files/{path*}", h, 0),
 };
 
 static void check_accepted(const char *p)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include "git/branch.h"
 #include "git/refname.h"
+#include "service/ghx.h"
 #include "service/pulls.h"
 
 START_TEST(test_names)
@@ -69,7 +70,7 @@ static const char *suggest(const char *name)
 {
 	static char s[256];
 	struct err e = { 0 };
-	pulls_branch_check(s, sizeof s, name, &e);
+	branches_name_check(s, sizeof s, name, &e);
 	return s;
 }
 
@@ -77,9 +78,9 @@ START_TEST(test_suggestions)
 {
 	struct err e = { 0 };
 	char s[256];
-	ck_assert_int_eq(pulls_branch_check(s, sizeof s, "feature/ok", &e), 0);
+	ck_assert_int_eq(branches_name_check(s, sizeof s, "feature/ok", &e), 0);
 	ck_assert_str_eq(s, "feature/ok");
-	ck_assert_int_eq(pulls_branch_check(s, sizeof s, "bad..name", &e), ERR_INVALID);
+	ck_assert_int_eq(branches_name_check(s, sizeof s, "bad..name", &e), ERR_INVALID);
 	ck_assert(strstr(e.msg, "not a valid git branch name") != NULL);
 	ck_assert_str_eq(s, "bad.name");
 	ck_assert_str_eq(suggest("my new~branch"), "my-new-branch");
@@ -94,16 +95,16 @@ START_TEST(test_suggestions)
 	char longname[400];
 	memset(longname, 'a', sizeof longname - 1);
 	longname[sizeof longname - 1] = '\0';
-	ck_assert_int_eq(pulls_branch_check(s, sizeof s, longname, &e), ERR_INVALID);
+	ck_assert_int_eq(branches_name_check(s, sizeof s, longname, &e), ERR_INVALID);
 }
 END_TEST
 
 START_TEST(test_url_encode)
 {
 	char out[64];
-	pulls_url_encode(out, sizeof out, "a b/c#d&e", 1);
+	ghx_url_encode(out, sizeof out, "a b/c#d&e", 1);
 	ck_assert_str_eq(out, "a%20b/c%23d%26e");
-	pulls_url_encode(out, sizeof out, "a/b", 0);
+	ghx_url_encode(out, sizeof out, "a/b", 0);
 	ck_assert_str_eq(out, "a%2Fb");
 }
 END_TEST
@@ -163,10 +164,11 @@ static const char *get(const char *name)
 	return buf;
 }
 
-static char *msg(void *arg, int files)
+static char *msg(void *arg, const struct ws_commit *c, struct ws_author *who)
 {
 	(void)arg;
-	(void)files;
+	(void)c;
+	(void)who;
 	return strdup("base\n");
 }
 

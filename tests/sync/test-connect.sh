@@ -128,14 +128,19 @@ check_match "the connect page keeps the name to correct" "id=\"c-name\" name=\"n
 check_eq "the job itself ended done (not dead)" "done" "$(curl -s -H "Authorization: Bearer $KEY" "$API/jobs/$(conn .connection.job_id)" | jq -r .state)"
 
 H=hub-$(date +%s)-$RANDOM
+# Read-only collaborators exist only on an organisation's repositories: on a personal account's, GitHub gives
+# every collaborator write access whatever permission was asked (docs "Add a repository collaborator").
+HORG=huborg$RANDOM$RANDOM
+curl -s -o /dev/null -X POST "$FH/orgs" -H 'Content-Type: application/json' -d "{\"login\":\"$HORG\"}"
+curl -s -o /dev/null -X PUT "$FH/orgs/$HORG/members/hubot" -H 'Content-Type: application/json' -d '{"role":"admin"}'
 HTOK=$(curl -s -X POST "$FH/users/hubot/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
-gh POST /user/repos "$HTOK" -d "{\"name\":\"$H\"}" >/dev/null
-inv=$(gh PUT "/repos/hubot/$H/collaborators/$U" "$HTOK" -d '{"permission":"pull"}' | jq -r .id)
+gh POST "/orgs/$HORG/repos" "$HTOK" -d "{\"name\":\"$H\"}" >/dev/null
+inv=$(gh PUT "/repos/$HORG/$H/collaborators/$U" "$HTOK" -d '{"permission":"pull"}' | jq -r .id)
 gh PATCH "/user/repository_invitations/$inv" "$TOKEN" >/dev/null
-check_eq "link a repository octocat can only read → 202" 202 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"link\",\"owner\":\"hubot\",\"name\":\"$H\"}")"
+check_eq "link a repository octocat can only read → 202" 202 "$(jcall POST "/projects/$PID/repository" "{\"mode\":\"link\",\"owner\":\"$HORG\",\"name\":\"$H\"}")"
 check_eq "… fails" failed "$(wait_connect "$KEY" "$PID")"
 check_eq "… no push access, said so" "no_push" "$(conn .connection.error_code)"
-check_match "… in words" "You can read hubot/$H but not push to it" "$(conn .connection.error)"
+check_match "… in words" "You can read $HORG/$H but not push to it" "$(conn .connection.error)"
 check_eq "link a repository that does not exist → fails: not_found" "failed not_found" \
 	"$(jcall POST "/projects/$PID/repository" '{"mode":"link","owner":"octocat","name":"no-such-repo-here"}' >/dev/null; wait_connect "$KEY" "$PID" >/dev/null; conn '"\(.connection.state) \(.connection.error_code)"')"
 check_eq "no user error put a connect job on the dead list" 0 "$(q "SELECT count(*) FROM jobs WHERE kind = 'connect' AND project_id = $PID AND state = 'dead'")"

@@ -219,9 +219,16 @@ check_eq "project back to SUCCESS" SUCCESS "$(call GET "/projects/$PID/status" >
 L=lnk$RANDOM
 for i in $(seq -w 1 35); do gh POST /user/repos "$TOKEN" -d "{\"name\":\"$L-$i\"}" >/dev/null; done
 HTOK=$(curl -s -X POST "$FH/users/hubot/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
+# Read-only access exists only on an organisation's repository (a personal account's collaborators all get write,
+# docs "Add a repository collaborator"): the pull one is in an organisation hubot runs.
+LORG=lnkorg$L
+curl -s -o /dev/null -X POST "$FH/orgs" -H 'Content-Type: application/json' -d "{\"login\":\"$LORG\"}"
+curl -s -o /dev/null -X PUT "$FH/orgs/$LORG/members/hubot" -H 'Content-Type: application/json' -d '{"role":"admin"}'
 for perm in pull push; do
-	gh POST /user/repos "$HTOK" -d "{\"name\":\"$L-hubot-$perm\"}" >/dev/null
-	inv=$(gh PUT "/repos/hubot/$L-hubot-$perm/collaborators/$U" "$HTOK" -d "{\"permission\":\"$perm\"}" | jq -r .id)
+	own=hubot; [ $perm = pull ] && own=$LORG
+	if [ $own = hubot ]; then gh POST /user/repos "$HTOK" -d "{\"name\":\"$L-hubot-$perm\"}" >/dev/null
+	else gh POST "/orgs/$own/repos" "$HTOK" -d "{\"name\":\"$L-hubot-$perm\"}" >/dev/null; fi
+	inv=$(gh PUT "/repos/$own/$L-hubot-$perm/collaborators/$U" "$HTOK" -d "{\"permission\":\"$perm\"}" | jq -r .id)
 	gh PATCH "/user/repository_invitations/$inv" "$TOKEN" >/dev/null
 done
 curl -s -X POST "$FH/repos/hubot/$L-hubot-push/commits" -H 'Content-Type: application/json' \

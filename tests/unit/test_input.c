@@ -141,7 +141,7 @@ static int h(struct request *req, struct response *resp) { (void)req; (void)resp
 
 START_TEST(test_router_utf8)
 {
-	static const struct route routes[] = { { "PUT", "/p/{id}/files/{path*}", h, 0 } };
+	static const struct route routes[] = { ROUTE("PUT", "/p/{id}/files/{path*}", h, 0) };
 	const struct route *r;
 	struct kvlist params = { 0 };
 	struct err e = { 0 };

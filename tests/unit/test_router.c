@@ -7,12 +7,12 @@
 static int h(struct request *req, struct response *resp) { (void)req; (void)resp; return 0; }
 
 static const struct route routes[] = {
-	{ "GET", "/", h, 0 },
-	{ "GET", "/projects", h, 0 },
-	{ "POST", "/projects", h, 0 },
-	{ "GET", "/projects/{id}", h, 0 },
-	{ "DELETE", "/projects/{id}", h, 0 },
-	{ "GET", "/projects/{id}/files/{path*}", h, 0 },
+	ROUTE("GET", "/", h, 0),
+	ROUTE("GET", "/projects", h, 0),
+	ROUTE("POST", "/projects", h, 0),
+	ROUTE("GET", "/projects/{id}", h, 0),
+	ROUTE("DELETE", "/projects/{id}", h, 0),
+	ROUTE("GET", "/projects/{id}/files/{path*}", h, 0),
 };
 #define N (sizeof routes / sizeof routes[0])
 
