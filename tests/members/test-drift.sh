@@ -238,6 +238,12 @@ check_eq "no failed call is left" "" "$(failed)"
 check_eq "the log keeps the failed attempt, marked retried" retried "$(as $O GET "/projects/$PID/collaborator-ops" >/dev/null; jq -r ".ops[] | select(.id == $OP) | .state" "$T/body")"
 curl -s -o /dev/null -X DELETE "$FH/faults"
 
+# ---- 7b. every kind of collaborator call is logged: a role change on a pending invitation is one PATCH
+check_eq "the outside invitee made a maintainer → 200" 200 "$(jas $O PATCH "/projects/$PID/members/$W" '{"role":"maintainer"}')"
+check "… done" wait_for 30 settled
+check_match "… logged: the PATCH of the invitation, GitHub's 200" "^PATCH $R/invitations/[0-9]+ \\(maintain\\) 200 ok update_invitation$" \
+	"$(as $O GET "/projects/$PID/collaborator-ops" >/dev/null; jq -r "[.ops[] | select(.login == \"$W\")][0] | \"\(.request) \(.http_status) \(.state) \(.action)\"" "$T/body")"
+
 # ---- 8. who may do which: non-members 404, too-low roles 403 on the new routes
 n=0; bad=""
 for r in "GET /projects/$PID/collaborator-ops" "POST /projects/$PID/collaborator-ops/retry" "POST /projects/$PID/collaborator-ops/1/retry" \
