@@ -256,6 +256,12 @@ for p in /collaborator-settings /collaborator-ops/retry /drift/remove; do
 	if [ "$st" = 404 ]; then n=$((n + 1)); else bad="$bad POST$p=$st"; fi
 done
 check_eq "a non-member gets 404 on each new route" 9 "$n${bad:+ ($bad)}"
+check_eq "bad input: an op id that is no number → 404" 404 "$(as $O POST "/projects/$PID/collaborator-ops/abc/retry")"
+check_eq "… past 64 bits → 404" 404 "$(as $O POST "/projects/$PID/collaborator-ops/99999999999999999999999/retry")"
+check_eq "… settings that are not JSON → 400" 400 "$(as $O PATCH "/projects/$PID/collaborator-settings" -H 'Content-Type: application/json' -d 'on')"
+check_eq "… a panel op that is no number → 422" 422 "$(post $O "/projects/$PID/collaborator-ops/retry" --data-urlencode op=abc)"
+check_eq "… a panel setting that is neither on nor off → 422" 422 "$(post $O "/projects/$PID/collaborator-settings" --data-urlencode authoritative=maybe --data-urlencode confirm=1)"
+check_eq "… a login GitHub would refuse → 404" 404 "$(as $O POST "/projects/$PID/drift/-bad--login-/remove")"
 check_eq "a viewer's panel retry → 403" 403 "$(post $V "/projects/$PID/collaborator-ops/retry")"
 check_eq "the authoritative setting is still off" f "$(q "SELECT members_authoritative FROM projects WHERE id = $PID")"
 
