@@ -7,8 +7,9 @@
 ALTER TABLE projects ADD COLUMN members_authoritative boolean NOT NULL DEFAULT false;
 
 -- One row per connected project, made by the worker's sweep (first check one interval after it sees the
--- project). repo: lower-case owner/name the answers are for (another repository: start afresh). The bodies are
--- GitHub's JSON arrays as last answered 200 (all pages); an ETag is kept only for a one-page answer.
+-- project). repo: lower-case owner/name the answers are for (another repository: start afresh). Each *_body is
+-- a JSON array of the listing's pages as GitHub last answered them (each page reduced to what the check reads),
+-- each *_etag the JSON array of those pages' ETags: every page is asked again with its own.
 CREATE TABLE member_drift_state (
     project_id   bigint PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
     repo         text NOT NULL DEFAULT '',

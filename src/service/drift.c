@@ -324,40 +324,74 @@ static struct json_object *slim(struct json_object *o)
 	return out;
 }
 
-/* A listing (every page) with the stored answer's ETag. On 304 *body is the stored body (copied); on 200 it is
- * the new one, and *etag the new ETag when the answer was one page (a later page's ETag cannot stand for the
- * whole). *changed: 200 (or nothing stored). 0, or the job outcome (≠ JOB_DONE) the answer calls for. */
-static int fetch_list(char **body, char **etag, int *changed, struct fetcher *f, const char *what,
-		      const char *old_etag, const char *old_body)
+static struct json_object *parse_array(const char *s)
+{
+	struct json_object *o = s ? json_tokener_parse(s) : NULL;
+	if (o && !json_object_is_type(o, json_type_array)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o ? o : json_object_new_array();
+}
+
+/* A stored listing is an array of pages (each GitHub's page, slimmed): the entries of every page, in order. */
+static struct json_object *flatten(const char *pages_text)
+{
+	struct json_object *pages = parse_array(pages_text), *all = json_object_new_array();
+	for (size_t k = 0; k < json_object_array_length(pages); k++) {
+		struct json_object *pg = json_object_array_get_idx(pages, k);
+		for (size_t i = 0; json_object_is_type(pg, json_type_array) && i < json_object_array_length(pg); i++)
+			json_object_array_add(all, json_object_get(json_object_array_get_idx(pg, i)));
+	}
+	json_object_put(pages);
+	return all;
+}
+
+/* A listing, every page, each asked with the ETag of the same page last time (docs "Best practices for using
+ * the REST API": conditional requests). *pages_out: a JSON array of the pages (a 304's page is the stored one),
+ * *etags_out: a JSON array of their ETags ("" when GitHub sent none). *changed: a page answered 200, or the
+ * number of pages changed (or nothing was stored). 0, or the job outcome (≠ JOB_DONE) the answer calls for. */
+static int fetch_list(char **pages_out, char **etags_out, int *changed, struct fetcher *f, const char *what,
+		      const char *old_etags, const char *old_pages)
 {
 	struct err e = { 0 };
 	char path[400];
-	*body = NULL;
-	*etag = NULL;
-	*changed = 1;
-	struct json_object *all = json_object_new_array();
+	*pages_out = *etags_out = NULL;
+	*changed = !old_pages || !old_etags;
+	struct json_object *pages = json_object_new_array(), *tags = json_object_new_array();
+	struct json_object *opages = parse_array(old_pages), *otags = parse_array(old_etags);
+	size_t nold = json_object_array_length(opages);
+	if (json_object_array_length(otags) != nold)
+		nold = 0, *changed = 1; /* not a pair: ask afresh */
 	int out = JOB_DONE;
 	for (int page = 1; page <= 20; page++) {
 		snprintf(path, sizeof path, "/repos/%s/%s/%s%sper_page=100&page=%d", f->p->repo_owner, f->p->repo_name, what,
 			 strchr(what, '?') ? "&" : "?", page);
 		struct gh_resp g;
-		const char *inm = page == 1 && old_etag && old_body ? old_etag : NULL;
+		const char *inm = (size_t)page <= nold ? json_object_get_string(json_object_array_get_idx(otags, page - 1)) : NULL;
+		if (inm && !*inm)
+			inm = NULL;
 		if (cond_get(&g, f, path, inm, &e)) {
 			gh_resp_free(&g);
 			out = job_retry(f->ctx, "GET %s: %s", path, e.msg);
 			break;
 		}
-		if (g.status == 304 && page == 1) {
+		int more;
+		if (g.status == 304 && inm) {
+			/* This page is as it was, and so is whether another follows it. */
 			f->not_modified++;
-			*changed = 0;
-			*body = strdup(old_body);
-			*etag = strdup(old_etag);
-			if (!*body || !*etag)
-				abort();
-			gh_resp_free(&g);
-			break;
-		}
-		if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
+			json_object_array_add(pages, json_object_get(json_object_array_get_idx(opages, page - 1)));
+			json_object_array_add(tags, json_object_new_string(inm));
+			more = (size_t)page < nold;
+		} else if (g.status == 200 && json_object_is_type(g.json, json_type_array)) {
+			*changed = 1;
+			struct json_object *pg = json_object_new_array();
+			for (size_t i = 0; i < json_object_array_length(g.json); i++)
+				json_object_array_add(pg, slim(json_object_array_get_idx(g.json, i)));
+			json_object_array_add(pages, pg);
+			json_object_array_add(tags, json_object_new_string(g.etag));
+			more = g.link_next[0] != '\0';
+		} else {
 			char m[256];
 			long until;
 			if (gh_is_rate_limited(&g, &until))
@@ -369,41 +403,23 @@ static int fetch_list(char **body, char **etag, int *changed, struct fetcher *f,
 			gh_resp_free(&g);
 			break;
 		}
-		size_t len = json_object_array_length(g.json);
-		for (size_t i = 0; i < len; i++)
-			json_object_array_add(all, slim(json_object_array_get_idx(g.json, i)));
-		int more = g.link_next[0] != '\0';
-		if (page == 1 && !more && g.etag[0]) {
-			*etag = strdup(g.etag);
-			if (!*etag)
-				abort();
-		}
 		gh_resp_free(&g);
 		if (!more)
 			break;
 	}
-	if (out == JOB_DONE && !*body) {
-		*body = strdup(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PLAIN));
-		if (!*body)
+	if (json_object_array_length(pages) != nold)
+		*changed = 1;
+	if (out == JOB_DONE) {
+		*pages_out = strdup(json_object_to_json_string_ext(pages, JSON_C_TO_STRING_PLAIN));
+		*etags_out = strdup(json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN));
+		if (!*pages_out || !*etags_out)
 			abort();
 	}
-	if (out != JOB_DONE) {
-		free(*body);
-		free(*etag);
-		*body = *etag = NULL;
-	}
-	json_object_put(all);
+	json_object_put(pages);
+	json_object_put(tags);
+	json_object_put(opages);
+	json_object_put(otags);
 	return out;
-}
-
-static struct json_object *parse_array(const char *s)
-{
-	struct json_object *o = s ? json_tokener_parse(s) : NULL;
-	if (o && !json_object_is_type(o, json_type_array)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o ? o : json_object_new_array();
 }
 
 /* The entry of arr (collaborators: the user itself; invitations: under "invitee") with GitHub user id gid. */
@@ -547,9 +563,9 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 	}
 	if ((out = fetch_list(&now.inv_body, &now.inv_etag, &changed, &f, "invitations", old.inv_etag, old.inv_body)))
 		goto cleanup;
-	all = parse_array(now.all_body);
-	direct = now.personal == 0 ? parse_array(now.direct_body) : NULL;
-	invs = parse_array(now.inv_body);
+	all = flatten(now.all_body);
+	direct = now.personal == 0 ? flatten(now.direct_body) : NULL;
+	invs = flatten(now.inv_body);
 	if (store_members_list(&ms, &nm, ctx->db, p.id, &e) || store_members_authoritative(&authoritative, ctx->db, p.id, &e)) {
 		out = job_retry(ctx, "%s", e.msg);
 		goto cleanup;

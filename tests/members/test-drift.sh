@@ -185,6 +185,35 @@ check_eq "… the findings of the last comparison stay" invitation_not_member "$
 check_match "… and the tab shows why" "failed: GET" "$(page $O "/projects/$PID/members" >/dev/null; cat "$T/page")"
 curl -s -o /dev/null -X DELETE "$FH/faults"
 
+# ---- 5b. a listing of more than one page: each page is asked with its own ETag (an organisation of 101 members
+# with the base permission: 102 people with access, two pages of 100)
+ORG2=big$S
+curl -s -o /dev/null -X POST "$FH/orgs" -H 'Content-Type: application/json' -d "{\"login\":\"$ORG2\"}"
+curl -s -o /dev/null -X PUT "$FH/orgs/$ORG2/members/$O" -H 'Content-Type: application/json' -d '{"role":"admin"}'
+for i in $(seq 1 101); do
+	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"b$i-$S\"}"
+	curl -s -o /dev/null -X PUT "$FH/orgs/$ORG2/members/b$i-$S" -H 'Content-Type: application/json' -d '{"role":"member"}'
+done
+jas $O POST /projects '{"name":"Drift big"}' >/dev/null
+P2=$(jq -r .id "$T/body")
+jas $O POST "/projects/$P2/repository" "{\"mode\":\"create\",\"owner\":\"$ORG2\",\"name\":\"$REPO\"}" >/dev/null
+check_eq "a project on an organisation of 101 members" done "$(wait_connect "$(key $O)" "$P2" 60)"
+checked2() { q "SELECT coalesce(to_char(checked_at, 'YYYY-MM-DD HH24:MI:SS.US'), '') FROM member_drift_state WHERE project_id = $P2"; }
+compare2() { local before; before=$(checked2); as $O POST "/projects/$P2/members/drift" >/dev/null; wait_for 30 eval "[ \"\$(checked2)\" != \"$before\" ]"; }
+check "compare" compare2
+check_eq "… two pages of collaborators stored, each with its ETag" "2 2" "$(q "SELECT json_array_length(all_body::json), json_array_length(all_etag::json) FROM member_drift_state WHERE project_id = $P2" | tr '|' ' ')"
+check_eq "… the members through the base permission are no difference" 0 "$(as $O GET "/projects/$P2/members" >/dev/null; jq '.drift | length' "$T/body")"
+SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
+check "compare again, nothing changed" compare2
+calls=$(curl -s "$FH/requests?since_id=$SINCE" | jq -r --arg r "/api/v3/repos/$ORG2/$REPO" '[.[] | select(.path == $r or (.path | startswith($r + "/collaborators")) or (.path | startswith($r + "/invitations"))) | "\(.method) \(.path | ltrimstr($r)) \(.status)"] | join(", ")')
+check_eq "… each page once, each a 304" "GET /collaborators 304, GET /collaborators 304, GET /invitations 304" "$calls"
+curl -s -o /dev/null -X PUT "$FH/orgs/$ORG2/members/$X3" -H 'Content-Type: application/json' -d '{"role":"member"}'
+SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
+check "a new organisation member (sorted onto the second page)" compare2
+calls=$(curl -s "$FH/requests?since_id=$SINCE" | jq -r --arg r "/api/v3/repos/$ORG2/$REPO/collaborators" '[.[] | select(.path == $r and (.query | test("affiliation=all"))) | "\(.status)"] | join(" ")')
+check_eq "… the first page is a 304, the changed second one is read again" "304 200" "$calls"
+check_eq "… still two pages" 2 "$(q "SELECT json_array_length(all_body::json) FROM member_drift_state WHERE project_id = $P2")"
+
 # ---- 6. members are authoritative: off removes nothing ghbridge did not add; on removes what no member accounts for
 gh PUT "$R/collaborators/$X4" "$OTOK" -d '{"permission":"push"}' >/dev/null
 accept $X4 >/dev/null
