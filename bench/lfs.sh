@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/lfs.sh: Git LFS (issue 16): 200 LFS files of 1 MiB and one of 200 MiB synced to fakehub by ghbridge, beside `git lfs push` of the same files.
 # Run as `scripts/dev bench lfs` against the dev stack (`scripts/dev up`). Prints `BENCH <name> <value> <unit>` lines and
-# appends a section to bench/RESULTS.md. The stack's worker is swapped for a fresh one (its peak RSS is this run's) with the
+# appends a section to bench/RESULTS.md. Then the memory run (issue 16): one 1 GiB LFS file (sparse) synced up, linked
+# down by a second project, and synced again after its mtime changed, with the worker's peak RSS after each step. The stack's worker is swapped for a fresh one (its peak RSS is this run's) with the
 # periodic check off; the stack's own worker is started again at the end. Needs git-lfs, jq, curl.
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -10,6 +11,7 @@ BUILD=${BUILD:-$ROOT/build}
 . "$ROOT/tests/lib.sh"
 SMALL=${BENCH_LFS_SMALL:-200}          # files of 1 MiB
 BIG_MIB=${BENCH_LFS_BIG_MIB:-200}      # and one of this many MiB
+MEM_MIB=${BENCH_LFS_MEM_MIB:-1024}     # then the memory run: one LFS file of this many MiB up, down, touched (0: none)
 API=$GHB_URL/api/v1
 FH=$FAKEHUB_URL/_fakehub
 U=lfsbench$$
@@ -132,6 +134,62 @@ bench lfs_git_cli_batches "$(batches "$since" "$R2")" requests
 [ -s "$TIMEF" ] && bench lfs_git_cli_peak_rss_mib "$(awk '{ printf "%.1f", $1 / 1024 }' "$TIMEF")" MiB
 bench lfs_ratio "$(awk -v a="$(val lfs_ghbridge_s)" -v b="$(val lfs_git_cli_s)" 'BEGIN { printf "%.2f", a / b }')" x
 
+# ---------------------------------------------------------------- memory: one MEM_MIB LFS file up, down, touched
+if [ "$MEM_MIB" -gt 0 ]; then
+	echo "# memory run: one $MEM_MIB MiB LFS file" >&2
+	rm -rf "$WS/assets" "$WS/video.bin"
+	call POST "/projects/$PID/sync" >/dev/null
+	j=$(jq -r .job_id "$W/body")
+	wait_for 600 hist_done "$j"
+	worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=0
+	sleep 1
+	bench lfs_mem_rss_before_mib "$(awk -v k="$(hwm)" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+	truncate -s "${MEM_MIB}M" "$WS/huge.bin"
+	t0=$(now)
+	call POST "/projects/$PID/sync" >/dev/null
+	j=$(jq -r .job_id "$W/body")
+	wait_for 3600 hist_done "$j" || { echo "the memory run's sync did not finish" >&2; exit 1; }
+	t1=$(now)
+	[ "$(jq -r "[.history[] | select(.job_id == $j)][0].status" "$W/body")" = success ] || { echo "the memory run's sync failed" >&2; exit 1; }
+	bench lfs_mem_up_s "$(secs "$t0" "$t1")" s
+	bench lfs_mem_up_rss_mib "$(awk -v k="$(hwm)" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+	# One repository, one project: the download half links a copy pushed with git lfs (not timed).
+	R3=bench-lfs-down-$$
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/user/repos" -d "{\"name\":\"$R3\",\"private\":true}"
+	mkdir -p "$W/down"
+	git -C "$W/down" init -q -b main
+	printf '*.bin filter=lfs diff=lfs merge=lfs -text\n' > "$W/down/.gitattributes"
+	truncate -s "${MEM_MIB}M" "$W/down/huge.bin"
+	(cd "$W/down" && git add -A && git -c user.name=bench -c user.email=bench@example.com commit -q -m huge &&
+		git push -q "${FAKEHUB_URL/http:\/\//http://x-access-token:$TOKEN@}/$U/$R3.git" main 2>/dev/null)
+	rm -rf "$W/down"
+	call POST /projects -H 'Content-Type: application/json' -d '{"name":"Bench LFS down"}' >/dev/null
+	PID2=$(jq -r .id "$W/body")
+	WS2=$(jq -r .workspace "$W/body")
+	t0=$(now)
+	[ "$(call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R3\"}")" = 202 ] ||
+		{ echo "linking $R3 failed: $(cat "$W/body")" >&2; exit 1; }
+	wait_connect "$KEY" "$PID2" 3600 >/dev/null
+	wait_for 3600 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = $((MEM_MIB << 20)) ]"
+	t1=$(now)
+	bench lfs_mem_down_s "$(secs "$t0" "$t1")" s
+	[ "$(sha256sum < "$WS2/huge.bin")" = "$(sha256sum < "$WS/huge.bin")" ] || { echo "the memory run's download differs" >&2; exit 1; }
+	wait_for 600 bash -c "curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PID2/status' | jq -e '.status != \"PENDING\" and .status != \"SYNCING\"' >/dev/null"
+	bench lfs_mem_down_rss_mib "$(awk -v k="$(hwm)" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+	touch -d '-1 hour' "$WS2/huge.bin"
+	echo touched > "$WS2/touched.txt"
+	t0=$(now)
+	call POST "/projects/$PID2/sync" >/dev/null
+	j=$(jq -r .job_id "$W/body")
+	PIDSAVE=$PID; PID=$PID2
+	wait_for 3600 hist_done "$j"
+	PID=$PIDSAVE
+	t1=$(now)
+	bench lfs_mem_touched_s "$(secs "$t0" "$t1")" s
+	bench lfs_mem_touched_rss_mib "$(awk -v k="$(hwm)" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+	rm -f "$WS/huge.bin" "$WS2/huge.bin"
+fi
+
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -154,5 +212,13 @@ mem=$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo "| peak RSS (MiB) | worker $(val lfs_worker_peak_rss_mib) (fresh worker before: $(val lfs_worker_rss_before_mib)) | git push $(val lfs_git_cli_peak_rss_mib) |"
 	echo
 	echo "A second sync with one plain file changed sent $(val lfs_ghbridge_resync_puts) LFS objects. ghbridge / git lfs push: $(val lfs_ratio)."
+	if [ "$MEM_MIB" -gt 0 ]; then
+		echo
+		echo "Memory run: one $MEM_MIB MiB LFS file (sparse), a fresh worker (peak RSS $(val lfs_mem_rss_before_mib) MiB before). Worker peak RSS"
+		echo "(VmHWM of the worker and its children) after: the sync that cleans and uploads it $(val lfs_mem_up_rss_mib) MiB ($(val lfs_mem_up_s) s);"
+		echo "a second project linking the repository, which downloads it and renames it into place $(val lfs_mem_down_rss_mib) MiB"
+		echo "($(val lfs_mem_down_s) s); a sync after its mtime changed, same size (compared by streaming SHA-256)"
+		echo "$(val lfs_mem_touched_rss_mib) MiB ($(val lfs_mem_touched_s) s)."
+	fi
 } >> "$ROOT/bench/RESULTS.md"
 echo "# appended to bench/RESULTS.md" >&2

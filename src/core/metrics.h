@@ -2,6 +2,7 @@
 #ifndef GHB_METRICS_H
 #define GHB_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "core/buf.h"
 
@@ -28,11 +29,25 @@ enum metrics_hook { MH_QUEUED, MH_DUPLICATE, MH_IGNORED, MH_PONG, MH_BAD_SIGNATU
 
 /* Opens (creating when missing) dir/metrics.shm; a process's slot is taken on its first count. */
 int metrics_open(const char *dir);
+/* The path of a host-local shared file named what for data_dir dir (/dev/shm when writable, else dir). */
+void metrics_shm_path(char *out, size_t size, const char *dir, const char *what);
+/* Maps path (created zero-filled at size bytes when missing or of another size) read-write and shared;
+ * NULL when it cannot, or when the file is not ours (another uid, not a regular file). */
+void *metrics_shm_map(const char *path, size_t size);
 
 void metrics_http(int route, int status, double seconds);
 void metrics_job(int kind, enum metrics_job outcome, double seconds);
 void metrics_sync(enum metrics_sync outcome, long long files, long long bytes);
-void metrics_github(int status, long long ratelimit_remaining /* -1: no header */);
+/* The kinds of credentials GitHub counts requests against, each with its own rate limit (docs "Rate limits
+ * for the REST API": a user's token, a GitHub App installation, unauthenticated by address). */
+enum metrics_token { MT_NONE, MT_OAUTH_USER, MT_APP_USER, MT_INSTALLATION, MT_PERSONAL, MT_APP, MT_OTHER, MT_NTOKEN };
+extern const char *const metrics_token_names[MT_NTOKEN];
+/* One GitHub answer: its status (0: no answer), X-RateLimit-Remaining (-1: absent), X-RateLimit-Reset
+ * (epoch seconds, 0: absent) and the class of the credentials sent. */
+void metrics_github(int status, long long ratelimit_remaining, long long ratelimit_reset, enum metrics_token cls);
+/* The lowest X-RateLimit-Remaining among answers whose rate-limit window is not over yet, per class, summed
+ * over the host's processes: remaining[c] = -1 when none is known; reset[c] = that window's end (epoch s). */
+void metrics_github_headroom(long long remaining[MT_NTOKEN], long long reset[MT_NTOKEN]);
 void metrics_webhook(enum metrics_hook outcome);
 void metrics_db_error(void);
 void metrics_db_reconnect(void);

@@ -6,6 +6,7 @@
 #include <git2.h>
 #include "core/fsafe.h"
 #include "git/branch.h"
+#include "git/lfs.h"
 #include "git/refname.h"
 
 /* libgit2's documented *_INIT macros set only the version fields. */
@@ -207,6 +208,7 @@ int git_workspace_restore(const char *dir, const char *from_sha, const char *bas
 		rc = fail(e, grc, "resetting the index");
 		goto out;
 	}
+	git_lfs_index_refresh(dir, NULL); /* LFS files the checkout wrote as pointers: their content, by rename */
 out:
 	git_index_free(idx);
 	git_tree_free(from_tree);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <git2.h>
@@ -127,7 +128,7 @@ static int store_has(const char *gitdir, const char *oid, long long size)
 struct lfs_stream {
 	git_writestream parent;
 	git_writestream *next;
-	int clean;               /* to odb: content → pointer; else pointer → content */
+	int clean;               /* always 1: content → pointer (lfs_check: nothing is smudged) */
 	char gitdir[4096];
 	char head[GIT_LFS_POINTER_MAX];
 	size_t headlen;
@@ -136,7 +137,6 @@ struct lfs_stream {
 	int fd;                  /* clean: the copy into the store */
 	char tmp[4200];
 	int failed;
-	int passthru;            /* smudge: not a pointer, passed on as it came */
 };
 
 static int ls_write(git_writestream *s, const char *buf, size_t len)
@@ -148,18 +148,6 @@ static int ls_write(git_writestream *s, const char *buf, size_t len)
 		ls->headlen += k;
 	}
 	ls->total += len;
-	if (!ls->clean) {
-		/* Smudge input is a pointer; a blob larger than one under the rule (committed raw) is passed on. */
-		if (ls->passthru)
-			return ls->next->write(ls->next, buf, len);
-		if (ls->total > sizeof ls->head) {
-			ls->passthru = 1;
-			size_t before = (size_t)(ls->total - len); /* bytes held in head before this write */
-			int rc = ls->next->write(ls->next, ls->head, before);
-			return rc ? rc : ls->next->write(ls->next, buf, len);
-		}
-		return 0;
-	}
 	crypto_hash_sha256_update(&ls->h, (const unsigned char *)buf, len);
 	if (ls->fd >= 0) {
 		const char *p = buf;
@@ -208,32 +196,7 @@ static int ls_close(git_writestream *s)
 		rc = ls->next->write(ls->next, ptr, n);
 		return rc ? rc : ls->next->close(ls->next);
 	}
-	/* Smudge: the content from the store when it is there, else the pointer as it is. */
-	if (ls->passthru)
-		return ls->next->close(ls->next);
-	char path[4096];
-	int fd = -1;
-	if (git_lfs_pointer_parse(oid, &size, ls->head, ls->headlen) == 0 && store_has(ls->gitdir, oid, size) &&
-	    store_path(path, sizeof path, ls->gitdir, oid, 0) == 0)
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = ls->headlen ? ls->next->write(ls->next, ls->head, ls->headlen) : 0;
-		return rc ? rc : ls->next->close(ls->next);
-	}
-	char *buf = malloc(LFS_CHUNK);
-	ssize_t r;
-	while (buf && rc == 0 && (r = read(fd, buf, LFS_CHUNK)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -1;
-			break;
-		}
-		rc = ls->next->write(ls->next, buf, (size_t)r);
-	}
-	free(buf);
-	close(fd);
-	return rc ? rc : ls->next->close(ls->next);
+	return ls->next->close(ls->next);
 }
 
 static void ls_free(git_writestream *s)
@@ -259,7 +222,7 @@ static int lfs_stream_open(git_writestream **out, git_filter *self, void **paylo
 	ls->parent.free = ls_free;
 	ls->next = next;
 	ls->fd = -1;
-	ls->clean = git_filter_source_mode(src) == GIT_FILTER_TO_ODB;
+	ls->clean = 1; /* lfs_check: only to the odb */
 	snprintf(ls->gitdir, sizeof ls->gitdir, "%s", git_repository_path(git_filter_source_repo(src)));
 	if (ls->clean) {
 		crypto_hash_sha256_init(&ls->h);
@@ -273,6 +236,16 @@ static int lfs_stream_open(git_writestream **out, git_filter *self, void **paylo
 	return 0;
 }
 
+/* Checkout writes the pointer as it is (no smudge): the content comes into the folder afterwards by
+ * rename, checked, beneath the folder (git_lfs_settle), never written in place through libgit2. */
+static int lfs_check(git_filter *self, void **payload, const git_filter_source *src, const char **attr_values)
+{
+	(void)self;
+	(void)payload;
+	(void)attr_values;
+	return git_filter_source_mode(src) == GIT_FILTER_TO_ODB ? 0 : GIT_PASSTHROUGH;
+}
+
 static git_filter lfs_filter;
 
 int git_lfs_filter_register(void)
@@ -282,6 +255,7 @@ int git_lfs_filter_register(void)
 		return 0;
 	git_filter_init(&lfs_filter, GIT_FILTER_VERSION);
 	lfs_filter.attributes = "filter=lfs";
+	lfs_filter.check = lfs_check;
 	lfs_filter.stream = lfs_stream_open;
 	int rc = git_filter_register("lfs", &lfs_filter, GIT_FILTER_DRIVER_PRIORITY);
 	if (rc == 0 || rc == GIT_EEXISTS)
@@ -291,17 +265,13 @@ int git_lfs_filter_register(void)
 
 /* ---- finding the objects a commit needs */
 
-struct want {
-	char oid[65];
-	long long size;
-	char *path;      /* the first path seen with it */
-};
+#define want git_lfs_object
 
 struct wants {
 	struct want *v;
 	size_t n, cap;
-	git_repository *repo;
-	git_oidarray seen_dummy;
+	size_t seq;      /* the next entry's seq */
+	size_t settled;  /* n after the last git_lfs_objects_unique */
 };
 
 static void wants_free(struct wants *w)
@@ -312,12 +282,65 @@ static void wants_free(struct wants *w)
 	memset(w, 0, sizeof *w);
 }
 
+static int cmp_oid_seq(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+	int c = strcmp(x->oid, y->oid);
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+size_t git_lfs_objects_unique(struct git_lfs_object *v, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp_oid_seq);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(v[i].oid, v[k - 1].oid) == 0)
+			free(v[i].path);
+		else
+			v[k++] = v[i];
+	}
+	qsort(v, k, sizeof *v, cmp_seq);
+	return k;
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	return strcmp(((const struct want *)a)->oid, ((const struct want *)b)->oid);
+}
+
+size_t git_lfs_objects_drop(struct git_lfs_object *v, size_t n, struct git_lfs_object *known, size_t nk)
+{
+	if (nk == 0)
+		return n;
+	qsort(known, nk, sizeof *known, cmp_oid);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (bsearch(&v[i], known, nk, sizeof *known, cmp_oid))
+			free(v[i].path);
+		else
+			v[k++] = v[i];
+	}
+	return k;
+}
+
+/* Appends; duplicates are removed in bulk (git_lfs_objects_unique) each time the list has doubled since
+ * the last pass, so a history walk holds at most twice the distinct objects and costs O(n log n). */
 static int wants_add(struct wants *w, const char *oid, long long size, const char *path)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(w->v[i].oid, oid) == 0)
-			return 0;
 	if (w->n == w->cap) {
+		if (w->n >= 1024 && w->n >= 2 * w->settled) {
+			w->n = w->settled = git_lfs_objects_unique(w->v, w->n);
+			if (w->n < w->cap)
+				goto append;
+		}
 		size_t cap = w->cap ? w->cap * 2 : 64;
 		struct want *v = realloc(w->v, cap * sizeof *v);
 		if (!v)
@@ -325,11 +348,20 @@ static int wants_add(struct wants *w, const char *oid, long long size, const cha
 		w->v = v;
 		w->cap = cap;
 	}
-	struct want *x = &w->v[w->n++];
+append:;
+	struct want *x = &w->v[w->n];
 	memcpy(x->oid, oid, 65);
 	x->size = size;
-	x->path = strdup(path);
+	x->seq = w->seq++;
+	if (!(x->path = strdup(path)))
+		return -1;
+	w->n++;
 	return 0;
+}
+
+static void wants_unique(struct wants *w)
+{
+	w->n = w->settled = git_lfs_objects_unique(w->v, w->n);
 }
 
 struct walkctx {
@@ -670,6 +702,7 @@ int git_lfs_fetch(char **missing, const char *dir, const char *sha, const char *
 			     git_error_last() ? git_error_last()->message : "?");
 		goto out;
 	}
+	wants_unique(&w);
 	const char *gitdir = git_repository_path(repo);
 	/* Only what the store lacks. */
 	size_t k = 0;
@@ -829,22 +862,13 @@ int git_lfs_push(int *uploaded, long long *bytes, const char *dir, const char *s
 			rc = err_set(e, ERR_FAIL, "Git LFS: reading a commit's pointers");
 			goto out;
 		}
+	wants_unique(&w);
 	/* What GitHub's commit already points to is GitHub's (uploaded with it, or missing there already: a
 	 * pointer without its object that came from GitHub is pushed back as it came, nothing to upload). */
 	if (have_sha && *have_sha && git_oid_fromstr(&have, have_sha) == 0) {
 		struct wants known = { 0 };
 		wants_of_commit(&known, repo, odb, &have);
-		size_t k = 0;
-		for (size_t i = 0; i < w.n; i++) {
-			int dup = 0;
-			for (size_t j = 0; j < known.n && !dup; j++)
-				dup = strcmp(known.v[j].oid, w.v[i].oid) == 0;
-			if (dup)
-				free(w.v[i].path);
-			else
-				w.v[k++] = w.v[i];
-		}
-		w.n = k;
+		w.n = git_lfs_objects_drop(w.v, w.n, known.v, known.n);
 		wants_free(&known);
 	}
 	const char *gitdir = git_repository_path(repo);
@@ -1000,80 +1024,276 @@ static int hash_fd(char hex[65], long long *size, int fd)
 	return 0;
 }
 
-static int newer_than(const struct stat *f, const struct stat *index)
+/* ---- the folder: content in by rename, the index's stat data kept right (never hashed in memory) */
+
+static void (*test_hook)(const char *step, const char *path, void *arg);
+static void *test_hook_arg;
+
+void git_lfs_test_hook(void (*fn)(const char *step, const char *path, void *arg), void *arg)
 {
-	return f->st_mtim.tv_sec > index->st_mtim.tv_sec ||
-	       (f->st_mtim.tv_sec == index->st_mtim.tv_sec && f->st_mtim.tv_nsec >= index->st_mtim.tv_nsec);
+	test_hook = fn;
+	test_hook_arg = arg;
 }
 
-int git_lfs_index_refresh(const char *dir, struct err *e)
+/* 1 when the folder's file for path is under a filter=lfs rule (git check-attr, the folder's
+ * .gitattributes then the index's): only then does staging clean it back to its pointer. */
+static int under_rule(git_repository *repo, const char *path)
 {
-	git_repository *repo = NULL;
-	git_index *idx = NULL;
-	git_odb *odb = NULL;
-	int root = -1, changed = 0, rc = 0;
-	if (git_repository_open(&repo, dir) != 0 || git_repository_index(&idx, repo) != 0 ||
-	    git_repository_odb(&odb, repo) != 0 || (root = fsafe_root(dir)) < 0) {
-		rc = err_set(e, ERR_FAIL, "Git LFS: reading the workspace's index");
+	const char *v = NULL;
+	return git_attr_get(&v, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") == 0 &&
+	       git_attr_value(v) == GIT_ATTR_VALUE_STRING && strcmp(v, "lfs") == 0;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The pointer file at path (st: its lstat, ptr/plen: the pointer blob) becomes the object's content:
+ * a temporary file made beside it (fsafe_open beneath the folder fsafe_parent opened: O_CREAT | O_EXCL,
+ * never through a link) takes a streamed copy of the store's object, whose SHA-256 and size are
+ * checked and which is fsync'd; then, if path is still that pointer file, renameat puts it in place.
+ * The folder stays the one opened first: swapped for a link meanwhile, the link is never followed.
+ * *out gets the new file's stat. 0, 1 when path is not (or no longer) the pointer or the store lacks
+ * the object (nothing changed), or -errno / -1 (nothing changed, the temporary file removed). */
+static int materialise(struct stat *out, int root, const char *gitdir, const char *path, const char *oid,
+		       long long size, const char *ptr, size_t plen, const struct stat *st, mode_t mode)
+{
+	char spath[4096], name[64] = "", text[GIT_LFS_POINTER_MAX];
+	const char *leaf;
+	int dir = -1, src = -1, tfd = -1, rc = 1, fd;
+	if (!store_has(gitdir, oid, size) || store_path(spath, sizeof spath, gitdir, oid, 0) != 0)
+		return 1;
+	/* The file is exactly the pointer's text (read without following anything). */
+	if ((fd = fsafe_open(root, path, O_RDONLY | O_NONBLOCK, 0)) < 0)
+		return fd;
+	ssize_t got = read(fd, text, sizeof text);
+	close(fd);
+	if (got < 0 || (size_t)got != plen || memcmp(text, ptr, plen) != 0)
+		return 1;
+	if ((dir = fsafe_parent(root, path, &leaf, 0)) < 0)
+		return dir;
+	if ((src = open(spath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = 1;
 		goto out;
 	}
-	/* libgit2 treats an entry as "racy" (hashes its file) when the file is not older than the index file. */
-	char ipath[4096];
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof rnd);
+	char hx[17];
+	sodium_bin2hex(hx, sizeof hx, rnd, sizeof rnd);
+	snprintf(name, sizeof name, ".ghbridge-lfs-%s.tmp", hx);
+	if ((tfd = fsafe_open(dir, name, O_WRONLY | O_CREAT | O_EXCL, mode)) < 0) {
+		rc = tfd;
+		goto out;
+	}
+	fchmod(tfd, mode);
+	if (test_hook)
+		test_hook("tmp-open", path, test_hook_arg);
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	char *buf = malloc(LFS_CHUNK);
+	long long n = 0;
+	ssize_t r;
+	rc = buf ? 0 : -ENOMEM;
+	while (rc == 0 && (r = read(src, buf, LFS_CHUNK)) != 0) {
+		if (r < 0) {
+			if (errno != EINTR)
+				rc = -errno;
+			continue;
+		}
+		crypto_hash_sha256_update(&h, (unsigned char *)buf, (size_t)r);
+		n += r;
+		for (ssize_t off = 0; rc == 0 && off < r;) {
+			ssize_t w = write(tfd, buf + off, (size_t)(r - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				rc = w < 0 ? -errno : -EIO;
+			else
+				off += w;
+		}
+	}
+	free(buf);
+	unsigned char md[crypto_hash_sha256_BYTES];
+	char hex[65];
+	crypto_hash_sha256_final(&h, md);
+	sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+	if (rc == 0 && (n != size || strcmp(hex, oid) != 0))
+		rc = -1; /* the store's copy is not the object (changed on disk): nothing replaced */
+	if (rc == 0 && fsync(tfd) != 0)
+		rc = -errno;
+	if (rc == 0 && test_hook)
+		test_hook("before-rename", path, test_hook_arg);
+	struct stat now;
+	/* Still the pointer file checked above (in this folder, not a link): else someone wrote it meanwhile. */
+	if (rc == 0 && (fstatat(dir, leaf, &now, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(now.st_mode) || !same_file(&now, st)))
+		rc = 1;
+	if (rc == 0 && renameat(dir, name, dir, leaf) != 0)
+		rc = -errno;
+	if (rc == 0 && fstat(tfd, out) != 0)
+		rc = -errno;
+	if (rc == 0)
+		name[0] = '\0';
+out:
+	if (tfd >= 0) {
+		close(tfd);
+		if (name[0])
+			unlinkat(dir, name, 0);
+	}
+	if (src >= 0)
+		close(src);
+	if (dir >= 0)
+		close(dir);
+	return rc;
+}
+
+/* The index entry for ie's path with st's stat data. */
+static int index_set_stat(git_index *idx, const git_index_entry *ie, const struct stat *st)
+{
+	git_index_entry x = *ie;
+	x.ctime.seconds = (int32_t)st->st_ctim.tv_sec;
+	x.ctime.nanoseconds = (uint32_t)st->st_ctim.tv_nsec;
+	x.mtime.seconds = (int32_t)st->st_mtim.tv_sec;
+	x.mtime.nanoseconds = (uint32_t)st->st_mtim.tv_nsec;
+	x.dev = (uint32_t)st->st_dev;
+	x.ino = (uint32_t)st->st_ino;
+	x.uid = (uint32_t)st->st_uid;
+	x.gid = (uint32_t)st->st_gid;
+	x.file_size = (uint32_t)st->st_size;
+	return git_index_add(idx, &x);
+}
+
+/* The entry's cached size made unlike the file's (never 0, which libgit2 reads as "unknown" and hashes):
+ * libgit2's diff then calls the file modified from its size alone (diff_generate.c maybe_modified) and
+ * staging cleans it through the streaming filter. */
+static int index_mark_changed(git_index *idx, const git_index_entry *ie, const struct stat *st)
+{
+	uint32_t fsz = (uint32_t)st->st_size;
+	if (ie->file_size != 0 && ie->file_size != fsz)
+		return 1; /* already unlike: nothing to change */
+	git_index_entry x = *ie;
+	x.file_size = fsz + 1 ? fsz + 1 : 1;
+	return git_index_add(idx, &x);
+}
+
+/* mtime (or "now" from the coarse clock the kernel stamps files with) as nanoseconds. */
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+int git_lfs_settle(int *materialised, git_repository *repo, git_index *idx, int root, int flags)
+{
+	git_odb *odb = NULL;
+	int changed = 0, rc = 0;
+	long long newest = 0;
+	if (materialised)
+		*materialised = 0;
+	if (git_repository_odb(&odb, repo) != 0)
+		return -1;
+	const char *gitdir = git_repository_path(repo);
+	/* libgit2 calls an entry "racy" (and hashes its file) when the file is not older than the index. */
 	struct stat ist = { 0 };
-	snprintf(ipath, sizeof ipath, "%sindex", git_repository_path(repo));
+	char ipath[4096];
+	snprintf(ipath, sizeof ipath, "%sindex", gitdir);
 	stat(ipath, &ist);
 	size_t n = git_index_entrycount(idx);
 	for (size_t i = 0; i < n; i++) {
 		const git_index_entry *ie = git_index_get_byindex(idx, i);
 		size_t len;
 		git_object_t type;
-		if (!ie || git_index_entry_stage(ie) != 0 || ie->mode != GIT_FILEMODE_BLOB ||
+		if (!ie || git_index_entry_stage(ie) != 0 || (ie->mode != GIT_FILEMODE_BLOB && ie->mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
 		    git_odb_read_header(&len, &type, odb, &ie->id) != 0 || len >= GIT_LFS_POINTER_MAX || len < 100)
 			continue;
 		git_odb_object *o = NULL;
-		char oid[65];
+		char oid[65], ptr[GIT_LFS_POINTER_MAX];
 		long long size;
 		if (git_odb_read(&o, odb, &ie->id) != 0)
 			continue;
-		int ptr = git_lfs_pointer_parse(oid, &size, git_odb_object_data(o), git_odb_object_size(o)) == 0;
+		size_t plen = git_odb_object_size(o);
+		int isptr = git_lfs_pointer_parse(oid, &size, git_odb_object_data(o), plen) == 0;
+		if (isptr)
+			memcpy(ptr, git_odb_object_data(o), plen);
 		git_odb_object_free(o);
 		struct stat st;
-		if (!ptr || fsafe_lstat(root, ie->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != size)
+		if (!isptr || fsafe_lstat(root, ie->path, &st) != 0 || !S_ISREG(st.st_mode) || !under_rule(repo, ie->path))
 			continue;
-		/* Already right: the same stat data, and the index written after the file changed. */
-		if (ie->file_size == (uint32_t)st.st_size && ie->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
-		    ie->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec && ie->ino == (uint32_t)st.st_ino &&
-		    !newer_than(&st, &ist))
-			continue;
-		int fd = fsafe_open(root, ie->path, O_RDONLY, 0);
-		char hex[65];
-		long long got;
-		if (fd < 0)
-			continue;
-		int ok = hash_fd(hex, &got, fd) == 0 && got == size && strcmp(hex, oid) == 0 && fstat(fd, &st) == 0;
-		close(fd);
-		if (!ok)
-			continue; /* not the object: the file changed since, and the next staging sees it */
-		git_index_entry x = *ie;
-		x.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-		x.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-		x.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-		x.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-		x.dev = (uint32_t)st.st_dev;
-		x.ino = (uint32_t)st.st_ino;
-		x.uid = (uint32_t)st.st_uid;
-		x.gid = (uint32_t)st.st_gid;
-		x.file_size = (uint32_t)st.st_size;
-		if (git_index_add(idx, &x) == 0)
+		char *path = strdup(ie->path);
+		if (!path) {
+			rc = -1;
+			break;
+		}
+		int set = 0, m = 1;
+		struct stat nst;
+		if ((size_t)st.st_size == plen && (flags & GIT_LFS_BRING_IN)) {
+			/* The pointer's own text (a checkout writes it: git/lfs.c's filter smudges nothing): the content
+			 * comes in by rename when the store has it; else the small file is libgit2's to hash. */
+			m = materialise(&nst, root, gitdir, path, oid, size, ptr, plen, &st,
+					ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+			if (m == 0) {
+				set = 1;
+				if (materialised)
+					(*materialised)++;
+			}
+		}
+		if (m == 0 || ((size_t)st.st_size == plen && st.st_size != size)) {
+			/* brought in, or a pointer-sized file: nothing more */
+		} else if (st.st_size != size) {
+			if (index_mark_changed(idx, ie, &st) == 0)
+				changed = 1;
+		} else if (!(ie->file_size == (uint32_t)st.st_size && ie->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+			     ie->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec && ie->ino == (uint32_t)st.st_ino &&
+			     ie->ctime.seconds == (int32_t)st.st_ctim.tv_sec &&
+			     ie->ctime.nanoseconds == (uint32_t)st.st_ctim.tv_nsec && ns_of(&st.st_mtim) < ns_of(&ist.st_mtim))) {
+			/* Stat data unknown, changed or racy, the size the object's: the file is hashed here, streaming
+			 * (libgit2 would read all of it into memory to run the filter: git_odb__hashfd_filtered). */
+			int fd = fsafe_open(root, path, O_RDONLY | O_NONBLOCK, 0);
+			char hex[65];
+			long long got;
+			struct stat before;
+			if (fd >= 0 && fstat(fd, &before) == 0 && hash_fd(hex, &got, fd) == 0 && fstat(fd, &nst) == 0 &&
+			    same_file(&before, &nst)) {
+				if (got == size && strcmp(hex, oid) == 0)
+					set = 1;
+				else if (index_mark_changed(idx, ie, &nst) == 0)
+					changed = 1;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+		if (set && index_set_stat(idx, git_index_get_bypath(idx, path, 0), &nst) == 0) {
 			changed = 1;
+			if (ns_of(&nst.st_mtim) > newest)
+				newest = ns_of(&nst.st_mtim);
+		}
+		free(path);
 		n = git_index_entrycount(idx);
 	}
-	if (changed && git_index_write(idx) != 0)
-		rc = err_set(e, ERR_FAIL, "Git LFS: writing the workspace's index");
-out:
+	git_odb_free(odb);
+	if (rc == 0 && changed && (flags & GIT_LFS_WRITE_INDEX)) {
+		/* The index file written after every mtime it records (the kernel stamps with the coarse clock):
+		 * else those entries are racy again and libgit2 hashes them. At most a few milliseconds. */
+		struct timespec now;
+		for (int k = 0; k < 100 && clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0 && ns_of(&now) <= newest; k++)
+			nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+		if (git_index_write(idx) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int git_lfs_index_refresh(const char *dir, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	int root = -1, rc = 0;
+	if (git_repository_open(&repo, dir) != 0 || git_repository_index(&idx, repo) != 0 || (root = fsafe_root(dir)) < 0 ||
+	    git_lfs_settle(NULL, repo, idx, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX) != 0)
+		rc = err_set(e, ERR_FAIL, "Git LFS: bringing the folder's LFS files in: %s",
+			     git_error_last() ? git_error_last()->message : "the index");
 	if (root >= 0)
 		close(root);
-	git_odb_free(odb);
 	git_index_free(idx);
 	git_repository_free(repo);
 	return rc;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <git2.h>
 #include <json-c/json.h>
+#include "git/lfs.h"
 #include "git/rewrite.h"
 
 /* libgit2's documented *_INIT macros set only the version fields. */
@@ -153,6 +154,8 @@ int git_workspace_take(const char *dir, const char *branch, const char *sha, str
 	int grc = git_oid_fromstr(&oid, sha);
 	rc = grc ? fail(e, grc, "reading commit id") : take(repo, branch, &oid, e);
 	git_repository_free(repo);
+	if (rc == 0)
+		git_lfs_index_refresh(dir, NULL); /* LFS files the checkout wrote as pointers: their content, by rename */
 	return rc;
 }
 

@@ -159,7 +159,10 @@ static int open_repo(git_repository **repo, const char *dir, const char *exclude
 	if (rc)
 		return rc;
 	int grc;
-	if (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0) {
+	/* git/lfs.c's temporary files (".ghbridge-lfs-<hex>.tmp", beside an LFS file while its content comes
+	 * in) are never synced, even one a crash left behind. */
+	if ((grc = git_ignore_add_rule(*repo, ".ghbridge-lfs-*.tmp\n")) != 0 ||
+	    (excludes && *excludes && (grc = git_ignore_add_rule(*repo, excludes)) != 0)) {
 		git_repository_free(*repo);
 		*repo = NULL;
 		return git_fail(e, grc, "exclude patterns");
@@ -501,6 +504,9 @@ int git_workspace_files(struct ws_file **files, int *n, const char *dir, const c
 	walk_dir(&w, fcntl(root, F_DUPFD_CLOEXEC, 0), "");
 	if ((rc = rules_check_walk(&w, e)))
 		goto out;
+	/* The status below does not hash an LFS file in memory (a file changed since the index was written,
+	 * "racy", still is: this reader writes nothing). */
+	git_lfs_settle(NULL, repo, idx, root, 0);
 	if (w.n > 1) /* an empty folder has no array: qsort(NULL, …) is undefined */
 		qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_file);
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
@@ -1287,6 +1293,8 @@ int git_workspace_commit(struct ws_commit *out, const char *dir, const char *bra
 	}
 	if (links)
 		links_restore(repo, idx, root);
+	/* LFS files: stat data settled by streaming before libgit2 compares (git_lfs_settle). */
+	git_lfs_settle(NULL, repo, idx, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
 	grc = stage_tree(&tree_oid, &out->left_out, repo, idx, root);
 	close(root);
 	out->skipped = skipped_of(&w, idx);
@@ -1815,8 +1823,12 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 		return rc;
 	git_index *li = NULL;
 	int root = fsafe_root(dir);
-	if (root >= 0 && git_repository_index(&li, repo) == 0 && index_has_links(li))
-		links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
+	if (root >= 0 && git_repository_index(&li, repo) == 0) {
+		if (index_has_links(li))
+			links_restore(repo, li, root); /* a changed copy of a link must not block GitHub's change to it */
+		/* the checkout compares LFS files by stat, never in memory */
+		git_lfs_settle(NULL, repo, li, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
+	}
 	git_index_free(li);
 	char *ref = ref_name(branch);
 	git_oid local, remote;
@@ -1920,6 +1932,13 @@ int git_workspace_merge(int *outcome, char **conflicts, const char *dir, const c
 	git_commit_free(mc);
 	*outcome = WS_MERGED;
 out:
+	/* The checkout wrote LFS files as their pointers: the content comes in by rename (git_lfs_settle). */
+	if (root >= 0 && rc == 0 && (*outcome == WS_ADOPTED || *outcome == WS_FASTFORWARD || *outcome == WS_MERGED)) {
+		git_index *ai = NULL;
+		if (git_repository_index(&ai, repo) == 0 && git_index_read(ai, 1) == 0)
+			git_lfs_settle(NULL, repo, ai, root, GIT_LFS_BRING_IN | GIT_LFS_WRITE_INDEX);
+		git_index_free(ai);
+	}
 	if (root >= 0)
 		close(root);
 	git_reference_free(r);

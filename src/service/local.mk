@@ -25,8 +25,13 @@ tests_unit_test_fsafe_SOURCES = tests/unit/test_fsafe.c
 tests_unit_test_fsafe_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fsafe_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_fsafe
+check_PROGRAMS += tests/unit/test_lfs
+tests_unit_test_lfs_SOURCES = tests/unit/test_lfs.c
+tests_unit_test_lfs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lfs_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_lfs
 endif
-EXTRA_DIST += tests/security tests/unit/test_fsafe.c
+EXTRA_DIST += tests/security tests/unit/test_fsafe.c tests/unit/test_lfs.c
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_authorship

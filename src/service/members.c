@@ -407,6 +407,55 @@ static const char *json_str(struct json_object *o, const char *key)
 												     : NULL;
 }
 
+/* The collaborator's details for the audit log: login, the repository, and what GitHub was asked. */
+static const char *gh_details(char *buf, size_t size, const char *login, const struct project *p, const char *permission,
+			      long long invitation_id)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "login", json_object_new_string(login ? login : ""));
+	char repo[300];
+	snprintf(repo, sizeof repo, "%s/%s", p->repo_owner ? p->repo_owner : "", p->repo_name ? p->repo_name : "");
+	json_object_object_add(o, "repository", json_object_new_string(repo));
+	if (permission)
+		json_object_object_add(o, "permission", json_object_new_string(permission));
+	if (invitation_id > 0)
+		json_object_object_add(o, "invitation_id", json_object_new_int64(invitation_id));
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	snprintf(buf, size, "%s", strlen(t) < size ? t : "{}");
+	json_object_put(o);
+	return buf;
+}
+
+/* What GitHub did, with the member row that records it, in one transaction (actor: system, the worker's).
+ * A failure is logged: GitHub has acted either way, and the member row is written again by the next job. */
+static void gh_set_audited(struct db *db, const struct member *m, const char *gh_state, const char *perm,
+			   long long invitation_id, int added, const char *action, const char *details)
+{
+	struct err e = { 0 };
+	int rc = db_begin(db, &e);
+	if (rc == 0)
+		rc = store_member_set_gh(db, m->id, gh_state, perm, invitation_id, added, NULL, 1, &e);
+	rc = ops_audit_commit(db, rc, action, "member", m->login, m->project_id, details, &e);
+	if (rc)
+		log_msg(LOG_WARN, "member %lld: recording %s: %s", m->id, action, e.msg);
+}
+
+/* A pending invitation as GitHub made or changed it (store_member_invited) and its audit row, in one
+ * transaction (actor: system). A failure is logged, as gh_set_audited's. */
+static void invited_audited(struct db *db, const struct member *m, const struct project *p, const char *perm,
+			    long long invitation_id, const char *created_at, const char *action)
+{
+	struct err e = { 0 };
+	char det[768];
+	int rc = db_begin(db, &e);
+	if (rc == 0)
+		rc = store_member_invited(db, m->id, perm, invitation_id, created_at, &e);
+	rc = ops_audit_commit(db, rc, action, "member", m->login, m->project_id,
+			      gh_details(det, sizeof det, m->login, p, perm, invitation_id), &e);
+	if (rc)
+		log_msg(LOG_WARN, "member %lld: recording %s: %s", m->id, action, e.msg);
+}
+
 /* GitHub shows m's invitation inv (a repository-invitation object) expired. The first time, the member is marked
  * expired, counted as re-invited and a re-invitation queued, in one transaction; after a re-invitation has expired
  * too, the member is only marked (gh_error says so) until the owner retries. A member marked expired already is
@@ -505,7 +554,8 @@ static int invitation_patch(struct gh_ctx *c, long long id)
 			if (members_invitation_expired(c->ctx->db, c->m, g.json, &e))
 				out = job_retry(c->ctx, "%s", e.msg);
 		} else
-			store_member_invited(c->ctx->db, c->m->id, c->perm, id, json_str(g.json, "created_at"), &e);
+			invited_audited(c->ctx->db, c->m, c->p, c->perm, id, json_str(g.json, "created_at"),
+					"member.github_permission_set");
 	} else if (g.status == 404) {
 		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, &g, NULL, JOB_DONE);
 		logged = 1;
@@ -552,6 +602,11 @@ static int invitation_delete(struct gh_ctx *c, long long id)
 	int out = g.status == 204 || g.status == 404 ? INVITE_GO_ON : gh_outcome(c->ctx, &g, path);
 	members_op_note(c->ctx, c->job, c->p->id, c->m->login, "remove_invitation", req, &g, NULL,
 			out == INVITE_GO_ON ? JOB_DONE : out);
+	if (g.status == 204) {
+		char det[768];
+		ops_audit_note(c->ctx->db, "member.github_invitation_cancelled", "member", c->m->login, c->p->id, "success",
+			       gh_details(det, sizeof det, c->m->login, c->p, NULL, id));
+	}
 	gh_resp_free(&g);
 	return out;
 }
@@ -648,6 +703,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		if (unaccounted && store_member_get(&m, ctx->db, p.id, login, &e) == 0)
 			goto cleanup; /* a member now ("Add as member" came first): nothing to remove */
 		err_clear(&e);
+		char det[768];
+		/* The member row is gone already: the audit events go alone (GitHub's DELETE is the change). A
+		 * 404 means there was nothing left to remove there: no event. */
 		if (inv > 0) {
 			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
 			snprintf(msg, sizeof msg, "DELETE %s", path);
@@ -657,6 +715,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				members_op_note(ctx, job, p.id, login, "remove_invitation", msg, NULL, e.msg, out);
 				goto cleanup;
 			}
+			if (g.status == 204)
+				ops_audit_note(ctx->db, "member.github_invitation_cancelled", "member", login, p.id, "success",
+					       gh_details(det, sizeof det, login, &p, NULL, inv));
 			if (g.status != 204 && g.status != 404)
 				out = gh_outcome(ctx, &g, path);
 			members_op_note(ctx, job, p.id, login, "remove_invitation", msg, &g, NULL, out);
@@ -672,7 +733,10 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			members_op_note(ctx, job, p.id, login, "remove", msg, NULL, e.msg, out);
 			goto cleanup;
 		}
-		if (g.status != 204 && g.status != 404)
+		if (g.status == 204)
+			ops_audit_note(ctx->db, "member.github_removed", "member", login, p.id, "success",
+				       gh_details(det, sizeof det, login, &p, NULL, 0));
+		else if (g.status != 404)
 			out = gh_outcome(ctx, &g, path);
 		/* Only an invitation was pending: the collaborator DELETE has nothing to do and is not logged. */
 		if (!(inv > 0 && g.status == 404 && out == JOB_DONE))
@@ -724,6 +788,11 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			}
 			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
 			members_op_note(ctx, job, p.id, m.login, "remove", msg, &g, NULL, out);
+			if (g.status == 204) {
+				char det[768];
+				ops_audit_note(ctx->db, "member.github_removed", "member", m.login, p.id, "success",
+					       gh_details(det, sizeof det, m.login, &p, NULL, 0));
+			}
 			gh_resp_free(&g);
 			if (out != JOB_DONE)
 				goto cleanup;
@@ -768,16 +837,20 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		goto cleanup;
 	}
 	struct json_object *iid, *cat;
+	char det[768];
 	if (g.status == 201 && json_object_object_get_ex(g.json, "id", &iid)) {
-		store_member_invited(ctx->db, m.id, perm, json_object_get_int64(iid),
-				     json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL, &e);
+		invited_audited(ctx->db, &m, &p, perm, json_object_get_int64(iid),
+				json_object_object_get_ex(g.json, "created_at", &cat) ? json_object_get_string(cat) : NULL,
+				"member.github_invited");
 		if (schedule_expiry_check(ctx->db, p.id, &e))
 			log_msg(LOG_WARN, "member %lld: the expiry check was not queued: %s", m.id, e.msg);
 	} else if (g.status == 422 && invite_limit_hit(&g)) {
 		out = invite_deferred(&gc, &g);
 	} else if (g.status == 204) {
-		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was. */
-		store_member_set_gh(ctx->db, m.id, "collaborator", perm, 0, -1, NULL, 1, &e);
+		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was.
+		 * GitHub's 204 also sets an existing collaborator's permission to the one asked. */
+		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, -1, "member.github_permission_set",
+			       gh_details(det, sizeof det, m.login, &p, perm, 0));
 	} else {
 		out = gh_outcome(ctx, &g, path);
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));

@@ -102,6 +102,7 @@ int page_admin_resume(struct request *req, struct response *resp);
 int page_admin_sync_all(struct request *req, struct response *resp);
 int page_admin_audit(struct request *req, struct response *resp);
 int api_admin_pauses(struct request *req, struct response *resp);
+int api_admin_workers(struct request *req, struct response *resp);
 int api_admin_pause(struct request *req, struct response *resp);
 int api_admin_resume(struct request *req, struct response *resp);
 int api_admin_sync_all(struct request *req, struct response *resp);

@@ -26,6 +26,7 @@ const struct route web_routes[] = {
 	ROUTE("POST", "/admin/sync-all", page_admin_sync_all, ROUTE_SESSION | ROUTE_CSRF),
 	ROUTE("GET", "/admin/audit", page_admin_audit, ROUTE_SESSION),
 	ROUTE("GET", "/api/v1/admin/pauses", api_admin_pauses, ROUTE_API | ROUTE_SESSION),
+	ROUTE("GET", "/api/v1/admin/workers", api_admin_workers, ROUTE_API | ROUTE_SESSION),
 	ROUTE("POST", "/api/v1/admin/pause", api_admin_pause, ROUTE_API | ROUTE_SESSION),
 	ROUTE("POST", "/api/v1/admin/resume", api_admin_resume, ROUTE_API | ROUTE_SESSION),
 	ROUTE("POST", "/api/v1/admin/sync-all", api_admin_sync_all, ROUTE_API | ROUTE_SESSION),

@@ -71,7 +71,12 @@ curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/octocat" -d storage_bytes=1
 curl -s -o /dev/null -X POST "$F/_fakehub/repos/octocat/$name/lfs" -d enabled=false
 res=$(lfs_post "$LFS/objects/batch" "{\"operation\":\"download\",\"objects\":[{\"oid\":\"$oid\",\"size\":300000}]}")
 check_eq "LFS disabled: 403" 403 "$(printf '%s' "$res" | status_of)"
-check_match "LFS disabled: in words" 'Git LFS is disabled' "$(printf '%s' "$res" | body_of)"
+check_match "LFS disabled: in GitHub's words" '"message": ?"Git LFS is disabled for this repository\."' "$(printf '%s' "$res" | body_of)"
+head -c 1000 /dev/urandom > off.bin
+git add off.bin && git commit -qm "LFS off"
+out=$(git push origin main 2>&1)
+check_match "LFS disabled: git lfs prints what github.com users see" 'batch response: Git LFS is disabled for this repository\.' "$out"
+git reset -q --hard HEAD~1
 curl -s -o /dev/null -X POST "$F/_fakehub/repos/octocat/$name/lfs" -d enabled=true
 
 # ---------------------------------------------------------------- ghbridge against it
@@ -119,6 +124,27 @@ check_match "a pointer without its object stays a pointer" '^version https://git
 wait_for 30 idle
 check "the sync goes on, and its history row names the pointer" wait_for 30 hist_has '(.status == "success" or .status == "nochange") and ((.error // "") | test("ghost.bin"))'
 
+# The host swaps the folder of an LFS file for a link to a folder outside (issue 16: content comes in by rename,
+# beneath the project folder, never through a link) while GitHub gets a new version of that file; outside holds a
+# file of the same name with the new pointer's text, the one a checkout would write. Nothing is written there.
+mkdir -p "$W/outside"
+cp "$W/g/media/clip.bin" "$W/clip.v1"
+wait_for 30 idle
+mv "$WS/media" "$W/media.moved" && ln -s "$W/outside" "$WS/media" # before the push: its webhook may start a pull
+(cd "$W/g" && head -c 90000 /dev/urandom > media/clip.bin && git add media/clip.bin && git commit -qm "clip v2" &&
+	git show HEAD:media/clip.bin > "$W/outside/clip.bin" && git push -q origin main)
+cp "$W/outside/clip.bin" "$W/outside.before"
+call POST "/projects/$PID/sync" >/dev/null
+sleep 1; wait_for 60 idle
+check "a folder swapped for a link to outside: nothing written there" bash -c \
+	"[ \"\$(ls -A '$W/outside')\" = clip.bin ] && cmp -s '$W/outside/clip.bin' '$W/outside.before' && [ -L '$WS/media' ]"
+check "… nor in the moved folder (the old version as it was)" bash -c "cmp -s '$W/media.moved/clip.bin' '$W/clip.v1' && [ \"\$(ls -A '$W/media.moved')\" = clip.bin ]"
+rm "$WS/media" && mv "$W/media.moved" "$WS/media"
+call POST "/projects/$PID/sync" >/dev/null
+check "the folder back: the new version comes in (renamed into place), byte-identical" wait_for 60 cmp -s "$W/g/media/clip.bin" "$WS/media/clip.bin"
+check "… no temporary file left" bash -c "! ls -A '$WS/media' '$WS' | grep -q ghbridge-lfs"
+wait_for 30 idle
+
 
 # ghbridge pushes: a new file under the rule is uploaded; git lfs pull reads it byte-identical.
 head -c 400000 /dev/urandom > "$WS/new.bin"
@@ -132,6 +158,30 @@ check_match "the commit holds the pointer" "oid sha256:$oidn" "$(git -C "$W/g2" 
 check "git lfs pull: byte-identical" cmp "$WS/new.bin" "$W/g2/new.bin"
 check "a file outside the rule is plain git" cmp "$WS/notes.txt" "$W/g2/notes.txt"
 
+# Which paths are LFS is git's answer from .gitattributes (issue 16): a rule in a sub-folder's .gitattributes, and
+# an attribute macro ([attr]NAME, gitattributes(5) "DEFINING MACRO ATTRIBUTES") that sets filter=lfs. Both ways.
+(cd "$W/g" && git pull -q origin main 2>/dev/null
+	printf '[attr]lfsasset filter=lfs diff=lfs merge=lfs -text\n*.dat lfsasset\n' >> .gitattributes
+	mkdir -p docs && printf '*.pdf filter=lfs diff=lfs merge=lfs -text\n' > docs/.gitattributes
+	head -c 50000 /dev/urandom > x.dat && head -c 60000 /dev/urandom > docs/a.pdf
+	git add .gitattributes x.dat docs && git commit -qm "a macro and a sub-folder rule" && git push -q origin main)
+check_match "git lfs itself stored x.dat (macro) as a pointer" '^version https://git-lfs' "$(git -C "$W/g" show HEAD:x.dat | head -c 40)"
+check_match "… and docs/a.pdf (sub-folder rule)" '^version https://git-lfs' "$(git -C "$W/g" show HEAD:docs/a.pdf | head -c 40)"
+call POST "/projects/$PID/sync" >/dev/null
+check "pulled: a file under a macro rule comes in with its real content" wait_for 60 cmp -s "$W/g/x.dat" "$WS/x.dat"
+check "pulled: a file under a sub-folder's rule too" wait_for 60 cmp -s "$W/g/docs/a.pdf" "$WS/docs/a.pdf"
+wait_for 30 idle
+head -c 70000 /dev/urandom > "$WS/y.dat"
+head -c 80000 /dev/urandom > "$WS/docs/b.pdf"
+head -c 1000 /dev/urandom > "$WS/b.pdf"   # outside docs/: the sub-folder's rule does not reach it
+call POST "/projects/$PID/sync" >/dev/null
+check "the sync with new files under both rules succeeds" wait_for 60 hist_has '.status == "success" and (.files // [] | map(.path) | index("docs/b.pdf"))'
+rm -rf "$W/g5"; git clone -q "$(url "$UT" "$U/$R2")" "$W/g5" 2>/dev/null
+check_match "pushed: y.dat (macro) is a pointer in the commit" "oid sha256:$(sha256sum "$WS/y.dat" | cut -c1-64)" "$(git -C "$W/g5" show HEAD:y.dat)"
+check_match "pushed: docs/b.pdf (sub-folder rule) is a pointer in the commit" "oid sha256:$(sha256sum "$WS/docs/b.pdf" | cut -c1-64)" "$(git -C "$W/g5" show HEAD:docs/b.pdf)"
+check "pushed: b.pdf at the root, outside the sub-folder's rule, is plain git" bash -c "git -C '$W/g5' show HEAD:b.pdf | cmp -s - '$WS/b.pdf'"
+check "git lfs pull: both byte-identical" bash -c "cmp -s '$WS/y.dat' '$W/g5/y.dat' && cmp -s '$WS/docs/b.pdf' '$W/g5/docs/b.pdf'"
+
 # The quota in GitHub's words; the next sync after it is raised goes through.
 curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=1000000
 head -c 900000 /dev/urandom > "$WS/over.bin"
@@ -139,8 +189,23 @@ call POST "/projects/$PID/sync" >/dev/null
 check "over the LFS quota: the sync says so in GitHub's words" wait_for 60 hist_has '(.error // "") | test("over its data quota")'
 curl -s -o /dev/null -X POST "$F/_fakehub/lfs/quotas/$U" -d storage_bytes=10737418240
 rm -f "$WS/over.bin" "$WS/new.bin"
+wait_for 60 idle
 
-# ---------------------------------------------------------------- memory: a 200 MiB LFS file up and down
+# LFS turned off on the repository: the sync says so in GitHub's words and is not retried.
+curl -s -o /dev/null -X POST "$F/_fakehub/repos/$U/$R2/lfs" -d enabled=false
+head -c 3000 /dev/urandom > "$WS/off.bin"
+call POST "/projects/$PID/sync" >/dev/null
+check "LFS disabled: the sync says so in GitHub's words" wait_for 60 hist_has '(.error // "") | test("Git LFS is disabled for this repository\\.")'
+curl -s -o /dev/null -X POST "$F/_fakehub/repos/$U/$R2/lfs" -d enabled=true
+rm -f "$WS/off.bin"
+
+# ---------------------------------------------------------------- memory: a large LFS file up, down, touched
+# Issue 16: "a 1 GiB LFS file uploads and downloads with the worker's RSS under 100 MiB". LFS_MEM_MIB sets the size.
+# CI runs 200 MiB: with 1024 this part alone took 100 s in the test stack (ASan worker, 2 cores), too long for a
+# suite kept well under 3 minutes. The 1 GiB run is `scripts/dev bench lfs` (BENCH_LFS_MEM_MIB, default 1024;
+# figures in bench/RESULTS.md), or `LFS_MEM_MIB=1024 scripts/dev test lfs/test-lfs`. The file is sparse; the copies
+# git, fakehub and git lfs make take about 4 times its size on disk while it runs.
+MEM=${LFS_MEM_MIB:-200}
 # VmHWM (peak resident set) of the worker processes (the pid in worker.pid and its children), in KiB.
 hwm() {
 	local p m=0 v
@@ -152,30 +217,46 @@ hwm() {
 }
 wait_for 30 idle
 before=$(hwm)
-truncate -s 200M "$WS/huge.bin"
+t0=$(date +%s)
+truncate -s "${MEM}M" "$WS/huge.bin"
 call POST "/projects/$PID/sync" >/dev/null
-check "a 200 MiB LFS file syncs" wait_for 300 hist_has '.status == "success" and (.files // [] | map(select(.path == "huge.bin" and .status != "left_out")) | length > 0)'
+check "a $MEM MiB LFS file syncs" wait_for 600 hist_has '.status == "success" and (.files // [] | map(select(.path == "huge.bin" and .status != "left_out")) | length > 0)'
 up=$(hwm)
-echo "# worker VmHWM: before ${before} KiB, after the 200 MiB upload ${up} KiB"
-check "the worker's peak memory grew by under 100 MiB during the upload" test $((up - before)) -lt 102400
+echo "# worker VmHWM: before ${before} KiB, after the $MEM MiB upload ${up} KiB ($(( $(date +%s) - t0 )) s)"
+check "the worker's peak RSS stays under 100 MiB during the upload" test "$up" -lt 102400
+oidh=$(sha256sum "$WS/huge.bin" | cut -c1-64)
+check_match "… GitHub's LFS server holds all of it" "\"oid\":\"$oidh\",\"size\":$((MEM << 20))" "$(curl -s "$F/_fakehub/repos/$U/$R2/lfs")"
 # One repository, one project: the download goes to a project linking a copy pushed with git lfs.
 R4=$(uniq_name lfshuge)
 api POST /user/repos "$UT" "{\"name\":\"$R4\",\"auto_init\":true}" >/dev/null
 rm -rf "$W/g4"; git clone -q "$(url "$UT" "$U/$R4")" "$W/g4"
-(cd "$W/g4" && git lfs track '*.bin' >/dev/null && cp "$WS/huge.bin" . && git add .gitattributes huge.bin &&
-	git commit -qm "200 MiB" && git push -q origin main)
+(cd "$W/g4" && git lfs track '*.bin' >/dev/null && truncate -s "${MEM}M" huge.bin && git add .gitattributes huge.bin &&
+	git commit -qm "$MEM MiB" && git push -q origin main)
 rm -rf "$W/g4"
+t0=$(date +%s)
 call POST /projects -H 'Content-Type: application/json' -d '{"name":"LFS2"}' >/dev/null
 PID2=$(jq -r .id "$W/body"); WS2=$(jq -r .workspace "$W/body")
 call POST "/projects/$PID2/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"link\",\"owner\":\"$U\",\"name\":\"$R4\"}" >/dev/null
-check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 300)"
-# The checkout writes the file in place: wait for all of it (and for the sync to end).
-wait_for 300 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = \"\$(stat -c %s '$WS/huge.bin')\" ]"
-check_eq "its 200 MiB file came down as content" "$(stat -c %s "$WS/huge.bin")" "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
-check "… byte-identical" cmp "$WS/huge.bin" "$WS2/huge.bin"
+check_eq "a second project links a repository holding it (pushed with git lfs)" done "$(wait_connect "$KEY" "$PID2" 600)"
+# The content is renamed into place whole (git_lfs_settle): the file has the pointer's size or all of it.
+wait_for 600 bash -c "[ \"\$(stat -c %s '$WS2/huge.bin' 2>/dev/null)\" = $((MEM << 20)) ]"
+check_eq "its $MEM MiB file came down as content" $((MEM << 20)) "$(stat -c %s "$WS2/huge.bin" 2>/dev/null)"
+check_eq "… byte-identical" "$oidh" "$(sha256sum "$WS2/huge.bin" | cut -c1-64)"
+check "… no temporary file left beside it" bash -c "! ls -A '$WS2' | grep -q ghbridge-lfs"
 down=$(hwm)
-echo "# worker VmHWM after the 200 MiB download ${down} KiB"
-check "the worker's peak memory grew by under 100 MiB with the download too" test $((down - before)) -lt 102400
+echo "# worker VmHWM after the $MEM MiB download ${down} KiB ($(( $(date +%s) - t0 )) s)"
+check "the worker's peak RSS stays under 100 MiB with the download too" test "$down" -lt 102400
+# Touched, same size (issue 16: libgit2 hashed such a file whole in memory): the next sync compares it streaming.
+wait_for 120 idle
+wait_for 120 bash -c "curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PID2/status' | jq -e '.status != \"PENDING\" and .status != \"SYNCING\"' >/dev/null"
+touch -d '-1 hour' "$WS2/huge.bin"
+echo "touched" > "$WS2/touched.txt"
+call POST "/projects/$PID2/sync" >/dev/null
+check "a sync after the $MEM MiB file's mtime changed (same size) commits only the other file" wait_for 300 bash -c \
+	"curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PID2/history?limit=20' | jq -e '[.history[] | select(.status == \"success\" and (.files // [] | map(.path) == [\"touched.txt\"]))] | length > 0' >/dev/null"
+touched=$(hwm)
+echo "# worker VmHWM after the sync with the touched $MEM MiB file ${touched} KiB"
+check "… and the worker's peak RSS stays under 100 MiB" test "$touched" -lt 102400
 rm -f "$WS/huge.bin" "$WS2/huge.bin"
 call POST "/projects/$PID/sync" >/dev/null
 wait_for 60 idle
