@@ -7,6 +7,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_rotate_key(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/metrics.h"
 
@@ -32,6 +33,8 @@ struct slot {
 	counter sync_files, sync_bytes;
 	counter gh[MS_NSTATUS];
 	_Atomic int64_t gh_rate_min;          /* -1: none seen */
+	/* Per token class: (window end in epoch seconds << 32) | remaining; 0: none. Outside the summed ranges. */
+	_Atomic uint64_t gh_window[MT_NTOKEN];
 	counter hook[MH_NHOOK];
 	counter db_err, db_reconn;
 };
@@ -52,6 +55,8 @@ static const char *const status_names[MS_NSTATUS] = {
 	"1xx", "200", "201", "202", "204", "2xx", "301", "302", "303", "304", "3xx", "400", "401",
 	"403", "404", "405", "409", "412", "413", "422", "429", "4xx", "500", "502", "503", "5xx", "none",
 };
+const char *const metrics_token_names[MT_NTOKEN] = { "none", "oauth_user", "app_user", "installation",
+							 "personal", "app", "other" };
 static const char *const job_names[MJ_NJOB] = { "done", "retry", "dead", "wait", "cancelled" };
 static const char *const sync_names[MSY_NSYNC] = { "success", "nochange", "error", "conflict" };
 static const char *const hook_names[MH_NHOOK] = { "queued", "duplicate", "ignored", "pong", "bad_signature",
@@ -72,17 +77,54 @@ static int status_index(int s)
 
 /* The file lives in /dev/shm when there is one (memory, and local to the host even when data_dir is a
  * shared filesystem, where mmap is not coherent between machines), named after data_dir so that two
- * installations on one host do not mix; else in data_dir itself. */
-static void shm_path(char *out, size_t size, const char *dir)
+ * installations on one host do not mix; else in data_dir itself, named after the host: data_dir may be
+ * shared by several machines, and a file's slots (pids, counts) mean something only on the machine that
+ * wrote them. */
+void metrics_shm_path(char *out, size_t size, const char *dir, const char *what)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
-		snprintf(out, size, "/dev/shm/ghbridge-metrics-%u-%016llx", (unsigned)getuid(), (unsigned long long)h);
-	else
-		snprintf(out, size, "%s/metrics.shm", dir);
+		snprintf(out, size, "/dev/shm/ghbridge-%s-%u-%016llx", what, (unsigned)getuid(), (unsigned long long)h);
+	else {
+		char host[65] = "";
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0] || strchr(host, '/'))
+			snprintf(host, sizeof host, "localhost");
+		snprintf(out, size, "%s/%s-%s.shm", dir, what, host);
+	}
+}
+
+void *metrics_shm_map(const char *path, size_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	/* /dev/shm is shared by every user: a file someone else made there is not ours to trust. */
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size != 0 && (size_t)st.st_size != size) {
+		/* Another build's layout: start a new file (processes of the old build keep theirs). */
+		close(fd);
+		unlink(path);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+	}
+	if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return NULL;
+	}
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
 }
 
 int metrics_open(const char *dir)
@@ -90,32 +132,10 @@ int metrics_open(const char *dir)
 	if (hdr)
 		return 0;
 	char path[1024];
-	shm_path(path, sizeof path, dir && *dir ? dir : ".");
+	metrics_shm_path(path, sizeof path, dir && *dir ? dir : ".", "metrics");
 	size_t size = sizeof(struct header) + (size_t)METRICS_SLOTS * sizeof(struct slot);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	/* /dev/shm is shared by every user: a file someone else made there is not ours to trust. */
-	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	if (st.st_size != 0 && (size_t)st.st_size != size) {
-		/* Another build's layout: start a new file (processes of the old build keep theirs). */
-		close(fd);
-		unlink(path);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 || fstat(fd, &st) != 0)
-			return -1;
-	}
-	if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
-		close(fd);
-		return -1;
-	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
+	void *m = metrics_shm_map(path, size);
+	if (!m)
 		return -1;
 	struct header *h = m;
 	/* A fresh file is all zeros; the first process writes the header. Two at once write the same. */
@@ -136,8 +156,23 @@ int metrics_open(const char *dir)
 	return 0;
 }
 
+/* Keeps the lower remaining of two windows, unless the kept one is over (its end passed). */
+static void window_merge(_Atomic uint64_t *w, uint64_t v, uint64_t now)
+{
+	if (!v)
+		return;
+	uint64_t cur = atomic_load(w);
+	while ((cur == 0 || (cur >> 32) <= now || (v & 0xffffffffu) < (cur & 0xffffffffu)) && cur != v &&
+	       !atomic_compare_exchange_weak(w, &cur, v))
+		;
+}
+
 static void fold_into_gone(struct slot *s)
 {
+	for (int c = 0; c < MT_NTOKEN; c++) {
+		window_merge(&slots[0].gh_window[c], atomic_load(&s->gh_window[c]), (uint64_t)time(NULL));
+		atomic_store(&s->gh_window[c], 0);
+	}
 	uint64_t *src = (uint64_t *)((char *)s + offsetof(struct slot, http));
 	counter *dst = (counter *)((char *)&slots[0] + offsetof(struct slot, http));
 	size_t n = (offsetof(struct slot, gh_rate_min) - offsetof(struct slot, http)) / sizeof(uint64_t);
@@ -234,7 +269,7 @@ void metrics_sync(enum metrics_sync outcome, long long files, long long bytes)
 		ADD(s->sync_bytes, bytes);
 }
 
-void metrics_github(int status, long long remaining)
+void metrics_github(int status, long long remaining, long long reset, enum metrics_token cls)
 {
 	struct slot *s = slot();
 	if (!s)
@@ -242,6 +277,9 @@ void metrics_github(int status, long long remaining)
 	ADD(s->gh[status_index(status)], 1);
 	if (remaining < 0)
 		return;
+	if (reset > 0 && reset < 0xffffffffLL && cls >= 0 && cls < MT_NTOKEN)
+		window_merge(&s->gh_window[cls], ((uint64_t)reset << 32) | (uint64_t)(remaining > 0xfffffffeLL ? 0xfffffffeLL : remaining),
+			     (uint64_t)time(NULL));
 	int64_t cur = atomic_load(&s->gh_rate_min);
 	while ((cur < 0 || remaining < cur) && !atomic_compare_exchange_weak(&s->gh_rate_min, &cur, remaining))
 		;
@@ -266,6 +304,29 @@ void metrics_db_reconnect(void)
 	struct slot *s = slot();
 	if (s)
 		ADD(s->db_reconn, 1);
+}
+
+void metrics_github_headroom(long long remaining[MT_NTOKEN], long long reset[MT_NTOKEN])
+{
+	for (int c = 0; c < MT_NTOKEN; c++)
+		remaining[c] = reset[c] = -1;
+	if (!hdr)
+		return;
+	uint64_t now = (uint64_t)time(NULL);
+	for (int i = 0; i < METRICS_SLOTS; i++) {
+		if (atomic_load(&slots[i].pid) == 0)
+			continue;
+		for (int c = 0; c < MT_NTOKEN; c++) {
+			uint64_t v = atomic_load(&slots[i].gh_window[c]);
+			if (!v || (v >> 32) <= now)
+				continue;
+			long long rem = (long long)(v & 0xffffffffu);
+			if (remaining[c] < 0 || rem < remaining[c]) {
+				remaining[c] = rem;
+				reset[c] = (long long)(v >> 32);
+			}
+		}
+	}
 }
 
 void metrics_label(struct buf *out, const char *v)
@@ -410,6 +471,16 @@ void metrics_render(struct buf *o, const char *const *route_names, int nroutes, 
 	}
 	head(o, "ghbridge_github_ratelimit_remaining_min", "gauge", "Lowest X-RateLimit-Remaining GitHub reported to any process since they started (-1: none yet).");
 	buf_printf(o, "ghbridge_github_ratelimit_remaining_min %lld\n", (long long)rmin);
+	long long hr[MT_NTOKEN], hreset[MT_NTOKEN];
+	metrics_github_headroom(hr, hreset);
+	head(o, "ghbridge_github_ratelimit_remaining_window_min", "gauge", "Lowest X-RateLimit-Remaining among GitHub answers whose rate-limit window is not over, by the class of token sent (only classes seen in a live window).");
+	for (int c = 0; c < MT_NTOKEN; c++)
+		if (hr[c] >= 0)
+			buf_printf(o, "ghbridge_github_ratelimit_remaining_window_min{token_class=\"%s\"} %lld\n", metrics_token_names[c], hr[c]);
+	head(o, "ghbridge_github_ratelimit_window_reset_seconds", "gauge", "When that window ends (X-RateLimit-Reset, Unix time), by token class.");
+	for (int c = 0; c < MT_NTOKEN; c++)
+		if (hr[c] >= 0)
+			buf_printf(o, "ghbridge_github_ratelimit_window_reset_seconds{token_class=\"%s\"} %lld\n", metrics_token_names[c], hreset[c]);
 	head(o, "ghbridge_webhook_deliveries_total", "counter", "GitHub webhook deliveries received, by outcome.");
 	for (int i = 0; i < MH_NHOOK; i++)
 		buf_printf(o, "ghbridge_webhook_deliveries_total{outcome=\"%s\"} %llu\n", hook_names[i], (unsigned long long)LOAD(t->hook[i]));

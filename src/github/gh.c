@@ -90,7 +90,25 @@ static size_t on_header(char *p, size_t s, size_t n, void *u)
 	return len;
 }
 
-static int perform(struct gh_resp *r, CURL *c, struct curl_slist *hdrs, struct err *e)
+/* The class of a token by its prefix (GitHub docs "About authentication to GitHub", GitHub's token
+ * formats: gho_ OAuth app user token, ghu_ GitHub App user token, ghs_ installation token, ghp_ and
+ * github_pat_ personal access tokens); NULL is no token. */
+static enum metrics_token token_class(const char *token)
+{
+	if (!token || !*token)
+		return MT_NONE;
+	if (strncmp(token, "gho_", 4) == 0)
+		return MT_OAUTH_USER;
+	if (strncmp(token, "ghu_", 4) == 0)
+		return MT_APP_USER;
+	if (strncmp(token, "ghs_", 4) == 0)
+		return MT_INSTALLATION;
+	if (strncmp(token, "ghp_", 4) == 0 || strncmp(token, "github_pat_", 11) == 0)
+		return MT_PERSONAL;
+	return MT_OTHER;
+}
+
+static int perform(struct gh_resp *r, CURL *c, struct curl_slist *hdrs, enum metrics_token cls, struct err *e)
 {
 	r->ratelimit_remaining = -1;
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -111,7 +129,8 @@ static int perform(struct gh_resp *r, CURL *c, struct curl_slist *hdrs, struct e
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	metrics_github(rc == CURLE_OK ? (int)r->status : 0, rc == CURLE_OK ? r->ratelimit_remaining : -1);
+	metrics_github(rc == CURLE_OK ? (int)r->status : 0, rc == CURLE_OK ? r->ratelimit_remaining : -1,
+		       rc == CURLE_OK ? r->ratelimit_reset : 0, cls);
 	if (rc != CURLE_OK) {
 		r->status = 0;
 		return err_set(e, rc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_FAIL, "GitHub unreachable: %s",
@@ -152,7 +171,7 @@ int gh_call(struct gh_resp *r, const char *method, const char *url, const char *
 	}
 	curl_easy_setopt(c, CURLOPT_URL, full);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	int rc = perform(r, c, hdrs, e);
+	int rc = perform(r, c, hdrs, token_class(token), e);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	return rc;
@@ -218,7 +237,7 @@ static int token_post(struct gh_tokens *out, const char *form, struct err *e)
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-	int rc = perform(&r, c, hdrs, e);
+	int rc = perform(&r, c, hdrs, MT_APP, e);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	if (rc)
@@ -297,7 +316,7 @@ int gh_grant_revoke(const char *access_token, struct err *e)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_object_to_json_string(body));
 	curl_easy_setopt(c, CURLOPT_USERNAME, cfg_str(CFG_GITHUB_CLIENT_ID));
 	curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_str(CFG_GITHUB_CLIENT_SECRET));
-	int rc = perform(&r, c, hdrs, e);
+	int rc = perform(&r, c, hdrs, MT_APP, e);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	json_object_put(body);

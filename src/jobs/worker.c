@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "core/metrics.h"
 #include "service/ops.h"
+#include "service/drift.h"
 #include "core/log.h"
 #include "core/prefork.h"
 #include "jobs/worker.h"
@@ -74,7 +75,26 @@ struct lease {
 	int claims;
 	double next_renew, expires, drain_deadline;
 	volatile int stop_job;      /* what job_should_stop() reads */
+	char kind[64];              /* the job in hand's kind, for the heartbeat */
+	/* The heartbeat (worker_heartbeats, sql/022): at most one row write per BEAT_SECONDS, by whoever holds
+	 * the claim connection: the lease thread during a job (naming it), the claim loop between jobs. */
+	double next_beat;
+	const char *host;
+	long long started;
 };
+
+#define BEAT_SECONDS 10.0
+
+/* Called with l->mu held (or by the claim loop while no job is active); db is the claim connection. */
+static void beat(struct lease *l, struct db *db, double now)
+{
+	if (now < l->next_beat)
+		return;
+	l->next_beat = now + BEAT_SECONDS;
+	struct err e = { 0 };
+	if (store_worker_beat(db, l->host, (int)getpid(), l->started, l->active ? l->id : 0, l->active ? l->kind : NULL, &e))
+		log_msg(LOG_WARN, "worker heartbeat: %s", e.msg);
+}
 
 static void *lease_main(void *arg)
 {
@@ -100,6 +120,7 @@ static void *lease_main(void *arg)
 		}
 		struct err e = { 0 };
 		int owned = 0;
+		beat(l, l->db, now);
 		if (now >= l->next_renew) {
 			int rc = store_job_renew(&owned, l->db, l->id, l->claims, l->project_id, o->lease_seconds, &e);
 			if (rc == 0 && owned) {
@@ -144,6 +165,7 @@ static void lease_set(struct lease *l, const struct job_row *row)
 	l->id = row->id;
 	l->claims = row->claims;
 	l->project_id = row->project_id;
+	snprintf(l->kind, sizeof l->kind, "%s", row->kind ? row->kind : "");
 	l->stop_job = stop_flag ? 1 : 0;
 	l->next_renew = now + l->o->lease_seconds / 3.0;
 	l->expires = now + l->o->lease_seconds;
@@ -392,6 +414,8 @@ static int child_main(void *arg)
 	pthread_condattr_destroy(&ca);
 	l.db = cdb;
 	l.o = o;
+	l.host = host;
+	l.started = (long long)time(NULL);
 	/* Signals go to the claim loop, whose poll() they must interrupt. */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -415,6 +439,9 @@ static int child_main(void *arg)
 	double next_purge = mono_now() + 30 + (getpid() % 60);
 	/* The daily retention pass (service/ops.c): history, audit rows, sessions, OAuth states. */
 	double next_retention = mono_now() + 90 + (getpid() % 120);
+	/* The periodic drift check of members against GitHub's collaborators (service/drift.c): a cheap query
+	 * every few seconds finds the projects whose check is due (member_drift_seconds apart). */
+	double next_drift = mono_now() + 5 + (getpid() % 5);
 	while (!stop_flag) {
 		if (session_ensure(cdb, &backend_pid, &e) != 0) {
 			if (failures++ == 0)
@@ -427,12 +454,18 @@ static int child_main(void *arg)
 			failures = 0;
 		}
 		double now = mono_now();
+		pthread_mutex_lock(&l.mu);
+		beat(&l, cdb, now);
+		pthread_mutex_unlock(&l.mu);
 		if (now >= next_reap) {
 			int n = 0;
 			if (store_job_reap(&n, cdb, &e) != 0)
 				log_msg(LOG_WARN, "reaping expired leases: %s", e.msg);
 			else if (n > 0)
 				log_msg(LOG_WARN, "requeued %d job(s) whose worker stopped renewing the lease", n);
+			/* Heartbeats of processes gone without a clean stop (SIGKILL, a lost host). */
+			if (store_workers_prune(&n, cdb, 600, &e) != 0)
+				log_msg(LOG_WARN, "pruning worker heartbeats: %s", e.msg);
 			next_reap = now + reap_every;
 		}
 		if (o->keep_days > 0 && now >= next_purge) {
@@ -449,6 +482,14 @@ static int child_main(void *arg)
 			if (ops_retention(&n, cdb, 1000, &e) != 0)
 				log_msg(LOG_WARN, "retention pass: %s", e.msg);
 			next_retention = now + 86400;
+		}
+		if (now >= next_drift) {
+			int n = 0;
+			if (members_drift_sweep(&n, cdb, &e) != 0)
+				log_msg(LOG_WARN, "drift sweep: %s", e.msg);
+			else if (n > 0)
+				log_msg(LOG_INFO, "queued %d drift check(s) of members against GitHub", n);
+			next_drift = now + 5;
 		}
 		struct job_row row;
 		int found = 0, rc;
@@ -488,6 +529,10 @@ static int child_main(void *arg)
 		double timeout = o->poll_seconds;
 		if (due >= 0 && due < timeout)
 			timeout = due;
+		if (next_drift - now < timeout) /* the drift sweep's turn comes first */
+			timeout = next_drift - now > 0.05 ? next_drift - now : 0.05;
+		if (l.next_beat - now < timeout) /* wake for the next beat even when idle */
+			timeout = l.next_beat - now > 0 ? l.next_beat - now : 0;
 		/* Ready jobs we could not take were row-locked by a concurrent claim
 		 * for an instant: look again soon rather than at the next NOTIFY. */
 		if (ready > 0 && timeout > 0.02)
@@ -500,6 +545,8 @@ static int child_main(void *arg)
 	pthread_cond_signal(&l.cv);
 	pthread_mutex_unlock(&l.mu);
 	pthread_join(th, NULL);
+	if (store_worker_gone(cdb, host, (int)getpid(), &e) != 0)
+		log_msg(LOG_WARN, "removing the worker heartbeat: %s", e.msg);
 	log_kv(LOG_INFO, "worker stopped", "worker", worker, NULL);
 	db_close(hdb);
 	db_close(cdb);

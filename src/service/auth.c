@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include "service/ops.h"
 #include "core/cfg.h"
 #include "core/crypto.h"
+#include "core/keyrate.h"
 #include "core/log.h"
 #include "github/gh.h"
 #include "service/auth.h"
@@ -298,9 +300,37 @@ int auth_csrf_check(const struct auth_user *u, const char *token)
 	return u && u->csrf[0] && token && crypto_str_eq(u->csrf, token);
 }
 
+/* Marks the connection needs_reconnect and, when it was not already, records auth.github_needs_reconnect
+ * with the reason in the same transaction (the actor is whoever's call found out: the user, or system for
+ * a job). In its own transaction, or in the caller's when one is open (then the caller commits both). A
+ * failure is logged: the caller's refusal stands either way. */
+static void note_reconnect(struct db *db, long long user_id, const char *why)
+{
+	struct err e = { 0 };
+	int outer = db_in_tx(db); /* the caller's transaction carries both, and commits them */
+	int changed = 0, rc = outer ? 0 : db_begin(db, &e);
+	if (rc == 0) {
+		rc = store_connection_mark_reconnect(&changed, db, user_id, why, &e);
+		if (rc == 0 && changed) {
+			char uid[24], det[512];
+			snprintf(uid, sizeof uid, "%lld", user_id);
+			ops_audit_kv(det, sizeof det, "reason", why);
+			rc = store_audit_add(db, "auth.github_needs_reconnect", "user", uid, 0, "failure", det, &e);
+		}
+		if (outer)
+			;
+		else if (rc == 0)
+			rc = db_commit(db, &e);
+		else
+			db_rollback(db);
+	}
+	if (rc)
+		log_msg(LOG_WARN, "marking user %lld's GitHub connection for reconnecting: %s", user_id, e.msg);
+}
+
 static int mark_reconnect(struct db *db, long long user_id, const char *why, struct err *e)
 {
-	store_connection_set_status(db, user_id, "needs_reconnect", why, NULL);
+	note_reconnect(db, user_id, why);
 	return err_set(e, ERR_UNAUTH, "GitHub access is not available (%s). Reconnect GitHub.", why);
 }
 
@@ -508,6 +538,80 @@ int auth_apikey_create(char **key, struct db *db, long long user_id, const char 
 	return rc;
 }
 
+/* The key acts in its own events: the request's address, agent and id (bound by the web layer before
+ * authentication) stay, the actor becomes the key (by its public id) and its user. Returns the actor to
+ * restore. */
+static const struct actor *act_as_key(struct actor *a, struct db *db, const struct apikey_row *k, const struct user *u)
+{
+	const struct actor *prev = db_actor(db);
+	memset(a, 0, sizeof *a);
+	if (prev)
+		*a = *prev;
+	a->type = "api_key";
+	a->user_id = k->user_id;
+	a->login = u->login;
+	a->key_id = k->public_id;
+	db_actor_set(db, a);
+	return prev;
+}
+
+/* auth.apikey_expired, at most once a day per key (store_apikey_note_expired), in the transaction that
+ * marks it. A failure is logged: the request is refused either way. */
+static void note_key_expired(struct db *db, const struct apikey_row *k, const struct user *u)
+{
+	struct actor a;
+	const struct actor *prev = act_as_key(&a, db, k, u);
+	struct err e = { 0 };
+	char det[256];
+	ops_audit_kv(det, sizeof det, "name", k->name);
+	int noted = 0, rc = db_begin(db, &e);
+	if (rc == 0) {
+		rc = store_apikey_note_expired(&noted, db, k->id, &e);
+		if (rc == 0 && noted)
+			rc = store_audit_add(db, "auth.apikey_expired", "api_key", k->public_id, 0, "refused", det, &e);
+		if (rc == 0)
+			rc = db_commit(db, &e);
+		else
+			db_rollback(db);
+	}
+	if (rc)
+		log_msg(LOG_WARN, "recording the use of expired API key %s: %s", k->public_id, e.msg);
+	db_actor_set(db, prev);
+}
+
+/* The first request of a key from an address not among its recorded ones writes auth.apikey_new_ip with
+ * the address, in the transaction that records it; later ones from there cost one read until the host's
+ * table remembers it (keyrate_ip_learn). */
+static void note_key_ip(struct db *db, const struct apikey_row *k, const struct user *u, const char *ip)
+{
+	if (!ip || !*ip)
+		return;
+	struct err e = { 0 };
+	int known = 0, added = 0;
+	int rc = store_apikey_ip_known(&known, db, k->id, ip, &e);
+	if (rc == 0 && !known) {
+		struct actor a;
+		const struct actor *prev = act_as_key(&a, db, k, u);
+		char det[256];
+		ops_audit_kv(det, sizeof det, "ip", ip);
+		rc = db_begin(db, &e);
+		if (rc == 0) {
+			rc = store_apikey_ip_add(&added, db, k->id, ip, &e);
+			if (rc == 0 && added)
+				rc = store_audit_add(db, "auth.apikey_new_ip", "api_key", k->public_id, 0, "success", det, &e);
+			if (rc == 0)
+				rc = db_commit(db, &e);
+			else
+				db_rollback(db);
+		}
+		db_actor_set(db, prev);
+	}
+	if (rc)
+		log_msg(LOG_WARN, "recording an address of API key %s: %s", k->public_id, e.msg);
+	else
+		keyrate_ip_learn(keyrate_key(k->public_id), ip);
+}
+
 int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, const char *bearer, const char *ip,
 		       struct err *e)
 {
@@ -522,40 +626,63 @@ int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, c
 	memcpy(pub, bearer + 4, 16);
 	pub[16] = '\0';
 	struct apikey_row k;
-	int rc = store_apikey_lookup(&k, db, pub, e);
+	struct user u;
+	int rc = store_apikey_lookup_user(&k, &u, db, pub, e);
 	if (rc == ERR_NOTFOUND)
 		return err_set(e, ERR_UNAUTH, "Unknown API key.");
 	if (rc)
 		return rc;
 	hash_token(h, "apikey", bearer + 21);
-	if (!crypto_str_eq(h, k.secret_hash))
+	if (!crypto_str_eq(h, k.secret_hash)) {
 		rc = err_set(e, ERR_UNAUTH, "Wrong API key.");
-	else if (k.revoked)
+	} else if (k.revoked) {
 		rc = err_set(e, ERR_UNAUTH, "This API key was revoked.");
-	else if (k.expired)
+	} else if (k.expired) {
+		note_key_expired(db, &k, &u);
 		rc = err_set(e, ERR_UNAUTH, "This API key has expired.");
-	if (rc) {
-		store_apikey_free(&k);
-		return rc;
 	}
-	int count, reset;
-	rc = store_apikey_count_use(&count, &reset, db, k.id, ip, e);
-	if (rc == 0 && count > cfg_long(CFG_API_RATE_LIMIT)) {
+	if (rc)
+		goto cleanup;
+	long limit = k.rate_limit > 0 ? (long)k.rate_limit : cfg_long(CFG_API_RATE_LIMIT);
+	struct keyrate_hit hit;
+	keyrate_hit(&hit, keyrate_key(k.public_id), ip, time(NULL));
+	long count;
+	int reset;
+	if (hit.counted) {
+		count = hit.count;
+		reset = hit.reset_s;
+		if (hit.flush_uses > 0) {
+			struct err fe = { 0 };
+			if (store_apikey_record_use(db, k.id, hit.flush_uses, ip, &fe) != 0) {
+				keyrate_unflush(keyrate_key(k.public_id), hit.flush_uses);
+				log_msg(LOG_WARN, "recording the use of API key %s: %s (kept for the next minute)", k.public_id,
+					fe.msg);
+			}
+		}
+		if (!hit.ip_known)
+			note_key_ip(db, &k, &u, ip);
+	} else {
+		/* No shared table on this host (or every entry live): the database counts, as before. */
+		int c = 0;
+		rc = store_apikey_count_use(&c, &reset, db, k.id, ip, e);
+		if (rc)
+			goto cleanup;
+		count = c;
+		note_key_ip(db, &k, &u, ip);
+	}
+	if (count > limit) {
 		*retry_after = reset > 0 ? reset : 1;
-		rc = err_set(e, ERR_RATELIMIT, "Rate limit of %ld requests per minute exceeded; retry in %d s.",
-			     cfg_long(CFG_API_RATE_LIMIT), *retry_after);
+		rc = err_set(e, ERR_RATELIMIT, "Rate limit of %ld requests per minute exceeded; retry in %d s.", limit,
+			     *retry_after);
+		goto cleanup;
 	}
-	struct user u;
-	if (rc == 0)
-		rc = store_user_get(&u, db, k.user_id, e);
-	if (rc == 0) {
-		fill_user(out, &u);
-		out->kind = "api_key";
-		out->api_key_id = k.id;
-		snprintf(out->api_key_public, sizeof out->api_key_public, "%s", k.public_id ? k.public_id : "");
-		snprintf(out->scopes, sizeof out->scopes, "%s", k.scopes ? k.scopes : "");
-		store_user_free(&u);
-	}
+	fill_user(out, &u);
+	out->kind = "api_key";
+	out->api_key_id = k.id;
+	snprintf(out->api_key_public, sizeof out->api_key_public, "%s", k.public_id ? k.public_id : "");
+	snprintf(out->scopes, sizeof out->scopes, "%s", k.scopes ? k.scopes : "");
+cleanup:
+	store_user_free(&u);
 	store_apikey_free(&k);
 	return rc;
 }
@@ -697,7 +824,7 @@ int auth_connection(struct connection *out, struct db *db, long long user_id, st
 	log_msg(LOG_ERROR, "GitHub token of user %lld cannot be opened (tampered or wrong key): treating it as missing",
 		user_id);
 	const char *why = "the stored token could not be decrypted";
-	store_connection_set_status(db, user_id, "needs_reconnect", why, NULL);
+	note_reconnect(db, user_id, why);
 	free(out->status);
 	free(out->status_reason);
 	out->status = strdup("needs_reconnect");

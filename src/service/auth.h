@@ -59,7 +59,13 @@ int auth_disconnect(struct db *db, long long user_id, struct err *e);
 /* "ghb_<id>_<secret>", shown once. scopes: space- or comma-separated list. */
 int auth_apikey_create(char **key, struct db *db, long long user_id, const char *name, const char *scopes,
 		       int expires_days, struct err *e);
-/* ERR_UNAUTH (bad, revoked, expired), ERR_RATELIMIT with *retry_after. */
+/* The key "ghb_<id>_<secret>" from ip, and its user into *out. ERR_UNAUTH (malformed, unknown, wrong secret,
+ * revoked, expired), ERR_RATELIMIT past the key's limit a minute (its rate_limit, else api_rate_limit) with
+ * *retry_after = the seconds left in the minute. Counts the request in the host's shared table
+ * (core/keyrate.h; the database when there is none) and writes the key's usage at most once a minute.
+ * Records auth.apikey_expired (at most daily per key) and auth.apikey_new_ip (an address not among the
+ * key's last 32) with the key as the actor and the request's address, agent and id from the handle's
+ * actor (the caller binds it first). *out is filled only on success. */
 int auth_apikey_verify(struct auth_user *out, int *retry_after, struct db *db, const char *bearer, const char *ip,
 		       struct err *e);
 int auth_has_scope(const struct auth_user *u, const char *scope);

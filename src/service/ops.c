@@ -142,15 +142,16 @@ static int purge_table(long long *total, struct db *db, const char *table, int k
 	return 0;
 }
 
-int ops_retention(long long *deleted, struct db *db, int batch, struct err *e)
+/* The retention rules: a table and the setting that says how many days it keeps (0: sessions and OAuth
+ * states, whose rule is fixed; for the others 0 keeps them for ever). */
+struct rule {
+	const char *table;
+	long days;
+};
+
+static size_t retention_rules(struct rule out[6])
 {
-	*deleted = 0;
-	if (batch < 1)
-		batch = 1000;
-	struct {
-		const char *table;
-		long days;
-	} rules[] = {
+	const struct rule rules[] = {
 		{ "jobs", cfg_long(CFG_JOBS_KEEP_DAYS) },
 		{ "sync_history", cfg_long(CFG_HISTORY_KEEP_DAYS) },
 		{ "audit_events", cfg_long(CFG_AUDIT_KEEP_DAYS) },
@@ -158,11 +159,25 @@ int ops_retention(long long *deleted, struct db *db, int batch, struct err *e)
 		{ "sessions", 0 },
 		{ "oauth_states", 0 },
 	};
+	memcpy(out, rules, sizeof rules);
+	return sizeof rules / sizeof rules[0];
+}
+
+static int keeps_forever(const struct rule *r)
+{
+	return r->days <= 0 && strcmp(r->table, "sessions") != 0 && strcmp(r->table, "oauth_states") != 0;
+}
+
+int ops_retention(long long *deleted, struct db *db, int batch, struct err *e)
+{
+	*deleted = 0;
+	if (batch < 1)
+		batch = 1000;
+	struct rule rules[6];
+	size_t nr = retention_rules(rules);
 	int rc = 0;
-	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-		int keeps_forever = rules[i].days <= 0 && strcmp(rules[i].table, "sessions") != 0 &&
-				    strcmp(rules[i].table, "oauth_states") != 0;
-		if (keeps_forever)
+	for (size_t i = 0; i < nr; i++) {
+		if (keeps_forever(&rules[i]))
 			continue;
 		long long n = 0;
 		int r = purge_table(&n, db, rules[i].table, (int)rules[i].days, batch, e);
@@ -176,6 +191,31 @@ int ops_retention(long long *deleted, struct db *db, int batch, struct err *e)
 		*deleted += n;
 	}
 	return rc;
+}
+
+int ops_retention_plan(struct purge_plan out[OPS_RETENTION_TABLES], size_t *n, struct db *db, struct err *e)
+{
+	*n = 0;
+	struct rule rules[6];
+	size_t nr = retention_rules(rules);
+	for (size_t i = 0; i < nr; i++) {
+		if (keeps_forever(&rules[i])) {
+			memset(&out[*n], 0, sizeof out[*n]);
+			out[*n].table = rules[i].table;
+			out[*n].rows = -1;
+			(*n)++;
+			continue;
+		}
+		int rc = store_purge_plan(&out[*n], db, rules[i].table, (int)rules[i].days, e);
+		if (rc) {
+			for (size_t j = 0; j < *n; j++)
+				store_purge_plan_free(&out[j]);
+			*n = 0;
+			return rc;
+		}
+		(*n)++;
+	}
+	return 0;
 }
 
 int ops_audit_commit(struct db *db, int rc, const char *action, const char *target_type, const char *target_id,

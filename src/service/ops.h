@@ -23,6 +23,12 @@ void ops_pause_message(char *buf, size_t size, const struct sync_pause *p);
  * ended or expired sessions and expired OAuth states; each in batches of at most `batch` rows, so no statement holds locks long.
  * *deleted = rows removed in total. */
 int ops_retention(long long *deleted, struct db *db, int batch, struct err *e);
+/* What ops_retention would delete now, table by table in its order, deleting nothing (purge --dry-run):
+ * out[i].rows = -1 for a table its setting keeps for ever (keep days 0). *n = tables (OPS_RETENTION_TABLES).
+ * Each out[i] is the caller's (store_purge_plan_free). One pass deletes at most 200 batches per table
+ * (jobs: 5,000 rows a batch, the others `batch`); the count is every row due, which later passes finish. */
+#define OPS_RETENTION_TABLES 6
+int ops_retention_plan(struct purge_plan out[OPS_RETENTION_TABLES], size_t *n, struct db *db, struct err *e);
 
 /* The audit log from the services. A change and its event go in one transaction:
  *     int rc = db_begin(db, e);

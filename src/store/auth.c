@@ -247,6 +247,9 @@ DB_STMT(stmt_conn_get, "SELECT " CONN_COLS " FROM github_connections WHERE user_
 DB_STMT(stmt_conn_get_lock, "SELECT " CONN_COLS " FROM github_connections WHERE user_id = $1 FOR UPDATE");
 DB_STMT(stmt_conn_status,
 	"UPDATE github_connections SET status = $2, status_reason = $3, updated_at = now() WHERE user_id = $1");
+DB_STMT(stmt_conn_mark_reconnect,
+	"UPDATE github_connections SET status = 'needs_reconnect', status_reason = $2, updated_at = now()"
+	" WHERE user_id = $1 AND status <> 'needs_reconnect'");
 DB_STMT(stmt_conn_clear,
 	"UPDATE github_connections SET access_token_sealed = NULL, refresh_token_sealed = NULL, access_expires_at = NULL,"
 	" refresh_expires_at = NULL, status = 'disconnected', status_reason = 'Disconnected by the user', updated_at = now()"
@@ -302,6 +305,16 @@ int store_connection_set_status(struct db *db, long long user_id, const char *st
 	return exec_count(NULL, db, &stmt_conn_status, 3, p, e);
 }
 
+int store_connection_mark_reconnect(int *changed, struct db *db, long long user_id, const char *reason, struct err *e)
+{
+	char uid[24];
+	ll(uid, sizeof uid, user_id);
+	const char *p[] = { uid, reason };
+	int n = 0, rc = exec_count(&n, db, &stmt_conn_mark_reconnect, 2, p, e);
+	*changed = rc == 0 && n > 0;
+	return rc;
+}
+
 int store_connection_clear(struct db *db, long long user_id, struct err *e)
 {
 	char uid[24];
@@ -331,8 +344,29 @@ DB_STMT(stmt_key_create,
 #define KEY_COLS "id, user_id, public_id, name, secret_hash, array_to_string(scopes, ' ')," \
 	" to_char(created_at, 'YYYY-MM-DD HH24:MI'), to_char(expires_at, 'YYYY-MM-DD HH24:MI')," \
 	" to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), to_char(last_used_at, 'YYYY-MM-DD HH24:MI'), last_used_ip," \
-	" use_count, expires_at IS NOT NULL AND expires_at <= now(), revoked_at IS NOT NULL"
+	" use_count, expires_at IS NOT NULL AND expires_at <= now(), revoked_at IS NOT NULL, coalesce(rate_limit, 0)"
+#define KEY_NCOLS 15
 DB_STMT(stmt_key_lookup, "SELECT " KEY_COLS " FROM api_keys WHERE public_id = $1");
+/* The key and its user in one round trip: this runs on every API request. */
+DB_STMT(stmt_key_lookup_user,
+	"SELECT k.*, " STORE_USER_COLS("u.") " FROM (SELECT " KEY_COLS " FROM api_keys WHERE public_id = $1) k"
+	" JOIN users u ON u.id = k.user_id");
+/* Usage, written at most once a minute per key and host (core/keyrate.c batches the count between). */
+DB_STMT(stmt_key_record_use,
+	"WITH k AS (UPDATE api_keys SET use_count = use_count + $2::bigint, last_used_at = now(),"
+	"  last_used_ip = nullif($3, '') WHERE id = $1 RETURNING id)"
+	" UPDATE api_key_ips SET last_seen_at = now() WHERE key_id = (SELECT id FROM k) AND ip = $3");
+DB_STMT(stmt_key_ip_add,
+	"INSERT INTO api_key_ips (key_id, ip) VALUES ($1, left($2, 64)) ON CONFLICT (key_id, ip) DO NOTHING RETURNING 1");
+DB_STMT(stmt_key_ip_known,
+	"SELECT 1 FROM api_key_ips WHERE key_id = $1 AND ip = left($2, 64)");
+/* Bounded: the 32 most recently seen addresses stay. */
+DB_STMT(stmt_key_ip_prune,
+	"DELETE FROM api_key_ips WHERE key_id = $1 AND ip NOT IN"
+	" (SELECT ip FROM api_key_ips WHERE key_id = $1 ORDER BY last_seen_at DESC, first_seen_at DESC LIMIT 32)");
+DB_STMT(stmt_key_note_expired,
+	"UPDATE api_keys SET expiry_noted_at = now() WHERE id = $1"
+	" AND (expiry_noted_at IS NULL OR expiry_noted_at < now() - interval '1 day')");
 DB_STMT(stmt_keys_list, "SELECT " KEY_COLS " FROM api_keys WHERE user_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC");
 DB_STMT(stmt_key_revoke, "UPDATE api_keys SET revoked_at = now() WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL");
 /* One row per key and minute; the same statement records last use at most once a minute per IP. */
@@ -379,6 +413,7 @@ static void key_from(struct apikey_row *k, PGresult *r, int row)
 	k->use_count = store_col_ll(r, row, 11);
 	k->expired = PQgetvalue(r, row, 12)[0] == 't';
 	k->revoked = PQgetvalue(r, row, 13)[0] == 't';
+	k->rate_limit = store_col_ll(r, row, 14);
 }
 
 int store_apikey_lookup(struct apikey_row *out, struct db *db, const char *public_id, struct err *e)
@@ -396,6 +431,77 @@ int store_apikey_lookup(struct apikey_row *out, struct db *db, const char *publi
 	key_from(out, r, 0);
 	PQclear(r);
 	return 0;
+}
+
+int store_apikey_lookup_user(struct apikey_row *out, struct user *user, struct db *db, const char *public_id,
+			     struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	memset(user, 0, sizeof *user);
+	const char *p[] = { public_id };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_key_lookup_user, 1, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return err_set(e, ERR_NOTFOUND, "no such API key");
+	}
+	key_from(out, r, 0);
+	store_user_from(user, r, 0, KEY_NCOLS);
+	PQclear(r);
+	return 0;
+}
+
+int store_apikey_record_use(struct db *db, long long id, long long uses, const char *ip, struct err *e)
+{
+	char kid[24], n[24];
+	ll(kid, sizeof kid, id);
+	ll(n, sizeof n, uses);
+	const char *p[] = { kid, n, ip ? ip : "" };
+	return exec_count(NULL, db, &stmt_key_record_use, 3, p, e);
+}
+
+int store_apikey_ip_known(int *known, struct db *db, long long id, const char *ip, struct err *e)
+{
+	char kid[24];
+	ll(kid, sizeof kid, id);
+	const char *p[] = { kid, ip };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_key_ip_known, 2, p, e);
+	if (rc)
+		return rc;
+	*known = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
+}
+
+int store_apikey_ip_add(int *added, struct db *db, long long id, const char *ip, struct err *e)
+{
+	char kid[24];
+	ll(kid, sizeof kid, id);
+	const char *p[] = { kid, ip };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_key_ip_add, 2, p, e);
+	if (rc)
+		return rc;
+	*added = PQntuples(r) > 0;
+	PQclear(r);
+	if (*added) {
+		const char *pp[] = { kid };
+		rc = exec_count(NULL, db, &stmt_key_ip_prune, 1, pp, e);
+	}
+	return rc;
+}
+
+int store_apikey_note_expired(int *noted, struct db *db, long long id, struct err *e)
+{
+	char kid[24];
+	ll(kid, sizeof kid, id);
+	const char *p[] = { kid };
+	int n = 0, rc = exec_count(&n, db, &stmt_key_note_expired, 1, p, e);
+	*noted = rc == 0 && n > 0;
+	return rc;
 }
 
 int store_apikeys_list(struct apikey_row **rows, int *n, struct db *db, long long user_id, struct err *e)

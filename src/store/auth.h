@@ -53,6 +53,8 @@ int store_connection_put(struct db *db, long long user_id, const char *kind, con
 int store_connection_get(struct connection *out, struct db *db, long long user_id, int lock, struct err *e);
 int store_connection_set_status(struct db *db, long long user_id, const char *status, const char *reason,
 				struct err *e);
+/* Sets status needs_reconnect with reason; *changed = 0 when it already was (then nothing changes). */
+int store_connection_mark_reconnect(int *changed, struct db *db, long long user_id, const char *reason, struct err *e);
 int store_connection_clear(struct db *db, long long user_id, struct err *e);
 void store_connection_free(struct connection *c);
 
@@ -65,8 +67,24 @@ struct apikey_row {
 		*last_used_ip;
 	long long use_count;
 	int expired, revoked;
+	long long rate_limit;         /* the key's own requests per minute; 0: the api_rate_limit setting */
 };
 int store_apikey_lookup(struct apikey_row *out, struct db *db, const char *public_id, struct err *e);
+/* The key by its public id and its user, in one statement. ERR_NOTFOUND for no such key. Both outputs are
+ * the caller's (store_apikey_free, store_user_free), filled only on success. */
+int store_apikey_lookup_user(struct apikey_row *out, struct user *user, struct db *db, const char *public_id,
+			     struct err *e);
+/* Adds uses to the key's use_count and sets last used (now, ip); also refreshes ip's last_seen_at among
+ * the key's addresses. Called at most once a minute per key and host (core/keyrate.h). */
+int store_apikey_record_use(struct db *db, long long id, long long uses, const char *ip, struct err *e);
+/* *known = 1 when ip is among the key's recorded addresses (api_key_ips). Reads only. */
+int store_apikey_ip_known(int *known, struct db *db, long long id, const char *ip, struct err *e);
+/* Records ip among the key's addresses: *added = 1 when it was not there (then the least recently seen
+ * beyond 32 are deleted). Run it in the transaction that writes the audit event. */
+int store_apikey_ip_add(int *added, struct db *db, long long id, const char *ip, struct err *e);
+/* Marks that a request came with the expired key: *noted = 1 when not marked in the last day (then the
+ * caller records auth.apikey_expired in the same transaction), else 0 and nothing changes. */
+int store_apikey_note_expired(int *noted, struct db *db, long long id, struct err *e);
 int store_apikeys_list(struct apikey_row **rows, int *n, struct db *db, long long user_id, struct err *e);
 void store_apikey_free(struct apikey_row *k);
 void store_apikeys_free(struct apikey_row *rows, int n);

@@ -277,6 +277,11 @@ int db_begin(struct db *db, struct err *e)
 	return rc;
 }
 
+int db_in_tx(const struct db *db)
+{
+	return db && db->in_tx;
+}
+
 int db_commit(struct db *db, struct err *e)
 {
 	int rc = db_exec(db, "COMMIT", e);

@@ -36,6 +36,8 @@ int db_query_bin(PGresult **out, struct db *db, struct db_stmt *st, int nparams,
 		 const int *lengths, const int *formats, struct err *e);
 /* Runs parameterless SQL (BEGIN, COMMIT, a migration file). */
 int db_exec(struct db *db, const char *sql, struct err *e);
+/* 1 inside db_begin … db_commit/db_rollback. */
+int db_in_tx(const struct db *db);
 int db_begin(struct db *db, struct err *e);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);

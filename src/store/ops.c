@@ -317,3 +317,167 @@ int store_ops_purge(int *n, struct db *db, const char *table, int keep_days, int
 	PQclear(r);
 	return 0;
 }
+
+/* ---- worker heartbeats ---- */
+
+DB_STMT(stmt_worker_beat,
+	"INSERT INTO worker_heartbeats (host, pid, started_at, last_seen_at, job_id, job_kind)"
+	" VALUES (left($1, 255), $2::int, to_timestamp($3::bigint), now(), nullif($4::bigint, 0), $5)"
+	" ON CONFLICT (host, pid) DO UPDATE SET started_at = EXCLUDED.started_at, last_seen_at = now(),"
+	"  job_id = EXCLUDED.job_id, job_kind = EXCLUDED.job_kind");
+DB_STMT(stmt_worker_gone, "DELETE FROM worker_heartbeats WHERE host = left($1, 255) AND pid = $2::int");
+DB_STMT(stmt_workers_prune,
+	"DELETE FROM worker_heartbeats WHERE last_seen_at < now() - make_interval(secs => $1::int)");
+DB_STMT(stmt_workers_list,
+	"SELECT host, pid, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+	" to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), coalesce(job_id, 0), job_kind,"
+	" floor(extract(epoch FROM now() - last_seen_at))::bigint"
+	" FROM worker_heartbeats WHERE last_seen_at >= now() - make_interval(secs => $1::int)"
+	" ORDER BY host, started_at DESC, pid LIMIT 1000");
+
+int store_worker_beat(struct db *db, const char *host, int pid, long long started, long long job_id, const char *job_kind,
+		      struct err *e)
+{
+	char ps[16], st[24], jid[24];
+	snprintf(ps, sizeof ps, "%d", pid);
+	snprintf(st, sizeof st, "%lld", started);
+	snprintf(jid, sizeof jid, "%lld", job_id);
+	const char *p[] = { host, ps, st, jid, job_id ? job_kind : NULL };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_worker_beat, 5, p, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+int store_worker_gone(struct db *db, const char *host, int pid, struct err *e)
+{
+	char ps[16];
+	snprintf(ps, sizeof ps, "%d", pid);
+	const char *p[] = { host, ps };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_worker_gone, 2, p, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+int store_workers_prune(int *n, struct db *db, long older_s, struct err *e)
+{
+	char s[24];
+	snprintf(s, sizeof s, "%ld", older_s);
+	const char *p[] = { s };
+	PGresult *r;
+	*n = 0;
+	int rc = db_query(&r, db, &stmt_workers_prune, 1, p, e);
+	if (rc)
+		return rc;
+	*n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
+int store_workers_list(struct worker_beat **out, size_t *n, struct db *db, long within_s, struct err *e)
+{
+	char s[24];
+	snprintf(s, sizeof s, "%ld", within_s);
+	const char *p[] = { s };
+	PGresult *r;
+	*out = NULL;
+	*n = 0;
+	int rc = db_query(&r, db, &stmt_workers_list, 1, p, e);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out)))
+		abort();
+	for (int i = 0; i < rows; i++) {
+		struct worker_beat *w = &(*out)[i];
+		w->host = col_dup(r, i, 0);
+		w->pid = atoi(PQgetvalue(r, i, 1));
+		w->started_at = col_dup(r, i, 2);
+		w->last_seen_at = col_dup(r, i, 3);
+		w->job_id = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+		w->job_kind = col_dup(r, i, 5);
+		w->seen_ago_s = strtol(PQgetvalue(r, i, 6), NULL, 10);
+	}
+	*n = (size_t)rows;
+	PQclear(r);
+	return 0;
+}
+
+void store_workers_free(struct worker_beat *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++) {
+		free(rows[i].host);
+		free(rows[i].started_at);
+		free(rows[i].last_seen_at);
+		free(rows[i].job_kind);
+	}
+	free(rows);
+}
+
+/* ---- purge --dry-run: the purge statements' conditions, counted ---- */
+
+#define PLAN_COLS(t) "count(*), to_char(min(" t ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), " \
+	"to_char(max(" t ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+DB_STMT(stmt_plan_jobs,
+	"SELECT " PLAN_COLS("finished_at") " FROM jobs WHERE state IN ('done', 'cancelled')"
+	" AND finished_at < now() - make_interval(days => $1::int)");
+DB_STMT(stmt_plan_history,
+	"SELECT " PLAN_COLS("started_at") " FROM sync_history WHERE status <> 'running'"
+	" AND started_at < now() - make_interval(days => $1::int)");
+DB_STMT(stmt_plan_audit,
+	"SELECT " PLAN_COLS("at") " FROM audit_events WHERE at < now() - make_interval(days => $1::int)");
+DB_STMT(stmt_plan_deliveries,
+	"SELECT " PLAN_COLS("received_at") " FROM webhook_deliveries WHERE outcome <> 'queued'"
+	" AND received_at < now() - make_interval(days => $1::int)");
+DB_STMT(stmt_plan_sessions,
+	"SELECT " PLAN_COLS("created_at") " FROM sessions WHERE (expires_at < now()"
+	" OR ended_at < now() - make_interval(days => 30)) AND $1::int >= 0");
+DB_STMT(stmt_plan_states,
+	"SELECT " PLAN_COLS("created_at") " FROM oauth_states WHERE expires_at < now() AND $1::int >= 0");
+
+int store_purge_plan(struct purge_plan *out, struct db *db, const char *table, int keep_days, struct err *e)
+{
+	static const struct {
+		const char *table;
+		struct db_stmt *st;
+	} plans[] = {
+		{ "jobs", &stmt_plan_jobs },
+		{ "sync_history", &stmt_plan_history },
+		{ "audit_events", &stmt_plan_audit },
+		{ "webhook_deliveries", &stmt_plan_deliveries },
+		{ "sessions", &stmt_plan_sessions },
+		{ "oauth_states", &stmt_plan_states },
+	};
+	memset(out, 0, sizeof *out);
+	struct db_stmt *st = NULL;
+	for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
+		if (strcmp(plans[i].table, table) == 0) {
+			st = plans[i].st;
+			out->table = plans[i].table;
+		}
+	if (!st)
+		return err_set(e, ERR_INVALID, "no retention rule for table %s", table);
+	char d[16];
+	snprintf(d, sizeof d, "%d", keep_days);
+	const char *p[] = { d };
+	PGresult *r;
+	int rc = db_query(&r, db, st, 1, p, e);
+	if (rc)
+		return rc;
+	out->rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	out->oldest = col_dup(r, 0, 1);
+	out->newest = col_dup(r, 0, 2);
+	out->keep_days = keep_days;
+	PQclear(r);
+	return 0;
+}
+
+void store_purge_plan_free(struct purge_plan *p)
+{
+	free(p->oldest);
+	free(p->newest);
+	memset(p, 0, sizeof *p);
+}

@@ -73,4 +73,35 @@ int store_audit_purge(int *n, struct db *db, int keep_days, int max_rows, struct
  * another table. */
 int store_ops_purge(int *n, struct db *db, const char *table, int keep_days, int max_rows, struct err *e);
 
+/* Worker heartbeats (sql/022): one row per worker process. */
+struct worker_beat {
+	char *host, *started_at, *last_seen_at, *job_kind;
+	int pid;
+	long long job_id;            /* 0: none in hand at the last beat */
+	long seen_ago_s;             /* seconds since the last beat */
+};
+void store_workers_free(struct worker_beat *rows, size_t n);
+/* Upserts this process's row: started (epoch seconds), the job in hand (0 and NULL: none). */
+int store_worker_beat(struct db *db, const char *host, int pid, long long started, long long job_id, const char *job_kind,
+		      struct err *e);
+/* Deletes this process's row (a clean stop). */
+int store_worker_gone(struct db *db, const char *host, int pid, struct err *e);
+/* Deletes rows not seen for older_s seconds; *n = how many. */
+int store_workers_prune(int *n, struct db *db, long older_s, struct err *e);
+/* Rows seen in the last within_s seconds, the most recently started first. */
+int store_workers_list(struct worker_beat **out, size_t *n, struct db *db, long within_s, struct err *e);
+
+/* What the retention pass would delete now, per table: rows, oldest and newest (ISO 8601 UTC, NULL when
+ * none), without deleting (purge --dry-run). */
+struct purge_plan {
+	const char *table;           /* static */
+	long long rows;
+	char *oldest, *newest;
+	int keep_days;               /* the setting that applies; 0 for sessions and oauth_states */
+};
+/* table: jobs, sync_history, audit_events, webhook_deliveries, sessions or oauth_states; the same
+ * conditions as the purge statements (store_job_purge, store_audit_purge, store_ops_purge). */
+int store_purge_plan(struct purge_plan *out, struct db *db, const char *table, int keep_days, struct err *e);
+void store_purge_plan_free(struct purge_plan *p);
+
 #endif

@@ -102,6 +102,7 @@ int page_admin_resume(struct request *req, struct response *resp);
 int page_admin_sync_all(struct request *req, struct response *resp);
 int page_admin_audit(struct request *req, struct response *resp);
 int api_admin_pauses(struct request *req, struct response *resp);
+int api_admin_workers(struct request *req, struct response *resp);
 int api_admin_pause(struct request *req, struct response *resp);
 int api_admin_resume(struct request *req, struct response *resp);
 int api_admin_sync_all(struct request *req, struct response *resp);
@@ -167,6 +168,16 @@ int api_member_retry(struct request *req, struct response *resp, const struct ca
 int page_member_retry(struct request *req, struct response *resp, const struct call *c);
 int api_members_drift(struct request *req, struct response *resp, const struct call *c);
 int api_project_transfer(struct request *req, struct response *resp, const struct call *c);
+/* The drift check's settings, "Remove from GitHub", the collaborator call log (page-drift.c). */
+int api_collaborator_settings(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_settings_patch(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_ops(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_ops_retry(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_op_retry(struct request *req, struct response *resp, const struct call *c);
+int api_drift_remove(struct request *req, struct response *resp, const struct call *c);
+int page_collaborator_settings(struct request *req, struct response *resp, const struct call *c);
+int page_collaborator_ops_retry(struct request *req, struct response *resp, const struct call *c);
+int page_drift_remove(struct request *req, struct response *resp, const struct call *c);
 int page_members(struct request *req, struct response *resp, const struct call *c);
 int page_member_invite(struct request *req, struct response *resp, const struct call *c);
 int page_member_role(struct request *req, struct response *resp, const struct call *c);

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
 #include "service/ops.h"
@@ -82,6 +83,73 @@ struct json_object *web_pause_json(long long project_id)
 	return o;
 }
 
+/* The worker processes seen in the last minute, as JSON (for /admin and GET /api/v1/admin/workers). */
+static int workers_json(struct json_object **out, struct request *req)
+{
+	struct worker_beat *w = NULL;
+	size_t n = 0;
+	int rc = store_workers_list(&w, &n, g_app.db, 60, &req->err);
+	if (rc)
+		return rc;
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "host", json_object_new_string(w[i].host ? w[i].host : ""));
+		json_object_object_add(o, "pid", json_object_new_int(w[i].pid));
+		json_object_object_add(o, "started_at", json_object_new_string(w[i].started_at ? w[i].started_at : ""));
+		json_object_object_add(o, "last_seen_at", json_object_new_string(w[i].last_seen_at ? w[i].last_seen_at : ""));
+		json_object_object_add(o, "seen_ago", json_object_new_int64(w[i].seen_ago_s));
+		json_object_object_add(o, "job_id", w[i].job_id ? json_object_new_int64(w[i].job_id) : NULL);
+		json_object_object_add(o, "job_kind", w[i].job_kind ? json_object_new_string(w[i].job_kind) : NULL);
+		json_object_array_add(a, o);
+	}
+	store_workers_free(w, n);
+	*out = a;
+	return 0;
+}
+
+/* GitHub rate-limit headroom per token class from this host's shared counters (core/metrics.c). */
+static struct json_object *ratelimits_json(void)
+{
+	long long rem[MT_NTOKEN], reset[MT_NTOKEN];
+	metrics_github_headroom(rem, reset);
+	struct json_object *a = json_object_new_array();
+	for (int c = 0; c < MT_NTOKEN; c++) {
+		if (rem[c] < 0)
+			continue;
+		struct json_object *o = json_object_new_object();
+		char at[32];
+		time_t t = (time_t)reset[c];
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
+		json_object_object_add(o, "class", json_object_new_string(metrics_token_names[c]));
+		json_object_object_add(o, "remaining", json_object_new_int64(rem[c]));
+		json_object_object_add(o, "reset", json_object_new_int64(reset[c]));
+		json_object_object_add(o, "reset_at", json_object_new_string(at));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* GET /api/v1/admin/workers → 200 {"workers":[…],"github_ratelimits":[…]} | 403: worker processes seen in
+ * the last minute (host, pid, started, last seen, job in hand) and GitHub's rate-limit headroom. */
+int api_admin_workers(struct request *req, struct response *resp)
+{
+	if (lacks_admin(req, resp))
+		return 0;
+	struct json_object *w;
+	int rc = workers_json(&w, req);
+	if (rc)
+		return rc;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "workers", w);
+	json_object_object_add(o, "github_ratelimits", ratelimits_json());
+	resp_json(resp, 200, o);
+	json_object_put(o);
+	return 0;
+}
+
 /* GET /admin → 200 | 403: the queue in figures, what is paused, the switches. */
 int page_admin(struct request *req, struct response *resp)
 {
@@ -120,6 +188,13 @@ int page_admin(struct request *req, struct response *resp)
 	char secs[32];
 	snprintf(secs, sizeof secs, "%.1f", st.oldest_wait_seconds);
 	json_object_object_add(ctx, "oldest_seconds", json_object_new_string(secs));
+	struct json_object *workers;
+	if (workers_json(&workers, req) == 0)
+		json_object_object_add(ctx, "workers", workers);
+	else
+		json_object_object_add(ctx, "workers_error", json_object_new_string(req->err.msg));
+	err_clear(&req->err);
+	json_object_object_add(ctx, "ratelimits", ratelimits_json());
 	const char *done = req_query(req, "done");
 	static const char *const flashes[][2] = {
 		{ "paused", "Syncing is paused. Queued work stays queued." },

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "core/keyrate.h"
 #include "core/metrics.h"
 #include "core/cfg.h"
 #include "core/log.h"
@@ -48,7 +49,9 @@ static int authenticate(struct request *req, struct response *resp, const struct
 			return 1;
 		}
 		int retry = 0;
+		web_actor_bind(req); /* the key's own events (expired, new address) carry the request's address */
 		int rc = auth_apikey_verify(u, &retry, g_app.db, authz + 7, req->remote_addr, &req->err);
+		db_actor_set(g_app.db, NULL); /* bound again below once the request goes on */
 		if (rc == ERR_RATELIMIT) {
 			char ra[16];
 			snprintf(ra, sizeof ra, "%d", retry);
@@ -143,6 +146,8 @@ int web_child_init(struct err *e)
 	log_set_component("fcgi");
 	if (metrics_open(cfg_str(CFG_DATA_DIR)))
 		log_msg(LOG_WARN, "metrics: the shared counters file cannot be opened; /metrics shows database figures only");
+	if (keyrate_open(cfg_str(CFG_DATA_DIR)))
+		log_msg(LOG_WARN, "API key rate table: the shared file cannot be opened; API requests are counted in the database");
 	/* Avatars come from GitHub's image host (or the configured GitHub's web host). */
 	char policy[1024];
 	const char *web = cfg_str(CFG_GITHUB_WEB_URL);

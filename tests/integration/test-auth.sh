@@ -65,11 +65,20 @@ check_eq "wrong secret → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Auth
 check_eq "unknown scope refused" 1 "$("$G" apikey create --user cli-user --name x --scopes everything >/dev/null 2>&1; echo $?)"
 check_eq "apikey for unknown user refused" 1 "$("$G" apikey create --user nobody-here --name x --scopes sync >/dev/null 2>&1; echo $?)"
 pub=$(printf '%s' "$key" | cut -d_ -f2)
-psql -qtA -c "UPDATE api_keys SET rate_window = date_trunc('minute', now()), rate_count = 100000 WHERE public_id = '$pub'" >/dev/null
+# Requests are counted in the host's shared table (core/keyrate.c), not in the key's row: a key's own limit
+# of 2 a minute is past after the request above and two more.
+xmin0=$(psql -qtA -c "SELECT xmin FROM api_keys WHERE public_id = '$pub'")
+for i in 1 2 3 4 5; do curl -s -o /dev/null -H "Authorization: Bearer $key" "$GHB_URL/api/v1/me"; done
+check_eq "five more requests write nothing to the key's row (usage at most once a minute)" "$xmin0" \
+	"$(psql -qtA -c "SELECT xmin FROM api_keys WHERE public_id = '$pub'")"
+psql -qtA -c "UPDATE api_keys SET rate_limit = 2 WHERE public_id = '$pub'" >/dev/null
 r=$(http_get "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")
 check_match "rate limit → 429" '^HTTP/1.1 429' "$r"
 check_match "429 has Retry-After" 'Retry-After: [0-9]+' "$r"
-psql -qtA -c "UPDATE api_keys SET rate_count = 0 WHERE public_id = '$pub'" >/dev/null
+ra=$(printf '%s' "$r" | tr -d '\r' | sed -n 's/^Retry-After: //p')
+check_eq "Retry-After is the rest of the minute (1..60)" 1 "$([ "${ra:-0}" -ge 1 ] && [ "${ra:-0}" -le 60 ] && echo 1)"
+psql -qtA -c "UPDATE api_keys SET rate_limit = NULL WHERE public_id = '$pub'" >/dev/null
+check_eq "under the setting's limit again → 200" 200 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
 check_eq "usage recorded" 1 "$(psql -qtA -c "SELECT count(*) FROM api_keys WHERE public_id = '$pub' AND use_count >= 1 AND last_used_ip = '127.0.0.1'")"
 psql -qtA -c "UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE public_id = '$pub'" >/dev/null
 check_eq "expired key → 401" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
