@@ -404,6 +404,16 @@ try {
       await dctx.close();
       await ctx.close();
     }
+    await step('the tab with rows in every state seen above (invited, active, GitHub lookup refused, skipped viewer) passes html-validate and axe-core at 360 px', async () => {
+      const h = await (await setup.request.get(`${GHB}/projects/${P}/members`)).text();
+      await valid(h, 'members, every row state');
+      const axeCtx = await browser.newContext({ viewport: sizes[1], bypassCSP: true });
+      const ap = await axeCtx.newPage();
+      await ap.setContent(h.replace('<head>', `<head><base href="${GHB}/">`));
+      await axeClean(ap, 'members, every row state');
+      await fits(ap, 'members, every row state');
+      await axeCtx.close();
+    });
     for (const u of Object.values(people)) await u.ctx.close();
     await setupCtx.close();
   }
