@@ -388,10 +388,13 @@ try {
       const dctx = await browser.newContext({ viewport: size, javaScriptEnabled: js });
       const dp = await dctx.newPage();
       await signIn(dp, D);
-      await step(`${tag}: a developer has no role selects, and a hand-made role POST gets a 403 page in words; nothing changes`, async () => {
+      await step(`${tag}: a developer has no role selects, invite form or Remove, and a hand-made role POST gets a 403 page in words; nothing changes`, async () => {
         await dp.goto(url);
         expect((await dp.locator('#my-role').innerText()) === 'developer', 'role is not developer');
         expect(await dp.getByRole('combobox').count() === 0, 'role selects');
+        expect(await dp.getByLabel('GitHub login').count() === 0, 'an invite form');
+        expect(await dp.getByRole('button', { name: /^Remove / }).count() === 0, 'Remove buttons');
+        await fits(dp, 'members as a developer');
         const html = await (await dp.request.get(`${GHB}/account`)).text();
         const csrf = (html.match(/name="csrf" value="([^"]+)"/) || [])[1];
         const r = await dp.request.post(`${url}/role`, { form: { csrf, member: D, role: 'owner' }, headers: { Origin: GHB }, maxRedirects: 0 });
