@@ -14,6 +14,7 @@ DB_STMT(stmt_edits_list,
 DB_STMT(stmt_edits_forget, "DELETE FROM project_edits WHERE project_id = $1 AND seq <= $2");
 DB_STMT(stmt_commit_email, "SELECT commit_email FROM users WHERE id = $1");
 DB_STMT(stmt_set_commit_email, "UPDATE users SET commit_email = NULLIF($2, ''), updated_at = now() WHERE id = $1");
+DB_STMT(stmt_email_of_other, "SELECT 1 FROM users WHERE id <> $1 AND lower(email) = lower($2) LIMIT 1");
 
 int store_edit_note(struct db *db, long long project_id, long long user_id, const char *path, struct err *e)
 {
@@ -116,4 +117,19 @@ int store_user_set_commit_email(struct db *db, long long user_id, const char *em
 	int changed = atoi(PQcmdTuples(r));
 	PQclear(r);
 	return changed == 1 ? 0 : err_set(e, ERR_NOTFOUND, "no such user");
+}
+
+int store_user_email_of_other(int *taken, struct db *db, long long user_id, const char *email, struct err *e)
+{
+	*taken = 0;
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", user_id);
+	const char *p[] = { uid, email };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_email_of_other, 2, p, e);
+	if (rc)
+		return rc;
+	*taken = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
 }

@@ -24,5 +24,8 @@ int store_edits_forget(struct db *db, long long project_id, long long max_seq, s
 int store_user_commit_email(char **email, struct db *db, long long user_id, struct err *e);
 /* email NULL or "": back to the no-reply address. */
 int store_user_set_commit_email(struct db *db, long long user_id, const char *email, struct err *e);
+/* *taken 1 when a user other than user_id has email (case-insensitively) as the address GitHub gave at sign-in
+ * (users.email). ERR_DB. */
+int store_user_email_of_other(int *taken, struct db *db, long long user_id, const char *email, struct err *e);
 
 #endif
