@@ -749,9 +749,13 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				goto cleanup;
 			out = JOB_DONE;
 			if (holder != gid) {
-				log_msg(LOG_WARN, "removed member %s: the login no longer names GitHub id %lld: their "
-					"collaborator access on %s/%s is left for the owner to remove on GitHub", login, gid,
-					p.repo_owner, p.repo_name);
+				/* Their access (under their new login) stays: the owner is told in the audit log. */
+				char why[160];
+				snprintf(why, sizeof why, "GitHub login %s no longer names GitHub id %lld (renamed): remove "
+					 "their access on GitHub by hand", login, gid);
+				ops_audit_note(ctx->db, "member.github_remove_skipped", "member", login, p.id, "failure",
+					       ops_audit_kv(det, sizeof det, "why", why));
+				log_msg(LOG_WARN, "removed member %s: %s/%s: %s", login, p.repo_owner, p.repo_name, why);
 				goto cleanup;
 			}
 		}

@@ -228,6 +228,25 @@ check_eq "$C renamed onto $DD (still shown for another GitHub id in A) signs in"
 check_eq "… A shows them as $DD" "$(ghid $DD)" "$(member $PA $DD .github_user_id)"
 check_eq "… and the other person's row as ~ and their GitHub id" viewer "$(member $PA "~$DDGID" .role)"
 
+# ---- 11. a member removed after their login was renamed and taken: the collaborator DELETE names a login, so
+# it would remove the newcomer, whom the owner had added on GitHub by themselves. Nothing is removed there;
+# the audit log tells the owner.
+M2=hmm$S
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$M2\"}"
+check_eq "A: owner invites $M2 → 202" 202 "$(jas $O POST "/projects/$PA/members" "{\"login\":\"$M2\",\"role\":\"developer\"}")"
+check "… GitHub invites them" wait_for 30 eval "[ \"\$(member $PA $M2 .github.state)\" = invited ]"
+M2INV=$(member $PA $M2 .github.invitation_id)
+check_eq "… they accept on GitHub" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $(tok $M2)" "$FAKEHUB_API_URL/user/repository_invitations/$M2INV")"
+curl -s -o /dev/null -X PATCH "$FH/users/$M2" -H 'Content-Type: application/json' -d "{\"login\":\"${M2}x\"}"
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$M2\"}"
+OTOK=$(tok $O)
+NINV=$(curl -s -X PUT -H "Authorization: Bearer $OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$M2" | jq -r .id)
+check_eq "the owner adds the newcomer $M2 on GitHub themselves; they accept" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $(tok $M2)" "$FAKEHUB_API_URL/user/repository_invitations/$NINV")"
+check_eq "A: the owner removes member $M2 (renamed on GitHub) → 204" 204 "$(as $O DELETE "/projects/$PA/members/$M2")"
+check "… the removal job is over" wait_for 30 eval "[ \"\$(q \"SELECT count(*) FROM audit_events WHERE project_id = $PA AND target_id = '$M2' AND action IN ('member.github_removed', 'member.github_remove_skipped')\")\" -ge 1 ]"
+check_eq "… the newcomer keeps the access the owner gave them" 204 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OTOK" "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$M2")"
+check_eq "… the audit log says nothing was removed, and why" "failure" "$(q "SELECT outcome FROM audit_events WHERE project_id = $PA AND target_id = '$M2' AND action = 'member.github_remove_skipped'")"
+
 # ---- 10. a sign-in whose users row cannot be written (any database refusal: here a test trigger) ends on an
 # error page, and the process does not free what it never had (ASan reported a bad free in auth_login_finish;
 # the sanitizer check at the end of the run fails on it)
