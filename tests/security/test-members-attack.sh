@@ -247,6 +247,33 @@ check "… the removal job is over" wait_for 30 eval "[ \"\$(q \"SELECT count(*)
 check_eq "… the newcomer keeps the access the owner gave them" 204 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OTOK" "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$M2")"
 check_eq "… the audit log says nothing was removed, and why" "failure" "$(q "SELECT outcome FROM audit_events WHERE project_id = $PA AND target_id = '$M2' AND action = 'member.github_remove_skipped'")"
 
+# ---- 12. an address chosen before anyone here had it, then someone signs in with it: the next commit no longer
+# uses it (GitHub would credit them), the member's no-reply address does
+E=hed$S; L=hlate$S
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$E\"}"
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$L\",\"email\":\"late-$S@example.org\"}"
+signin "$T/jar-$E" "$E" >/dev/null
+K_E=$("$BUILD/ghbridge" apikey create --user $E --name attack --scopes $ALL 2>&1 | tail -1)
+eval "K_$E=\$K_E"
+jas $O POST "/projects/$PA/members" "{\"login\":\"$E\",\"role\":\"developer\"}" >/dev/null
+check "A: $E is an active developer" wait_for 30 eval "[ \"\$(member $PA $E .state)\" = active ]"
+check_eq "$E chooses late-$S@example.org (nobody's here yet) → 200" 200 "$(jas $E PATCH /me "{\"commit_email\":\"late-$S@example.org\"}")"
+signin "$T/jar-$L" "$L" >/dev/null
+check_eq "$L signs in with that address" "late-$S@example.org" "$(q "SELECT email FROM users WHERE login = '$L'")"
+check_eq "… $E's account no longer shows it as theirs" "$(ghid $E)+$E@users.noreply.github.com" "$(as $E GET /me >/dev/null; jq -r '.commit_email // .commit.email // empty' "$T/body")"
+jas $O PATCH "/projects/$PA/settings" '{"auto_sync":false}' >/dev/null
+printf 'by E' > "$T/put"
+check_eq "$E writes a file" 201 "$(as $E PUT "/projects/$PA/files/late.txt" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream')"
+idle() { as $O GET "/projects/$PA/status" >/dev/null; local s; s=$(jq -r .status "$T/body"); [ "$s" != PENDING ] && [ "$s" != SYNCING ]; }
+wait_for 60 idle
+as $O POST "/projects/$PA/sync" >/dev/null
+J=$(jq -r .job_id "$T/body")
+check "… the sync is over" wait_for 90 eval "as $O GET '/projects/$PA/history?limit=20' >/dev/null; jq -e '.history[] | select(.job_id == $J and .status != \"running\")' '$T/body' >/dev/null"
+SHA=$(jq -r ".history[] | select(.job_id == $J) | .commit_sha // empty" "$T/body" | head -1)
+check_eq "… the commit's author is $E with their no-reply address" "$E <$(ghid $E)+$E@users.noreply.github.com>" \
+	"$(curl -s -H "Authorization: Bearer $(tok $O)" "$FAKEHUB_API_URL/repos/$O/att-$S/commits/$SHA" | jq -r '"\(.commit.author.name) <\(.commit.author.email)>"')"
+check_eq "… GitHub does not credit $L" "$E" "$(curl -s -H "Authorization: Bearer $(tok $O)" "$FAKEHUB_API_URL/repos/$O/att-$S/commits/$SHA" | jq -r '.author.login // empty')"
+
 # ---- 10. a sign-in whose users row cannot be written (any database refusal: here a test trigger) ends on an
 # error page, and the process does not free what it never had (ASan reported a bad free in auth_login_finish;
 # the sanitizer check at the end of the run fails on it)
