@@ -101,7 +101,9 @@ static int enqueue(long long *job_id, struct db *db, const char *kind, long long
 	return rc;
 }
 
-/* Queues member_github for one member; *queued set gh_state 'queued' when the project is connected. */
+/* Queues member_github for one member and sets its gh_state 'queued', when the project is connected. Both in one
+ * transaction (unless the caller has one open): a worker woken by the new job could otherwise finish it before
+ * the mark was written, and the mark then hid the job's answer behind 'queued' for good. */
 static int queue_github(struct db *db, const struct project *p, long long member_id, struct err *e)
 {
 	if (!p->repo_owner)
@@ -109,9 +111,19 @@ static int queue_github(struct db *db, const struct project *p, long long member
 	char payload[64], dedup[64];
 	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
-	int rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
+	int own = !db_in_tx(db);
+	int rc = own ? db_begin(db, e) : 0;
+	if (rc)
+		return rc;
+	rc = store_member_gh_queued(db, member_id, e);
 	if (rc == 0)
-		rc = store_member_gh_queued(db, member_id, e);
+		rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
+	if (own) {
+		if (rc)
+			db_rollback(db);
+		else
+			rc = db_commit(db, e);
+	}
 	return rc;
 }
 

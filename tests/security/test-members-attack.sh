@@ -274,6 +274,21 @@ check_eq "… the commit's author is $E with their no-reply address" "$E <$(ghid
 	"$(curl -s -H "Authorization: Bearer $(tok $O)" "$FAKEHUB_API_URL/repos/$O/att-$S/commits/$SHA" | jq -r '"\(.commit.author.name) <\(.commit.author.email)>"')"
 check_eq "… GitHub does not credit $L" "$E" "$(curl -s -H "Authorization: Bearer $(tok $O)" "$FAKEHUB_API_URL/repos/$O/att-$S/commits/$SHA" | jq -r '.author.login // empty')"
 
+# ---- 13. a login that is all digits, equal to another member's GitHub id: the panel's forms name members by
+# login, so an action on that member must not land on the one whose GitHub id it is
+EGID=$(ghid $E)
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$EGID\"}")" = 201 ]; then
+	check_eq "A: owner invites GitHub user $EGID (a login of digits) as a viewer → 202" 202 "$(jas $O POST "/projects/$PA/members" "{\"login\":\"$EGID\",\"role\":\"viewer\"}")"
+	check "… GitHub's id for them is known" wait_for 30 eval "[ -n \"\$(member $PA $EGID .github_user_id)\" ] && [ \"\$(member $PA $EGID .github_user_id)\" != null ]"
+	check_eq "the panel's role form for member $EGID → 303" 303 "$(post $O "/projects/$PA/members/role" --data-urlencode "member=$EGID" --data-urlencode role=maintainer)"
+	check_eq "… changed that member" maintainer "$(member $PA $EGID .role)"
+	check_eq "… not $E, whose GitHub id is $EGID" developer "$(member $PA $E .role)"
+	check_eq "PATCH …/members/$EGID (the API) → the member whose login it is" "200 $EGID" "$(jas $O PATCH "/projects/$PA/members/$EGID" '{"role":"viewer"}') $(jq -r .member.login "$T/body")"
+	check_eq "… $E still a developer" developer "$(member $PA $E .role)"
+else
+	skip "a login of digits equal to a member's GitHub id" "fakehub has a user $EGID already"
+fi
+
 # ---- 10. a sign-in whose users row cannot be written (any database refusal: here a test trigger) ends on an
 # error page, and the process does not free what it never had (ASan reported a bad free in auth_login_finish;
 # the sanitizer check at the end of the run fails on it)
