@@ -56,6 +56,7 @@ const struct cfg_def cfg_defs[CFG_COUNT] = {
 	[CFG_METRICS_ALLOW] = { "metrics_allow", "127.0.0.1 ::1", 0, "addresses (REMOTE_ADDR, space-separated) that may read /metrics without a token" },
 	[CFG_METRICS_TOKEN] = { "metrics_token", "", 1, "bearer token that also opens /metrics (Authorization: Bearer ...); empty: addresses only" },
 	[CFG_COLLABORATOR_PERMISSIONS] = { "collaborator_permissions", "viewer:pull developer:push maintainer:maintain owner:admin", 0, "the GitHub repository permission each project role is given on the linked repository (role:permission, space-separated; permissions pull, triage, push, maintain, admin; a role left out is not invited)" },
+	[CFG_MEMBER_DRIFT_SECONDS] = { "member_drift_seconds", "3600", 0, "how often the worker compares each connected project's GitHub collaborators and invitations with its members (conditional requests: an unchanged repository costs only 304 answers, which GitHub does not count against the rate limit); 0: never (the Members tab's \"Compare with GitHub\" still does)" },
 };
 
 static char *values[CFG_COUNT];

@@ -77,7 +77,9 @@ static int status_index(int s)
 
 /* The file lives in /dev/shm when there is one (memory, and local to the host even when data_dir is a
  * shared filesystem, where mmap is not coherent between machines), named after data_dir so that two
- * installations on one host do not mix; else in data_dir itself. */
+ * installations on one host do not mix; else in data_dir itself, named after the host: data_dir may be
+ * shared by several machines, and a file's slots (pids, counts) mean something only on the machine that
+ * wrote them. */
 void metrics_shm_path(char *out, size_t size, const char *dir, const char *what)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -86,8 +88,12 @@ void metrics_shm_path(char *out, size_t size, const char *dir, const char *what)
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
 		snprintf(out, size, "/dev/shm/ghbridge-%s-%u-%016llx", what, (unsigned)getuid(), (unsigned long long)h);
-	else
-		snprintf(out, size, "%s/%s.shm", dir, what);
+	else {
+		char host[65] = "";
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0] || strchr(host, '/'))
+			snprintf(host, sizeof host, "localhost");
+		snprintf(out, size, "%s/%s-%s.shm", dir, what, host);
+	}
 }
 
 void *metrics_shm_map(const char *path, size_t size)

@@ -6,14 +6,15 @@
 #include <stdint.h>
 #include "core/buf.h"
 
-/* Why a file under data_dir and not PostgreSQL: a counter bumped per HTTP request or GitHub call
+/* Why a shared-memory file and not PostgreSQL: a counter bumped per HTTP request or GitHub call
  * must cost nothing (no round trip, no hot row), and one scrape of any fcgi process must see the
- * counters of all of them and of the workers. Each process takes one slot of data_dir/metrics.shm
- * (mmap, MAP_SHARED) and only adds to it (relaxed atomic adds); the scraper sums the slots. A slot
- * whose process is gone (kill(pid, 0) says ESRCH) is folded into the "gone" slot before it is
- * reused, so counters never go backwards while the host runs (Prometheus counters may only reset
- * when every process restarts, which a rate() handles). The queue figures (jobs by state, oldest
- * job) come from PostgreSQL at scrape time instead: they are shared state, not per-process events.
+ * counters of all of them and of the workers. Each process takes one slot of one file, in /dev/shm
+ * (else data_dir/metrics-<hostname>.shm; metrics.c shm_path), mapped MAP_SHARED, and only adds to it
+ * (relaxed atomic adds); the scraper sums the slots. A slot whose process is gone (kill(pid, 0) says
+ * ESRCH) is folded into the "gone" slot before it is reused, so counters never go backwards while the
+ * host runs (Prometheus counters may only reset when every process restarts, which a rate() handles).
+ * The queue figures (jobs by state, oldest job) come from PostgreSQL at scrape time instead: they are
+ * shared state, not per-process events.
  * Nothing here is required: when the file cannot be made, metrics_* calls do nothing. */
 
 #define METRICS_SLOTS 128
@@ -27,9 +28,12 @@ enum metrics_job { MJ_DONE, MJ_RETRY, MJ_DEAD, MJ_WAIT, MJ_CANCELLED, MJ_NJOB };
 enum metrics_sync { MSY_SUCCESS, MSY_NOCHANGE, MSY_ERROR, MSY_CONFLICT, MSY_NSYNC };
 enum metrics_hook { MH_QUEUED, MH_DUPLICATE, MH_IGNORED, MH_PONG, MH_BAD_SIGNATURE, MH_BAD_REQUEST, MH_NHOOK };
 
-/* Opens (creating when missing) dir/metrics.shm; a process's slot is taken on its first count. */
+/* Opens (creating when missing) the host's metrics file for data_dir dir (/dev/shm/ghbridge-metrics-<uid>-<hash
+ * of dir>, else dir/metrics-<hostname>.shm); a process's slot is taken on its first count. 0, or -1 when the file
+ * cannot be made or is not this user's (metrics_* then do nothing). */
 int metrics_open(const char *dir);
-/* The path of a host-local shared file named what for data_dir dir (/dev/shm when writable, else dir). */
+/* The path of a host-local shared file named what for data_dir dir: /dev/shm/ghbridge-<what>-<uid>-<hash of dir>
+ * when /dev/shm is writable, else dir/<what>-<hostname>.shm (dir may be shared by several machines). */
 void metrics_shm_path(char *out, size_t size, const char *dir, const char *what);
 /* Maps path (created zero-filled at size bytes when missing or of another size) read-write and shared;
  * NULL when it cannot, or when the file is not ours (another uid, not a regular file). */

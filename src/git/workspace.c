@@ -1598,6 +1598,24 @@ static void net_callbacks(git_remote_callbacks *cb, struct net *n)
 	cb->payload = n;
 }
 
+/* An unnamed remote for url on repo, as git_remote_create_anonymous makes, but with the URL exactly as
+ * given: url.<base>.insteadOf and pushInsteadOf in the workspace's or the service user's git config
+ * are not applied (GIT_REMOTE_CREATE_SKIP_INSTEADOF), so no config can send the token to another
+ * address (git-config(1), "url.<base>.insteadOf"). It also avoids a leak in libgit2 1.5 (Debian 12's
+ * 1.5.1): applying insteadOf walks the config through a regex glob, and git_regexp_match leaks its
+ * PCRE2 match data on every entry that does not match (about 20 KiB each with PCRE2 10.42; fixed in
+ * libgit2 1.6.1, commit bb65da7): some 0.4 MiB per fetch or push, so a worker's RSS grew with every
+ * sync (184 MiB per process after 1,000 projects' syncs; bench/RESULTS.md, Scale). 0 or libgit2's
+ * error code; *out is the caller's (git_remote_free). */
+static int remote_for_url(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options o = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	o.repository = repo;
+	o.name = NULL;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 /* The token goes with the first request, as the header git's credential helpers produce
  * (Basic, x-access-token:TOKEN), instead of waiting for GitHub's 401 challenge: one round trip
  * less per fetch or push. libgit2 sends custom headers on every request of the operation, so
@@ -1652,7 +1670,7 @@ int git_workspace_fetch(char remote_sha[41], char *gh_head, size_t gh_head_len, 
 	if (asprintf(&spec, "+refs/heads/%s:refs/remotes/origin/%s", branch, branch) < 0 ||
 	    asprintf(&tracking, "refs/heads/%s", branch) < 0)
 		abort();
-	int grc = git_remote_create_anonymous(&remote, repo, url);
+	int grc = remote_for_url(&remote, repo, url);
 	if (grc) {
 		rc = git_fail(e, grc, "remote");
 		goto out;
@@ -1974,7 +1992,7 @@ int git_workspace_push(unsigned *objects, const char *dir, const char *url, cons
 	git_oid oid;
 	int grc;
 	if ((grc = git_oid_fromstr(&oid, sha)) || (grc = git_reference_create(&r, repo, local_ref, &oid, 1, "push")) ||
-	    (grc = git_remote_create_anonymous(&remote, repo, url))) {
+	    (grc = remote_for_url(&remote, repo, url))) {
 		rc = git_fail(e, grc, "preparing the push");
 		goto out;
 	}

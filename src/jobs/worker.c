@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "core/metrics.h"
 #include "service/ops.h"
+#include "service/drift.h"
 #include "core/log.h"
 #include "core/prefork.h"
 #include "jobs/worker.h"
@@ -438,6 +439,9 @@ static int child_main(void *arg)
 	double next_purge = mono_now() + 30 + (getpid() % 60);
 	/* The daily retention pass (service/ops.c): history, audit rows, sessions, OAuth states. */
 	double next_retention = mono_now() + 90 + (getpid() % 120);
+	/* The periodic drift check of members against GitHub's collaborators (service/drift.c): a cheap query
+	 * every few seconds finds the projects whose check is due (member_drift_seconds apart). */
+	double next_drift = mono_now() + 5 + (getpid() % 5);
 	while (!stop_flag) {
 		if (session_ensure(cdb, &backend_pid, &e) != 0) {
 			if (failures++ == 0)
@@ -479,6 +483,14 @@ static int child_main(void *arg)
 				log_msg(LOG_WARN, "retention pass: %s", e.msg);
 			next_retention = now + 86400;
 		}
+		if (now >= next_drift) {
+			int n = 0;
+			if (members_drift_sweep(&n, cdb, &e) != 0)
+				log_msg(LOG_WARN, "drift sweep: %s", e.msg);
+			else if (n > 0)
+				log_msg(LOG_INFO, "queued %d drift check(s) of members against GitHub", n);
+			next_drift = now + 5;
+		}
 		struct job_row row;
 		int found = 0, rc;
 		if (pd.has) {
@@ -517,6 +529,8 @@ static int child_main(void *arg)
 		double timeout = o->poll_seconds;
 		if (due >= 0 && due < timeout)
 			timeout = due;
+		if (next_drift - now < timeout) /* the drift sweep's turn comes first */
+			timeout = next_drift - now > 0.05 ? next_drift - now : 0.05;
 		if (l.next_beat - now < timeout) /* wake for the next beat even when idle */
 			timeout = l.next_beat - now > 0 ? l.next_beat - now : 0;
 		/* Ready jobs we could not take were row-locked by a concurrent claim

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <json-c/json.h>
 #include "core/cfg.h"
@@ -11,6 +12,7 @@
 #include "github/gh.h"
 #include "jobs/jobs.h"
 #include "service/auth.h"
+#include "service/drift.h"
 #include "service/ghrepos.h"
 #include "service/members.h"
 #include "service/ops.h"
@@ -391,6 +393,7 @@ struct gh_ctx {
 	char **token;
 	int *refreshed;
 	const char *perm;   /* the permission asked for: pull, triage, push, maintain or admin */
+	const struct job *job; /* for the log of collaborator calls (members_op_note) */
 };
 
 /* A request's permission name as an invitation names it (docs "Update a repository invitation": read, write,
@@ -468,7 +471,7 @@ static void invited_audited(struct db *db, const struct member *m, const struct 
  * expired, counted as re-invited and a re-invitation queued, in one transaction; after a re-invitation has expired
  * too, the member is only marked (gh_error says so) until the owner retries. A member marked expired already is
  * left alone, so a second look before the re-invitation ran queues nothing more. */
-static int invitation_expired(struct db *db, const struct member *m, struct json_object *inv, struct err *e)
+int members_invitation_expired(struct db *db, const struct member *m, struct json_object *inv, struct err *e)
 {
 	long long created = iso_epoch(json_str(inv, "created_at"));
 	long long at = created ? created + INVITE_TTL : (long long)time(NULL);
@@ -593,20 +596,26 @@ static int invitation_patch(struct gh_ctx *c, long long id)
 	char path[256], body[64], em[256], msg[320];
 	snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", c->p->repo_owner, c->p->repo_name, id);
 	snprintf(body, sizeof body, "{\"permissions\":\"%s\"}", invite_perm_name(c->perm));
+	char req[400];
+	snprintf(req, sizeof req, "PATCH %s (%s)", path, invite_perm_name(c->perm));
 	if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "PATCH", path, body, &e)) {
 		gh_resp_free(&g);
-		return job_retry(c->ctx, "PATCH %s: %s", path, e.msg);
+		int r = job_retry(c->ctx, "PATCH %s: %s", path, e.msg);
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, NULL, e.msg, r);
+		return r;
 	}
-	int out = JOB_DONE;
+	int out = JOB_DONE, logged = 0;
 	struct json_object *v;
 	if (g.status == 200) {
 		if (json_object_object_get_ex(g.json, "expired", &v) && json_object_get_boolean(v)) {
-			if (invitation_expired(c->ctx->db, c->m, g.json, &e))
+			if (members_invitation_expired(c->ctx->db, c->m, g.json, &e))
 				out = job_retry(c->ctx, "%s", e.msg);
 		} else
 			invited_audited(c->ctx->db, c->m, c->p, c->perm, id, json_str(g.json, "created_at"),
 					"member.github_permission_set");
 	} else if (g.status == 404) {
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, &g, NULL, JOB_DONE);
+		logged = 1;
 		gh_resp_free(&g);
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", c->p->repo_owner, c->p->repo_name, c->m->login);
 		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
@@ -625,6 +634,8 @@ static int invitation_patch(struct gh_ctx *c, long long id)
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));
 		store_member_set_gh(c->ctx->db, c->m->id, out == JOB_PERMANENT ? "error" : "invited", NULL, id, -1, msg, 1, &e);
 	}
+	if (!logged)
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "update_invitation", req, &g, NULL, out);
 	gh_resp_free(&g);
 	return out;
 }
@@ -637,11 +648,17 @@ static int invitation_delete(struct gh_ctx *c, long long id)
 	struct gh_resp g;
 	char path[256];
 	snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", c->p->repo_owner, c->p->repo_name, id);
+	char req[300];
+	snprintf(req, sizeof req, "DELETE %s", path);
 	if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "DELETE", path, NULL, &e)) {
 		gh_resp_free(&g);
-		return job_retry(c->ctx, "DELETE %s: %s", path, e.msg);
+		int r = job_retry(c->ctx, "DELETE %s: %s", path, e.msg);
+		members_op_note(c->ctx, c->job, c->p->id, c->m->login, "remove_invitation", req, NULL, e.msg, r);
+		return r;
 	}
 	int out = g.status == 204 || g.status == 404 ? INVITE_GO_ON : gh_outcome(c->ctx, &g, path);
+	members_op_note(c->ctx, c->job, c->p->id, c->m->login, "remove_invitation", req, &g, NULL,
+			out == INVITE_GO_ON ? JOB_DONE : out);
 	if (g.status == 204) {
 		char det[768];
 		ops_audit_note(c->ctx->db, "member.github_invitation_cancelled", "member", c->m->login, c->p->id, "success",
@@ -736,22 +753,34 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if (removing) {
 		const char *login = payload_s(job, "login");
 		long long inv = payload_ll(job, "invitation_id");
-		if (!login || !login_ok(login))
-			goto cleanup;
+		struct json_object *ua;
+		int unaccounted = json_object_object_get_ex(job->payload, "unaccounted", &ua) && json_object_get_boolean(ua);
+		if (!login || !login_ok(login) || strcasecmp(login, p.repo_owner) == 0)
+			goto cleanup; /* never the repository's owner */
+		if (unaccounted && store_member_get(&m, ctx->db, p.id, login, &e) == 0)
+			goto cleanup; /* a member now ("Add as member" came first): nothing to remove */
+		err_clear(&e);
 		char det[768];
-		/* The member row is gone already: these events go alone (GitHub's DELETE is the change). A
+		/* The member row is gone already: the audit events go alone (GitHub's DELETE is the change). A
 		 * 404 means there was nothing left to remove there: no event. */
 		if (inv > 0) {
 			snprintf(path, sizeof path, "/repos/%s/%s/invitations/%lld", p.repo_owner, p.repo_name, inv);
+			snprintf(msg, sizeof msg, "DELETE %s", path);
 			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 				gh_resp_free(&g);
 				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				members_op_note(ctx, job, p.id, login, "remove_invitation", msg, NULL, e.msg, out);
 				goto cleanup;
 			}
 			if (g.status == 204)
 				ops_audit_note(ctx->db, "member.github_invitation_cancelled", "member", login, p.id, "success",
 					       gh_details(det, sizeof det, login, &p, NULL, inv));
+			if (g.status != 204 && g.status != 404)
+				out = gh_outcome(ctx, &g, path);
+			members_op_note(ctx, job, p.id, login, "remove_invitation", msg, &g, NULL, out);
 			gh_resp_free(&g);
+			if (out != JOB_DONE)
+				goto cleanup;
 		}
 		/* The collaborator DELETE names a login: not when it now names someone else (a rename, see
 		 * login_holder). Jobs queued before the id was in the payload have none and go as before. */
@@ -772,9 +801,11 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			}
 		}
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, login);
+		snprintf(msg, sizeof msg, "DELETE %s", path);
 		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 			gh_resp_free(&g);
 			out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+			members_op_note(ctx, job, p.id, login, "remove", msg, NULL, e.msg, out);
 			goto cleanup;
 		}
 		if (g.status == 204)
@@ -782,6 +813,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				       gh_details(det, sizeof det, login, &p, NULL, 0));
 		else if (g.status != 404)
 			out = gh_outcome(ctx, &g, path);
+		/* Only an invitation was pending: the collaborator DELETE has nothing to do and is not logged. */
+		if (!(inv > 0 && g.status == 404 && out == JOB_DONE))
+			members_op_note(ctx, job, p.id, login, "remove", msg, &g, NULL, out);
 		gh_resp_free(&g);
 		goto cleanup;
 	}
@@ -812,7 +846,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if (personal == 1) {
 		/* Made a viewer there: the write access ghbridge gave goes, a pending (or expired) invitation by DELETE
 		 * …/invitations/{id}, a collaborator by DELETE …/collaborators/{u}; access given by others stays. */
-		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm };
+		struct gh_ctx vc = { ctx, &p, &m, &token, &refreshed, perm, job };
 		int inv = m.gh_invitation_id > 0 && m.gh_state &&
 			  (strcmp(m.gh_state, "invited") == 0 || strcmp(m.gh_state, "expired") == 0);
 		int collab = m.gh_state && strcmp(m.gh_state, "collaborator") == 0;
@@ -822,12 +856,15 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			goto cleanup;
 		if (m.gh_added && collab) {
 			snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+			snprintf(msg, sizeof msg, "DELETE %s", path);
 			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
 				gh_resp_free(&g);
 				out = job_retry(ctx, "DELETE %s: %s", path, e.msg);
+				members_op_note(ctx, job, p.id, m.login, "remove", msg, NULL, e.msg, out);
 				goto cleanup;
 			}
 			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
+			members_op_note(ctx, job, p.id, m.login, "remove", msg, &g, NULL, out);
 			if (g.status == 204) {
 				char det[768];
 				ops_audit_note(ctx->db, "member.github_removed", "member", m.login, p.id, "success",
@@ -846,7 +883,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 					      "viewer is not invited there.", 0, &e);
 		goto cleanup;
 	}
-	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm };
+	struct gh_ctx gc = { ctx, &p, &m, &token, &refreshed, perm, job };
 	/* A pending invitation: its permission changes with PATCH …/invitations/{id}; no second invitation. */
 	if (m.gh_invitation_id > 0 && m.gh_state && strcmp(m.gh_state, "invited") == 0 &&
 	    (out = invitation_patch(&gc, m.gh_invitation_id)) != INVITE_GO_ON)
@@ -869,11 +906,14 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	char body[64];
 	snprintf(body, sizeof body, "{\"permission\":\"%s\"}", perm);
 	snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
+	char req[400];
+	snprintf(req, sizeof req, "PUT %s (%s)", path, perm);
 	if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "PUT", path, body, &e)) {
 		gh_resp_free(&g);
 		/* No answer: the PUT may or may not have reached GitHub; the mark stays, so the retry looks first. */
 		store_member_set_gh(ctx->db, m.id, "queued", NULL, m.gh_invitation_id, -1, e.msg, 1, &e);
 		out = job_retry(ctx, "PUT %s: %s", path, e.msg);
+		members_op_note(ctx, job, p.id, m.login, "add", req, NULL, e.msg, out);
 		goto cleanup;
 	}
 	struct json_object *iid, *cat;
@@ -900,6 +940,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	 * the mark: GitHub may have made it all the same. */
 	if (g.status == 204 || (g.status >= 400 && g.status < 500 && !(g.status == 422 && invite_limit_hit(&g))))
 		store_member_put_mark(ctx->db, m.id, 0, &e);
+	members_op_note(ctx, job, p.id, m.login, "add", req, &g, NULL, out);
 	gh_resp_free(&g);
 cleanup:
 	if (token) {
@@ -908,182 +949,5 @@ cleanup:
 	}
 	store_project_free(&p);
 	store_member_free(&m);
-	return out;
-}
-
-/* The access a permissions object grants: 5 admin, 4 maintain, 3 push, 2 triage, 1 pull, 0 none. Compared by
- * level, never by name: GitHub names them read/triage/write/maintain/admin in answers (role_name) and
- * pull/triage/push/maintain/admin in requests. */
-static int perm_level_obj(struct json_object *perms)
-{
-	static const char *const names[] = { "admin", "maintain", "push", "triage", "pull" };
-	struct json_object *v;
-	for (int i = 0; i < 5; i++)
-		if (json_object_object_get_ex(perms, names[i], &v) && json_object_get_boolean(v))
-			return 5 - i;
-	return 0;
-}
-
-static int perm_level(const char *p)
-{
-	static const char *const names[] = { "", "pull", "triage", "push", "maintain", "admin" };
-	for (int i = 1; p && i <= 5; i++)
-		if (strcmp(p, names[i]) == 0)
-			return i;
-	if (p && strcmp(p, "read") == 0)
-		return 1;
-	if (p && strcmp(p, "write") == 0)
-		return 3;
-	return 0;
-}
-
-/* GET /repos/{o}/{r}/collaborators and /invitations (every page) against the members: collaborators and
- * invitations no member accounts for, members without access, and members whose access differs from their
- * role. Only recorded (member_drift), never "fixed". */
-int members_job_drift(struct job_ctx *ctx, const struct job *job)
-{
-	struct err e = { 0 };
-	struct project p = { 0 };
-	struct member *ms = NULL;
-	int nm = 0, refreshed = 0, out = JOB_DONE, nd = 0;
-	char *token = NULL, path[256];
-	struct member_drift *d = NULL;
-	struct json_object *collab = json_object_new_array(), *invs = json_object_new_array();
-	if (store_project_get(&p, ctx->db, job->project_id, 0, &e)) {
-		out = e.code == ERR_NOTFOUND ? JOB_DONE : job_retry(ctx, "%s", e.msg);
-		goto cleanup;
-	}
-	if (!p.repo_owner)
-		goto cleanup;
-	if (auth_github_token(&token, ctx->db, p.owner_id, &e)) {
-		out = job_permanent(ctx, "token: %s", e.msg);
-		goto cleanup;
-	}
-	int personal = -1;
-	{
-		struct gh_resp g;
-		snprintf(path, sizeof path, "/repos/%s/%s", p.repo_owner, p.repo_name);
-		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
-			gh_resp_free(&g);
-			out = job_retry(ctx, "GET %s: %s", path, e.msg);
-			goto cleanup;
-		}
-		personal = repo_is_personal(&g);
-		gh_resp_free(&g);
-	}
-	for (int which = 0; which < 2; which++) {
-		for (int page = 1; page <= 20; page++) {
-			snprintf(path, sizeof path, "/repos/%s/%s/%s?per_page=100&page=%d", p.repo_owner, p.repo_name,
-				 which ? "invitations" : "collaborators", page);
-			struct gh_resp g;
-			if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "GET", path, NULL, &e)) {
-				gh_resp_free(&g);
-				out = job_retry(ctx, "GET %s: %s", path, e.msg);
-				goto cleanup;
-			}
-			if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
-				out = gh_outcome(ctx, &g, path);
-				gh_resp_free(&g);
-				goto cleanup;
-			}
-			size_t len = json_object_array_length(g.json);
-			for (size_t i = 0; i < len; i++)
-				json_object_array_add(which ? invs : collab, json_object_get(json_object_array_get_idx(g.json, i)));
-			int more = g.link_next[0] != '\0';
-			gh_resp_free(&g);
-			if (!more)
-				break;
-		}
-	}
-	if (store_members_list(&ms, &nm, ctx->db, p.id, &e)) {
-		out = job_retry(ctx, "%s", e.msg);
-		goto cleanup;
-	}
-	size_t nc = json_object_array_length(collab), ni = json_object_array_length(invs);
-	d = calloc(nc + ni + (size_t)nm + 1, sizeof *d);
-	if (!d)
-		abort();
-	char *owned[1024];
-	int nowned = 0;
-#define DRIFT(l, gid, k, fmt, ...) do { \
-		char *det_ = malloc(300); \
-		if (!det_) abort(); \
-		snprintf(det_, 300, fmt, __VA_ARGS__); \
-		if (nowned < 1024) owned[nowned++] = det_; \
-		d[nd].login = (char *)(l); d[nd].github_user_id = (gid); d[nd].kind = (k); d[nd].detail = det_; nd++; \
-	} while (0)
-	int *seen = calloc((size_t)nm + 1, sizeof *seen);
-	if (!seen)
-		abort();
-	for (size_t i = 0; i < nc + ni; i++) {
-		int inv = i >= nc;
-		struct json_object *o = json_object_array_get_idx(inv ? invs : collab, inv ? i - nc : i), *u = o, *v;
-		if (inv && !json_object_object_get_ex(o, "invitee", &u))
-			continue;
-		long long gid = json_object_object_get_ex(u, "id", &v) ? json_object_get_int64(v) : 0;
-		const char *login = json_object_object_get_ex(u, "login", &v) ? json_object_get_string(v) : "?";
-		int have = 0;
-		if (inv) {
-			have = json_object_object_get_ex(o, "permissions", &v) ? perm_level(json_object_get_string(v)) : 0;
-		} else if (json_object_object_get_ex(o, "permissions", &v))
-			have = perm_level_obj(v);
-		int k = -1;
-		for (int j = 0; j < nm; j++)
-			if (ms[j].github_user_id && ms[j].github_user_id == gid)
-				k = j;
-		if (k < 0) {
-			if (gid == p.owner_github_id)
-				continue; /* the account the project uses */
-			DRIFT(login, gid, inv ? "invitation_not_member" : "not_member",
-			      inv ? "invited on GitHub (%s) but not a member here" : "has %s access on GitHub but is not a member here",
-			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read");
-			continue;
-		}
-		seen[k] = 1;
-		/* An invitation GitHub shows expired: re-invited once, then only shown (invitation_expired). */
-		if (inv && json_object_object_get_ex(o, "expired", &v) && json_object_get_boolean(v)) {
-			struct json_object *iv;
-			long long iid = json_object_object_get_ex(o, "id", &iv) ? json_object_get_int64(iv) : 0;
-			if ((!ms[k].gh_invitation_id || ms[k].gh_invitation_id == iid) &&
-			    invitation_expired(ctx->db, &ms[k], o, &e))
-				log_msg(LOG_WARN, "member %lld: recording the expired invitation failed: %s", ms[k].id, e.msg);
-			continue;
-		}
-		/* Invitations are followed: accepted shows as a collaborator. */
-		if (!inv && ms[k].gh_state && strcmp(ms[k].gh_state, "invited") == 0)
-			store_member_set_gh(ctx->db, ms[k].id, "collaborator", ms[k].gh_permission, 0, -1, NULL, 0, &e);
-		const char *want = members_permission_for(ms[k].role);
-		int wl = perm_level(want);
-		if (personal == 1 && wl)
-			wl = 3; /* a personal account's repository: every collaborator gets write */
-		if (want && have != wl)
-			DRIFT(ms[k].login, gid, "permission", "role %s asks for %s; GitHub shows %s%s", ms[k].role, want,
-			      have >= 5 ? "admin" : have == 4 ? "maintain" : have == 3 ? "write" : have == 2 ? "triage" : "read",
-			      inv ? " (invitation pending)" : "");
-	}
-	for (int j = 0; j < nm; j++)
-		if (!seen[j] && ms[j].gh_state && strcmp(ms[j].gh_state, "invited") == 0)
-			store_member_set_gh(ctx->db, ms[j].id, "none", NULL, 0, 0,
-					    "The invitation is no longer pending on GitHub (declined, expired or cancelled there).", 0, &e);
-	for (int j = 0; j < nm; j++)
-		if (!seen[j] && ms[j].github_user_id && members_permission_for(ms[j].role) && ms[j].user_id != p.owner_id)
-			DRIFT(ms[j].login, ms[j].github_user_id, "missing", "role %s, but no access or invitation on GitHub",
-			      ms[j].role);
-#undef DRIFT
-	free(seen);
-	if (store_drift_replace(ctx->db, p.id, d, nd, &e))
-		out = job_retry(ctx, "%s", e.msg);
-	for (int i = 0; i < nowned; i++)
-		free(owned[i]);
-cleanup:
-	free(d);
-	json_object_put(collab);
-	json_object_put(invs);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
-	store_members_free(ms, nm);
-	store_project_free(&p);
 	return out;
 }

@@ -48,9 +48,16 @@ const char *members_permission_for(const char *role);
 struct job_ctx;
 struct job;
 /* Jobs (jobs/kinds.c): member_lookup {member_id}; member_github {member_id} or {action:"remove", login,
- * invitation_id}; member_drift (the project's collaborators and invitations against its members). */
+ * invitation_id[, unaccounted: someone no member accounts for]}, each GitHub call logged (service/drift.h
+ * members_op_note); member_drift (the project's collaborators and invitations against its members: defined in
+ * service/drift.c, described in service/drift.h). */
 int members_job_lookup(struct job_ctx *ctx, const struct job *job);
 int members_job_github(struct job_ctx *ctx, const struct job *job);
 int members_job_drift(struct job_ctx *ctx, const struct job *job);
+/* GitHub shows m's invitation inv (a repository-invitation object: id, created_at) expired: the first time the
+ * member is marked expired and re-invited once (a member_github job, in one transaction); after a re-invitation
+ * expired too, only marked until the owner retries. Used by the drift check (service/drift.c). */
+struct json_object;
+int members_invitation_expired(struct db *db, const struct member *m, struct json_object *inv, struct err *e);
 
 #endif

@@ -311,7 +311,8 @@ int store_member_set_gh(struct db *db, long long member_id, const char *gh_state
 
 DB_STMT(stmt_drift_clear, "DELETE FROM member_drift WHERE project_id = $1");
 DB_STMT(stmt_drift_add,
-	"INSERT INTO member_drift (project_id, login, github_user_id, kind, detail) VALUES ($1, $2, nullif($3::bigint, 0), $4, $5)");
+	"INSERT INTO member_drift (project_id, login, github_user_id, kind, detail, invitation_id, removable, github_role,"
+	" removing) VALUES ($1, $2, nullif($3::bigint, 0), $4, $5, nullif($6::bigint, 0), $7::boolean, $8, $9::boolean)");
 
 int store_drift_replace(struct db *db, long long project_id, const struct member_drift *rows, int n, struct err *e)
 {
@@ -326,10 +327,12 @@ int store_drift_replace(struct db *db, long long project_id, const struct member
 		goto fail;
 	PQclear(r);
 	for (int i = 0; i < n; i++) {
-		char g[24];
+		char g[24], inv[24];
 		LL(g, rows[i].github_user_id);
-		const char *v[] = { p, rows[i].login, g, rows[i].kind, rows[i].detail ? rows[i].detail : "" };
-		if ((rc = db_query(&r, db, &stmt_drift_add, 5, v, e)))
+		LL(inv, rows[i].invitation_id);
+		const char *v[] = { p, rows[i].login, g, rows[i].kind, rows[i].detail ? rows[i].detail : "", inv,
+				    rows[i].removable ? "t" : "f", rows[i].github_role, rows[i].removing ? "t" : "f" };
+		if ((rc = db_query(&r, db, &stmt_drift_add, 9, v, e)))
 			goto fail;
 		PQclear(r);
 	}
@@ -341,7 +344,8 @@ fail:
 
 DB_STMT(stmt_drift_list,
 	"SELECT login, kind, detail, to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-	" coalesce(github_user_id, 0) FROM member_drift WHERE project_id = $1 ORDER BY kind, lower(login) LIMIT 500");
+	" coalesce(github_user_id, 0), coalesce(invitation_id, 0), removable, github_role, removing"
+	" FROM member_drift WHERE project_id = $1 ORDER BY kind, lower(login) LIMIT 500");
 
 int store_drift_list(struct member_drift **rows, int *n, struct db *db, long long project_id, struct err *e)
 {
@@ -364,6 +368,10 @@ int store_drift_list(struct member_drift **rows, int *n, struct db *db, long lon
 		out[i].detail = store_col(r, i, 2);
 		out[i].checked_at = store_col(r, i, 3);
 		out[i].github_user_id = store_col_ll(r, i, 4);
+		out[i].invitation_id = store_col_ll(r, i, 5);
+		out[i].removable = PQgetvalue(r, i, 6)[0] == 't';
+		out[i].github_role = store_col(r, i, 7);
+		out[i].removing = PQgetvalue(r, i, 8)[0] == 't';
 	}
 	PQclear(r);
 	*rows = out;
@@ -378,6 +386,7 @@ void store_drifts_free(struct member_drift *rows, int n)
 		free(rows[i].kind);
 		free(rows[i].detail);
 		free(rows[i].checked_at);
+		free(rows[i].github_role);
 	}
 	free(rows);
 }

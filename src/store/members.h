@@ -56,6 +56,10 @@ int store_member_set_gh(struct db *db, long long member_id, const char *gh_state
 struct member_drift {
 	char *login, *kind, *detail, *checked_at;
 	long long github_user_id;
+	long long invitation_id;   /* a pending invitation's id (invitation_not_member), else 0 */
+	int removable;             /* a direct collaborator or an invitation: DELETE can take it away */
+	char *github_role;         /* read/triage/write/maintain/admin as GitHub named the access; NULL */
+	int removing;              /* members are authoritative: a removal is queued */
 };
 /* Replaces the project's drift rows with rows (n may be 0: no drift). */
 int store_drift_replace(struct db *db, long long project_id, const struct member_drift *rows, int n,

@@ -173,6 +173,16 @@ int api_member_retry(struct request *req, struct response *resp, const struct ca
 int page_member_retry(struct request *req, struct response *resp, const struct call *c);
 int api_members_drift(struct request *req, struct response *resp, const struct call *c);
 int api_project_transfer(struct request *req, struct response *resp, const struct call *c);
+/* The drift check's settings, "Remove from GitHub", the collaborator call log (page-drift.c). */
+int api_collaborator_settings(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_settings_patch(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_ops(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_ops_retry(struct request *req, struct response *resp, const struct call *c);
+int api_collaborator_op_retry(struct request *req, struct response *resp, const struct call *c);
+int api_drift_remove(struct request *req, struct response *resp, const struct call *c);
+int page_collaborator_settings(struct request *req, struct response *resp, const struct call *c);
+int page_collaborator_ops_retry(struct request *req, struct response *resp, const struct call *c);
+int page_drift_remove(struct request *req, struct response *resp, const struct call *c);
 int page_members(struct request *req, struct response *resp, const struct call *c);
 int page_member_invite(struct request *req, struct response *resp, const struct call *c);
 int page_member_role(struct request *req, struct response *resp, const struct call *c);

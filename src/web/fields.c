@@ -36,6 +36,8 @@ static const struct field_rule rules[] = {
 	{ "id", F_PATH, 1, LLONG_MAX, "projects, sessions, keys, jobs" },
 	{ "number", F_PATH, 1, INT_MAX, "pull requests (GitHub's numbers are int)" },
 	{ "hid", F_PATH, 1, LLONG_MAX, "page-projects.c: one history row" },
+	{ "op", F_PATH, 1, LLONG_MAX, "page-drift.c: one collaborator call of the log" },
+	{ "op", F_FORM, 0, LLONG_MAX, "page-drift.c: retry one collaborator call (0: every failed one)" },
 	{ "limit", F_QUERY, 1, 100, "api-projects.c history, api-pulls.c list" },
 	{ "offset", F_QUERY, 0, 1000000, "api-pulls.c list" },
 	{ "before", F_QUERY, 0, LLONG_MAX, "history (API and page): a history id, 0 the newest" },

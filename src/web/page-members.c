@@ -44,6 +44,8 @@ static struct json_object *member_json(const struct member *m)
 	return o;
 }
 
+int drift_ctx_add(struct request *req, struct json_object *ctx, long long project_id);
+
 static struct json_object *drift_json(const struct member_drift *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -54,6 +56,14 @@ static struct json_object *drift_json(const struct member_drift *d)
 	json_object_object_add(o, "checked_at", js(d->checked_at));
 	json_object_object_add(o, "stranger", json_object_new_boolean(strcmp(d->kind, "not_member") == 0 ||
 									strcmp(d->kind, "invitation_not_member") == 0));
+	/* page-drift.c's part: what GitHub named the access, whether "Remove from GitHub" can take it away. */
+	const char *r = d->github_role ? d->github_role : "";
+	json_object_object_add(o, "github_role", js(d->github_role));
+	json_object_object_add(o, "suggested_role", js(strcmp(r, "write") == 0 ? "developer" : strcmp(r, "maintain") == 0 ||
+						      strcmp(r, "admin") == 0 ? "maintainer" : "viewer"));
+	json_object_object_add(o, "invitation_id", d->invitation_id ? json_object_new_int64(d->invitation_id) : NULL);
+	json_object_object_add(o, "removable", json_object_new_boolean(d->removable));
+	json_object_object_add(o, "removing", json_object_new_boolean(d->removing));
 	return o;
 }
 
@@ -80,6 +90,10 @@ static struct json_object *members_ctx(struct request *req, long long project_id
 	json_object_object_add(o, "drift", d);
 	store_members_free(ms, n);
 	store_drifts_free(ds, nd);
+	if (drift_ctx_add(req, o, project_id)) { /* page-drift.c: settings and the collaborator call log */
+		json_object_put(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -253,6 +267,15 @@ static int render_members(struct request *req, struct response *resp, const stru
 	return 0;
 }
 
+/* page-drift.c's refusals: the Members tab again with msg at the top. */
+int page_members_refused(struct request *req, struct response *resp, const struct call *c, int status,
+			 const char *msg);
+int page_members_refused(struct request *req, struct response *resp, const struct call *c, int status,
+			 const char *msg)
+{
+	return render_members(req, resp, c, status, NULL, "members", msg);
+}
+
 /* GET /projects/{id}/members → 200 | 404 (not a member) */
 int page_members(struct request *req, struct response *resp, const struct call *c)
 {
@@ -261,7 +284,11 @@ int page_members(struct request *req, struct response *resp, const struct call *
 			  : strcmp(d, "role") == 0 ? "Role changed." : strcmp(d, "removed") == 0 ? "Member removed."
 			  : strcmp(d, "transferred") == 0 ? "Ownership transferred." : strcmp(d, "sync") == 0
 			  ? "Every member's GitHub access is being brought in step." : strcmp(d, "drift") == 0
-			  ? "GitHub's collaborators are being compared with the members; reload in a moment." : NULL;
+			  ? "GitHub's collaborators are being compared with the members; reload in a moment."
+			  : strcmp(d, "authoritative-on") == 0 ? "Members are authoritative: each check removes from GitHub what no member accounts for."
+			  : strcmp(d, "authoritative-off") == 0 ? "Members are no longer authoritative: ghbridge removes only access it gave."
+			  : strcmp(d, "retried") == 0 ? "GitHub is being asked again."
+			  : strcmp(d, "github-removed") == 0 ? "The removal from GitHub is queued; reload in a moment." : NULL;
 	return render_members(req, resp, c, 200, flash, NULL, NULL);
 }
 

@@ -50,8 +50,9 @@ export const ROUTES = [
 	['GET', '/repos/{owner}/{repo}/hooks'],                        // webhooks.c register
 	['POST', '/repos/{owner}/{repo}/hooks'],                       // webhooks.c register
 	['DELETE', '/repos/{owner}/{repo}/hooks/{hook_id}'],           // webhooks.c unregister
+	['GET', '/repos/{owner}/{repo}/collaborators'],                // drift.c (conditional, affiliation all/direct)
 	['PUT', '/repos/{owner}/{repo}/collaborators/{username}'],     // members.c member_github (invite, permission)
-	['GET', '/repos/{owner}/{repo}/invitations'],                  // members.c drift, invitation_look
+	['GET', '/repos/{owner}/{repo}/invitations'],                  // drift.c (conditional), members.c invitation_look
 	['PATCH', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_patch (role change)
 	['DELETE', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_delete, removal
 ];

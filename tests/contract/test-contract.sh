@@ -73,7 +73,8 @@ jcall POST /projects '{"name":"Contract org"}' >/dev/null
 PID2=$(jq -r .id "$T/body")
 put_text2() { printf '%s' "$2" > "$T/put"; call PUT "/projects/$PID2/files/$1" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream'; }
 put_text2 index.html '<h1>Org</h1>' >/dev/null
-jcall POST "/projects/$PID2/repository" "{\"mode\":\"create\",\"owner\":\"acme\",\"name\":\"contract-$(date +%s)-$RANDOM\",\"private\":true}" >/dev/null
+ORGREPO=contract-$(date +%s)-$RANDOM
+jcall POST "/projects/$PID2/repository" "{\"mode\":\"create\",\"owner\":\"acme\",\"name\":\"$ORGREPO\",\"private\":true}" >/dev/null
 PID_SAVE=$PID; PID=$PID2
 check_eq "connected in an organisation" SUCCESS "$(wait_idle)"
 PID=$PID_SAVE
@@ -120,6 +121,18 @@ gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/status" >/dev/null
 gh GET "/repos/$OWNER/$REPO/commits/$MAINSHA/statuses" >/dev/null
 gh PUT "/repos/$OWNER/$REPO/collaborators/hubot" -d '{"permission":"push"}' >/dev/null
 gh GET "/repos/$OWNER/$REPO/invitations" >/dev/null
+# An organisation's base permission and the collaborator listing by affiliation (issue 14's drift check; the
+# refusals of bad values are in tests/members/test-drift.sh: a request off the description fails here).
+check_eq "PATCH /orgs/acme default_repository_permission (an owner)" 200 "$(gh PATCH /orgs/acme -d '{"default_repository_permission":"read"}')"
+check_eq "… shown to its members by GET /orgs/acme" read "$(gh GET /orgs/acme >/dev/null; jq -r .default_repository_permission "$T/gh")"
+gh PUT "/repos/acme/$ORGREPO/collaborators/hubot" -d '{"permission":"triage"}' >/dev/null
+for a in all direct outside; do
+	check_eq "collaborators of an organisation's repository, affiliation=$a" 200 "$(gh GET "/repos/acme/$ORGREPO/collaborators?affiliation=$a")"
+done
+ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/acme/$ORGREPO/collaborators" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+check_eq "the collaborators listing again with its ETag → 304" 304 "$(gh GET "/repos/acme/$ORGREPO/collaborators" -H "If-None-Match: $ET")"
+ET=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$FAKEHUB_API_URL/repos/acme/$ORGREPO/invitations" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+check_eq "the invitations listing again with its ETag → 304" 304 "$(gh GET "/repos/acme/$ORGREPO/invitations" -H "If-None-Match: $ET")"
 # Invitations past create and list (issue 14): a new user's invitation is read, updated and deleted, and
 # permissions asked for a collaborator, the owner and the invitee.
 INVU=contract-inv-$$

@@ -1,12 +1,15 @@
 // panel.test.mjs (issue 13 items 8, 13, 14, 15, 16, 18): at 1280×800 and 390×844, with JavaScript on and off:
 // sign-in lands on the projects page; the current project tab is marked; a batched sync says when it runs;
 // settings refuse an unknown placeholder and a pattern that excludes every file at the field, keeping what
-// was typed; the new pull request form keeps each choice's fields beneath it; no page scrolls sideways.
+// was typed; the new pull request form keeps each choice's fields beneath it; the Members tab shows a collaborator
+// added on GitHub directly with "Add as member" and "Remove from GitHub" (asked first: a dialog with JavaScript, a
+// confirm page without) and whether members are authoritative (issue 14); no page scrolls sideways.
 import { launch, step, skip, notOk, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
 
 const browser = await launch();
 const login = `pn${process.pid}`;
 const repo = `panel-${Date.now()}`;
+const stranger = `pnx${process.pid}`;
 const sizes = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
 
 async function fits(page, what) {
@@ -51,6 +54,24 @@ try {
         await sp.waitForTimeout(300);
       }
       throw new Error('the first sync did not end');
+    });
+    await step('setup: a collaborator added on GitHub directly, found by "Compare with GitHub"', async () => {
+      await fetch(`${FAKEHUB}/_fakehub/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ login: stranger }) });
+      const tok = await fetch(`${FAKEHUB}/_fakehub/users/${login}/tokens`, { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ scope: 'repo' }) }).then(r => r.json());
+      const put = await fetch(`${FAKEHUB}/api/v3/repos/${login}/${repo}/collaborators/${stranger}`, { method: 'PUT',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok.token}` }, body: '{"permission":"push"}' });
+      expect(put.status === 201, `PUT collaborator: ${put.status}`);
+      await sp.goto(`${projectUrl}/members`);
+      await sp.click('button:has-text("Compare with GitHub")');
+      const until = Date.now() + 30000;
+      while (Date.now() < until) {
+        await sp.goto(`${projectUrl}/members`);
+        if (await sp.locator(`tr[data-drift="${stranger}"]`).count()) return;
+        await sp.waitForTimeout(500);
+      }
+      throw new Error('the stranger was not found');
     });
     await setup.close();
 
@@ -125,6 +146,27 @@ try {
             'the existing-branch choice does not hold a text Branch field');
           expect(await page.locator('select#head').count() === 0, 'Branch is a drop-down');
           await fits(page, 'new pull request');
+        });
+        await step(`${tag}: the Members tab shows the difference with GitHub, removal asked first (issue 14)`, async () => {
+          await page.goto(`${projectUrl}/members`);
+          const row = page.locator(`tr[data-drift="${stranger}"]`);
+          await row.getByRole('button', { name: `Add as member: ${stranger}, as developer` }).waitFor();
+          await page.getByText(/Off:/).first().waitFor();
+          await fits(page, 'members with a difference');
+          await row.getByRole('button', { name: `Remove from GitHub: ${stranger}` }).click();
+          if (js) {
+            const d = page.locator('dialog.confirm-dialog');
+            await d.waitFor();
+            expect(/Remove .* from the repository on GitHub/.test(await d.innerText()), 'the dialog does not say what goes');
+            await page.click('#confirm-dialog-no');
+            expect(new URL(page.url()).pathname.endsWith('/members'), `left the tab: ${page.url()}`);
+          } else {
+            await page.getByRole('heading', { name: new RegExp(`Remove ${stranger} from .* on GitHub\\?`) }).waitFor();
+            await fits(page, 'the removal confirm page');
+            await page.goBack();
+          }
+          await page.goto(`${projectUrl}/members`);
+          expect(await page.locator(`tr[data-drift="${stranger}"]`).count() === 1, 'the difference went without a yes');
         });
         await ctx.close();
       }

@@ -115,6 +115,47 @@ try {
     await page.click('#invite button[type=submit]');
     await page.waitForURL(/\/members\?done=invited/);
     await checkPage('members, one invitation', `${p}/members`);
+    // A collaborator added on GitHub directly (a difference with two actions), a member's GitHub call in the log
+    // (one that failed, with Retry), and the confirm pages of "Remove from GitHub" and "members are authoritative".
+    {
+      const stranger = `stx${process.pid}`, invitee = `sti${process.pid}`;
+      for (const u of [stranger, invitee])
+        await fetch(`${FAKEHUB}/_fakehub/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: u }) });
+      const tok = await fetch(`${FAKEHUB}/_fakehub/users/${login}/tokens`, { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ scope: 'repo' }) }).then(r => r.json());
+      await fetch(`${FAKEHUB}/api/v3/repos/${login}/${repo}/collaborators/${stranger}`, { method: 'PUT',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok.token}` }, body: '{"permission":"push"}' });
+      await fetch(`${FAKEHUB}/_fakehub/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ method: 'PUT', path: `/api/v3/repos/${login}/${repo}/collaborators/${invitee}`, kind: 'status', status: 422, count: 1 }) });
+      await page.goto(`${p}/members`);
+      await page.fill('#login', invitee);
+      await page.click('#invite button[type=submit]');
+      await page.waitForURL(/\/members\?done=invited/);
+      await page.click('button:has-text("Compare with GitHub")');
+      const until2 = Date.now() + 30000;
+      let html = '';
+      while (Date.now() < until2) {
+        html = await page.request.get(`${p}/members`).then(r => r.text());
+        if (html.includes(`data-drift="${stranger}"`) && html.includes('data-state="failed"')) break;
+        await page.waitForTimeout(500);
+      }
+      if (html.includes(`data-drift="${stranger}"`) && html.includes('data-state="failed"')) {
+        await checkPage('members with a difference and a failed GitHub call', `${p}/members`);
+        await page.goto(`${p}/members`);
+        const csrf = await page.locator('input[name=csrf]').first().inputValue();
+        for (const [label, path, form] of [['confirm: remove from GitHub', 'drift/remove', { login: stranger }],
+          ['confirm: members are authoritative', 'collaborator-settings', { authoritative: 'on' }]]) {
+          await step(`${label}: html-validate (recommended) finds nothing`, async () => {
+            const r = await page.request.post(`${p}/${path}`, { form: { csrf, ...form } });
+            expect(r.status() === 200, `${label}: ${r.status()}`);
+            const report = await validator.validateString(await r.text());
+            const msgs = report.results.flatMap(res => res.messages.map(m => `${m.ruleId} at ${m.line}:${m.column}: ${m.message}`));
+            expect(report.valid, msgs.slice(0, 5).join(' | '));
+          });
+        }
+      } else notOk('members with a difference and a failed GitHub call', 'the comparison or the failed call did not show');
+      await fetch(`${FAKEHUB}/_fakehub/faults`, { method: 'DELETE' });
+    }
 
     await step('the project tabs mark the current one (aria-current and a visible mark)', async () => {
       for (const [path, name] of [['', 'Overview'], ['/files', 'Files'], ['/settings', 'Settings'], ['/history', 'History'], ['/pulls', 'Pull requests'], ['/members', 'Members']]) {

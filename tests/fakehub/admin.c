@@ -9,6 +9,9 @@
 int fh_status_create(const struct fh_repo *r, const char *sha, long long creator);
 int admin_deliveries(struct request *req, struct response *resp);
 int admin_redeliver(struct request *req, struct response *resp);
+int ad_team_create(struct request *req, struct response *resp);      /* orgs.c */
+int ad_team_member_put(struct request *req, struct response *resp);
+int ad_team_repo_put(struct request *req, struct response *resp);
 
 static int admin_err(const struct err *e)
 {
@@ -479,6 +482,11 @@ const struct route fh_admin_routes[] = {
 	ROUTE("POST", "/_fakehub/users/{login}/tokens", ad_token_create, 0),
 	ROUTE("POST", "/_fakehub/orgs", ad_org_create, 0),
 	ROUTE("PUT", "/_fakehub/orgs/{org}/members/{user}", ad_member_put, 0),
+	ROUTE("POST", "/_fakehub/orgs/{org}/teams", ad_team_create, 0),
+	ROUTE("PUT", "/_fakehub/orgs/{org}/teams/{slug}/members/{user}", ad_team_member_put, 0),
+	ROUTE("DELETE", "/_fakehub/orgs/{org}/teams/{slug}/members/{user}", ad_team_member_put, 0),
+	ROUTE("PUT", "/_fakehub/orgs/{org}/teams/{slug}/repos/{repo}", ad_team_repo_put, 0),
+	ROUTE("DELETE", "/_fakehub/orgs/{org}/teams/{slug}/repos/{repo}", ad_team_repo_put, 0),
 	ROUTE("POST", "/_fakehub/clients", ad_client_create, 0),
 	ROUTE("GET", "/_fakehub/clock", ad_clock_get, 0),
 	ROUTE("POST", "/_fakehub/clock", ad_clock_set, 0),

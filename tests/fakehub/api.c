@@ -11,6 +11,8 @@
 #include "git/refname.h"
 
 void fh_rate_state(long long *limit, long long *used, long long *reset);
+void fh_org_private_fields(struct json_object *o, long long org_id); /* orgs.c */
+int fh_base_refuses(long long org_id, long long user_id, const char *perm);
 
 static int need_user(void)
 {
@@ -131,7 +133,8 @@ static int api_user_orgs(struct request *req, struct response *resp)
 	return fh_json(200, arr);
 }
 
-static int api_org(struct request *req, struct response *resp)
+int api_org(struct request *req, struct response *resp); /* orgs.c answers PATCH with it */
+int api_org(struct request *req, struct response *resp)
 {
 	PGresult *r;
 	if (fh_account_by_login(&r, req_param(req, "org")) || strcmp(fh_val(r, 0, "type"), "Organization") != 0)
@@ -150,6 +153,7 @@ static int api_org(struct request *req, struct response *resp)
 	jt(o, "created_at", fh_vall(r, 0, "created_at"));
 	jt(o, "updated_at", fh_vall(r, 0, "created_at"));
 	js(o, "archived_at", NULL);
+	fh_org_private_fields(o, fh_vall(r, 0, "id"));
 	PQclear(r);
 	return fh_json(200, o);
 }
@@ -350,8 +354,19 @@ static int api_org_repos_create(struct request *req, struct response *resp)
 	}
 	long long oid = fh_vall(r, 0, "id");
 	const char *login = arena_strdup(req->arena, fh_val(r, 0, "login"));
+	int owner = strcmp(fh_val(r, 0, "role"), "admin") == 0;
 	PQclear(r);
-	return create_repo_common(oid, login);
+	int rc = create_repo_common(oid, login);
+	/* A member who is not an owner gets admin on the repository they made (docs "Repository roles for an
+	 * organization"): fakehub records it as a direct grant. */
+	if (rc == 0 && resp->status == 201 && !owner) {
+		FH_STMT(adm, "INSERT INTO collaborators (repo_id, user_id, permission) SELECT id, $2, 'admin' FROM repos "
+			     "WHERE owner_id = $1 AND lower(name) = lower($3) ON CONFLICT DO NOTHING");
+		PGresult *x = Q(adm, fh_ll(oid), fh_ll(C->v.id), fh_in("name"));
+		if (x)
+			PQclear(x);
+	}
+	return rc;
 }
 
 /* Lists repositories from rows of (login, name) already filtered and sorted by SQL. */
@@ -1205,51 +1220,14 @@ struct json_object *fh_invitation_json(PGresult *x, int i, const struct fh_repo 
 	return invitation_json(x, i, r);
 }
 
-static int api_collaborators(struct request *req, struct response *resp)
-{
-	struct fh_repo r;
-	if (fh_repo_from_params(&r))
-		return 0;
-	if (!r.can_push)
-		return fh_error(403, "Must have push access to view repository collaborators.");
-	/* The owner (or the org's members) and explicit collaborators. */
-	FH_STMT(st, "SELECT a.id, a.login, 'admin' AS permission FROM accounts a WHERE a.id = $2 AND a.type = 'User' "
-		    "UNION SELECT a.id, a.login, 'admin' FROM memberships m JOIN accounts a ON a.id = m.user_id WHERE m.org_id = $2 "
-		    "UNION SELECT a.id, a.login, c.permission FROM collaborators c JOIN accounts a ON a.id = c.user_id "
-		    "WHERE c.repo_id = $1 ORDER BY 2");
-	PGresult *x = Q(st, fh_ll(r.id), fh_ll(r.owner_id));
-	if (!x)
-		return -1;
-	long long off, lim, n = PQntuples(x);
-	fh_paginate(n, &off, &lim);
-	struct json_object *arr = json_object_new_array();
-	for (long long k = off; k < n && k < off + lim; k++) {
-		int i = (int)k;
-		struct json_object *u = fh_user_json(fh_vall(x, i, "id"), fh_val(x, i, "login"), "User"),
-				   *p = json_object_new_object();
-		const char *perm = fh_val(x, i, "permission");
-		int admin = strcmp(perm, "admin") == 0, push = admin || strcmp(perm, "push") == 0 || strcmp(perm, "maintain") == 0;
-		jb(p, "admin", admin);
-		jb(p, "maintain", admin || strcmp(perm, "maintain") == 0);
-		jb(p, "push", push);
-		jb(p, "triage", push || strcmp(perm, "triage") == 0);
-		jb(p, "pull", 1);
-		jo(u, "permissions", p);
-		js(u, "role_name", admin ? "admin" : push ? "write" : "read");
-		json_object_array_add(arr, u);
-	}
-	PQclear(x);
-	return fh_json(200, arr);
-}
-
 static int api_collaborator_check(struct request *req, struct response *resp)
 {
 	struct fh_repo r;
 	if (fh_repo_from_params(&r))
 		return 0;
-	FH_STMT(st, "SELECT 1 FROM accounts a WHERE lower(a.login) = lower($3) AND (a.id = $2 "
-		    "OR EXISTS (SELECT 1 FROM collaborators c WHERE c.repo_id = $1 AND c.user_id = a.id) "
-		    "OR EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = $2 AND m.user_id = a.id))");
+	/* Any access counts: owner, organisation owner or base permission, a team, a direct grant. */
+	FH_STMT(st, "SELECT 1 FROM accounts a WHERE lower(a.login) = lower($3) AND fh_repo_access($1, a.id) > 0 "
+		    "AND $2::bigint IS NOT NULL");
 	PGresult *x = Q(st, fh_ll(r.id), fh_ll(r.owner_id), req_param(req, "username"));
 	if (!x)
 		return -1;
@@ -1287,8 +1265,14 @@ static int api_collaborator_put(struct request *req, struct response *resp)
 		return -1;
 	int already = PQntuples(x) > 0;
 	PQclear(x);
+	if (already && fh_base_refuses(r.owner_id, uid, perm))
+		return 0; /* orgs.c: below the organisation's base permission (422) */
 	if (already) {
-		FH_STMT(upd, "UPDATE collaborators SET permission = $3 WHERE repo_id = $1 AND user_id = $2");
+		/* A collaborator's permission changes; an organisation member becomes a direct collaborator
+		 * without an invitation (docs repos/add-collaborator: 204 "when an existing collaborator or
+		 * organization member is added"). */
+		FH_STMT(upd, "INSERT INTO collaborators (repo_id, user_id, permission) VALUES ($1, $2, $3) "
+			     "ON CONFLICT (repo_id, user_id) DO UPDATE SET permission = EXCLUDED.permission");
 		x = Q(upd, fh_ll(r.id), fh_ll(uid), perm);
 		if (x)
 			PQclear(x);
@@ -1394,6 +1378,8 @@ static int api_user_invitation_decline(struct request *req, struct response *res
 	return n ? fh_no_content() : fh_not_found();
 }
 
+int api_collaborators_list(struct request *, struct response *); /* orgs.c */
+int api_org_patch(struct request *, struct response *);
 int api_pulls_list(struct request *, struct response *);
 int api_pulls_create(struct request *, struct response *);
 int api_pull_get(struct request *, struct response *);
@@ -1426,6 +1412,7 @@ const struct route fh_api_routes[] = {
 	ROUTE("GET", "/users/{username}", api_users_one, 0),
 	ROUTE("GET", "/users/{username}/repos", api_owner_repos, 0),
 	ROUTE("GET", "/orgs/{org}", api_org, 0),
+	ROUTE("PATCH", "/orgs/{org}", api_org_patch, 0),
 	ROUTE("GET", "/orgs/{org}/repos", api_owner_repos, 0),
 	ROUTE("POST", "/orgs/{org}/repos", api_org_repos_create, 0),
 	ROUTE("GET", "/rate_limit", api_rate_limit, FH_ROUTE_NOCOUNT),
@@ -1460,7 +1447,7 @@ const struct route fh_api_routes[] = {
 	ROUTE("GET", RP "/pulls/{number}/commits", api_pull_commits, 0),
 	ROUTE("GET", RP "/pulls/{number}/merge", api_pull_merged, 0),
 	ROUTE("PUT", RP "/pulls/{number}/merge", api_pull_merge, 0),
-	ROUTE("GET", RP "/collaborators", api_collaborators, 0),
+	ROUTE("GET", RP "/collaborators", api_collaborators_list, 0),
 	ROUTE("GET", RP "/collaborators/{username}", api_collaborator_check, 0),
 	ROUTE("PUT", RP "/collaborators/{username}", api_collaborator_put, 0),
 	ROUTE("DELETE", RP "/collaborators/{username}", api_collaborator_delete, 0),

@@ -151,16 +151,15 @@ int api_collaborator_permission(struct request *req, struct response *resp)
 	long long uid = fh_vall(u, 0, "id");
 	const char *login = arena_strdup(req->arena, fh_val(u, 0, "login"));
 	PQclear(u);
-	FH_STMT(st, "SELECT (SELECT permission FROM collaborators WHERE repo_id = $1 AND user_id = $2) AS collab, "
-		    "EXISTS (SELECT 1 FROM memberships WHERE org_id = $3 AND user_id = $2) AS member");
-	PGresult *x = Q(st, fh_ll(r.id), fh_ll(uid), fh_ll(r.owner_id));
+	/* As fh_repo_load: the highest of owner, organisation owner, base permission, teams and a direct grant
+	 * (010_org_access.sql). */
+	FH_STMT(st, "SELECT fh_repo_access($1, $2) AS level");
+	PGresult *x = Q(st, fh_ll(r.id), fh_ll(uid));
 	if (!x)
 		return -1;
-	const char *collab = fh_val(x, 0, "collab");
-	/* As fh_repo_load: the owner and the organisation's members are admins here. */
-	const char *role = uid == r.owner_id || fh_vbool(x, 0, "member") ? "admin"
-			   : collab ? arena_strdup(req->arena, collab)
-			   : !r.private_ ? "pull" : NULL;
+	static const char *const by_level[] = { NULL, "pull", "triage", "push", "maintain", "admin" };
+	long long level = fh_vall(x, 0, "level");
+	const char *role = level >= 1 && level <= 5 ? by_level[level] : !r.private_ ? "pull" : NULL;
 	PQclear(x);
 	const char *role_name = !role ? "none" : strcmp(role, "push") == 0 ? "write" : strcmp(role, "pull") == 0 ? "read" : role;
 	const char *legacy = !role ? "none" : strcmp(role, "admin") == 0 ? "admin"

@@ -446,8 +446,7 @@ int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
 	FH_STMT(st, "SELECT r.id, r.owner_id, a.login, a.type, r.name, r.description, r.default_branch, r.private, "
 		    "r.created_at, r.updated_at, r.pushed_at, r.archived, r.allow_merge_commit, r.allow_squash_merge, "
 		    "r.allow_rebase_merge, r.delete_branch_on_merge, "
-		    "(SELECT permission FROM collaborators c WHERE c.repo_id = r.id AND c.user_id = $3) AS collab, "
-		    "(SELECT role FROM memberships m WHERE m.org_id = r.owner_id AND m.user_id = $3) AS member "
+		    "fh_repo_access(r.id, $3) AS level "
 		    "FROM repos r JOIN accounts a ON a.id = r.owner_id "
 		    "WHERE lower(a.login) = lower($1) AND lower(r.name) = lower($2)");
 	memset(r, 0, sizeof *r);
@@ -476,14 +475,11 @@ int fh_repo_load(struct fh_repo *r, const char *owner, const char *name)
 	r->allow_squash_merge = fh_vbool(res, 0, "allow_squash_merge");
 	r->allow_rebase_merge = fh_vbool(res, 0, "allow_rebase_merge");
 	r->delete_branch_on_merge = fh_vbool(res, 0, "delete_branch_on_merge");
-	const char *collab = fh_val(res, 0, "collab"), *member = fh_val(res, 0, "member");
-	long long viewer = C ? C->v.id : 0;
-	/* Organisation members get admin on the organisation's repositories: the
-	 * simplest stand-in for an org whose base permission lets members create repos. */
-	int owner_side = viewer && (viewer == r->owner_id || member);
-	r->can_admin = owner_side || (collab && strcmp(collab, "admin") == 0);
-	r->can_push = r->can_admin || (collab && (strcmp(collab, "push") == 0 || strcmp(collab, "maintain") == 0));
-	r->can_read = !r->private_ || r->can_push || collab;
+	/* The highest of owner, organisation owner, base permission, teams and direct grant (010_org_access.sql). */
+	long long level = C && C->v.id ? fh_vall(res, 0, "level") : 0;
+	r->can_admin = level >= 5;
+	r->can_push = level >= 3;
+	r->can_read = !r->private_ || level >= 1;
 	/* OAuth App tokens act only within their scopes: writes need repo (or public_repo). */
 	if (C && C->v.token_prefix && strcmp(C->v.token_prefix, "gho") == 0) {
 		const char *sc = C->v.scope ? C->v.scope : "";

@@ -248,7 +248,7 @@ check_eq "… and stays on GitHub" 1 "$(gh GET "/repos/$O/$REPO/invitations" "$O
 check_eq "the accepted developer is no drift" "" "$(drift $D)"
 check_eq "… and the accepted invitation is followed: a collaborator now" collaborator "$(member $D .github.state)"
 check_eq "the Members tab shows the drift" "200 1" "$(page $O "/projects/$PID/members") $(grep -c "data-drift=\"$X\"" "$T/page")"
-check_eq "… with 'Add as member' for the stranger" 1 "$(grep -c "Add $X as a member" "$T/page")"
+check_eq "… with 'Add as member' for the stranger" 1 "$(grep -c "Add as member: $X," "$T/page")"
 check_match "… and says what GitHub does on a personal repository" "personal account" "$(cat "$T/page")"
 
 # ---- 9b. a failed collaborator call is listed on the member, and retried on request
@@ -261,7 +261,7 @@ check_eq "retry a member's GitHub access → 202" 202 "$(as $O POST "/projects/$
 check "GitHub's refusal is recorded on the member" wait_for 30 eval "[ \"\$(member $L .github.failed)\" = true ]"
 check_match "… with GitHub's answer" "422" "$(member $L .github.error)"
 check_eq "GET …/members?failed=1 lists only the failed ones" "$L" "$(as $O GET "/projects/$PID/members?failed=1" >/dev/null; jq -r '[.members[].login] | join(",")' "$T/body")"
-check_eq "the Members tab offers Retry for it" 1 "$(page $O "/projects/$PID/members" >/dev/null; grep -c "Ask GitHub again for $L" "$T/page")"
+check_eq "the Members tab offers Retry for it" 1 "$(page $O "/projects/$PID/members" >/dev/null; grep -c "Retry: Ask GitHub again for $L" "$T/page")"
 check_eq "a viewer cannot retry → 403" 403 "$(as $V POST "/projects/$PID/members/$L/retry")"
 curl -s -o /dev/null -X DELETE "$FH/faults" # whichever of the two was not used
 check_eq "retry again → 202" 202 "$(as $O POST "/projects/$PID/members/$L/retry")"

@@ -19,31 +19,12 @@ parse() { python3 "$ROOT/tests/ops/promparse.py"; }
 # sample FILE 'name{labels}': the value of one series, or 0 when absent.
 sample() { awk -v k="$2" 'index($0, k " ") == 1 { print $NF; f = 1 } END { if (!f) print 0 }' "$1"; }
 
-# A second fcgi pool (2 processes) on the same database and data folder, behind its own nginx, with
-# metrics_allow set to an address no test request comes from and a token.
+# A second fcgi pool (2 processes) on the same database and data folder, behind its own nginx (tests/lib.sh
+# host_start), with metrics_allow set to an address no test request comes from and a token.
 m2_start() {
-	mkdir -p "$M2_VAR"/{run,log,nginx/tmp}
-	chmod 1777 "$M2_VAR/run"
-	env GHBRIDGE_LISTEN="unix:$M2_VAR/run/ghbridge.sock" GHBRIDGE_PROCESSES=2 GHBRIDGE_METRICS_ALLOW="192.0.2.7" \
-		GHBRIDGE_METRICS_TOKEN="$TOKEN" setsid "$GHB" fcgi >> "$M2_VAR/log/fcgi.log" 2>&1 < /dev/null &
-	echo $! > "$M2_VAR/run/fcgi.pid"
-	wait_for 10 test -S "$M2_VAR/run/ghbridge.sock" || return 1
-	local conf
-	conf=$(sed -e "s|@STACK_VAR@|$M2_VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@GHB_PORT@|$M2_PORT|g" -e "s|@USER@|$(id -u)|g" \
-		-e 's|@FAKEHUB_SERVER@||' "$ROOT/nginx/dev.conf.in")
-	[ "$(id -u)" = 0 ] && conf=$(printf '%s\n' "$conf" | sed 's|^#user_line$|user nobody nogroup;|') && chmod 777 "$M2_VAR/nginx/tmp"
-	printf '%s\n' "$conf" > "$M2_VAR/nginx/nginx.conf"
-	nginx -p "$M2_VAR/nginx" -c "$M2_VAR/nginx/nginx.conf" -e "$M2_VAR/log/nginx-error.log" 2>>"$M2_VAR/log/nginx-error.log" || return 1
-	wait_for 10 curl -sf -o /dev/null "$M2_URL/healthz"
+	host_start "$M2_VAR" "$M2_PORT" fcgi GHBRIDGE_PROCESSES=2 GHBRIDGE_METRICS_ALLOW="192.0.2.7" GHBRIDGE_METRICS_TOKEN="$TOKEN"
 }
-m2_stop() {
-	[ -d "$M2_VAR" ] || return 0
-	[ -f "$M2_VAR/run/nginx.pid" ] && nginx -p "$M2_VAR/nginx" -c "$M2_VAR/nginx/nginx.conf" -e "$M2_VAR/log/nginx-error.log" -s quit 2>/dev/null
-	local pid; pid=$(cat "$M2_VAR/run/fcgi.pid" 2>/dev/null || true)
-	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
-	sleep 0.5
-	rm -rf "$M2_VAR"
-}
+m2_stop() { host_stop "$M2_VAR"; }
 trap 'm2_stop; rm -rf "$T"' EXIT
 
 if ! m2_start; then not_ok "a second fcgi pool starts" "$(tail -5 "$M2_VAR/log/"*.log 2>/dev/null | tr '\n' ' ')"; finish; exit; fi

@@ -125,9 +125,16 @@ q "INSERT INTO audit_events (at, actor_type, action, details) SELECT now() - int
    'test.workers_old', '{\"run\":$$}' FROM generate_series(1, 4) g" >/dev/null
 q "INSERT INTO jobs (kind, state, finished_at, payload) SELECT 'noop', 'done', now() - interval '400 days', '{\"test_workers\":$$}'
    FROM generate_series(1, 2)" >/dev/null 2>&1 || true
+# Rows present before the dry run, by id: a worker left running by an earlier suite, or the periodic drift
+# check, may add rows meanwhile (a whole-table count once went 48 → 49 in jobs), but none of these may go.
+ids=$(q "SELECT (SELECT coalesce(max(id), 0) FROM audit_events) || ' ' || (SELECT coalesce(max(id), 0) FROM jobs) || ' ' ||
+	(SELECT coalesce(max(id), 0) FROM sessions) || ' ' || (SELECT coalesce(max(id), 0) FROM sync_history) || ' ' ||
+	(SELECT coalesce(max(id), 0) FROM webhook_deliveries)")
+read -r ma mj ms mh mw <<< "$ids"
 counts() {
-	q "SELECT (SELECT count(*) FROM oauth_states) || ' ' || (SELECT count(*) FROM audit_events) || ' ' || (SELECT count(*) FROM jobs) || ' ' ||
-	          (SELECT count(*) FROM sessions) || ' ' || (SELECT count(*) FROM sync_history) || ' ' || (SELECT count(*) FROM webhook_deliveries)"
+	q "SELECT (SELECT count(*) FROM oauth_states) || ' ' || (SELECT count(*) FROM audit_events WHERE id <= $ma) || ' ' ||
+	          (SELECT count(*) FROM jobs WHERE id <= $mj) || ' ' || (SELECT count(*) FROM sessions WHERE id <= $ms) || ' ' ||
+	          (SELECT count(*) FROM sync_history WHERE id <= $mh) || ' ' || (SELECT count(*) FROM webhook_deliveries WHERE id <= $mw)"
 }
 before=$(counts)
 out=$("$GHB" purge --dry-run)

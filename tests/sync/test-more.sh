@@ -18,31 +18,12 @@ GIT_TIMEOUT=4             # seconds of silence before a git fetch/push gives up
 # The stack's worker checks projects every 60 s and waits 120 s on a silent GitHub; this test swaps
 # it for one with short intervals, and puts the stack's own back when it ends.
 WPIDF=$STACK_VAR/run/worker.pid
-# A second fcgi behind its own nginx on APP_PORT, for the GitHub App client (section 9).
+# A second fcgi behind its own nginx on APP_PORT, for the GitHub App client (section 9): tests/lib.sh host_start.
 app_stack_start() {
-	mkdir -p "$APP_VAR"/{run,log,nginx/tmp}
-	chmod 1777 "$APP_VAR/run"
-	env GHBRIDGE_LISTEN="unix:$APP_VAR/run/ghbridge.sock" GHBRIDGE_PROCESSES=1 GHBRIDGE_PUBLIC_URL="http://127.0.0.1:$APP_PORT" \
-		GHBRIDGE_GITHUB_CLIENT_ID="$APP_ID" GHBRIDGE_GITHUB_CLIENT_SECRET="$APP_SECRET" GHBRIDGE_GITHUB_APP_KIND=app \
-		setsid "$BUILD/ghbridge" fcgi >> "$APP_VAR/log/fcgi.log" 2>&1 < /dev/null &
-	echo $! > "$APP_VAR/run/fcgi.pid"
-	wait_for 10 test -S "$APP_VAR/run/ghbridge.sock" || return 1
-	local conf
-	conf=$(sed -e "s|@STACK_VAR@|$APP_VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@GHB_PORT@|$APP_PORT|g" -e "s|@USER@|$(id -u)|g" \
-		-e 's|@FAKEHUB_SERVER@||' "$ROOT/nginx/dev.conf.in")
-	[ "$(id -u)" = 0 ] && conf=$(printf '%s\n' "$conf" | sed 's|^#user_line$|user nobody nogroup;|') && chmod 777 "$APP_VAR/nginx/tmp"
-	printf '%s\n' "$conf" > "$APP_VAR/nginx/nginx.conf"
-	nginx -p "$APP_VAR/nginx" -c "$APP_VAR/nginx/nginx.conf" -e "$APP_VAR/log/nginx-error.log" 2>>"$APP_VAR/log/nginx-error.log" || return 1
-	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$APP_PORT/healthz"
+	host_start "$APP_VAR" "$APP_PORT" fcgi GHBRIDGE_PROCESSES=1 GHBRIDGE_PUBLIC_URL="http://127.0.0.1:$APP_PORT" \
+		GHBRIDGE_GITHUB_CLIENT_ID="$APP_ID" GHBRIDGE_GITHUB_CLIENT_SECRET="$APP_SECRET" GHBRIDGE_GITHUB_APP_KIND=app
 }
-app_stack_stop() {
-	[ -d "${APP_VAR:-}" ] || return 0
-	[ -f "$APP_VAR/run/nginx.pid" ] && nginx -p "$APP_VAR/nginx" -c "$APP_VAR/nginx/nginx.conf" -e "$APP_VAR/log/nginx-error.log" -s quit 2>/dev/null
-	local pid; pid=$(cat "$APP_VAR/run/fcgi.pid" 2>/dev/null || true)
-	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
-	sleep 0.5
-	rm -rf "$APP_VAR"
-}
+app_stack_stop() { [ -n "${APP_VAR:-}" ] && host_stop "$APP_VAR"; }
 worker_restart() {
 	local pid i
 	pid=$(cat "$WPIDF" 2>/dev/null || true)
