@@ -289,6 +289,23 @@ else
 	skip "a login of digits equal to a member's GitHub id" "fakehub has a user $EGID already"
 fi
 
+# ---- 14. "Remove from GitHub" for a collaborator no member accounts for, after their login was renamed and taken
+# by someone the owner then added: the removal names a login; the newcomer keeps their access
+S1=hst$S
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$S1\"}"
+SINV=$(curl -s -X PUT -H "Authorization: Bearer $OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$S1" | jq -r .id)
+check_eq "the owner adds $S1 on GitHub by themselves; they accept" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $(tok $S1)" "$FAKEHUB_API_URL/user/repository_invitations/$SINV")"
+check_eq "A: compare with GitHub → 202" 202 "$(as $O POST "/projects/$PA/members/drift")"
+check "… $S1 is listed as no member" wait_for 30 eval "as $O GET /projects/$PA/members >/dev/null; jq -e '.drift[] | select(.login == \"$S1\")' '$T/body' >/dev/null"
+curl -s -o /dev/null -X PATCH "$FH/users/$S1" -H 'Content-Type: application/json' -d "{\"login\":\"${S1}x\"}"
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$S1\"}"
+NINV=$(curl -s -X PUT -H "Authorization: Bearer $OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$S1" | jq -r .id)
+check_eq "$S1 renames; a newcomer takes the login; the owner adds them on GitHub; they accept" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $(tok $S1)" "$FAKEHUB_API_URL/user/repository_invitations/$NINV")"
+check_match "\"Remove from GitHub\" for $S1 (from the last comparison) → 2xx" '^2' "$(as $O POST "/projects/$PA/drift/$S1/remove")"
+gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OTOK" "$FAKEHUB_API_URL/repos/$O/att-$S/collaborators/$S1")" = 404 ]; }
+check "… the removal job is over" wait_for 30 eval "gone || [ \"\$(q \"SELECT count(*) FROM audit_events WHERE project_id = $PA AND target_id = '$S1' AND action = 'member.github_remove_skipped'\")\" -ge 1 ]"
+check "… the newcomer keeps the access the owner gave them" eval '! gone'
+
 # ---- 10. a sign-in whose users row cannot be written (any database refusal: here a test trigger) ends on an
 # error page, and the process does not free what it never had (ASan reported a bad free in auth_login_finish;
 # the sanitizer check at the end of the run fails on it)
