@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # tests/security/test-members-attack.sh: issue 14 (members, roles, invitations, authorship) attacked from outside
-# and by members. Every project route in the route table (src/web/routes.c, read here, so a new row is covered
+# and by members. §2 every project route in the route table (src/web/routes.c, read here, so a new row is covered
 # the day it is added) as a non-member (404), a viewer and a developer (403 above their role) and a key without
-# the row's scope (403), nothing changed; members of project A changed through project B's address (404); a
-# member removed keeps no access through a live session or key; a member's commit address set to another
-# person's (their GitHub no-reply address, the address they signed in with) refused, as GitHub would credit them;
-# a GitHub login renamed after the lookup and taken by someone else: the invitation is not sent to the newcomer;
-# CSRF on the account page's commit-address form and PATCH /api/v1/me; bad JSON on the new fields: 4xx, nothing
-# changed, no crash.
+# the row's scope (403), nothing changed; §3 members of project A changed through project B's address (404); §4
+# CSRF on the commit-address form, PATCH /api/v1/me and the members form; §5 a commit address of another
+# person's (their no-reply address, the address they signed in with) refused; §6 bad JSON on the new fields:
+# 4xx, nothing changed, no crash (unknown fields and wrong types included); §7 a removed member keeps no access
+# through a live session or key; §8 a GitHub login renamed after the lookup and taken by someone else: no
+# invitation to the newcomer; §9 a freed login signed in with by its new holder, and a person renamed onto a login
+# a member row still shows (sql/025); §10 a sign-in the database refuses: no bad free; §11 a removed member's
+# renamed-and-taken login: the newcomer keeps their access; §12 an address that became someone else's after it
+# was chosen is not used by the next commit; §13 a login of digits equal to another member's GitHub id: actions
+# land on the member whose login it is; §14 "Remove from GitHub" after a rename: the newcomer keeps access.
 set -u
 . "$ROOT/tests/lib.sh"
 
