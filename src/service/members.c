@@ -257,6 +257,8 @@ int members_retry(struct db *db, long long project_id, const char *key, struct e
 	if ((rc = store_project_get(&p, db, project_id, 0, e)) == 0) {
 		if (!p.repo_owner)
 			rc = err_set(e, ERR_CONFLICT, "Connect the project to a GitHub repository first.");
+		else if (m.no_github_user)
+			rc = err_set(e, ERR_CONFLICT, "There is no GitHub user named %s: remove this invitation.", m.login);
 		else if (!m.github_user_id)
 			rc = err_set(e, ERR_CONFLICT, "GitHub has not said who %s is yet.", m.login);
 		else

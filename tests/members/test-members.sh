@@ -83,6 +83,8 @@ page $O "/projects/$PID/members" >/dev/null
 grep -A4 "data-member=\"$NU\"" "$T/page" > "$T/nurow"
 check_eq "… the tab's State column says so, and offers Remove (the owner)" "1 0 1 1" \
 	"$(grep -c "<td data-label=\"State\">no GitHub user named $NU" "$T/nurow") $(grep -c 'active when they first sign in' "$T/nurow") $(grep -c "data-no-user=\"$NU\"" "$T/nurow") $(grep -c "aria-label=\"Remove $NU\"" "$T/nurow")"
+check_eq "… Retry cannot help: 409, in words" "409 There is no GitHub user named $NU: remove this invitation." \
+	"$(as $O POST "/projects/$PID/members/$NU/retry") $(jq -r .error.message "$T/body")"
 check_eq "… Remove takes the invitation away → 204" 204 "$(as $O DELETE "/projects/$PID/members/$NU")"
 check_eq "… gone" "" "$(member $NU .login)"
 check_eq "$L (not signed in) has no access yet" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$API/projects/$PID")"
