@@ -268,6 +268,8 @@ int members_retry(struct db *db, long long project_id, const char *key, struct e
 	if ((rc = store_project_get(&p, db, project_id, 0, e)) == 0) {
 		if (!p.repo_owner)
 			rc = err_set(e, ERR_CONFLICT, "Connect the project to a GitHub repository first.");
+		else if (m.no_github_user)
+			rc = err_set(e, ERR_CONFLICT, "There is no GitHub user named %s: remove this invitation.", m.login);
 		else if (!m.github_user_id)
 			rc = err_set(e, ERR_CONFLICT, "GitHub has not said who %s is yet.", m.login);
 		else
@@ -343,7 +345,7 @@ int members_job_lookup(struct job_ctx *ctx, const struct job *job)
 	struct json_object *id = NULL, *login = NULL, *type = NULL;
 	if (g.status == 404) {
 		snprintf(m2, sizeof m2, "GitHub has no user %s.", m.login);
-		store_member_lookup_failed(ctx->db, m.id, m2, &e);
+		store_member_no_github_user(ctx->db, m.id, m2, &e);
 	} else if (g.status != 200 || !json_object_object_get_ex(g.json, "id", &id) ||
 		   !json_object_object_get_ex(g.json, "login", &login) || json_object_get_int64(id) <= 0 ||
 		   !json_object_is_type(login, json_type_string) || !login_ok(json_object_get_string(login))) {
@@ -739,6 +741,94 @@ static int invitation_look(struct gh_ctx *c)
 	return INVITE_GO_ON;
 }
 
+/* Whether the member has a direct grant on the repository now: GET /repos/{o}/{r}/collaborators?affiliation=direct,
+ * every page (docs "List repository collaborators": direct collaborators, organisation members or not; not the
+ * organisation's owners, base permission or teams), matched by GitHub user id. *had = 1 or 0; INVITE_GO_ON when
+ * known, else the job's outcome (a retry, or GitHub's refusal). */
+static int direct_look(int *had, struct gh_ctx *c)
+{
+	struct err e = { 0 };
+	char path[256];
+	*had = 0;
+	for (int page = 1; page <= 50; page++) {
+		struct gh_resp g;
+		snprintf(path, sizeof path, "/repos/%s/%s/collaborators?affiliation=direct&per_page=100&page=%d",
+			 c->p->repo_owner, c->p->repo_name, page);
+		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
+			gh_resp_free(&g);
+			return job_retry(c->ctx, "GET %s: %s", path, e.msg);
+		}
+		if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
+			int out = gh_outcome(c->ctx, &g, path);
+			if (out == JOB_PERMANENT) {
+				char em[256], msg[400];
+				snprintf(msg, sizeof msg, "GitHub refused the list of direct collaborators: %s",
+					 gh_error_message(&g, em, sizeof em));
+				store_member_set_gh(c->ctx->db, c->m->id, "error", NULL, 0, -1, msg, 1, &e);
+			}
+			gh_resp_free(&g);
+			return out;
+		}
+		for (size_t i = 0; i < json_object_array_length(g.json) && !*had; i++) {
+			struct json_object *v;
+			*had = json_object_object_get_ex(json_object_array_get_idx(g.json, i), "id", &v) &&
+			       json_object_get_int64(v) == c->m->github_user_id;
+		}
+		int more = g.link_next[0] != '\0' && !*had;
+		gh_resp_free(&g);
+		if (!more)
+			break;
+	}
+	return INVITE_GO_ON;
+}
+
+/* GitHub's refusal of a permission below the organisation's base permission (docs "Add a repository
+ * collaborator": "the permission being given must be equal to or higher than the org base permission. Otherwise,
+ * the request will fail with: Cannot assign {member} permission of {role name}"): a 422 whose message, or one of
+ * its errors[].message (GitHub's validation errors carry the detail there), says so. Returns those words (owned by
+ * g), or NULL. No retry changes it while the base permission stays. */
+static const char *base_permission_refused(const struct gh_resp *g)
+{
+	struct json_object *errs, *v;
+	if (g->status != 422 || !g->json)
+		return NULL;
+	if (json_object_object_get_ex(g->json, "errors", &errs) && json_object_is_type(errs, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(errs); i++) {
+			struct json_object *o = json_object_array_get_idx(errs, i);
+			const char *m = o && json_object_is_type(o, json_type_object) ? json_str(o, "message") : NULL;
+			if (m && strstr(m, "Cannot assign"))
+				return m;
+		}
+	const char *m = json_object_object_get_ex(g->json, "message", &v) && json_object_is_type(v, json_type_string)
+				? json_object_get_string(v) : NULL;
+	return m && strstr(m, "Cannot assign") ? m : NULL;
+}
+
+/* After base_permission_refused (words: GitHub's): the member's access comes from the organisation. What GitHub
+ * gives them is asked (GET /repos/{o}/{r}/collaborators/{u}/permission, docs "Get repository permissions for a
+ * user": permission admin/write/read/none, kept in the request's names); the member is recorded as gh_state
+ * organisation with GitHub's words, not as a failure. A failed GET leaves the permission unknown (NULL). */
+static void base_permission_record(struct gh_ctx *c, const char *words)
+{
+	struct err e = { 0 };
+	struct gh_resp g;
+	char path[256], msg[600];
+	const char *have = NULL;
+	snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s/permission", c->p->repo_owner, c->p->repo_name,
+		 c->m->login);
+	int rc = ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e);
+	if (rc == 0 && g.status == 200) {
+		const char *s = json_str(g.json, "permission");
+		have = !s ? NULL : strcmp(s, "admin") == 0 ? "admin" : strcmp(s, "write") == 0 ? "push"
+		     : strcmp(s, "read") == 0 ? "pull" : NULL;
+	}
+	gh_resp_free(&g);
+	snprintf(msg, sizeof msg, "GitHub answered 422: \"%.200s\". The organisation's base permission is above %s, so "
+		 "%s's access comes from the organisation (at least the base permission%s%s). No retry can change that.",
+		 words, c->perm, c->m->login, have ? "; GitHub gives " : "", have ? invite_perm_name(have) : "");
+	store_member_set_gh(c->ctx->db, c->m->id, "organisation", have, 0, -1, msg, 1, &e);
+}
+
 /* PUT /repos/{o}/{r}/collaborators/{u} (docs "Add a repository collaborator": 201 with an invitation, 204
  * when they already have access; the same call changes a pending invitation's permission) or, for a removed
  * member ghbridge had added, DELETE the invitation and the collaborator (docs "Delete a repository
@@ -920,7 +1010,22 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	if ((out = login_still_theirs(&gc)) != INVITE_GO_ON)
 		goto cleanup;
 	out = JOB_DONE;
-	if (store_member_put_mark(ctx->db, m.id, 1, &e)) {
+	/* Was there a direct grant before this PUT? A 204 answers both an existing collaborator and an organisation
+	 * member made one (docs "Add a repository collaborator"): only the look before tells ghbridge's own grant.
+	 * Not needed when the grant is ghbridge's already; not repeated after a marked PUT whose look was recorded
+	 * (the grant GitHub shows now may be that PUT's). Recorded with the mark, before the PUT. */
+	int had_direct = m.gh_put_pending && m.gh_put_direct >= 0 ? m.gh_put_direct : -1;
+	/* The project account's own repository is a personal account's: there GitHub's PUT invites everyone who is
+	 * not a collaborator (201), so a 204 only answers a grant made before this PUT (ghbridge's own came through
+	 * an invitation, gh_added already): no look needed. (A personal repository of someone else cannot be
+	 * administered by this account: GitHub refuses the PUT.) */
+	if (had_direct < 0 && p.owner_login && strcasecmp(p.repo_owner, p.owner_login) == 0)
+		had_direct = 1;
+	if (!m.gh_added && had_direct < 0 && (out = direct_look(&had_direct, &gc)) != INVITE_GO_ON)
+		goto cleanup;
+	out = JOB_DONE;
+	if (m.gh_added ? store_member_put_mark(ctx->db, m.id, 1, &e)
+		       : store_member_put_mark_direct(ctx->db, m.id, had_direct, &e)) {
 		out = job_retry(ctx, "%s", e.msg);
 		goto cleanup;
 	}
@@ -948,10 +1053,14 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 	} else if (g.status == 422 && invite_limit_hit(&g)) {
 		out = invite_deferred(&gc, &g);
 	} else if (g.status == 204) {
-		/* They had access already (a collaborator, or through the organisation): gh_added stays as it was.
-		 * GitHub's 204 also sets an existing collaborator's permission to the one asked. */
-		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, -1, "member.github_permission_set",
-			       gh_details(det, sizeof det, m.login, &p, perm, 0));
+		/* A collaborator already (their permission is now the one asked), or an organisation member GitHub made
+		 * a direct collaborator without an invitation. With no direct grant before this PUT (the look), the
+		 * grant is ghbridge's: gh_added, so that removing the member removes it. One that was there before
+		 * stays as it was: gh_added unchanged. */
+		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, !m.gh_added && had_direct == 0 ? 1 : -1,
+			       "member.github_permission_set", gh_details(det, sizeof det, m.login, &p, perm, 0));
+	} else if (base_permission_refused(&g)) {
+		base_permission_record(&gc, base_permission_refused(&g)); /* organisation access: the job is done */
 	} else {
 		out = gh_outcome(ctx, &g, path);
 		snprintf(msg, sizeof msg, "GitHub refused: %s", gh_error_message(&g, em, sizeof em));

@@ -11,7 +11,8 @@
 	" to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_state, gh_permission, gh_error," \
 	" to_char(gh_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_added, gh_attempts," \
 	" gh_put_at IS NOT NULL, to_char(gh_expired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), gh_reinvites," \
-	" to_char(gh_deferred_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(extract(epoch FROM gh_deferred_until), 0)::bigint"
+	" to_char(gh_deferred_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(extract(epoch FROM gh_deferred_until), 0)::bigint," \
+	" coalesce(gh_put_direct::int, -1), no_github_user"
 
 static void member_from(struct member *m, PGresult *r, int row)
 {
@@ -38,6 +39,8 @@ static void member_from(struct member *m, PGresult *r, int row)
 	m->gh_reinvites = (int)store_col_ll(r, row, c++);
 	m->gh_deferred_until = store_col(r, row, c++);
 	m->gh_deferred_epoch = store_col_ll(r, row, c++);
+	m->gh_put_direct = (int)store_col_ll(r, row, c++);
+	m->no_github_user = PQgetvalue(r, row, c++)[0] == 't';
 }
 
 void store_member_free(struct member *m)
@@ -214,6 +217,7 @@ int store_member_resolved(struct db *db, long long member_id, long long github_u
 }
 
 DB_STMT(stmt_member_lookup_failed, "UPDATE project_members SET lookup_error = $2 WHERE id = $1");
+DB_STMT(stmt_member_no_user, "UPDATE project_members SET lookup_error = $2, no_github_user = true WHERE id = $1");
 
 int store_member_lookup_failed(struct db *db, long long member_id, const char *why, struct err *e)
 {
@@ -222,6 +226,18 @@ int store_member_lookup_failed(struct db *db, long long member_id, const char *w
 	const char *v[] = { i, why };
 	PGresult *r;
 	int rc = db_query(&r, db, &stmt_member_lookup_failed, 2, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+int store_member_no_github_user(struct db *db, long long member_id, const char *why, struct err *e)
+{
+	char i[24];
+	LL(i, member_id);
+	const char *v[] = { i, why };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_no_user, 2, v, e);
 	if (rc == 0)
 		PQclear(r);
 	return rc;
@@ -394,6 +410,20 @@ void store_drifts_free(struct member_drift *rows, int n)
 /* ---- invitations followed (019_member_invitations.sql) */
 
 DB_STMT(stmt_member_put_mark, "UPDATE project_members SET gh_put_at = CASE WHEN $2 THEN now() END WHERE id = $1");
+
+DB_STMT(stmt_member_put_mark_direct, "UPDATE project_members SET gh_put_at = now(), gh_put_direct = $2 WHERE id = $1");
+
+int store_member_put_mark_direct(struct db *db, long long member_id, int had_direct, struct err *e)
+{
+	char i[24];
+	LL(i, member_id);
+	const char *v[] = { i, had_direct ? "true" : "false" };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_put_mark_direct, 2, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
 
 int store_member_put_mark(struct db *db, long long member_id, int on, struct err *e)
 {

@@ -14,6 +14,8 @@ struct member {
 	int gh_reinvites;               /* re-invitations after an expiry */
 	char *gh_deferred_until;        /* "YYYY-MM-DD HH:MI" UTC: past GitHub's 50-a-day limit until then, or NULL */
 	long long gh_deferred_epoch;    /* the same in epoch seconds, 0 when none */
+	int gh_put_direct;              /* 026: a direct grant before the marked PUT: 1 yes, 0 no, -1 not looked */
+	int no_github_user;             /* 026: the lookup found no such GitHub user (404): never active */
 };
 void store_member_free(struct member *m);
 void store_members_free(struct member *rows, int n);
@@ -39,6 +41,8 @@ int store_member_invite(long long *id, struct db *db, long long project_id, cons
 int store_member_resolved(struct db *db, long long member_id, long long github_user_id, const char *login,
 			  struct err *e);
 int store_member_lookup_failed(struct db *db, long long member_id, const char *why, struct err *e);
+/* The lookup's 404 (docs "Get a user"): GitHub has no such user; why in lookup_error, no_github_user set. */
+int store_member_no_github_user(struct db *db, long long member_id, const char *why, struct err *e);
 /* ERR_CONFLICT when it would leave the project without an active owner (the SQL trigger refuses it, under a
  * lock on the project row: see 017_members.sql); ERR_NOTFOUND when there is no such member. */
 int store_member_set_role(struct db *db, long long project_id, long long member_id, const char *role,
@@ -71,6 +75,10 @@ void store_drifts_free(struct member_drift *rows, int n);
 /* Marks (on) that a PUT …/collaborators/{u}, which may make an invitation, is about to go out, or clears it. The
  * mark is committed before the PUT: a job that finds it set asks GitHub before sending another. */
 int store_member_put_mark(struct db *db, long long member_id, int on, struct err *e);
+/* The mark, with whether the user had a direct grant on the repository before this PUT (026_member_grants.sql:
+ * GET …/collaborators?affiliation=direct), committed before the PUT: a 204 then tells ghbridge's own grant from
+ * one that was there before, and a re-run after a lost worker reads the look instead of repeating it. */
+int store_member_put_mark_direct(struct db *db, long long member_id, int had_direct, struct err *e);
 /* GitHub made (or showed) the pending invitation invitation_id with permission, created at created_at (GitHub's
  * ISO 8601 time, or NULL): state invited, added by ghbridge, the PUT mark and any deferral cleared. gh_error says
  * "The invitation expired on …, invited again." after an expiry. */

@@ -22,6 +22,14 @@ static struct json_object *member_json(const struct member *m)
 	json_object_object_add(o, "github_user_id", m->github_user_id ? json_object_new_int64(m->github_user_id) : NULL);
 	json_object_object_add(o, "role", js(m->role));
 	json_object_object_add(o, "state", js(m->state));
+	/* The state in words, as the tab shows it: an invitation whose login GitHub does not know (the lookup's 404)
+	 * never becomes active, and says so instead of waiting for a sign-in that cannot come. */
+	int active = m->state && strcmp(m->state, "active") == 0;
+	char words[96];
+	snprintf(words, sizeof words, "no GitHub user named %s", m->login ? m->login : "");
+	json_object_object_add(o, "state_text", js(active ? "active" : m->no_github_user ? words
+								      : "invited: active when they first sign in"));
+	json_object_object_add(o, "github_user_missing", json_object_new_boolean(m->no_github_user));
 	json_object_object_add(o, "signed_in", json_object_new_boolean(m->user_id != 0));
 	json_object_object_add(o, "lookup_error", js(m->lookup_error));
 	json_object_object_add(o, "created_at", js(m->created_at));
@@ -29,7 +37,12 @@ static struct json_object *member_json(const struct member *m)
 	json_object_object_add(g, "permission", js(m->gh_permission));
 	json_object_object_add(g, "invitation_id", m->gh_invitation_id ? json_object_new_int64(m->gh_invitation_id) : NULL);
 	json_object_object_add(g, "added_by_ghbridge", json_object_new_boolean(m->gh_added));
-	json_object_object_add(g, "error", js(m->gh_error));
+	/* organisation (026): GitHub refused the role's permission below the organisation's base permission; the
+	 * member has access through the organisation. Not a failure: GitHub's words are a note, not an error. */
+	int org = m->gh_state && strcmp(m->gh_state, "organisation") == 0;
+	json_object_object_add(g, "error", js(org ? NULL : m->gh_error));
+	json_object_object_add(g, "note", js(org ? m->gh_error : NULL));
+	json_object_object_add(g, "through_organisation", json_object_new_boolean(org));
 	json_object_object_add(g, "failed", json_object_new_boolean(m->gh_state && strcmp(m->gh_state, "error") == 0));
 	json_object_object_add(g, "attempts", json_object_new_int(m->gh_attempts));
 	json_object_object_add(g, "updated_at", js(m->gh_updated_at));

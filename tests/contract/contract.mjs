@@ -52,6 +52,7 @@ export const ROUTES = [
 	['DELETE', '/repos/{owner}/{repo}/hooks/{hook_id}'],           // webhooks.c unregister
 	['GET', '/repos/{owner}/{repo}/collaborators'],                // drift.c (conditional, affiliation all/direct)
 	['PUT', '/repos/{owner}/{repo}/collaborators/{username}'],     // members.c member_github (invite, permission)
+	['GET', '/repos/{owner}/{repo}/collaborators/{username}/permission'], // members.c base_permission_record
 	['GET', '/repos/{owner}/{repo}/invitations'],                  // drift.c (conditional), members.c invitation_look
 	['PATCH', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_patch (role change)
 	['DELETE', '/repos/{owner}/{repo}/invitations/{invitation_id}'], // members.c invitation_delete, removal

@@ -142,6 +142,16 @@ INVID=$(jq -r .id "$T/gh")
 check_eq "… its permissions updated" 200 "$(gh PATCH "/repos/$OWNER/$REPO/invitations/$INVID" -d '{"permissions":"write"}')"
 for u in "$OWNER" "$INVU" hubot; do gh GET "/repos/$OWNER/$REPO/collaborators/$u/permission" >/dev/null; done
 check_eq "… deleted" 204 "$(gh DELETE "/repos/$OWNER/$REPO/invitations/$INVID")"
+# A role below the organisation's base permission (issue 14, members.c base_permission_refused): GitHub's 422
+# "Cannot assign {member} permission of {role name}" is held to the description's validation-error schema.
+ORGU=contract-org-$$
+curl -s -o /dev/null -X POST "$FAKEHUB_URL/_fakehub/users" -H 'Content-Type: application/json' -d "{\"login\":\"$ORGU\"}"
+curl -s -o /dev/null -X PUT "$FAKEHUB_URL/_fakehub/orgs/acme/members/$ORGU" -H 'Content-Type: application/json' -d '{"role":"member"}'
+gh PATCH /orgs/acme -d '{"default_repository_permission":"write"}' >/dev/null
+check_eq "an organisation member given pull below base write → 422" 422 "$(gh PUT "/repos/acme/$ORGREPO/collaborators/$ORGU" -d '{"permission":"pull"}')"
+check_match "… in GitHub's words" "Cannot assign $ORGU permission of pull" "$(cat "$T/gh")"
+gh GET "/repos/acme/$ORGREPO/collaborators/$ORGU/permission" >/dev/null
+gh PATCH /orgs/acme -d '{"default_repository_permission":"read"}' >/dev/null
 check_eq "… then no longer there" 404 "$(gh DELETE "/repos/$OWNER/$REPO/invitations/$INVID")"
 [ -n "$HID" ] && { gh GET "/repos/$OWNER/$REPO/hooks/$HID" >/dev/null; gh POST "/repos/$OWNER/$REPO/hooks/$HID/pings" >/dev/null;
 	gh GET "/repos/$OWNER/$REPO/hooks/$HID/deliveries" >/dev/null; }

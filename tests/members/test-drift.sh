@@ -294,4 +294,70 @@ check_eq "… a login GitHub would refuse → 404" 404 "$(as $O POST "/projects/
 check_eq "a viewer's panel retry → 403" 403 "$(post $V "/projects/$PID/collaborator-ops/retry")"
 check_eq "the authoritative setting is still off" f "$(q "SELECT members_authoritative FROM projects WHERE id = $PID")"
 
+# ---- 9. an organisation member ghbridge makes a direct collaborator (204): the grant is ghbridge's, and goes with
+# the member; one that was there before ghbridge is never taken. docs "Add a repository collaborator": 204 both
+# for an existing collaborator and for an organisation member added as an individual collaborator.
+G1=gra$S; G2=grb$S; G3=grk$S; G4=grv$S
+for u in $G1 $G2 $G3 $G4; do
+	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$u\"}"
+	orgmember "$u" member >/dev/null
+done
+SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
+invite $G1 developer
+check "an organisation member invited as a developer" wait_for 60 settled
+check_eq "… made a direct collaborator by ghbridge's PUT (204), and recorded as ghbridge's" "collaborator push true" \
+	"$(member $G1 '.github.state + " " + .github.permission + " " + (.github.added_by_ghbridge|tostring)')"
+check_eq "… ghbridge looked at the direct collaborators before its PUT" 1 \
+	"$(curl -s "$FH/requests?since_id=$SINCE" | jq --arg p "/api/v3$R/collaborators" '[.[] | select(.method == "GET" and .path == $p and (.query | test("affiliation=direct")))] | length')"
+check_eq "removing the member → 204" 204 "$(as $O DELETE "/projects/$PID/members/$G1")"
+check "… takes ghbridge's direct grant away on GitHub" wait_for 30 eval "[ -z \"\$(collab direct $G1)\" ]"
+check_eq "… the base permission stays theirs" "204 read" "$(gh GET "$R/collaborators/$G1" "$OTOK") $(collab all $G1)"
+check "compare" compare
+check_eq "… and the next check shows no difference for them" "" "$(drift $G1)"
+# A direct grant made on GitHub before ghbridge asked: 204 too, but not ghbridge's.
+gh PUT "$R/collaborators/$G2" "$OTOK" -d '{"permission":"push"}' >/dev/null
+invite $G2 developer
+check "an organisation member with a direct grant of their own, invited" wait_for 60 settled
+check_eq "… a collaborator, not added by ghbridge" "collaborator false" "$(member $G2 '.github.state + " " + (.github.added_by_ghbridge|tostring)')"
+check_eq "removing the member → 204" 204 "$(as $O DELETE "/projects/$PID/members/$G2")"
+wait_for 20 settled
+check_eq "… leaves the grant that was there before ghbridge" write "$(collab direct $G2)"
+check_eq "… no DELETE was sent for them" 0 "$(curl -s "$FH/requests?since_id=$SINCE&method=DELETE" | jq --arg p "/api/v3$R/collaborators/$G2" '[.[] | select(.path == $p)] | length')"
+# A worker killed while its PUT is on GitHub's side: the redo must not take its own grant for one from before.
+curl -s -o /dev/null -X POST "$FH/faults" -H 'Content-Type: application/json' \
+	-d "{\"method\":\"PUT\",\"path\":\"/api/v3$R/collaborators/$G3\",\"kind\":\"hang\",\"seconds\":2,\"count\":1}"
+SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
+invite $G3 developer
+hung() { [ "$(curl -s "$FH/faults" | jq "[.[] | select(.path | endswith(\"$G3\"))] | length")" = 0 ]; }
+check "$G3's PUT is on GitHub's side" wait_for 60 hung
+MID3=$(q "SELECT id FROM project_members WHERE project_id = $PID AND login = '$G3'")
+VICTIM=$(q "SELECT split_part(locked_by, ':', 2) FROM jobs WHERE kind = 'member_github' AND payload->>'member_id' = '$MID3' AND state = 'running'" | head -1)
+if [ -n "$VICTIM" ] && kill -KILL "$VICTIM" 2>/dev/null; then ok "SIGKILLed worker process $VICTIM mid-PUT"; else not_ok "SIGKILL the worker mid-PUT" "no running job for $G3"; fi
+check "… the redo answers" wait_for 90 eval "[ \"\$(member $G3 .github.state)\" = collaborator ]"
+check_eq "… the grant its first PUT made is ghbridge's" true "$(member $G3 '.github.added_by_ghbridge')"
+check_eq "… the redo did not look again (one look, before the first PUT)" 1 \
+	"$(curl -s "$FH/requests?since_id=$SINCE" | jq --arg p "/api/v3$R/collaborators" '[.[] | select(.method == "GET" and .path == $p and (.query | test("affiliation=direct")))] | length')"
+
+# ---- 10. a role's permission below the organisation's base permission: GitHub refuses it every time (422 "Cannot
+# assign {member} permission of {role name}"); that is access through the organisation, not a failure to retry.
+gh PATCH "/orgs/$ORG" "$OTOK" -d '{"default_repository_permission":"write"}' >/dev/null
+SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
+invite $G4 viewer
+check "an organisation member invited as a viewer with base permission write" wait_for 60 settled
+check_eq "… GitHub refused the PUT once (422)" "422" "$(curl -s "$FH/requests?since_id=$SINCE&method=PUT" | jq -r --arg p "/api/v3$R/collaborators/$G4" '[.[] | select(.path == $p) | .status] | map(tostring) | join(" ")')"
+check_eq "… recorded as access through the organisation, with what GitHub gives (write), no failure, no retry" \
+	"organisation push false false null" \
+	"$(member $G4 '.github.state + " " + .github.permission + " " + (.github.failed|tostring) + " " + (.github.can_retry|tostring) + " " + (.github.error|tostring)')"
+check_match "… in GitHub's words" "Cannot assign $G4 permission of pull.*base permission" "$(member $G4 .github.note)"
+check_eq "… the call is logged as answered, not failed" "422 ok" \
+	"$(as $O GET "/projects/$PID/collaborator-ops" >/dev/null; jq -r "[.ops[] | select(.login == \"$G4\")][0] | \"\(.http_status) \(.state)\"" "$T/body")"
+check_eq "… not among the failed calls" "" "$(as $O GET "/projects/$PID/collaborator-ops?failed=1" >/dev/null; jq -r ".ops[] | select(.login == \"$G4\") | .id" "$T/body")"
+check_eq "… the job did not fail" 0 "$(q "SELECT count(*) FROM jobs WHERE kind = 'member_github' AND payload->>'member_id' = '$(q "SELECT id FROM project_members WHERE project_id = $PID AND login = '$G4'")' AND state IN ('dead', 'failed')")"
+page $O "/projects/$PID/members" >/dev/null
+check_eq "the tab says it in GitHub's words, with no Retry for them" "1 0 0" \
+	"$(grep -c "data-organisation=\"$G4\">GitHub answered 422: &quot;Cannot assign $G4 permission of pull&quot;" "$T/page") $(grep -c "Retry: Ask GitHub again for $G4\"" "$T/page") $(grep -c "Retry the call for $G4\"" "$T/page")"
+check "compare" compare
+check_eq "… and no difference for them" "" "$(drift $G4)"
+gh PATCH "/orgs/$ORG" "$OTOK" -d '{"default_repository_permission":"read"}' >/dev/null
+
 finish

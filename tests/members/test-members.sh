@@ -74,6 +74,19 @@ check_eq "… bound to their GitHub ids" "$(q "SELECT github_id FROM users WHERE
 check "an invitee who never signed in stays invited (with GitHub's id)" wait_for 30 eval "[ \"\$(member $L .github_user_id)\" != null ]"
 check_eq "… invited" invited "$(member $L .state)"
 check "a login GitHub does not know is said so" wait_for 30 eval "member nosuchuser-$S .lookup_error | grep -q 'no user'"
+NU=nosuchuser-$S
+check_eq "… its state says there is no such GitHub user, not that it waits for a sign-in (API)" "no GitHub user named $NU true" \
+	"$(member $NU .state_text) $(member $NU .github_user_missing)"
+check_eq "… an invitee GitHub knows still waits for the sign-in (API)" "invited: active when they first sign in false" \
+	"$(member $L .state_text) $(member $L .github_user_missing)"
+page $O "/projects/$PID/members" >/dev/null
+grep -A4 "data-member=\"$NU\"" "$T/page" > "$T/nurow"
+check_eq "… the tab's State column says so, and offers Remove (the owner)" "1 0 1 1" \
+	"$(grep -c "<td data-label=\"State\">no GitHub user named $NU" "$T/nurow") $(grep -c 'active when they first sign in' "$T/nurow") $(grep -c "data-no-user=\"$NU\"" "$T/nurow") $(grep -c "aria-label=\"Remove $NU\"" "$T/nurow")"
+check_eq "… Retry cannot help: 409, in words" "409 There is no GitHub user named $NU: remove this invitation." \
+	"$(as $O POST "/projects/$PID/members/$NU/retry") $(jq -r .error.message "$T/body")"
+check_eq "… Remove takes the invitation away → 204" 204 "$(as $O DELETE "/projects/$PID/members/$NU")"
+check_eq "… gone" "" "$(member $NU .login)"
 check_eq "$L (not signed in) has no access yet" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$API/projects/$PID")"
 
 # ---- 3. non-members: every project route is a 404, as if there were no project
