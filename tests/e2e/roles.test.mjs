@@ -1,0 +1,123 @@
+// roles.test.mjs: each project page shows only the actions the caller's role may take (the route table refuses
+// the others with a 403 page, so a form shown to a role that cannot use it is a dead end that loses what was
+// typed). A viewer and a developer, at 1280 and 360 px: the overview has no Rename or Delete (maintainer, owner)
+// and, for a viewer, no Sync now; the files page has no New file, Upload or Delete for a viewer; a file opens
+// read-only for a viewer, saying why; a pull request shows no Merge or Close below maintainer, saying why; the
+// branches page has no Delete below maintainer and no New branch for a viewer. The owner still sees all of them.
+import { launch, step, skip, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
+
+const S = `${process.pid}`;
+const O = `ro${S}`, V = `rv${S}`, D = `rd${S}`;
+const repo = `roles-${Date.now()}`;
+const fh = (path, data) => fetch(`${FAKEHUB}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(data) });
+
+async function apiFor(page) {
+  const html = await (await page.request.get(`${GHB}/projects`)).text();
+  const csrf = (html.match(/name="csrf" value="([^"]+)"/) || [])[1];
+  return async (method, path, data) => {
+    const headers = { 'X-CSRF-Token': csrf, Origin: GHB };
+    const opts = { method, headers };
+    if (data !== undefined) { headers['Content-Type'] = 'application/json'; opts.data = JSON.stringify(data); }
+    const r = await page.request.fetch(`${GHB}/api/v1${path}`, opts);
+    let body = null;
+    try { body = await r.json(); } catch { /* no body */ }
+    return { status: r.status(), body };
+  };
+}
+async function until(what, fn, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 300));
+  }
+}
+// The labels of the buttons and button-links in main.
+const actions = page => page.$$eval('main button, main a.button', bs => bs.map(b => b.textContent.trim()));
+async function fits(page, what) {
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(w <= page.viewportSize().width, `${what}: ${w} px wide`);
+}
+
+if (!(await fakehubUp())) {
+  skip('roles: every page shows only what the role allows', 'fakehub is not running');
+  finish();
+} else {
+  const browser = await launch();
+  let P = null, PR = null;
+  try {
+    const pages = {};
+    for (const u of [O, V, D]) {
+      await fh('/_fakehub/users', { login: u, name: u, email: `${u}@example.com` });
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      pages[u] = await ctx.newPage();
+      await signIn(pages[u], u);
+    }
+    const api = await apiFor(pages[O]);
+    await step('setup: a connected project with a viewer, a developer and an open pull request', async () => {
+      P = (await api('POST', '/projects', { name: 'Roles' })).body.id;
+      expect((await api('POST', `/projects/${P}/repository`, { mode: 'create', name: repo })).status < 300, 'connect');
+      await until('the connection', async () => ((await api('GET', `/projects/${P}/status`)).body || {}).status === 'SUCCESS');
+      const csrf = (await (await pages[O].request.get(`${GHB}/projects`)).text()).match(/name="csrf" value="([^"]+)"/)[1];
+      const put = await pages[O].request.put(`${GHB}/api/v1/projects/${P}/files/a.txt`, { data: 'a\n', headers: { 'X-CSRF-Token': csrf, Origin: GHB, 'Content-Type': 'application/octet-stream' } });
+      expect(put.status() === 201, `a file: ${put.status()}`);
+      expect((await api('POST', `/projects/${P}/members`, { login: V, role: 'viewer' })).status === 202, 'invite V');
+      expect((await api('POST', `/projects/${P}/members`, { login: D, role: 'developer' })).status === 202, 'invite D');
+      await until('the members active', async () => {
+        const ms = (await api('GET', `/projects/${P}/members`)).body.members || [];
+        return [V, D].every(u => (ms.find(m => m.login === u) || {}).state === 'active');
+      });
+      expect((await api('POST', `/projects/${P}/branches`, { name: 'topic' })).status === 201, 'branch');
+      expect((await api('POST', `/projects/${P}/branches`, { name: 'spare' })).status === 201, 'branch spare');
+      const c = await fh(`/_fakehub/repos/${O}/${repo}/commits`, { as: O, branch: 'topic', path: 't.txt', content: 't\n', message: 't' });
+      expect(c.status === 201, `fakehub commit ${c.status}`);
+      const pr = await api('POST', `/projects/${P}/pulls`, { title: 'Topic', head: 'topic', base: 'main' });
+      expect(pr.status === 201, `pull request ${pr.status}`);
+      PR = pr.body.number;
+      await until('a.txt synced', async () => ((await api('GET', `/projects/${P}/status`)).body || {}).status === 'SUCCESS');
+    });
+    for (const width of [1280, 360]) {
+      for (const [who, role] of [[V, 'viewer'], [D, 'developer'], [O, 'owner']]) {
+        const page = pages[who];
+        await page.setViewportSize({ width, height: 800 });
+        const tag = `${role}, ${width}px`;
+        await step(`roles: the overview shows a ${tag} only the actions the role allows`, async () => {
+          await page.goto(`${GHB}/projects/${P}`);
+          const a = await actions(page);
+          expect(a.includes('Sync now') === (role !== 'viewer'), `Sync now: ${a}`);
+          expect(a.includes('Rename') === (role === 'owner'), `Rename: ${a}`);
+          expect(a.includes('Delete project') === (role === 'owner'), `Delete project: ${a}`);
+          await fits(page, 'overview');
+        });
+        await step(`roles: the files page and a file show a ${tag} only the actions the role allows`, async () => {
+          await page.goto(`${GHB}/projects/${P}/files`);
+          const a = await actions(page);
+          for (const b of ['New file', 'Upload', 'Delete']) expect(a.includes(b) === (role !== 'viewer'), `${b}: ${a}`);
+          await page.goto(`${GHB}/projects/${P}/files/a.txt`);
+          const b = await actions(page);
+          expect(b.includes('Save') === (role !== 'viewer'), `Save: ${b}`);
+          expect(await page.locator('textarea#content').getAttribute('readonly') !== null === (role === 'viewer'), 'readonly');
+          if (role === 'viewer') expect(/Your role on this project is viewer/.test(await page.innerText('#read-only')), 'says why');
+          await fits(page, 'file');
+        });
+        await step(`roles: pull requests and branches show a ${tag} only the actions the role allows`, async () => {
+          await page.goto(`${GHB}/projects/${P}/pulls`);
+          expect((await actions(page)).includes('New pull request') === (role !== 'viewer'), 'New pull request');
+          await page.goto(`${GHB}/projects/${P}/pulls/${PR}`);
+          const a = await actions(page);
+          expect(a.some(x => x.startsWith('Merge into')) === (role === 'owner'), `Merge: ${a}`);
+          expect(a.includes('Close pull request') === (role === 'owner'), `Close: ${a}`);
+          if (role !== 'owner') expect(new RegExp(`Your role on this project is ${role}`).test(await page.innerText('#merge-role')), 'says why');
+          await page.goto(`${GHB}/projects/${P}/branches`);
+          const b = await actions(page);
+          expect(b.includes('Delete') === (role === 'owner'), `branch Delete: ${b}`);
+          expect(b.includes('Create branch') === (role !== 'viewer'), `Create branch: ${b}`);
+          await fits(page, 'branches');
+        });
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  finish();
+}
