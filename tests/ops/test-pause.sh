@@ -131,6 +131,18 @@ check_eq "/admin/resume → 303" 303 "$(http_status "$GHB_URL/admin/resume" -b "
 check_eq "service resumed: the sync runs → SUCCESS" SUCCESS "$(wait_sync $((H + 1)))"
 check_eq "service resumed: the edit reached GitHub" '<h1>three</h1>' "$(on_github index.html)"
 
+# ---------------------------------------------------------------- the "Pause this project" form refuses a typo at its field
+# Before, project id 0 paused the whole service (the field's default meant "service"), and a word or an unknown
+# id ended on a bare 400/404 page that dropped what was typed.
+for bad in 0 abc 99999999; do
+	code=$(curl -s -o "$T/admin.html" -w '%{http_code}' -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" \
+		--data-urlencode "project_id=$bad" --data-urlencode "reason=typo $bad" "$GHB_URL/admin/pause")
+	check_eq "/admin/pause project_id=$bad → 422, the admin page again" 422 "$code"
+	check_match "… says it at the field, with what was typed kept" "id=\"pause-project\"[^>]*value=\"$bad\".*aria-invalid=\"true\"" "$(tr '\n' ' ' < "$T/admin.html")"
+	check_match "… and the reason kept" "value=\"typo $bad\"" "$(cat "$T/admin.html")"
+done
+check_eq "… and nothing was paused" "nothing is paused" "$("$GHB" sync status 2>&1 | head -1)"
+
 # ---------------------------------------------------------------- pause and resume from the CLI for the whole service
 check_match "CLI: pause (service)" "whole service" "$("$GHB" sync pause 2>&1)"
 check_match "CLI: resume (service)" "resumed syncing for the whole service" "$("$GHB" sync resume 2>&1)"
