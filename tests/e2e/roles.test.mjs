@@ -4,6 +4,7 @@
 // and, for a viewer, no Sync now; the files page has no New file, Upload or Delete for a viewer; a file opens
 // read-only for a viewer, saying why; a pull request shows no Merge or Close below maintainer, saying why; the
 // branches page has no Delete below maintainer and no New branch for a viewer. The owner still sees all of them.
+// On a project not connected yet, the branches and new pull request pages lead on to Connect.
 import { launch, step, skip, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
 
 const S = `${process.pid}`;
@@ -75,6 +76,15 @@ if (!(await fakehubUp())) {
       expect(pr.status === 201, `pull request ${pr.status}`);
       PR = pr.body.number;
       await until('a.txt synced', async () => ((await api('GET', `/projects/${P}/status`)).body || {}).status === 'SUCCESS');
+    });
+    await step('an unconnected project: branches and new pull request lead on to Connect (no dead end)', async () => {
+      const q = (await api('POST', '/projects', { name: 'Bare' })).body.id;
+      for (const u of ['branches', 'pulls/new']) {
+        await pages[O].goto(`${GHB}/projects/${q}/${u}`);
+        const link = pages[O].getByRole('main').getByRole('link', { name: 'Connect a GitHub repository' });
+        expect(await link.count() === 1, `${u}: no Connect link`);
+        expect((await link.getAttribute('href')) === `/projects/${q}/connect`, `${u}: href`);
+      }
     });
     for (const width of [1280, 360]) {
       for (const [who, role] of [[V, 'viewer'], [D, 'developer'], [O, 'owner']]) {
