@@ -115,6 +115,12 @@ sleep 3
 check_eq "service paused: the sync stays queued" 1 "$(queued_syncs)"
 check_eq "service paused: no sync ran" "$H" "$(nhist)"
 check_match "service paused: the project says so" "paused by an operator" "$(call "$KEY" GET "/projects/$PID" >/dev/null; jq -r .paused.message "$T/body")"
+# "Sync now" in the panel while paused: the flash says it waits for the resume (it said "Checking GitHub for new commits…").
+pcsrf=$(csrf_of "$T/jar" "/projects/$PID")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" -X POST --data-urlencode "csrf=$pcsrf" "$GHB_URL/projects/$PID/sync")
+page=$(curl -s -b "$T/jar" "$loc")
+check_match "service paused: Sync now in the panel says it runs when syncing resumes" 'runs when syncing resumes|checked for when it resumes' "$page"
+if printf '%s' "$page" | grep -q 'Checking GitHub for new commits'; then not_ok "… and not that GitHub is being checked"; else ok "… and not that GitHub is being checked"; fi
 # A worker killed while work waits loses nothing either: the job was never claimed, so there is no lease to expire.
 WPIDF=${STACK_VAR:-/nonexistent}/run/worker.pid
 if [ -f "$WPIDF" ] && kill -0 "$(cat "$WPIDF")" 2>/dev/null; then
