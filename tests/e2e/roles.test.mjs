@@ -86,6 +86,11 @@ if (!(await fakehubUp())) {
         expect((await link.getAttribute('href')) === `/projects/${q}/connect`, `${u}: href`);
       }
     });
+    await step('new pull request with no pending changes offers an existing branch first (pending changes could only be refused)', async () => {
+      await pages[D].goto(`${GHB}/projects/${P}/pulls/new`);
+      expect(/\(0 file\(s\)\)/.test(await pages[D].innerText('main')), 'not 0 pending');
+      expect(await pages[D].isChecked('#from-branch'), 'the branch choice is not the default');
+    });
     for (const width of [1280, 360]) {
       for (const [who, role] of [[V, 'viewer'], [D, 'developer'], [O, 'owner']]) {
         const page = pages[who];
