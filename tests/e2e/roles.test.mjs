@@ -4,8 +4,21 @@
 // and, for a viewer, no Sync now; the files page has no New file, Upload or Delete for a viewer; a file opens
 // read-only for a viewer, saying why; a pull request shows no Merge or Close below maintainer, saying why; the
 // branches page has no Delete below maintainer and no New branch for a viewer. The owner still sees all of them.
-// On a project not connected yet, the branches and new pull request pages lead on to Connect.
+// Each of those pages passes html-validate for each role. On a project not connected yet, the branches and new pull request pages lead on to Connect.
 import { launch, step, skip, finish, fakehubUp, signIn, expect, GHB, FAKEHUB } from './lib.mjs';
+import { HtmlValidate } from 'html-validate';
+
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: { 'long-title': 'off', 'form-dup-name': ['error', { shared: ['radio', 'button', 'reset', 'submit', 'checkbox'] }] },
+});
+// valid page url: the page as served (before JavaScript) passes html-validate (a read-only page keeps no form
+// without a submit button).
+async function valid(page, url) {
+  const report = await validator.validateString(await (await page.request.get(url)).text());
+  const msgs = report.results.flatMap(res => res.messages.map(m => `${m.ruleId} at ${m.line}:${m.column}: ${m.message}`));
+  expect(report.valid, `${url}: ${msgs.slice(0, 3).join(' | ')}`);
+}
 
 const S = `${process.pid}`;
 const O = `ro${S}`, V = `rv${S}`, D = `rd${S}`;
@@ -114,6 +127,7 @@ if (!(await fakehubUp())) {
           expect(await page.locator('textarea#content').getAttribute('readonly') !== null === (role === 'viewer'), 'readonly');
           if (role === 'viewer') expect(/Your role on this project is viewer/.test(await page.innerText('#read-only')), 'says why');
           await fits(page, 'file');
+          for (const u of ['', '/files', '/files/a.txt']) await valid(page, `${GHB}/projects/${P}${u}`);
         });
         await step(`roles: pull requests and branches show a ${tag} only the actions the role allows`, async () => {
           await page.goto(`${GHB}/projects/${P}/pulls`);
@@ -128,6 +142,7 @@ if (!(await fakehubUp())) {
           expect(b.includes('Delete') === (role === 'owner'), `branch Delete: ${b}`);
           expect(b.includes('Create branch') === (role !== 'viewer'), `Create branch: ${b}`);
           await fits(page, 'branches');
+          for (const u of ['/pulls', `/pulls/${PR}`, '/branches']) await valid(page, `${GHB}/projects/${P}${u}`);
         });
       }
     }
