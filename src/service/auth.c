@@ -206,7 +206,7 @@ int auth_login_finish(char **session_token, char **return_to, struct db *db, con
 		store_state_free(&st);
 		return rc;
 	}
-	struct user u;
+	struct user u = { 0 }; /* freed on every path, a failed upsert's too */
 	rc = store_user_upsert(&u, db, gu.id, gu.login, gu.name, gu.email, gu.avatar_url, e);
 	gh_user_free(&gu);
 	char uid[24];

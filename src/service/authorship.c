@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <json-c/json.h>
 #include "core/log.h"
 #include "service/authorship.h"
+#include "store/users.h"
 
 void authorship_noreply(char *out, size_t size, long long github_id, const char *login)
 {
@@ -212,6 +214,49 @@ int authorship_email_check(const char *email, struct err *e)
 	return 0;
 }
 
+/* GitHub credits a commit to the account its author address belongs to ("Why are my commits linked to the
+ * wrong user?": a verified address, or the no-reply ID+USERNAME@users.noreply.github.com / USERNAME@… form, the
+ * ID deciding), so an address of another person's would show them as the author of this user's changes. Refused
+ * here: any address at GitHub's no-reply domain but the user's own (their id; or their login in the old form
+ * without one), and an address another ghbridge user signed in with (GitHub's users.email). Other addresses
+ * cannot be checked without GitHub's list of the user's verified ones (GET /user/emails, scope user:email).
+ * 0, ERR_INVALID on field commit_email, ERR_DB/ERR_NOTFOUND. */
+static int email_not_someone_elses(struct db *db, long long user_id, const char *email, struct err *e)
+{
+	static const char dom[] = "@users.noreply.github.com";
+	const char *F = "commit_email";
+	size_t n = strlen(email), dl = sizeof dom - 1;
+	if (n > dl && strcasecmp(email + n - dl, dom) == 0) {
+		struct user u = { 0 };
+		int rc = store_user_get(&u, db, user_id, e);
+		if (rc)
+			return rc;
+		size_t local = n - dl;
+		const char *plus = memchr(email, '+', local);
+		int own;
+		if (plus) {
+			char id[24];
+			snprintf(id, sizeof id, "%lld", u.github_id);
+			own = u.github_id > 0 && (size_t)(plus - email) == strlen(id) && strncmp(email, id, strlen(id)) == 0;
+		} else
+			own = u.login && strlen(u.login) == local && strncasecmp(email, u.login, local) == 0;
+		store_user_free(&u);
+		if (!own)
+			return err_set_field(e, ERR_INVALID, F, "That is another GitHub account's no-reply address: GitHub "
+					     "would show its owner as the author of your changes. Leave the field empty for "
+					     "your own.");
+		return 0;
+	}
+	int taken = 0;
+	int rc = store_user_email_of_other(&taken, db, user_id, email, e);
+	if (rc)
+		return rc;
+	if (taken)
+		return err_set_field(e, ERR_INVALID, F, "That address belongs to another user here: GitHub would show "
+				     "them as the author of your changes. Use an address of your own.");
+	return 0;
+}
+
 int authorship_set_email(struct db *db, long long user_id, const char *email, struct err *e)
 {
 	/* White space around what was typed is not part of the address. */
@@ -228,6 +273,11 @@ int authorship_set_email(struct db *db, long long user_id, const char *email, st
 	snprintf(buf, sizeof buf, "%.*s", (int)n, s);
 	if (n && authorship_email_check(buf, e))
 		return ERR_INVALID;
+	if (n) {
+		int rc = email_not_someone_elses(db, user_id, buf, e);
+		if (rc)
+			return rc;
+	}
 	return store_user_set_commit_email(db, user_id, buf, e);
 }
 

@@ -55,7 +55,11 @@ void authorship_pick(struct commit_who *out, const struct edit_row *rows, int n,
  * hyphen). ERR_INVALID on field "commit_email" with a message otherwise. */
 int authorship_email_check(const char *email, struct err *e);
 /* Saves user_id's commit address after authorship_email_check; NULL or "" (white space only too): back to
- * GitHub's no-reply address. ERR_INVALID (nothing saved), ERR_NOTFOUND, ERR_DB. */
+ * GitHub's no-reply address. Another person's address is refused (GitHub links a commit to the account its
+ * author address belongs to, docs "Why are my commits linked to the wrong user?"): a no-reply address
+ * (…@users.noreply.github.com) that is not the user's own id (or login, in the form without an id), or the
+ * address another ghbridge user signed in with. ERR_INVALID on field commit_email (nothing saved),
+ * ERR_NOTFOUND, ERR_DB. */
 int authorship_set_email(struct db *db, long long user_id, const char *email, struct err *e);
 /* user_id's commit address: the chosen one, or the no-reply address of github_id and login. *chosen (may be
  * NULL) says which. ERR_DB; ERR_NOTFOUND for an unknown user. */

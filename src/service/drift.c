@@ -169,14 +169,17 @@ static int login_ok(const char *s)
 }
 
 /* A member_github remove job for someone no member accounts for; dedup per login so that checks in a row
- * queue one removal. */
+ * queue one removal. github_id (GitHub's id for login at the comparison) lets the job check that the login still
+ * names them before its collaborator DELETE (members.c login_holder: a login freed by a rename may be anyone's,
+ * a member's too, by the time the removal runs). */
 static int queue_unaccounted_removal(long long *job_id, struct db *db, long long project_id, const char *login,
-				     long long invitation_id, struct err *e)
+				     long long github_id, long long invitation_id, struct err *e)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "action", json_object_new_string("remove"));
 	json_object_object_add(o, "login", json_object_new_string(login));
 	json_object_object_add(o, "invitation_id", json_object_new_int64(invitation_id));
+	json_object_object_add(o, "github_user_id", json_object_new_int64(github_id));
 	json_object_object_add(o, "unaccounted", json_object_new_boolean(1));
 	char dedup[96], lower[40];
 	snprintf(lower, sizeof lower, "%s", login);
@@ -218,7 +221,8 @@ int members_drift_remove(long long *job_id, struct db *db, long long project_id,
 		char details[160];
 		rc = db_begin(db, e);
 		if (rc == 0)
-			rc = queue_unaccounted_removal(job_id, db, project_id, ds[k].login, ds[k].invitation_id, e);
+			rc = queue_unaccounted_removal(job_id, db, project_id, ds[k].login, ds[k].github_user_id,
+						       ds[k].invitation_id, e);
 		rc = ops_audit_commit(db, rc, "member.github_removed", "member", ds[k].login, project_id,
 				      ops_audit_kv(details, sizeof details, "kind", ds[k].kind), e);
 	}
@@ -656,7 +660,7 @@ int members_job_drift(struct job_ctx *ctx, const struct job *job)
 		struct member_drift *x = &fd.d[i];
 		if (!x->removable)
 			continue;
-		if (queue_unaccounted_removal(NULL, ctx->db, p.id, x->login, x->invitation_id, &e)) {
+		if (queue_unaccounted_removal(NULL, ctx->db, p.id, x->login, x->github_user_id, x->invitation_id, &e)) {
 			out = job_retry(ctx, "queueing the removal of %s: %s", x->login, e.msg);
 			goto cleanup;
 		}

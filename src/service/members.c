@@ -103,7 +103,9 @@ static int enqueue(long long *job_id, struct db *db, const char *kind, long long
 	return rc;
 }
 
-/* Queues member_github for one member; *queued set gh_state 'queued' when the project is connected. */
+/* Queues member_github for one member and sets its gh_state 'queued', when the project is connected. Both in one
+ * transaction (unless the caller has one open): a worker woken by the new job could otherwise finish it before
+ * the mark was written, and the mark then hid the job's answer behind 'queued' for good. */
 static int queue_github(struct db *db, const struct project *p, long long member_id, struct err *e)
 {
 	if (!p->repo_owner)
@@ -111,11 +113,19 @@ static int queue_github(struct db *db, const struct project *p, long long member
 	char payload[64], dedup[64];
 	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
-	/* Marked before the job exists: a worker may run it and record GitHub's answer before this call returns,
-	 * and marking it queued afterwards would hide that answer (a refusal showed as still queued). */
-	int rc = store_member_gh_queued(db, member_id, e);
+	int own = !db_in_tx(db);
+	int rc = own ? db_begin(db, e) : 0;
+	if (rc)
+		return rc;
+	rc = store_member_gh_queued(db, member_id, e);
 	if (rc == 0)
 		rc = enqueue(NULL, db, "member_github", p->id, payload, dedup, e);
+	if (own) {
+		if (rc)
+			db_rollback(db);
+		else
+			rc = db_commit(db, e);
+	}
 	return rc;
 }
 
@@ -190,6 +200,7 @@ int members_remove(struct db *db, long long project_id, const char *key, struct 
 		json_object_object_add(o, "action", json_object_new_string("remove"));
 		json_object_object_add(o, "login", json_object_new_string(m.login));
 		json_object_object_add(o, "invitation_id", json_object_new_int64(m.gh_invitation_id));
+		json_object_object_add(o, "github_user_id", json_object_new_int64(m.github_user_id));
 		rc = enqueue(NULL, db, "member_github", project_id, json_object_to_json_string(o), NULL, e);
 		json_object_put(o);
 	}
@@ -549,6 +560,52 @@ static int invite_deferred(struct gh_ctx *c, const struct gh_resp *g)
 	return job_wait(c->ctx, (double)until, "invitation of %s deferred: GitHub's 50-a-day limit", c->m->login);
 }
 
+/* Who holds login on GitHub now (GET /users/{login}, docs "Get a user"): *id their account id, 0 when nobody
+ * does. GitHub frees a login the moment its owner renames (docs "Changing your GitHub username"), and anyone may
+ * take it at once, while ghbridge's row keeps the login GitHub gave at the lookup until its person signs in
+ * here; the collaborator calls name a login, so each is sent only after this says the login still belongs to
+ * the GitHub id the member was bound to. INVITE_GO_ON when answered, else the job's outcome. */
+static int login_holder(long long *id, struct job_ctx *ctx, const struct project *p, char **token, int *refreshed,
+			const char *login)
+{
+	struct err e = { 0 };
+	struct gh_resp g;
+	char path[96];
+	struct json_object *v;
+	*id = 0;
+	snprintf(path, sizeof path, "/users/%s", login); /* login_ok: letters, digits, hyphens */
+	if (ghrepos_call(&g, token, refreshed, ctx->db, p->owner_id, "GET", path, NULL, &e)) {
+		gh_resp_free(&g);
+		return job_retry(ctx, "GET %s: %s", path, e.msg);
+	}
+	int out = INVITE_GO_ON;
+	if (g.status == 200 && json_object_object_get_ex(g.json, "id", &v) && json_object_get_int64(v) > 0)
+		*id = json_object_get_int64(v);
+	else if (g.status != 404)
+		out = gh_outcome(ctx, &g, path);
+	gh_resp_free(&g);
+	return out;
+}
+
+/* login_holder for the member c->m: INVITE_GO_ON when their login is still theirs on GitHub; otherwise the member
+ * is marked error with why (nothing is sent: the call would reach whoever holds the login now) and JOB_DONE. */
+static int login_still_theirs(struct gh_ctx *c)
+{
+	struct err e = { 0 };
+	long long id = 0;
+	int out = login_holder(&id, c->ctx, c->p, c->token, c->refreshed, c->m->login);
+	if (out != INVITE_GO_ON || id == c->m->github_user_id)
+		return out;
+	char msg[400];
+	snprintf(msg, sizeof msg, "GitHub login %s %s: the person invited (GitHub id %lld) has renamed their account. "
+		 "Nothing was sent to GitHub. Once they sign in here their new login is taken up; then Retry.",
+		 c->m->login, id ? "now belongs to another GitHub account" : "no longer exists", c->m->github_user_id);
+	store_member_set_gh(c->ctx->db, c->m->id, "error", NULL, 0, -1, msg, 1, &e);
+	log_msg(LOG_WARN, "member %lld: GitHub login %s no longer names GitHub id %lld: not sent", c->m->id,
+		c->m->login, c->m->github_user_id);
+	return JOB_DONE;
+}
+
 /* PATCH /repos/{o}/{r}/invitations/{id} {permissions} (docs "Update a repository invitation"): a pending
  * invitation takes the new permission, and no second invitation is sent. When GitHub no longer has it
  * (accepted, declined or cancelled there), a collaborator goes on to the PUT (204, docs "Add a repository
@@ -746,6 +803,24 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			if (out != JOB_DONE)
 				goto cleanup;
 		}
+		/* The collaborator DELETE names a login: not when it now names someone else (a rename, see
+		 * login_holder). Jobs queued before the id was in the payload have none and go as before. */
+		long long gid = payload_ll(job, "github_user_id"), holder = 0;
+		if (gid > 0) {
+			if ((out = login_holder(&holder, ctx, &p, &token, &refreshed, login)) != INVITE_GO_ON)
+				goto cleanup;
+			out = JOB_DONE;
+			if (holder != gid) {
+				/* Their access (under their new login) stays: the owner is told in the audit log. */
+				char why[160];
+				snprintf(why, sizeof why, "GitHub login %s no longer names GitHub id %lld (renamed): remove "
+					 "their access on GitHub by hand", login, gid);
+				ops_audit_note(ctx->db, "member.github_remove_skipped", "member", login, p.id, "failure",
+					       ops_audit_kv(det, sizeof det, "why", why));
+				log_msg(LOG_WARN, "removed member %s: %s/%s: %s", login, p.repo_owner, p.repo_name, why);
+				goto cleanup;
+			}
+		}
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, login);
 		snprintf(msg, sizeof msg, "DELETE %s", path);
 		if (ghrepos_call(&g, &token, &refreshed, ctx->db, p.owner_id, "DELETE", path, NULL, &e)) {
@@ -798,6 +873,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		int collab = m.gh_state && strcmp(m.gh_state, "collaborator") == 0;
 		if (m.gh_added && inv && (out = invitation_delete(&vc, m.gh_invitation_id)) != INVITE_GO_ON)
 			goto cleanup;
+		if (m.gh_added && collab && (out = login_still_theirs(&vc)) != INVITE_GO_ON)
+			goto cleanup;
 		if (m.gh_added && collab) {
 			snprintf(path, sizeof path, "/repos/%s/%s/collaborators/%s", p.repo_owner, p.repo_name, m.login);
 			snprintf(msg, sizeof msg, "DELETE %s", path);
@@ -838,6 +915,9 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		goto cleanup;
 	/* An earlier attempt may have sent the PUT and died before recording the answer: look first. */
 	if ((m.gh_put_pending || job->redo) && (out = invitation_look(&gc)) != INVITE_GO_ON)
+		goto cleanup;
+	/* The PUT names a login: only while it is still the member's (a renamed account's old login goes to anyone). */
+	if ((out = login_still_theirs(&gc)) != INVITE_GO_ON)
 		goto cleanup;
 	out = JOB_DONE;
 	if (store_member_put_mark(ctx->db, m.id, 1, &e)) {

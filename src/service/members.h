@@ -14,7 +14,7 @@ const char *members_role_name(int role);
 /* user_id's role on project_id (ROLE_*), *role = ROLE_NONE and ERR_NOTFOUND when user_id is no active member. */
 int members_role_of(int *role, struct db *db, long long project_id, long long user_id, struct err *e);
 int members_list(struct member **rows, int *n, struct db *db, long long project_id, struct err *e);
-/* key: a GitHub login or a GitHub user id. ERR_NOTFOUND. */
+/* key: a GitHub login or a GitHub user id (a login first: store_member_get). ERR_NOTFOUND. */
 int members_get(struct member *out, struct db *db, long long project_id, const char *key, struct err *e);
 
 /* Invites GitHub user login (GitHub's login rules: 1 to 39 letters, digits and single hyphens, not at

@@ -8,12 +8,21 @@
 DB_STMT(stmt_edit_note,
 	"INSERT INTO project_edits (project_id, user_id, path) VALUES ($1, $2, $3)"
 	" ON CONFLICT (project_id, user_id, path) DO UPDATE SET seq = nextval('project_edits_seq'), at = now()");
+/* A user's commit address as commits may use it: NULL (their no-reply address) when it is now known to be another
+ * person's, which authorship_set_email refuses but can only check when it is saved: a no-reply address of
+ * another GitHub id or login, or the address another user signed in with since (see authorship.h). */
+#define COMMIT_EMAIL_OF(u) \
+	"CASE WHEN " u ".commit_email ILIKE '%@users.noreply.github.com' AND NOT (" u ".commit_email LIKE " u \
+	".github_id || '+%' OR lower(" u ".commit_email) = lower(" u ".login) || '@users.noreply.github.com')" \
+	" OR EXISTS (SELECT 1 FROM users o WHERE o.id <> " u ".id AND lower(o.email) = lower(" u ".commit_email))" \
+	" THEN NULL ELSE " u ".commit_email END"
 DB_STMT(stmt_edits_list,
-	"SELECT e.user_id, u.github_id, e.seq, u.login, u.commit_email, e.path FROM project_edits e"
+	"SELECT e.user_id, u.github_id, e.seq, u.login, " COMMIT_EMAIL_OF("u") ", e.path FROM project_edits e"
 	" JOIN users u ON u.id = e.user_id WHERE e.project_id = $1 ORDER BY e.seq LIMIT 20000");
 DB_STMT(stmt_edits_forget, "DELETE FROM project_edits WHERE project_id = $1 AND seq <= $2");
-DB_STMT(stmt_commit_email, "SELECT commit_email FROM users WHERE id = $1");
+DB_STMT(stmt_commit_email, "SELECT " COMMIT_EMAIL_OF("users") " FROM users WHERE id = $1");
 DB_STMT(stmt_set_commit_email, "UPDATE users SET commit_email = NULLIF($2, ''), updated_at = now() WHERE id = $1");
+DB_STMT(stmt_email_of_other, "SELECT 1 FROM users WHERE id <> $1 AND lower(email) = lower($2) LIMIT 1");
 
 int store_edit_note(struct db *db, long long project_id, long long user_id, const char *path, struct err *e)
 {
@@ -116,4 +125,19 @@ int store_user_set_commit_email(struct db *db, long long user_id, const char *em
 	int changed = atoi(PQcmdTuples(r));
 	PQclear(r);
 	return changed == 1 ? 0 : err_set(e, ERR_NOTFOUND, "no such user");
+}
+
+int store_user_email_of_other(int *taken, struct db *db, long long user_id, const char *email, struct err *e)
+{
+	*taken = 0;
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", user_id);
+	const char *p[] = { uid, email };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_email_of_other, 2, p, e);
+	if (rc)
+		return rc;
+	*taken = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
 }

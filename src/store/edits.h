@@ -20,9 +20,14 @@ void store_edits_free(struct edit_row *rows, int n);
 /* Deletes the project's rows with seq <= max_seq (those a sync read; newer edits stay). */
 int store_edits_forget(struct db *db, long long project_id, long long max_seq, struct err *e);
 
-/* The user's chosen commit address (*email NULL when none: the no-reply address); ERR_NOTFOUND. */
+/* The user's chosen commit address (*email NULL when none: the no-reply address); NULL too when it is now known
+ * to be another person's (another GitHub id's no-reply address, or the address another user signed in with since
+ * it was chosen): store_edits_list's commit_email likewise. ERR_NOTFOUND. */
 int store_user_commit_email(char **email, struct db *db, long long user_id, struct err *e);
 /* email NULL or "": back to the no-reply address. */
 int store_user_set_commit_email(struct db *db, long long user_id, const char *email, struct err *e);
+/* *taken 1 when a user other than user_id has email (case-insensitively) as the address GitHub gave at sign-in
+ * (users.email). ERR_DB. */
+int store_user_email_of_other(int *taken, struct db *db, long long user_id, const char *email, struct err *e);
 
 #endif

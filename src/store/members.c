@@ -137,7 +137,7 @@ static int one_member(struct member *out, PGresult *r, struct err *e)
 DB_STMT(stmt_member_get,
 	"SELECT " M_COLS " FROM project_members WHERE project_id = $1 AND"
 	" (CASE WHEN $2 ~ '^[0-9]{1,18}$' THEN github_user_id = $2::bigint ELSE false END OR lower(login) = lower($2))"
-	" ORDER BY (github_user_id IS NULL) LIMIT 1");
+	" ORDER BY (lower(login) = lower($2)) DESC, (github_user_id IS NULL) LIMIT 1");
 
 int store_member_get(struct member *out, struct db *db, long long project_id, const char *key, struct err *e)
 {

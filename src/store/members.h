@@ -23,7 +23,10 @@ void store_members_free(struct member *rows, int n);
 int store_member_role(char role[16], struct db *db, long long project_id, long long user_id, struct err *e);
 /* Owners first, then by login. */
 int store_members_list(struct member **rows, int *n, struct db *db, long long project_id, struct err *e);
-/* The member named by key: a GitHub login (any case) or a GitHub user id (all digits). ERR_NOTFOUND. */
+/* The member named by key: a GitHub login (any case) or a GitHub user id (all digits). A login wins: GitHub
+ * logins may be all digits, and the panel's forms send logins, so "12" is the member whose login is 12 before
+ * the one whose GitHub id is 12 (else a login made equal to someone's id turned each action on its member onto
+ * that other member). ERR_NOTFOUND. */
 int store_member_get(struct member *out, struct db *db, long long project_id, const char *key, struct err *e);
 int store_member_get_id(struct member *out, struct db *db, long long member_id, struct err *e);
 /* A new invitation by login (github_user_id unknown until the lookup job). ERR_CONFLICT when the project

@@ -60,6 +60,7 @@ int store_user_upsert(struct user *out, struct db *db, long long github_id, cons
 	snprintf(id, sizeof id, "%lld", github_id);
 	const char *p[] = { id, login, name, email, avatar_url };
 	PGresult *r;
+	memset(out, 0, sizeof *out); /* store_user_free-able whatever happens */
 	int rc = db_query(&r, db, &stmt_user_upsert, 5, p, e);
 	return rc ? rc : one_user(out, r, e);
 }
@@ -70,6 +71,7 @@ int store_user_get(struct user *out, struct db *db, long long id, struct err *e)
 	snprintf(ids, sizeof ids, "%lld", id);
 	const char *p[] = { ids };
 	PGresult *r;
+	memset(out, 0, sizeof *out);
 	int rc = db_query(&r, db, &stmt_user_get, 1, p, e);
 	return rc ? rc : one_user(out, r, e);
 }
@@ -78,6 +80,7 @@ int store_user_by_login(struct user *out, struct db *db, const char *login, stru
 {
 	const char *p[] = { login };
 	PGresult *r;
+	memset(out, 0, sizeof *out);
 	int rc = db_query(&r, db, &stmt_user_by_login, 1, p, e);
 	return rc ? rc : one_user(out, r, e);
 }

@@ -11,7 +11,9 @@ struct user {
 	int is_admin;
 };
 
-/* Inserts or updates by github_id; the first user ever becomes admin. */
+/* Inserts or updates by github_id; the first user ever becomes admin. A login another GitHub id still holds here
+ * (renamed since) is freed first (sql/025 users_free_login). *out is zeroed first: store_user_free may be called
+ * on it after a failure too (as after store_user_get and store_user_by_login). */
 int store_user_upsert(struct user *out, struct db *db, long long github_id, const char *login, const char *name,
 		      const char *email, const char *avatar_url, struct err *e);
 int store_user_get(struct user *out, struct db *db, long long id, struct err *e);

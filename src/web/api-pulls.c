@@ -84,34 +84,6 @@ static int fail(struct request *req, struct response *resp, const char *why)
 	return 0;
 }
 
-/* Checks every key of b against the allowed names and types ('s' string, 'b' boolean). Answers
- * 422 itself (and returns 1) for an unknown field or a wrong type. */
-static int fields_ok(struct request *req, struct response *resp, struct json_object *b, const char *const *names,
-		     const char *types)
-{
-	json_object_object_foreach(b, k, v) {
-		int i, found = 0;
-		for (i = 0; names[i]; i++)
-			if (strcmp(names[i], k) == 0) {
-				found = 1;
-				break;
-			}
-		if (!found) {
-			render_json_error(req, resp, 422, "invalid", arena_printf(req->arena, "Unknown field '%.64s'.", k));
-			return 1;
-		}
-		if (!v)
-			continue; /* null: as if absent */
-		json_type want = types[i] == 'b' ? json_type_boolean : json_type_string;
-		if (!json_object_is_type(v, want)) {
-			render_json_error(req, resp, 422, "invalid", arena_printf(req->arena, "'%s' must be a %s.", k,
-										  types[i] == 'b' ? "boolean" : "string"));
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static const char *bstr(struct json_object *b, const char *k)
 {
 	struct json_object *v;
@@ -186,7 +158,7 @@ int api_pulls_create(struct request *req, struct response *resp, const struct ca
 	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "title", "body", "base", "head", "from", "draft", NULL };
-	if (!b || fields_ok(req, resp, b, names, "sssssb")) {
+	if (!b || web_json_fields_ok(req, resp, b, names, "sssssb")) {
 		json_object_put(b);
 		return 0;
 	}
@@ -265,7 +237,7 @@ int api_pull_patch(struct request *req, struct response *resp, const struct call
 	int rc = 0;
 	struct json_object *b = web_json_body(req, resp), *dv = NULL;
 	static const char *const names[] = { "title", "body", "state", "draft", NULL };
-	if (!b || fields_ok(req, resp, b, names, "sssb")) {
+	if (!b || web_json_fields_ok(req, resp, b, names, "sssb")) {
 		json_object_put(b);
 		return 0;
 	}
@@ -299,7 +271,7 @@ int api_pull_merge(struct request *req, struct response *resp, const struct call
 	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "method", "sha", "delete_branch", NULL };
-	if (!b || fields_ok(req, resp, b, names, "ssb")) {
+	if (!b || web_json_fields_ok(req, resp, b, names, "ssb")) {
 		json_object_put(b);
 		return 0;
 	}
@@ -357,7 +329,7 @@ int api_branch_create(struct request *req, struct response *resp, const struct c
 	int rc = 0;
 	struct json_object *b = web_json_body(req, resp);
 	static const char *const names[] = { "name", "from", NULL };
-	if (!b || fields_ok(req, resp, b, names, "ss")) {
+	if (!b || web_json_fields_ok(req, resp, b, names, "ss")) {
 		json_object_put(b);
 		return 0;
 	}

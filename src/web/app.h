@@ -71,6 +71,11 @@ int web_number_param(struct request *req);
 int web_lacks_scope(struct request *req, struct response *resp, const char *scope);
 /* The body as a JSON object, or NULL after a 400 JSON answer. The caller puts it. */
 struct json_object *web_json_body(struct request *req, struct response *resp);
+/* Checks every key of the JSON object b against names (NULL-terminated) and the type each must have, types[i]:
+ * 's' string, 'b' boolean; null counts as absent. Answers 422 itself (and returns 1) for an unknown field or a
+ * wrong type; 0 when all are known. */
+int web_json_fields_ok(struct request *req, struct response *resp, struct json_object *b, const char *const *names,
+		       const char *types);
 
 /* Pages (one file per family). Each comment above a handler lists its statuses. */
 int page_home(struct request *req, struct response *resp);

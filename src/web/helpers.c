@@ -60,3 +60,31 @@ struct json_object *web_json_body(struct request *req, struct response *resp)
 	}
 	return o;
 }
+
+/* Checks every key of b against the allowed names and types ('s' string, 'b' boolean). Answers
+ * 422 itself (and returns 1) for an unknown field or a wrong type. */
+int web_json_fields_ok(struct request *req, struct response *resp, struct json_object *b, const char *const *names,
+		     const char *types)
+{
+	json_object_object_foreach(b, k, v) {
+		int i, found = 0;
+		for (i = 0; names[i]; i++)
+			if (strcmp(names[i], k) == 0) {
+				found = 1;
+				break;
+			}
+		if (!found) {
+			render_json_error(req, resp, 422, "invalid", arena_printf(req->arena, "Unknown field '%.64s'.", k));
+			return 1;
+		}
+		if (!v)
+			continue; /* null: as if absent */
+		json_type want = types[i] == 'b' ? json_type_boolean : json_type_string;
+		if (!json_object_is_type(v, want)) {
+			render_json_error(req, resp, 422, "invalid", arena_printf(req->arena, "'%s' must be a %s.", k,
+										  types[i] == 'b' ? "boolean" : "string"));
+			return 1;
+		}
+	}
+	return 0;
+}

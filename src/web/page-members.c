@@ -129,12 +129,15 @@ static int member_answer(struct request *req, struct response *resp, long long p
 }
 
 /* POST /api/v1/projects/{id}/members {login, role} → 202 {member, job_id} (GitHub is asked for the user's id
- * by a job) | 400 (field) | 409 (field login: a member already) | 404 | 403 (owner; scope projects:write) */
+ * by a job) | 400 (field) | 422 (an unknown field, or one that is not a string) | 409 (field login: a member already) | 404 | 403 (owner; scope projects:write) */
 int api_members_invite(struct request *req, struct response *resp, const struct call *c)
 {
+	static const char *const names[] = { "login", "role", NULL };
 	struct json_object *b = web_json_body(req, resp);
-	if (!b)
+	if (!b || web_json_fields_ok(req, resp, b, names, "ss")) {
+		json_object_put(b);
 		return 0;
+	}
 	long long id = 0, job = 0;
 	const char *login = body_str(b, "login"), *role = body_str(b, "role");
 	int rc = members_invite(&id, &job, g_app.db, c->project->id, login, role ? role : "developer",
@@ -145,12 +148,15 @@ int api_members_invite(struct request *req, struct response *resp, const struct 
 	return rc;
 }
 
-/* PATCH /api/v1/projects/{id}/members/{user} {role} → 200 {member} | 400 | 404 | 409 (the last owner) | 403 */
+/* PATCH /api/v1/projects/{id}/members/{user} {role} → 200 {member} | 400 | 422 (unknown field, not a string) | 404 | 409 (the last owner) | 403 */
 int api_member_patch(struct request *req, struct response *resp, const struct call *c)
 {
+	static const char *const names[] = { "role", NULL };
 	struct json_object *b = web_json_body(req, resp);
-	if (!b)
+	if (!b || web_json_fields_ok(req, resp, b, names, "s")) {
+		json_object_put(b);
 		return 0;
+	}
 	const char *key = req_param(req, "user");
 	int rc = members_set_role(g_app.db, c->project->id, key, body_str(b, "role"), &req->err);
 	if (rc == 0)
@@ -207,9 +213,12 @@ int api_members_drift(struct request *req, struct response *resp, const struct c
 /* POST /api/v1/projects/{id}/transfer {member} → 200 | 400 (field member: not signed in yet) | 404 | 403 */
 int api_project_transfer(struct request *req, struct response *resp, const struct call *c)
 {
+	static const char *const names[] = { "member", NULL };
 	struct json_object *b = web_json_body(req, resp);
-	if (!b)
+	if (!b || web_json_fields_ok(req, resp, b, names, "s")) {
+		json_object_put(b);
 		return 0;
+	}
 	const char *key = body_str(b, "member");
 	int rc = members_transfer(g_app.db, c->project->id, req->user->user_id, key ? key : "", &req->err);
 	if (rc == 0)

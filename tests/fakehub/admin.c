@@ -78,6 +78,29 @@ static int user_id(long long *id, const char *login)
 	return 0;
 }
 
+/* PATCH /_fakehub/users/{login} {"login": new}: a user renames their account (GitHub docs "Changing your
+ * GitHub username": the id stays, the old name is free for anyone to take at once). 200 the user | 404 | 422 a
+ * login taken or not a login. */
+static int ad_user_rename(struct request *req, struct response *resp)
+{
+	long long uid;
+	const char *to = fh_in("login");
+	if (user_id(&uid, req_param(req, "login")))
+		return 0;
+	if (!to || !*to || strlen(to) > 39 || strspn(to, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(to))
+		return fh_error(422, "login is 1 to 39 letters, digits or hyphens");
+	FH_STMT(st, "UPDATE accounts SET login = $2 WHERE id = $1 AND type = 'User' AND NOT EXISTS"
+		    " (SELECT 1 FROM accounts WHERE lower(login) = lower($2) AND id <> $1) RETURNING id");
+	PGresult *x = Q(st, fh_ll(uid), to);
+	if (!x)
+		return -1;
+	int n = PQntuples(x);
+	PQclear(x);
+	if (n != 1)
+		return fh_error(422, "that login is taken (or the account is an organisation)");
+	return fh_json(200, fh_user_json(uid, to, "User"));
+}
+
 static int ad_tokens_list(struct request *req, struct response *resp)
 {
 	long long uid;
@@ -454,6 +477,7 @@ static int ad_sink_clear(struct request *req, struct response *resp)
 const struct route fh_admin_routes[] = {
 	ROUTE("GET", "/_fakehub/health", ad_health, 0),
 	ROUTE("POST", "/_fakehub/users", ad_user_create, 0),
+	ROUTE("PATCH", "/_fakehub/users/{login}", ad_user_rename, 0),
 	ROUTE("GET", "/_fakehub/users/{login}/tokens", ad_tokens_list, 0),
 	ROUTE("POST", "/_fakehub/users/{login}/tokens", ad_token_create, 0),
 	ROUTE("POST", "/_fakehub/orgs", ad_org_create, 0),

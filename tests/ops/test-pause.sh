@@ -161,6 +161,12 @@ check_eq "API: sync-all → 202" 202 "$(call "$KEY" POST /admin/sync-all)"
 check_match "… counts the projects" '^[1-9][0-9]*$' "$(jq -r .projects "$T/body")"
 check_eq "sync-all: the project synced again" "SUCCESS" "$(wait_sync $((H + 1)))"
 check_eq "/admin/sync-all → 303" 303 "$(http_status "$GHB_URL/admin/sync-all" -b "$T/jar" -X POST --data-urlencode "csrf=$csrf")"
+# Its sync of this project runs before anything below writes a file: a pull request "from changes" needs them
+# pending, and a sync left queued here committed pr.txt first in one full run ("no pending changes").
+for i in $(seq 1 150); do
+	[ "$(q "SELECT count(*) FROM jobs WHERE project_id = $PID AND kind = 'sync' AND state IN ('queued', 'running')")" = 0 ] && break
+	sleep 0.2
+done
 
 # ---------------------------------------------------------------- the audit log has each switch
 check_eq "audit: pause and resume of the project and the service, sync-all" \
