@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "fcgi", cmd_fcgi, "run the FastCGI responder pool (behind nginx)" },
 	{ "migrate", cmd_migrate, "apply database migrations" },
 	{ "worker", cmd_worker, "run jobs from the queue (sync, pull requests, ...)" },
-	{ "jobs", cmd_jobs, "list, show, retry or cancel jobs" },
+	{ "jobs", cmd_jobs, "list, show, retry, cancel, enqueue or purge jobs; stats" },
 	{ "sync", cmd_sync, "pause or resume syncing (all or one project); status; the retention pass" },
 	{ "purge", cmd_purge, "run the retention pass now; --dry-run prints what it would delete" },
 	{ "keygen", cmd_keygen, "create a master key for sealing tokens" },

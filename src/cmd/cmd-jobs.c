@@ -272,9 +272,9 @@ static int jobs_stats_cmd(int argc, char **argv)
 		fprintf(stderr, "ghbridge jobs stats: %s\n", e.msg);
 		return 1;
 	}
-	printf("%-12s %-12s %-10s %s\n", "QUEUE", "KIND", "STATE", "COUNT");
+	printf("%-12s %-20s %-10s %s\n", "QUEUE", "KIND", "STATE", "COUNT");
 	for (size_t i = 0; i < st.n; i++)
-		printf("%-12s %-12s %-10s %lld\n", st.rows[i].queue, st.rows[i].kind, st.rows[i].state, st.rows[i].count);
+		printf("%-12s %-20s %-10s %lld\n", st.rows[i].queue, st.rows[i].kind, st.rows[i].state, st.rows[i].count);
 	if (st.oldest_id)
 		printf("oldest waiting: job %lld, %.1f s\n", st.oldest_id, st.oldest_wait_seconds);
 	else

@@ -114,7 +114,11 @@ static const char apikey_usage[] =
 	"       ghbridge apikey list --user LOGIN\n"
 	"       ghbridge apikey revoke --user LOGIN ID\n\n"
 	"create prints only the key on stdout (shown once). Scopes: projects:read,\n"
-	"projects:write, sync, pulls, admin (comma-separated).\n";
+	"projects:write, sync, pulls, admin (comma-separated). --expires-days: 0 (the\n"
+	"default) never, else 1 to 3650 days.\n"
+	"list prints one key a line, tab-separated: ID, the key's public prefix, name,\n"
+	"scopes, state (active, expired or revoked). revoke takes that ID.\n"
+	"The user (LOGIN) must have signed in once.\n";
 
 int cmd_apikey(int argc, char **argv)
 {

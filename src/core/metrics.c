@@ -151,7 +151,13 @@ int metrics_open(const char *dir)
 	}
 	slots = (struct slot *)(h + 1);
 	int32_t zero = 0;
-	atomic_compare_exchange_strong(&slots[0].pid, &zero, -1);
+	/* Slot 0 holds what gone processes counted. A fresh file is zeros, and a gh_rate_min of 0 would read as
+	 * "GitHub said 0 requests remain" at every scrape (an alert on a low headroom fired on a new host):
+	 * the process that claims slot 0 marks it -1, none seen, as slot() does for the others. */
+	if (atomic_compare_exchange_strong(&slots[0].pid, &zero, -1)) {
+		int64_t z = 0;
+		atomic_compare_exchange_strong(&slots[0].gh_rate_min, &z, -1);
+	}
 	hdr = h;
 	return 0;
 }

@@ -150,12 +150,13 @@ int api_admin_workers(struct request *req, struct response *resp)
 	return 0;
 }
 
-/* GET /admin → 200 | 403: the queue in figures, what is paused, the switches. */
-int page_admin(struct request *req, struct response *resp)
+/* admin_render: the /admin page with status; when pause_error is set (the "Pause this project" form
+ * was refused), it shows that message at the project id field and keeps what was typed (f_project,
+ * f_reason). Returns 0, or the store's error before anything is sent. */
+static int admin_render(struct request *req, struct response *resp, int status, const char *pause_error,
+			const char *f_project, const char *f_reason)
 {
-	int rc = require_admin_page(req);
-	if (rc)
-		return rc;
+	int rc;
 	struct sync_pause *rows = NULL;
 	size_t n = 0;
 	if ((rc = store_pause_list(&rows, &n, g_app.db, &req->err)))
@@ -205,23 +206,54 @@ int page_admin(struct request *req, struct response *resp)
 	for (size_t i = 0; done && i < sizeof flashes / sizeof flashes[0]; i++)
 		if (strcmp(done, flashes[i][0]) == 0)
 			json_object_object_add(ctx, "flash", json_object_new_string(flashes[i][1]));
+	if (pause_error) {
+		json_object_object_add(ctx, "pause_error", json_object_new_string(pause_error));
+		json_object_object_add(ctx, "f_project", json_object_new_string(f_project ? f_project : ""));
+		json_object_object_add(ctx, "f_reason", json_object_new_string(f_reason ? f_reason : ""));
+	}
 	store_job_stats_free(&st);
 	store_pauses_free(rows, n);
-	render_page(req, resp, 200, "admin", "Administration", ctx);
+	render_page(req, resp, status, "admin", "Administration", ctx);
 	return 0;
 }
 
-/* POST /admin/pause (project_id: 0 or absent the whole service; reason) → 303 | 400 | 403 | 404 */
+/* GET /admin → 200 | 403: the queue in figures, what is paused, the switches. */
+int page_admin(struct request *req, struct response *resp)
+{
+	int rc = require_admin_page(req);
+	if (rc)
+		return rc;
+	return admin_render(req, resp, 200, NULL, NULL, NULL);
+}
+
+/* POST /admin/pause (project_id absent: the whole service; reason) → 303 | 400 | 403 | 422.
+ * The "Pause this project" form always sends project_id: there it must name an existing project
+ * (a whole number from 1), else the page comes back with the message at the field and what was typed
+ * kept (422), so a typo (0, a word, an unknown id) neither pauses the whole service nor ends on an
+ * error page. */
 int page_admin_pause(struct request *req, struct response *resp)
 {
 	int rc = require_admin_page(req);
 	if (rc)
 		return rc;
-	long long id;
-	if ((rc = web_form_int(&id, req, "project_id", 0)))
+	const char *f_project = req_form(req, "project_id");
+	long long id = 0;
+	if (f_project) {
+		if (web_form_int(&id, req, "project_id", 0) || id < 1) {
+			err_clear(&req->err);
+			return admin_render(req, resp, 422, "A project id is a whole number from 1: the number in the project's address, /projects/N.",
+					    f_project, req_form(req, "reason"));
+		}
+	}
+	if ((rc = ops_pause(g_app.db, id, req_form(req, "reason"), &req->err))) {
+		if (f_project && (rc == ERR_NOTFOUND || rc == ERR_INVALID)) {
+			char msg[sizeof req->err.msg];
+			snprintf(msg, sizeof msg, "%s", req->err.msg);
+			err_clear(&req->err);
+			return admin_render(req, resp, 422, msg, f_project, req_form(req, "reason"));
+		}
 		return rc;
-	if ((rc = ops_pause(g_app.db, id, req_form(req, "reason"), &req->err)))
-		return rc;
+	}
 	resp_redirect(resp, 303, "/admin?done=paused");
 	return 0;
 }

@@ -169,8 +169,14 @@ static void overview_render(struct request *req, struct response *resp, struct p
 	 * found nothing to send). */
 	const char *d = req_query(req, "done"), *flash = NULL;
 	int busy = strcmp(p.status, "SYNCING") == 0 || strcmp(p.status, "PENDING") == 0;
+	/* While an operator pauses syncing the queued job waits: saying "Checking GitHub…" would be untrue. */
+	struct json_object *paused = web_pause_json(p.id);
 	if (d && (strcmp(d, "sync") == 0 || strcmp(d, "nothing") == 0)) {
-		if (busy)
+		if (busy && paused)
+			flash = strcmp(d, "nothing") == 0 ? "Nothing to send: every file is on GitHub already. Syncing is paused: "
+							    "GitHub's new commits are checked for when it resumes."
+							  : "Sync queued: it runs when syncing resumes.";
+		else if (busy)
 			flash = strcmp(d, "nothing") == 0 ? "Nothing to sync: every file is on GitHub already. Checking GitHub "
 							    "for new commits…" : "Sync queued.";
 		else if (last_run && strcmp(last_run, "nochange") == 0)
@@ -203,7 +209,7 @@ static void overview_render(struct request *req, struct response *resp, struct p
 							      : "Waiting for a worker…"));
 	}
 	err_clear(&req->err);
-	json_object_object_add(ctx, "paused", web_pause_json(p.id)); /* page-admin.c: "paused by an operator" */
+	json_object_object_add(ctx, "paused", paused); /* page-admin.c: "paused by an operator" */
 	render_page(req, resp, status, "project", title_of(req, &p, NULL), ctx);
 }
 

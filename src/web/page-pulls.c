@@ -415,7 +415,12 @@ static int render_new(struct request *req, struct response *resp, struct project
 {
 	struct json_object *ctx = ctx_of(p), *f = json_object_new_object();
 	const char *from = req_form(req, "from");
-	int from_branch = from && strcmp(from, "branch") == 0;
+	struct err e = { 0 };
+	int pending = 0;
+	projects_pending(&pending, NULL, p, &e);
+	/* Not chosen yet (the first GET): with no pending changes, proposing them can only be refused, so an
+	 * existing branch is the choice offered first. */
+	int from_branch = from ? strcmp(from, "branch") == 0 : pending == 0;
 	json_object_object_add(f, "title", js(req_form(req, "title")));
 	json_object_object_add(f, "body", js(req_form(req, "body")));
 	json_object_object_add(f, "new_branch", js(req_form(req, "new_branch")));
@@ -425,11 +430,9 @@ static int render_new(struct request *req, struct response *resp, struct project
 	json_object_object_add(ctx, "from_branch", json_object_new_boolean(from_branch));
 	json_object_object_add(ctx, "from_changes", json_object_new_boolean(!from_branch));
 	char suggest[BRANCH_NAME_MAX + 1];
-	struct err e = { 0 };
+	err_clear(&e);
 	branches_name_check(suggest, sizeof suggest, "", &e);
 	json_object_object_add(ctx, "suggested_branch", js(suggest));
-	int pending;
-	projects_pending(&pending, NULL, p, &e);
 	json_object_object_add(ctx, "pending", json_object_new_int(pending));
 	if (p->repo_owner) {
 		const char *base = req_form(req, "base");

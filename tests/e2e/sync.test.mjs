@@ -60,7 +60,7 @@ try {
       await nav('Repository').click();
       // A new user: nothing was read from GitHub yet. A job reads the list; app.js follows it and
       // reloads the page once it is in (this user has no repository yet).
-      await page.getByText(/No repository you can push to matches/).waitFor({ timeout: 30000 });
+      await page.getByText(/GitHub lists no repository you can push to: create one above/).waitFor({ timeout: 30000 });
       await page.getByText(/Updated just now/).waitFor();
     });
     await step('connect with a new repository', async () => {

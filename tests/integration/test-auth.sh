@@ -86,6 +86,9 @@ psql -qtA -c "UPDATE api_keys SET expires_at = NULL WHERE public_id = '$pub'" >/
 check_eq "key works again" 200 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
 kid=$("$G" apikey list --user cli-user | awk -F'\t' -v p="ghb_${pub}_…" '$2 == p {print $1}')
 "$G" apikey revoke --user cli-user "$kid" >/dev/null
+check_match "apikey --help says where revoke's ID comes from and the default expiry" 'revoke takes that ID' "$("$G" apikey --help | tr '\n' ' ')"
+check_match "apikey --help: --expires-days 0 is the default, never" '0 \(the default\) never' "$("$G" apikey --help | tr '\n' ' ')"
+check_match "ghbridge --help names every jobs subcommand" 'jobs +list, show, retry, cancel, enqueue or purge jobs; stats' "$("$G" --help)"
 check_eq "revoked key → 401 on the next request" 401 "$(http_status "$GHB_URL/api/v1/me" -H "Authorization: Bearer $key")"
 
 # --- the whole flow against fakehub

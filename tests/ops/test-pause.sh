@@ -115,6 +115,12 @@ sleep 3
 check_eq "service paused: the sync stays queued" 1 "$(queued_syncs)"
 check_eq "service paused: no sync ran" "$H" "$(nhist)"
 check_match "service paused: the project says so" "paused by an operator" "$(call "$KEY" GET "/projects/$PID" >/dev/null; jq -r .paused.message "$T/body")"
+# "Sync now" in the panel while paused: the flash says it waits for the resume (it said "Checking GitHub for new commits…").
+pcsrf=$(csrf_of "$T/jar" "/projects/$PID")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" -X POST --data-urlencode "csrf=$pcsrf" "$GHB_URL/projects/$PID/sync")
+page=$(curl -s -b "$T/jar" "$loc")
+check_match "service paused: Sync now in the panel says it runs when syncing resumes" 'runs when syncing resumes|checked for when it resumes' "$page"
+if printf '%s' "$page" | grep -q 'Checking GitHub for new commits'; then not_ok "… and not that GitHub is being checked"; else ok "… and not that GitHub is being checked"; fi
 # A worker killed while work waits loses nothing either: the job was never claimed, so there is no lease to expire.
 WPIDF=${STACK_VAR:-/nonexistent}/run/worker.pid
 if [ -f "$WPIDF" ] && kill -0 "$(cat "$WPIDF")" 2>/dev/null; then
@@ -130,6 +136,18 @@ fi
 check_eq "/admin/resume → 303" 303 "$(http_status "$GHB_URL/admin/resume" -b "$T/jar" -X POST --data-urlencode "csrf=$csrf")"
 check_eq "service resumed: the sync runs → SUCCESS" SUCCESS "$(wait_sync $((H + 1)))"
 check_eq "service resumed: the edit reached GitHub" '<h1>three</h1>' "$(on_github index.html)"
+
+# ---------------------------------------------------------------- the "Pause this project" form refuses a typo at its field
+# Before, project id 0 paused the whole service (the field's default meant "service"), and a word or an unknown
+# id ended on a bare 400/404 page that dropped what was typed.
+for bad in 0 abc 99999999; do
+	code=$(curl -s -o "$T/admin.html" -w '%{http_code}' -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" \
+		--data-urlencode "project_id=$bad" --data-urlencode "reason=typo $bad" "$GHB_URL/admin/pause")
+	check_eq "/admin/pause project_id=$bad → 422, the admin page again" 422 "$code"
+	check_match "… says it at the field, with what was typed kept" "id=\"pause-project\"[^>]*value=\"$bad\".*aria-invalid=\"true\"" "$(tr '\n' ' ' < "$T/admin.html")"
+	check_match "… and the reason kept" "value=\"typo $bad\"" "$(cat "$T/admin.html")"
+done
+check_eq "… and nothing was paused" "nothing is paused" "$("$GHB" sync status 2>&1 | head -1)"
 
 # ---------------------------------------------------------------- pause and resume from the CLI for the whole service
 check_match "CLI: pause (service)" "whole service" "$("$GHB" sync pause 2>&1)"

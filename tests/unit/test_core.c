@@ -1,4 +1,4 @@
-/* test_core.c: buffers, arena, logfmt quoting, configuration loading. */
+/* test_core.c: buffers, arena, logfmt quoting, configuration loading, the metrics file. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/cfg.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 START_TEST(test_buf)
 {
@@ -100,6 +101,24 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* A new metrics file: before any GitHub answer the lowest rate-limit remaining reads -1 (none yet), not 0
+ * (the "gone" slot 0 of a fresh, zeroed file said 0). */
+START_TEST(test_metrics_fresh_ratelimit)
+{
+	char dir[] = "/tmp/ghb-metrics-XXXXXX", path[512];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	metrics_shm_path(path, sizeof path, dir, "metrics");
+	unlink(path);
+	ck_assert_int_eq(metrics_open(dir), 0);
+	struct buf b = BUF_INIT;
+	metrics_render(&b, NULL, 0, NULL, 0);
+	ck_assert_msg(strstr(buf_cstr(&b), "\nghbridge_github_ratelimit_remaining_min -1\n") != NULL, "%s", buf_cstr(&b));
+	buf_free(&b);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -108,6 +127,7 @@ int main(void)
 	tcase_add_test(tc, test_arena);
 	tcase_add_test(tc, test_logfmt);
 	tcase_add_test(tc, test_config);
+	tcase_add_test(tc, test_metrics_fresh_ratelimit);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
