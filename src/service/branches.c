@@ -162,13 +162,12 @@ void branches_free(struct branch_info *rows, int n)
 	free(rows);
 }
 
-int branches_list(struct branch_info **rows, int *n, struct db *db, struct project *p, long long user_id,
-		   struct err *e)
+int branches_list(struct branch_info **rows, int *n, struct db *db, struct project *p, struct err *e)
 {
 	*rows = NULL;
 	*n = 0;
 	struct ghx g;
-	int rc = ghx_open(&g, db, p, user_id, e), cap = 0;
+	int rc = ghx_open(&g, db, p, p->owner_id, e), cap = 0;
 	if (rc) {
 		ghx_close(&g);
 		return rc;

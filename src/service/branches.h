@@ -28,8 +28,8 @@ struct branch_info {
 	int protected_, is_default, is_sync;
 	int open_pull;             /* number of the open pull request whose head it is, 0 if none */
 };
-int branches_list(struct branch_info **rows, int *n, struct db *db, struct project *p, long long user_id,
-		  struct err *e);
+/* The repository's branches, read with the project's account's token (see service/pulls.h on reads). */
+int branches_list(struct branch_info **rows, int *n, struct db *db, struct project *p, struct err *e);
 void branches_free(struct branch_info *rows, int n);
 /* from: NULL or "" means the sync branch. */
 int branches_create(struct db *db, struct project *p, long long user_id, const char *name, const char *from,

@@ -335,14 +335,14 @@ static long refresh_seconds(void)
 	return s < 0 ? 0 : s;
 }
 
-int pulls_settings(struct pull_settings *out, struct db *db, struct project *p, long long user_id, struct err *e)
+int pulls_settings(struct pull_settings *out, struct db *db, struct project *p, struct err *e)
 {
 	int rc = store_pull_settings_get(out, db, p->id, e);
 	if (rc || (out->repo_age >= 0 && out->repo_age < refresh_seconds()))
 		return rc;
 	struct ghx g;
 	struct err e2 = { 0 };
-	if (ghx_open(&g, db, p, user_id, &e2) == 0 && refresh_settings(&g, out, &e2) == 0) {
+	if (ghx_open(&g, db, p, p->owner_id, &e2) == 0 && refresh_settings(&g, out, &e2) == 0) {
 		store_pull_settings_free(out);
 		rc = store_pull_settings_get(out, db, p->id, e);
 	} else {
@@ -389,8 +389,7 @@ int pulls_refresh_enqueue(long long *job_id, struct db *db, struct project *p, l
 	return rc;
 }
 
-int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, long long user_id, int number,
-	      int refresh, struct err *e)
+int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, int number, int refresh, struct err *e)
 {
 	if (stale)
 		*stale = 0;
@@ -404,7 +403,7 @@ int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, lo
 		return rc;
 	struct ghx g;
 	struct err e2 = { 0 };
-	int grc = ghx_open(&g, db, p, user_id, &e2);
+	int grc = ghx_open(&g, db, p, p->owner_id, &e2);
 	if (grc == 0)
 		grc = refresh_one(&g, number, &e2);
 	ghx_close(&g);
@@ -427,10 +426,10 @@ int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, lo
 	return store_pull_get(out, db, p->id, number, e);
 }
 
-int pulls_files(struct pull *pr, struct db *db, struct project *p, long long user_id, struct err *e)
+int pulls_files(struct pull *pr, struct db *db, struct project *p, struct err *e)
 {
 	struct ghx g;
-	int rc = ghx_open(&g, db, p, user_id, e);
+	int rc = ghx_open(&g, db, p, p->owner_id, e);
 	if (rc) {
 		ghx_close(&g);
 		return rc;
@@ -821,7 +820,7 @@ int pulls_merge(struct pull *out, struct pull_outcome *o, struct db *db, struct 
 		return rc;
 	}
 	struct pull_settings s;
-	if ((rc = pulls_settings(&s, db, p, user_id, e))) {
+	if ((rc = pulls_settings(&s, db, p, e))) {
 		store_pull_free(&pr);
 		return rc;
 	}

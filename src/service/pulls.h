@@ -34,14 +34,19 @@ int pulls_create(struct pull *out, int *created, long long *job_id, struct json_
 int pulls_list(struct pull **rows, int *n, struct db *db, struct project *p, const char *state, const char *head,
 	       int limit, int offset, struct err *e);
 enum { PULLS_STORED = 0, PULLS_IF_STALE = 1, PULLS_NOW = 2 };
+/* Reads (pulls_get, pulls_files, pulls_settings, branches_list) go to GitHub with the token of the project's
+ * account (p->owner_id), not the caller's: the route table has already checked the caller's role, and what they
+ * refresh is the project's shared stored view. A viewer is never a collaborator on a personal account's
+ * repository (GitHub gives collaborators there write), and an invited developer has no access until they
+ * accept, yet the role table lets both read pull requests and branches. Writes (create, merge, close, branch
+ * create and delete) keep the caller's own token, so GitHub names and checks the person acting. */
 /* The stored pull request, first refreshed from GitHub with a conditional request (a 304 costs
  * nothing) when refresh asks for it. A failed refresh still gives the stored row, with *stale set. */
-int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, long long user_id, int number,
-	      int refresh, struct err *e);
+int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, int number, int refresh, struct err *e);
 /* Fills pr->files (JSON text) from GitHub, conditionally. */
-int pulls_files(struct pull *pr, struct db *db, struct project *p, long long user_id, struct err *e);
+int pulls_files(struct pull *pr, struct db *db, struct project *p, struct err *e);
 /* The repository's allowed merge methods, refreshed when older than the refresh interval. */
-int pulls_settings(struct pull_settings *out, struct db *db, struct project *p, long long user_id, struct err *e);
+int pulls_settings(struct pull_settings *out, struct db *db, struct project *p, struct err *e);
 
 /* Why GitHub said no, as a short code for the API: "not_mergeable", "head_moved",
  * "method_not_allowed", "forbidden", "invalid", "not_open", … (NULL when it did not). */

@@ -214,12 +214,12 @@ int api_pull_get(struct request *req, struct response *resp, const struct call *
 	int mode = !refresh ? PULLS_IF_STALE : strcmp(refresh, "1") == 0 ? PULLS_NOW : PULLS_STORED;
 	struct pull pr;
 	int stale = 0;
-	rc = pulls_get(&pr, &stale, g_app.db, p, req->user->user_id, web_number_param(req), mode, &req->err);
+	rc = pulls_get(&pr, &stale, g_app.db, p, web_number_param(req), mode, &req->err);
 	if (rc) {
 		return fail(req, resp, NULL);
 	}
 	struct err e2 = { 0 };
-	if (files && strcmp(files, "1") == 0 && pulls_files(&pr, g_app.db, p, req->user->user_id, &e2))
+	if (files && strcmp(files, "1") == 0 && pulls_files(&pr, g_app.db, p, &e2))
 		stale = 1;
 	struct json_object *o = web_pull_json(&pr);
 	json_object_object_add(o, "stale", json_object_new_boolean(stale));
@@ -301,7 +301,7 @@ int api_branches_list(struct request *req, struct response *resp, const struct c
 	int rc = 0;
 	struct branch_info *rows;
 	int n;
-	if ((rc = branches_list(&rows, &n, g_app.db, p, req->user->user_id, &req->err))) {
+	if ((rc = branches_list(&rows, &n, g_app.db, p, &req->err))) {
 		return fail(req, resp, NULL);
 	}
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();

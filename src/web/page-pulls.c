@@ -195,12 +195,12 @@ static int render_pull(struct request *req, struct response *resp, struct projec
 	struct pull pr;
 	int stale = 0;
 	/* Opening the page refreshes a pull request older than the interval, with an ETag (free when unchanged). */
-	int rc = pulls_get(&pr, &stale, g_app.db, p, req->user->user_id, number, error ? PULLS_STORED : PULLS_IF_STALE,
+	int rc = pulls_get(&pr, &stale, g_app.db, p, number, error ? PULLS_STORED : PULLS_IF_STALE,
 			   &req->err);
 	if (rc)
 		return rc;
 	struct err e = { 0 };
-	if (pulls_files(&pr, g_app.db, p, req->user->user_id, &e))
+	if (pulls_files(&pr, g_app.db, p, &e))
 		stale = 1;
 	struct json_object *ctx = ctx_of(p), *o = pull_view(&pr);
 	json_object_object_add(ctx, "pull", o);
@@ -209,7 +209,7 @@ static int render_pull(struct request *req, struct response *resp, struct projec
 	json_object_object_get_ex(checks, "items", &items);
 	json_object_object_add(ctx, "has_checks", json_object_new_boolean(items && json_object_array_length(items) > 0));
 	struct pull_settings s;
-	if (strcmp(pr.state, "open") == 0 && pulls_settings(&s, g_app.db, p, req->user->user_id, &e) == 0) {
+	if (strcmp(pr.state, "open") == 0 && pulls_settings(&s, g_app.db, p, &e) == 0) {
 		struct json_object *m = json_object_new_array();
 		const char *names[] = { "merge", "squash", "rebase" };
 		const char *labels[] = { "Create a merge commit", "Squash and merge", "Rebase and merge" };
@@ -299,7 +299,7 @@ static int merge_confirm(struct request *req, struct response *resp, struct proj
 	struct pull pr;
 	int stale = 0;
 	struct err e = { 0 };
-	if (pulls_get(&pr, &stale, g_app.db, p, req->user->user_id, number, PULLS_STORED, &e))
+	if (pulls_get(&pr, &stale, g_app.db, p, number, PULLS_STORED, &e))
 		return 0;
 	int answered = 0;
 	const char *m = req_form(req, "method");
@@ -387,7 +387,7 @@ static void branch_options(struct json_object *ctx, struct request *req, struct 
 	struct branch_info *rows;
 	int n;
 	struct err e = { 0 };
-	if (branches_list(&rows, &n, g_app.db, p, req->user->user_id, &e))
+	if (branches_list(&rows, &n, g_app.db, p, &e))
 		return;
 	struct json_object *heads = json_object_new_array(), *bases = json_object_new_array();
 	for (int i = 0; i < n; i++) {
@@ -504,7 +504,7 @@ static int render_branches(struct request *req, struct response *resp, struct pr
 	struct branch_info *rows;
 	int n;
 	struct err e = { 0 };
-	if (p->repo_owner && branches_list(&rows, &n, g_app.db, p, req->user->user_id, &e) == 0) {
+	if (p->repo_owner && branches_list(&rows, &n, g_app.db, p, &e) == 0) {
 		for (int i = 0; i < n; i++) {
 			struct json_object *b = json_object_new_object(), *f = json_object_new_object();
 			char s7[8];

@@ -306,4 +306,34 @@ check_eq "… the developer is owner, the old owner maintainer" "owner maintaine
 check_eq "… the project uses the new owner's account" "$D" "$(q "SELECT u.login FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $PID")"
 check_eq "… the old owner can no longer delete it" 403 "$(as $O DELETE "/projects/$PID")"
 
+# ---- 12. reads go with the project's account's token: a viewer is never a collaborator on a personal account's
+# private repository (GitHub gives collaborators there write), yet the role table lets them read branches and pull
+# requests (a new-user walkthrough found "not found on GitHub, or you have no access to it" there).
+jas $O POST /projects '{"name":"Private"}' >/dev/null
+P5=$(jq -r .id "$T/body")
+check_eq "a project on a private repository → 202" 202 "$(jas $O POST "/projects/$P5/repository" "{\"mode\":\"create\",\"name\":\"priv-$S\",\"private\":true}")"
+check_eq "… connected" done "$(wait_connect "$(key $O)" "$P5" 60)"
+printf 'first' > "$T/put"
+as $O PUT "/projects/$P5/files/first.txt" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream' >/dev/null
+as $O POST "/projects/$P5/sync" >/dev/null
+check "… its first file synced" wait_for 60 eval "[ \"\$(as $O GET '/projects/$P5/history?limit=5' >/dev/null; jq '[.history[] | select(.status == \"success\")] | length' '$T/body')\" -ge 1 ]"
+VTOK=$(curl -s -X POST "$FH/users/$V/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo"}' | jq -r .token)
+check_eq "… GitHub hides it from the viewer's own token" 404 "$(gh GET "/repos/$O/priv-$S" "$VTOK" -o /dev/null -w '%{http_code}')"
+jas $O POST "/projects/$P5/members" "{\"login\":\"$V\",\"role\":\"viewer\"}" >/dev/null
+check "… the viewer becomes a member" wait_for 30 eval "[ \"\$(as $O GET /projects/$P5/members >/dev/null; jq -r '.members[] | select(.login == \"$V\") | .state' "$T/body")\" = active ]"
+check_eq "the viewer lists its branches → 200" 200 "$(as $V GET "/projects/$P5/branches")"
+check_match "… main among them" '"main"' "$(jq -c '[.branches[].name]' "$T/body")"
+check_eq "the viewer's branches page → 200" 200 "$(page $V "/projects/$P5/branches")"
+check_match "… lists main" '>main<' "$(cat "$T/page")"
+jas $O PATCH "/projects/$P5/settings" '{"auto_sync":false}' >/dev/null
+printf 'private change' > "$T/put"
+as $O PUT "/projects/$P5/files/p.txt" --data-binary "@$T/put" -H 'Content-Type: application/octet-stream' >/dev/null
+check_eq "the owner opens a pull request from changes → 202" 202 "$(jas $O POST "/projects/$P5/pulls" '{"title":"Private PR","from":"changes","head":"private-pr"}')"
+check "… it exists" wait_for 60 eval "[ \"\$(as $O GET /projects/$P5/pulls >/dev/null; jq '.pulls | length' "$T/body")\" -ge 1 ]"
+N5=$(jq -r '.pulls[0].number' "$T/body")
+check_eq "the viewer reads it fresh from GitHub, with its files → 200, not stale" "200 false" \
+	"$(as $V GET "/projects/$P5/pulls/$N5?refresh=1&files=1") $(jq -r .stale "$T/body")"
+check_eq "… and its page → 200" 200 "$(page $V "/projects/$P5/pulls/$N5")"
+check "… without 'GitHub did not answer'" bash -c "! grep -q 'did not answer' '$T/page'"
+
 finish
