@@ -93,6 +93,18 @@ try {
         { headers: { Authorization: `Bearer ${tok.token}` } })).json();
       expect(br.commit && br.commit.sha === sha, `GitHub's main is ${br.commit && br.commit.sha}, history says ${sha}`);
     });
+    await step('history at 360 px: successful rows show no empty "Error:" label', async () => {
+      await page.setViewportSize({ width: 360, height: 800 });
+      await page.reload();
+      const cells = page.locator('tbody tr td[data-label="Error"]');
+      const n = await cells.count();
+      expect(n >= 2, `${n} error cells`);
+      for (let i = 0; i < n; i++) {
+        const text = (await cells.nth(i).innerText()).trim();
+        expect(text !== '' || !(await cells.nth(i).isVisible()), `row ${i}: an empty Error cell is shown`);
+      }
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
     await step('the commit\'s files are listed on its history page', async () => {
       await page.locator('tbody tr').last().locator('a').first().click();
       await page.getByText('index.html').first().waitFor();
