@@ -150,7 +150,10 @@ try {
         await step(`${tag}: the Members tab shows the difference with GitHub, removal asked first (issue 14)`, async () => {
           await page.goto(`${projectUrl}/members`);
           const row = page.locator(`tr[data-drift="${stranger}"]`);
-          await row.getByRole('button', { name: `Add as member: ${stranger}, as developer` }).waitFor();
+          const add = row.getByRole('button', { name: `Add as member (developer): ${stranger}` });
+          await add.waitFor();
+          // The role it gives is on the button for everyone, not only in its accessible name (engineer J's item 2).
+          expect((await add.innerText()).trim() === 'Add as member (developer)', `the button reads "${await add.innerText()}"`);
           await page.getByText(/Off:/).first().waitFor();
           await fits(page, 'members with a difference');
           await row.getByRole('button', { name: `Remove from GitHub: ${stranger}` }).click();

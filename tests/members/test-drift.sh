@@ -131,7 +131,7 @@ check_eq "the developer lowered to read on GitHub: a difference" permission "$(d
 check_match "… in words" "asks for write .push.; GitHub gives read" "$(jq -r ".drift[] | select(.login == \"$D\") | .detail" "$T/body")"
 check_eq "the developer with only the base permission (read): a difference" permission "$(drift $B)"
 check_eq "the Members tab shows both, with 'Ask GitHub again'" "200 1 1" "$(page $O "/projects/$PID/members") $(grep -c "data-drift=\"$D\"" "$T/page") $(grep -c "Ask GitHub again: $D\"" "$T/page")"
-check_eq "… and 'Add as member' and 'Remove from GitHub' for the stranger" "1 1" "$(grep -c "Add as member: $X, as developer" "$T/page") $(grep -c "Remove from GitHub: $X\"" "$T/page")"
+check_eq "… and 'Add as member' and 'Remove from GitHub' for the stranger" "1 1" "$(grep -c "Add as member (developer): $X\"" "$T/page") $(grep -c "Remove from GitHub: $X\"" "$T/page")"
 check_match "… and says what the organisation's access counts as" "base permission, a team" "$(cat "$T/page")"
 
 # ---- 4. resolved: "Ask GitHub again", "Add as member", "Remove from GitHub"
