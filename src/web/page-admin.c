@@ -226,7 +226,11 @@ int page_admin(struct request *req, struct response *resp)
 	return admin_render(req, resp, 200, NULL, NULL, NULL);
 }
 
-/* POST /admin/pause (project_id absent: the whole service; reason) → 303 | 400 | 403 | 422.
+/* POST /admin/pause (project_id absent: the whole service; reason; confirm) → 303 | 200 the confirm page |
+ * 400 | 403 | 422.
+ * Pausing the whole service stops every project's syncing, so it is asked first like the other
+ * confirmed actions: without confirm=1 the answer is the confirm page (with JavaScript the form's
+ * data-confirm dialog asks and sends confirm=1) and nothing is paused.
  * The "Pause this project" form always sends project_id: there it must name an existing project
  * (a whole number from 1), else the page comes back with the message at the field and what was typed
  * kept (422), so a typo (0, a word, an unknown id) neither pauses the whole service nor ends on an
@@ -244,6 +248,14 @@ int page_admin_pause(struct request *req, struct response *resp)
 			return admin_render(req, resp, 422, "A project id is a whole number from 1: the number in the project's address, /projects/N.",
 					    f_project, req_form(req, "reason"));
 		}
+	}
+	if (!f_project && !web_confirmed(req)) {
+		render_confirm(req, resp, "Pause syncing for everyone?",
+			       "Every project stops syncing until an operator resumes it: edits and GitHub's changes "
+			       "wait in the queue.",
+			       "Nothing is lost: queued syncs run when syncing resumes. Project owners see the reason you gave.",
+			       "Pause syncing for everyone", "/admin");
+		return 0;
 	}
 	if ((rc = ops_pause(g_app.db, id, req_form(req, "reason"), &req->err))) {
 		if (f_project && (rc == ERR_NOTFOUND || rc == ERR_INVALID)) {

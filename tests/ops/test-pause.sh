@@ -104,7 +104,13 @@ csrf=$(csrf_of "$T/jar" /admin)
 check_eq "/admin/pause without CSRF → 403" 403 "$(http_status "$GHB_URL/admin/pause" -b "$T/jar" -X POST -d reason=x)"
 check_eq "/admin/pause by a non-admin → 403" 403 "$(http_status "$GHB_URL/admin/pause" -b "$T/jar-x" -X POST --data-urlencode "csrf=$(csrf_of "$T/jar-x" /account)")"
 check_eq "nothing paused by the refusals" 0 "$(q "SELECT count(*) FROM sync_pauses")"
-check_eq "/admin/pause → 303" 303 "$(http_status "$GHB_URL/admin/pause" -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" --data-urlencode 'reason=upgrade <b>now</b>')"
+# Pausing everyone is asked first (engineer J's item 3): without confirm=1, the confirm page and nothing paused.
+code=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" --data-urlencode 'reason=upgrade <b>now</b>' "$GHB_URL/admin/pause")
+check_eq "/admin/pause without confirm=1 → 200, the confirm page" "200 1" "$code $(grep -c '<h1>Pause syncing for everyone?</h1>' "$T/page")"
+check_eq "… which sends the reason again, escaped, with confirm=1" "1 1" "$(grep -c 'name="reason" value="upgrade &lt;b&gt;now&lt;/b&gt;"' "$T/page") $(grep -c 'name="confirm" value="1"' "$T/page")"
+check_eq "… and nothing is paused yet" 0 "$(q "SELECT count(*) FROM sync_pauses")"
+check_eq "/admin: the pause form asks first with JavaScript too (data-confirm)" 1 "$(curl -s -b "$T/jar" "$GHB_URL/admin" | grep -c 'action="/admin/pause" data-confirm="Pause syncing for everyone?')"
+check_eq "/admin/pause confirm=1 → 303" 303 "$(http_status "$GHB_URL/admin/pause" -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" --data-urlencode 'reason=upgrade <b>now</b>' -d confirm=1)"
 page=$(curl -s -b "$T/jar" "$GHB_URL/admin")
 check_match "/admin: paused by an operator, reason escaped" "Paused by an operator</strong> \($U, since .*\): upgrade &lt;b&gt;now&lt;/b&gt;" "$page"
 check_match "the API lists the service pause" '^service$' "$(call "$KEY" GET /admin/pauses >/dev/null; jq -r '.pauses[].scope' "$T/body")"
