@@ -399,7 +399,11 @@ int pulls_get(struct pull *out, int *stale, struct db *db, struct project *p, in
 	if (rc && rc != ERR_NOTFOUND)
 		return rc;
 	int have = rc == 0;
-	if (refresh == PULLS_STORED || (refresh == PULLS_IF_STALE && have && out->refreshed_age < refresh_seconds()))
+	/* An open pull request whose mergeable GitHub was still computing is asked again on the next view
+	 * even when fresh (the page's "refresh" link): GitHub has the answer seconds later (docs pulls/get). */
+	int pending = have && out->state && strcmp(out->state, "open") == 0 && out->mergeable < 0;
+	if (refresh == PULLS_STORED ||
+	    (refresh == PULLS_IF_STALE && have && !pending && out->refreshed_age < refresh_seconds()))
 		return rc;
 	struct ghx g;
 	struct err e2 = { 0 };

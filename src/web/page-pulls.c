@@ -58,6 +58,10 @@ static struct json_object *pull_view(const struct pull *pr)
 	struct json_object *o = web_pull_json(pr);
 	json_object_object_add(o, "updated", when(pr->gh_updated_at));
 	json_object_object_add(o, "is_open", json_object_new_boolean(strcmp(pr->state, "open") == 0));
+	/* docs pulls/get: mergeable null means "GitHub has started a background job to compute the
+	 * mergeability"; the page says so (and offers a reload) rather than a bare "unknown". */
+	json_object_object_add(o, "mergeable_pending",
+			       json_object_new_boolean(strcmp(pr->state, "open") == 0 && pr->mergeable < 0));
 	json_object_object_add(o, "is_closed", json_object_new_boolean(strcmp(pr->state, "closed") == 0));
 	json_object_object_add(o, "is_merged", json_object_new_boolean(strcmp(pr->state, "merged") == 0));
 	char s7[8];

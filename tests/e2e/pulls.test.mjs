@@ -83,6 +83,23 @@ try {
       expect((await page.locator('#pr-body').innerText()).includes('Adds <hello.md>.'), 'description not shown as text');
       await page.locator('#files').getByText('hello.md').waitFor();
     });
+    await step('mergeable "unknown" says GitHub is still computing it, and its refresh link brings the answer', async () => {
+      // GitHub answers mergeable null while a background job computes it (docs pulls/get): the page
+      // says so with a link to reload rather than a bare "unknown" (engineer J's item 5).
+      let seen = false;
+      for (let i = 0; i < 20; i++) {
+        const st = (await page.locator('#pr-mergeable').innerText()).trim();
+        if (st !== 'unknown') { expect(await page.locator('#mergeable-pending').count() === 0, `a pending note next to "${st}"`); break; }
+        seen = true;
+        const note = page.locator('#mergeable-pending');
+        expect(/still working out whether this can be merged/.test(await note.innerText()), 'no note next to "unknown"');
+        await page.waitForTimeout(500);
+        const href = await note.getByRole('link', { name: 'refresh' }).getAttribute('href');
+        expect(new URL(href, GHB).toString() === detail, `refresh goes to ${href}`);
+        await page.goto(detail);
+      }
+      expect((await page.locator('#pr-mergeable').innerText()).trim() === 'clean', `mergeable still ${await page.locator('#pr-mergeable').innerText()}${seen ? ' after refreshing' : ''}`);
+    });
     await step('merge it and see it merged', async () => {
       await page.selectOption('#method', 'squash');
       await page.click('#merge-form button[type=submit]');
