@@ -31,6 +31,9 @@ static size_t discard(void *p, size_t s, size_t n, void *u)
 	return s * n;
 }
 
+/* check_url: passes when url+path answers at all below 500; the line says what was asked and what that
+ * answer means, so an "ok" next to a 404 reads as ok (a 404 from the web root still shows the server
+ * is there: this check is about reaching it, not about the page). */
 static void check_url(const char *what, const char *url, const char *path)
 {
 	char full[1024], detail[1200];
@@ -53,7 +56,13 @@ static void check_url(const char *what, const char *url, const char *path)
 		snprintf(detail, sizeof detail, "%s: %s", full, curl_easy_strerror(rc));
 		check(0, what, detail);
 	} else {
-		snprintf(detail, sizeof detail, "%s answered %ld", full, status);
+		if (status >= 500 || status <= 0)
+			snprintf(detail, sizeof detail, "%s answered HTTP %ld: the server is there but failing", full, status);
+		else if (status >= 400)
+			snprintf(detail, sizeof detail, "reachable (%s answered HTTP %ld; this check needs only an answer "
+				 "below 500, not the page)", full, status);
+		else
+			snprintf(detail, sizeof detail, "reachable (%s answered HTTP %ld)", full, status);
 		check(status > 0 && status < 500, what, detail);
 	}
 }

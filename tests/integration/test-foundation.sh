@@ -134,6 +134,9 @@ check_match "version" '^ghbridge [0-9]' "$("$G" version)"
 out=$("$G" doctor 2>&1 || true)
 check_match "doctor prints settings" 'database_url' "$out"
 check_match "doctor checks the database" '\[ ok \] database reachable' "$out"
+# An ok line reads as ok: it says what was checked, not a bare "answered 404" (engineer J's item 6).
+check_match "doctor: the GitHub web URL line says it is reachable" '\[ ok \] GitHub web URL: reachable \(' "$out"
+if printf '%s' "$out" | grep -E '^\s*\[ ok \].* answered [0-9]+$' >/dev/null; then not_ok "… and no ok line ends on a bare 'answered NNN'"; else ok "… and no ok line ends on a bare 'answered NNN'"; fi
 secret=$GHBRIDGE_GITHUB_CLIENT_SECRET
 if [ -n "$secret" ] && printf '%s' "$out" | grep -qF "$secret"; then not_ok "doctor masks secrets" "secret printed"; else ok "doctor masks secrets"; fi
 out=$(GHBRIDGE_DATABASE_URL='host=/nonexistent dbname=x' "$G" doctor 2>&1); rc=$?
