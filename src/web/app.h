@@ -52,6 +52,10 @@ void render_page(struct request *req, struct response *resp, int status, const c
 void render_error(struct request *req, struct response *resp, int status, const char *message);
 /* Renders req->err (set by a failing handler or service) with its mapped status. */
 void render_err(struct request *req, struct response *resp);
+/* web_time_text: an ISO 8601 UTC time as the pages show times ("2026-11-30T00:21:45.777Z" →
+ * "2026-11-30 00:21:45 UTC"), in req's arena; "" for NULL or anything shorter than "YYYY-MM-DDTHH:MM:SS".
+ * Pages keep the ISO text for machines in a <time datetime="…"> around it. */
+const char *web_time_text(struct request *req, const char *iso);
 /* 1 when a destructive form came with confirm=1 (its checkbox, the confirm page, or static/app.js's dialog). */
 int web_confirmed(const struct request *req);
 /* The confirm step of a destructive form posted without confirm=1 (no JavaScript): a page (200) saying what

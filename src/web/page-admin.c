@@ -168,10 +168,12 @@ static int admin_render(struct request *req, struct response *resp, int status, 
 	}
 	struct json_object *ctx = json_object_new_object(), *projects = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = pause_json(&rows[i]);
+		json_object_object_add(o, "paused_at_text", json_object_new_string(web_time_text(req, rows[i].paused_at)));
 		if (rows[i].project_id == 0)
-			json_object_object_add(ctx, "service_paused", pause_json(&rows[i]));
+			json_object_object_add(ctx, "service_paused", o);
 		else
-			json_object_array_add(projects, pause_json(&rows[i]));
+			json_object_array_add(projects, o);
 	}
 	json_object_object_add(ctx, "paused_projects", projects);
 	long long queued = 0, running = 0, dead = 0;
@@ -595,11 +597,12 @@ int api_audit(struct request *req, struct response *resp)
 	return 0;
 }
 
-static struct json_object *audit_rows_ctx(const struct audit_event *rows, size_t n)
+static struct json_object *audit_rows_ctx(struct request *req, const struct audit_event *rows, size_t n)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = audit_json(&rows[i]);
+		json_object_object_add(o, "at_text", json_object_new_string(web_time_text(req, rows[i].at)));
 		json_object_object_add(o, "details_text", jstr(rows[i].details));
 		json_object_object_add(o, "who", jstr(rows[i].actor_key     ? rows[i].actor_key
 						      : rows[i].actor_login ? rows[i].actor_login
@@ -623,7 +626,7 @@ int page_admin_audit(struct request *req, struct response *resp)
 	if ((rc = store_audit_list(&rows, &n, g_app.db, &f, &req->err)))
 		return rc;
 	struct json_object *ctx = json_object_new_object();
-	json_object_object_add(ctx, "events", audit_rows_ctx(rows, n));
+	json_object_object_add(ctx, "events", audit_rows_ctx(req, rows, n));
 	audit_query_keep(ctx, &f);
 	if (n > 0 && n == (size_t)f.limit) {
 		/* The next page's address keeps the filters (the template escapes it as an attribute). */
@@ -655,7 +658,7 @@ struct json_object *web_account_security_events(struct request *req)
 	struct err e = { 0 };
 	if (store_audit_list(&rows, &n, g_app.db, &f, &e) != 0)
 		return json_object_new_array();
-	struct json_object *a = audit_rows_ctx(rows, n);
+	struct json_object *a = audit_rows_ctx(req, rows, n);
 	store_audit_rows_free(rows, n);
 	return a;
 }

@@ -53,10 +53,11 @@ static struct json_object *when(const char *iso)
 }
 
 /* The API's shape plus what the templates need to show it. */
-static struct json_object *pull_view(const struct pull *pr)
+static struct json_object *pull_view(struct request *req, const struct pull *pr)
 {
 	struct json_object *o = web_pull_json(pr);
 	json_object_object_add(o, "updated", when(pr->gh_updated_at));
+	json_object_object_add(o, "merged_at_text", js(web_time_text(req, pr->merged_at)));
 	json_object_object_add(o, "is_open", json_object_new_boolean(strcmp(pr->state, "open") == 0));
 	/* docs pulls/get: mergeable null means "GitHub has started a background job to compute the
 	 * mergeability"; the page says so (and offers a reload) rather than a bare "unknown". */
@@ -170,7 +171,7 @@ int page_pulls(struct request *req, struct response *resp, const struct call *ca
 		return rc;
 	}
 	for (int i = 0; i < n; i++)
-		json_object_array_add(a, pull_view(&rows[i]));
+		json_object_array_add(a, pull_view(req, &rows[i]));
 	store_pulls_free(rows, n);
 	json_object_object_add(ctx, "pulls", a);
 	if (p->repo_owner) {
@@ -206,7 +207,7 @@ static int render_pull(struct request *req, struct response *resp, struct projec
 	struct err e = { 0 };
 	if (pulls_files(&pr, g_app.db, p, &e))
 		stale = 1;
-	struct json_object *ctx = ctx_of(p), *o = pull_view(&pr);
+	struct json_object *ctx = ctx_of(p), *o = pull_view(req, &pr);
 	json_object_object_add(ctx, "pull", o);
 	struct json_object *items = NULL, *checks = NULL;
 	json_object_object_get_ex(o, "checks", &checks);

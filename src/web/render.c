@@ -234,6 +234,13 @@ void render_err(struct request *req, struct response *resp)
 	render_error(req, resp, status, msg);
 }
 
+const char *web_time_text(struct request *req, const char *iso)
+{
+	if (!iso || strlen(iso) < 19 || iso[10] != 'T')
+		return "";
+	return arena_printf(req->arena, "%.10s %.8s UTC", iso, iso + 11);
+}
+
 int web_confirmed(const struct request *req)
 {
 	const char *c = req_form(req, "confirm");

@@ -111,6 +111,10 @@ try {
       await page.waitForURL(/done=merged/);
       expect((await page.locator('#pr-state').innerText()) === 'merged', 'not merged');
       await page.getByText('Merged', { exact: false }).first().waitFor();
+      // The time reads as on every other page; ISO stays in datetime (engineer J's item 4).
+      const t = page.locator('p', { hasText: /^Merged/ }).locator('time');
+      expect(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/.test((await t.innerText()).trim()), `merged at "${await t.innerText()}"`);
+      expect(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(await t.getAttribute('datetime')), `datetime ${await t.getAttribute('datetime')}`);
       await page.goto(`${project}/pulls?state=merged`);
       const row = page.locator('#pulls tr[data-state=merged]');
       expect((await row.count()) === 1, 'not in the merged list');

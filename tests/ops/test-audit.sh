@@ -130,6 +130,9 @@ check_eq "/admin/audit for a non-admin → 403" 403 "$(http_status "$GHB_URL/adm
 page=$(curl -s -b "$T/jar" "$GHB_URL/admin/audit?action=project.&project=$PID")
 check_match "/admin/audit: filtered by action prefix and project" "project.settings_changed.*project.renamed.*project.created" "$(printf '%s' "$page" | tr -d '\n')"
 if printf '%s' "$page" | grep -q "auth.signed_in"; then not_ok "/admin/audit: the filter leaves other actions out"; else ok "/admin/audit: the filter leaves other actions out"; fi
+# Times read as on every other page; ISO stays for machines in datetime (engineer J's item 4).
+check_match "/admin/audit: times as '2026-11-30 00:25:09 UTC', ISO in <time datetime>" '<td data-label="Time \(UTC\)"><time datetime="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z">[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC</time></td>' "$page"
+if printf '%s' "$page" | grep -Eq '>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}'; then not_ok "/admin/audit: no ISO time shown as text"; else ok "/admin/audit: no ISO time shown as text"; fi
 check_eq "/admin/audit: a malformed time → 400" 400 "$(http_status "$GHB_URL/admin/audit?since=yesterday" -b "$T/jar")"
 check_eq "/admin/audit: a date that does not exist → 400 (not a 500 from the cast)" 400 "$(http_status "$GHB_URL/admin/audit?since=2026-02-31" -b "$T/jar")"
 check_eq "/admin/audit: digits in a time's shape that are no time → 400" 400 "$(http_status "$GHB_URL/admin/audit?until=2026-11-29T99:99:99Z" -b "$T/jar")"

@@ -113,6 +113,7 @@ check_eq "/admin: the pause form asks first with JavaScript too (data-confirm)" 
 check_eq "/admin/pause confirm=1 → 303" 303 "$(http_status "$GHB_URL/admin/pause" -b "$T/jar" -X POST --data-urlencode "csrf=$csrf" --data-urlencode 'reason=upgrade <b>now</b>' -d confirm=1)"
 page=$(curl -s -b "$T/jar" "$GHB_URL/admin")
 check_match "/admin: paused by an operator, reason escaped" "Paused by an operator</strong> \($U, since .*\): upgrade &lt;b&gt;now&lt;/b&gt;" "$page"
+check_match "… since a time as on other pages, ISO in <time datetime> (engineer J's item 4)" 'since <time datetime="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z">[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC</time>\)' "$page"
 check_match "the API lists the service pause" '^service$' "$(call "$KEY" GET /admin/pauses >/dev/null; jq -r '.pauses[].scope' "$T/body")"
 H=$(nhist)
 put_text index.html '<h1>three</h1>' >/dev/null
