@@ -141,8 +141,23 @@ static int account_render(struct request *req, struct response *resp, const char
 		json_object_put(errors);
 		return rc;
 	}
+	/* 20 sessions a page (?sessions_page=N, from 1; anything else is page 1), most recently active
+	 * first, so this browser's session leads page 1 and the page stays short on a phone. */
+	enum { SESSIONS_PER_PAGE = 20 };
+	long long spage = 1;
+	const char *sp = req_query(req, "sessions_page");
+	if (sp && *sp) {
+		char *end = NULL;
+		long long v = strtoll(sp, &end, 10);
+		if (end && !*end && v >= 1 && v <= 1000000)
+			spage = v;
+	}
+	long long spages = ns ? (ns + SESSIONS_PER_PAGE - 1) / SESSIONS_PER_PAGE : 1;
+	if (spage > spages)
+		spage = spages;
+	int sfrom = (int)((spage - 1) * SESSIONS_PER_PAGE), sto = sfrom + SESSIONS_PER_PAGE < ns ? sfrom + SESSIONS_PER_PAGE : ns;
 	struct json_object *sa = json_object_new_array();
-	for (int i = 0; i < ns; i++) {
+	for (int i = sfrom; i < sto; i++) {
 		struct json_object *s = json_object_new_object();
 		json_object_object_add(s, "id", json_object_new_int64(sess[i].id));
 		json_object_object_add(s, "current", json_object_new_boolean(sess[i].id == u->session_id));
@@ -154,6 +169,15 @@ static int account_render(struct request *req, struct response *resp, const char
 	}
 	store_sessions_free(sess, ns);
 	json_object_object_add(ctx, "sessions", sa);
+	json_object_object_add(ctx, "sessions_total", json_object_new_int(ns));
+	if (spages > 1)
+		json_object_object_add(ctx, "sessions_paging",
+				       json_object_new_string(arena_printf(req->arena, "Page %lld of %lld (%d sessions)",
+									   spage, spages, ns)));
+	if (spage > 1)
+		json_object_object_add(ctx, "sessions_prev", json_object_new_int64(spage - 1));
+	if (spage < spages)
+		json_object_object_add(ctx, "sessions_next", json_object_new_int64(spage + 1));
 
 	struct apikey_row *keys = NULL;
 	int nk = 0;

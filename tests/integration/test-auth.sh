@@ -163,6 +163,14 @@ sid_b=$(psql -qtA -c "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_
 csrf_b=$(csrf_of "$T/b")
 page=$(curl -s -b "$T/b" "$GHB_URL/account")
 check_match "account lists sessions" 'this browser' "$page"
+# 24 more hubot sessions (seen earlier than this one): 20 a page, this browser's first, then "Older sessions" (engineer J's item 8).
+psql -qtA -c "INSERT INTO sessions (token_hash, user_id, last_seen_at, expires_at, ip, user_agent) SELECT 'paging-' || g || '-' || md5(random()::text), u.id, now() - g * interval '1 minute', now() + interval '1 day', '192.0.2.' || g, 'paging-agent-' || g FROM users u, generate_series(1, 24) g WHERE u.login = 'hubot'" >/dev/null
+page=$(curl -s -b "$T/b" "$GHB_URL/account")
+check_eq "account: 20 sessions on page 1, this browser's among them" "20 1" "$(printf '%s' "$page" | grep -c 'data-label="Signed in"') $(printf '%s' "$page" | grep -c '<td>this browser</td>')"
+check_match "… with a link to the older ones and where it is" 'Page 1 of 2 \([0-9]+ sessions\).*href="/account\?sessions_page=2#sessions" rel="next">Older sessions' "$page"
+page=$(curl -s -b "$T/b" "$GHB_URL/account?sessions_page=2")
+check_eq "page 2: the rest, oldest last, with a link back" "1 1 0" "$(printf '%s' "$page" | grep -c 'paging-agent-24<') $(printf '%s' "$page" | grep -c 'sessions_page=1#sessions" rel="prev"') $(printf '%s' "$page" | grep -c 'rel="next"')"
+check_eq "a page past the end or a word shows a page, not an error" "200 200" "$(http_status "$GHB_URL/account?sessions_page=99" -b "$T/b") $(http_status "$GHB_URL/account?sessions_page=x" -b "$T/b")"
 check_eq "ending another user's session → 404" 404 "$(http_status "$GHB_URL/account/sessions/$sid_b/end" -b "$T/a" -d "csrf=$csrf")"
 check_eq "logout → 303" 303 "$(http_status "$GHB_URL/logout" -b "$T/a" -d "csrf=$csrf")"
 check_eq "old session cookie no longer works" 401 "$(http_status "$GHB_URL/api/v1/me" -b "$T/a")"
