@@ -84,6 +84,18 @@ try {
     await checkPage('pull requests, not connected', `${p}/pulls`);
     await checkPage('members, not connected', `${p}/members`);
     await checkPage('account', `${GHB}/account`);
+    // More than 20 sessions: the sessions list pages (its links to newer and older sessions validate too).
+    for (let i = 0; i < 20; i++) {
+      const other = await browser.newContext();
+      await signIn(await other.newPage(), login);
+      await other.close();
+    }
+    await step('account: the sessions list pages at 20', async () => {
+      await page.goto(`${GHB}/account`);
+      expect(/^Page 1 of 2 \(21 sessions\)/.test(await page.locator('#sessions-paging').innerText()), `paging: ${await page.locator('#sessions-paging').innerText()}`);
+    });
+    await checkPage('account, sessions page 1 of 2', `${GHB}/account`);
+    await checkPage('account, sessions page 2 of 2', `${GHB}/account?sessions_page=2`);
     await checkPage('project 404, signed in', `${GHB}/projects/999999999`, { status: 404 });
 
     // Connected, with a sync in the history, branches and a pull request.
