@@ -794,6 +794,15 @@ int auth_sessions_end_all(struct db *db, long long user_id, struct err *e)
 	return rc ? rc : ops_audit_commit(db, store_sessions_end_all(db, user_id, e), "auth.sessions_ended_all", "user", uid, 0, NULL, e);
 }
 
+int auth_sessions_end_others(struct db *db, long long user_id, long long keep_id, struct err *e)
+{
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", user_id);
+	int rc = db_begin(db, e);
+	return rc ? rc : ops_audit_commit(db, store_sessions_end_others(db, user_id, keep_id, e), "auth.sessions_ended_others",
+					  "user", uid, 0, NULL, e);
+}
+
 int auth_apikeys(struct apikey_row **rows, int *n, struct db *db, long long user_id, struct err *e)
 {
 	return store_apikeys_list(rows, n, db, user_id, e);

@@ -80,6 +80,8 @@ int auth_rotate_key(int *resealed, int *failed, struct db *db, const char *new_k
 int auth_sessions(struct session_row **rows, int *n, struct db *db, long long user_id, struct err *e);
 int auth_session_end(struct db *db, long long user_id, long long session_id, struct err *e);
 int auth_sessions_end_all(struct db *db, long long user_id, struct err *e);
+/* Ends every session of the user but keep_id (the one asking), audited as auth.sessions_ended_others. */
+int auth_sessions_end_others(struct db *db, long long user_id, long long keep_id, struct err *e);
 int auth_apikeys(struct apikey_row **rows, int *n, struct db *db, long long user_id, struct err *e);
 int auth_apikey_revoke(struct db *db, long long user_id, long long key_id, struct err *e);
 int auth_connection(struct connection *out, struct db *db, long long user_id, struct err *e);

@@ -111,6 +111,8 @@ DB_STMT(stmt_sessions_list,
 DB_STMT(stmt_session_end, "UPDATE sessions SET ended_at = now() WHERE id = $2 AND user_id = $1 AND ended_at IS NULL");
 DB_STMT(stmt_session_end_hash, "UPDATE sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL");
 DB_STMT(stmt_sessions_end_all, "UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL");
+DB_STMT(stmt_sessions_end_others,
+	"UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND id <> $2 AND ended_at IS NULL");
 
 int store_session_create(long long *id, struct db *db, const char *token_hash, long long user_id, long lifetime_s,
 			 const char *ip, const char *ua, struct err *e)
@@ -227,6 +229,15 @@ int store_sessions_end_all(struct db *db, long long user_id, struct err *e)
 	ll(uid, sizeof uid, user_id);
 	const char *p[] = { uid };
 	return exec_count(NULL, db, &stmt_sessions_end_all, 1, p, e);
+}
+
+int store_sessions_end_others(struct db *db, long long user_id, long long keep_id, struct err *e)
+{
+	char uid[24], kid[24];
+	ll(uid, sizeof uid, user_id);
+	ll(kid, sizeof kid, keep_id);
+	const char *p[] = { uid, kid };
+	return exec_count(NULL, db, &stmt_sessions_end_others, 2, p, e);
 }
 
 /* ---------------------------------------------------------------- connections */

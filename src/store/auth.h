@@ -38,6 +38,8 @@ void store_sessions_free(struct session_row *rows, int n);
 int store_session_end(struct db *db, long long user_id, long long session_id, struct err *e);
 int store_session_end_by_hash(struct db *db, const char *token_hash, struct err *e);
 int store_sessions_end_all(struct db *db, long long user_id, struct err *e);
+/* Ends every live session of the user except keep_id (the caller's own); 0 also when there was none. */
+int store_sessions_end_others(struct db *db, long long user_id, long long keep_id, struct err *e);
 
 /* github_connections */
 struct connection {

@@ -91,6 +91,7 @@ int page_account(struct request *req, struct response *resp);
 int page_commit_email(struct request *req, struct response *resp);
 int page_session_end(struct request *req, struct response *resp);
 int page_sessions_end_all(struct request *req, struct response *resp);
+int page_sessions_end_others(struct request *req, struct response *resp);
 int page_key_create(struct request *req, struct response *resp);
 int page_key_revoke(struct request *req, struct response *resp);
 int page_disconnect(struct request *req, struct response *resp);

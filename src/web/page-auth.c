@@ -170,6 +170,7 @@ static int account_render(struct request *req, struct response *resp, const char
 	store_sessions_free(sess, ns);
 	json_object_object_add(ctx, "sessions", sa);
 	json_object_object_add(ctx, "sessions_total", json_object_new_int(ns));
+	json_object_object_add(ctx, "sessions_others", json_object_new_boolean(ns > 1));
 	if (spages > 1)
 		json_object_object_add(ctx, "sessions_paging",
 				       json_object_new_string(arena_printf(req->arena, "Page %lld of %lld (%d sessions)",
@@ -316,6 +317,24 @@ int page_sessions_end_all(struct request *req, struct response *resp)
 	if (rc)
 		return rc;
 	resp_redirect(resp, 303, "/");
+	return 0;
+}
+
+/* POST /account/sessions/end-others (confirm=1) → 303 /account?done=sessions (this browser stays signed in) |
+ * 200 the confirm page */
+int page_sessions_end_others(struct request *req, struct response *resp)
+{
+	if (!web_confirmed(req)) {
+		render_confirm(req, resp, "End all other sessions?", "Every session of your account but this browser's "
+			       "ends: those browsers are signed out. You stay signed in here.",
+			       "API keys are not sessions: they keep working until you revoke them.", "End all other sessions",
+			       "/account");
+		return 0;
+	}
+	int rc = auth_sessions_end_others(g_app.db, req->user->user_id, req->user->session_id, &req->err);
+	if (rc)
+		return rc;
+	resp_redirect(resp, 303, "/account?done=sessions");
 	return 0;
 }
 

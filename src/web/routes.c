@@ -10,6 +10,7 @@ const struct route web_routes[] = {
 	ROUTE("POST", "/logout", page_logout, ROUTE_CSRF),
 	ROUTE("GET", "/account", page_account, ROUTE_SESSION),
 	ROUTE("POST", "/account/sessions/end-all", page_sessions_end_all, ROUTE_SESSION | ROUTE_CSRF),
+	ROUTE("POST", "/account/sessions/end-others", page_sessions_end_others, ROUTE_SESSION | ROUTE_CSRF),
 	ROUTE("POST", "/account/sessions/{id}/end", page_session_end, ROUTE_SESSION | ROUTE_CSRF),
 	ROUTE("POST", "/account/keys", page_key_create, ROUTE_SESSION | ROUTE_CSRF),
 	ROUTE("POST", "/account/keys/{id}/revoke", page_key_revoke, ROUTE_SESSION | ROUTE_CSRF),

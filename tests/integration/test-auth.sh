@@ -170,6 +170,13 @@ check_eq "account: 20 sessions on page 1, this browser's among them" "20 1" "$(p
 check_match "… with a link to the older ones and where it is" 'Page 1 of 2 \([0-9]+ sessions\).*href="/account\?sessions_page=2#sessions" rel="next">Older sessions' "$page"
 page=$(curl -s -b "$T/b" "$GHB_URL/account?sessions_page=2")
 check_eq "page 2: the rest, oldest last, with a link back" "1 1 0" "$(printf '%s' "$page" | grep -c 'paging-agent-24<') $(printf '%s' "$page" | grep -c 'sessions_page=1#sessions" rel="prev"') $(printf '%s' "$page" | grep -c 'rel="next"')"
+check_eq "… and 'End all other sessions'" 1 "$(curl -s -b "$T/b" "$GHB_URL/account" | grep -c 'action="/account/sessions/end-others" data-confirm=')"
+hlive() { psql -qtA -c "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = 'hubot' AND ended_at IS NULL"; }
+before=$(hlive)
+code=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/b" -X POST -d "csrf=$csrf_b" "$GHB_URL/account/sessions/end-others")
+check_eq "end all other sessions without confirm=1 → 200, the confirm page, nothing ended" "200 1 $before" "$code $(grep -c '<h1>End all other sessions?</h1>' "$T/page") $(hlive)"
+check_eq "end all other sessions confirm=1 → 303 /account?done=sessions" "303 /account?done=sessions" "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$T/b" -X POST -d "csrf=$csrf_b" -d confirm=1 "$GHB_URL/account/sessions/end-others" | sed "s|$GHB_URL||")"
+check_eq "… only this browser's session is left, and it still works" "1 200" "$(hlive) $(http_status "$GHB_URL/api/v1/me" -b "$T/b")"
 check_eq "a page past the end or a word shows a page, not an error" "200 200" "$(http_status "$GHB_URL/account?sessions_page=99" -b "$T/b") $(http_status "$GHB_URL/account?sessions_page=x" -b "$T/b")"
 check_eq "ending another user's session → 404" 404 "$(http_status "$GHB_URL/account/sessions/$sid_b/end" -b "$T/a" -d "csrf=$csrf")"
 check_eq "logout → 303" 303 "$(http_status "$GHB_URL/logout" -b "$T/a" -d "csrf=$csrf")"
