@@ -253,9 +253,14 @@ check "connected: the members' sync is under way and $VICTIM_LOGIN's PUT is on G
 MIDV=$(q "SELECT id FROM project_members WHERE project_id = $PK AND login = '$VICTIM_LOGIN'")
 VICTIM=$(q "SELECT split_part(locked_by, ':', 2) FROM jobs WHERE kind = 'member_github' AND payload->>'member_id' = '$MIDV' AND state = 'running'" | head -1)
 if [ -n "$VICTIM" ] && kill -KILL "$VICTIM" 2>/dev/null; then ok "SIGKILLed worker process $VICTIM mid-PUT"; else not_ok "SIGKILL the worker mid-PUT" "no running job for $VICTIM_LOGIN"; fi
+check "while the sync goes on, GET members says how far it is (busy, some waiting, done + waiting = members)" bash -c \
+	"curl -s -H 'Authorization: Bearer $KEY' '$API/projects/$PK/members' | jq -e '.github_progress | .busy and .queued >= 1 and .done + .queued == .members and .members == $((NK + 1))' >/dev/null"
+check_match "… and the Members tab too" "Bringing GitHub access in step: [0-9]+ of $((NK + 1)) members done, [0-9]+ waiting" \
+	"$(curl -s -b "$T/jar" "$GHB_URL/projects/$PK/members")"
 allinv() { [ "$(call GET "/projects/$PK/members" >/dev/null; jq '[.members[] | select(.github.state == "invited")] | length' "$T/body")" = $NK ]; }
 check "all $NK members invited in the end" wait_for 90 allinv
 wait_for 20 idle_jobs $PK
+check_eq "… then nothing waits" "false 0 $((NK + 1))" "$(call GET "/projects/$PK/members" >/dev/null; jq -r '.github_progress | "\(.busy) \(.queued) \(.done)"' "$T/body")"
 curl -s "$FH/requests?since_id=$SINCE&method=PUT" | jq --arg p "/api/v3/repos/$O/$KREPO/collaborators/" \
 	'[.[] | select(.path | startswith($p)) | .path] | group_by(.) | map(length)' > "$T/puts"
 check_eq "exactly one PUT per member in fakehub's request log" "$NK 1 1" "$(jq -r '"\(length) \(min) \(max)"' "$T/puts")"
