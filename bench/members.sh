@@ -52,7 +52,7 @@ call() { local m=$1 p=$2; shift 2; curl -s -o "$W/body" -w '%{http_code}' --max-
 last_id() { curl -s "$FH/requests/count" | jq -r .last_id; }
 
 # The members: fakehub accounts (org members in the first case), already named by GitHub id in ghbridge (as
-# after their lookups), on a project connected before they were added, so that nothing was sent for them yet.
+# after their lookups, which confirm each login's GitHub id: sql/027 login_confirmed_at), on a project connected before they were added, so that nothing was sent for them yet.
 echo "# $N fakehub accounts" >&2
 : > "$W/ids"
 for i in $(seq 1 "$N"); do
@@ -69,7 +69,7 @@ project() {
 	PID=$(jq -r .id "$W/body")
 	call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"owner\":\"$2\",\"name\":\"$3\"}" >/dev/null
 	[ "$(wait_connect "$KEY" "$PID" 120)" = done ] || { echo "bench/members.sh: connecting $2/$3 failed" >&2; exit 1; }
-	awk -v c="$1" -v u="$U" -v p="$PID" '$1 == c { printf "INSERT INTO project_members (project_id, login, role, state, github_user_id) VALUES (%s, '"'"'m%s%s-%s'"'"', '"'"'developer'"'"', '"'"'invited'"'"', %s);\n", p, c, $2, u, $3 }' "$W/ids" |
+	awk -v c="$1" -v u="$U" -v p="$PID" '$1 == c { printf "INSERT INTO project_members (project_id, login, role, state, github_user_id, login_confirmed_at) VALUES (%s, '"'"'m%s%s-%s'"'"', '"'"'developer'"'"', '"'"'invited'"'"', %s, now());\n", p, c, $2, u, $3 }' "$W/ids" |
 		psql -XAtq -v ON_ERROR_STOP=1 >/dev/null
 }
 # run CASE OWNER REPO: "sync all members", timed until no member is queued; then the same PUTs by curl.

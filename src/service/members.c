@@ -589,15 +589,31 @@ static int login_holder(long long *id, struct job_ctx *ctx, const struct project
 	return out;
 }
 
-/* login_holder for the member c->m: INVITE_GO_ON when their login is still theirs on GitHub; otherwise the member
- * is marked error with why (nothing is sent: the call would reach whoever holds the login now) and JOB_DONE. */
+/* How long a confirmation of a member's login (GitHub saying that login names their GitHub id: the lookup, this
+ * check, their sign-in here; project_members.login_confirmed_at, 027_member_calls.sql) spares the check before a
+ * PUT, in seconds. A sync of all members right after their lookups (or of members who signed in lately) then costs
+ * no GET /users/{login} per member. What it gives up: a rename, and the freed login taken by someone else, both
+ * within this time of the confirmation (GitHub frees a login at once, docs "Changing your GitHub username"); the
+ * check itself had the same kind of window, only shorter, between its GET and the PUT. */
+#define LOGIN_CONFIRMED_SECONDS 600
+
+/* login_holder for the member c->m: INVITE_GO_ON when their login is still theirs on GitHub (or GitHub said so
+ * less than LOGIN_CONFIRMED_SECONDS ago); otherwise the member is marked error with why (nothing is sent: the call
+ * would reach whoever holds the login now) and JOB_DONE. */
 static int login_still_theirs(struct gh_ctx *c)
 {
 	struct err e = { 0 };
 	long long id = 0;
+	if (c->m->login_confirmed_age >= 0 && c->m->login_confirmed_age < LOGIN_CONFIRMED_SECONDS)
+		return INVITE_GO_ON;
 	int out = login_holder(&id, c->ctx, c->p, c->token, c->refreshed, c->m->login);
-	if (out != INVITE_GO_ON || id == c->m->github_user_id)
+	if (out != INVITE_GO_ON)
 		return out;
+	if (id == c->m->github_user_id) {
+		if (store_member_login_confirmed(c->ctx->db, c->m->id, c->m->login, id, &e))
+			log_msg(LOG_WARN, "member %lld: the login's confirmation was not kept: %s", c->m->id, e.msg);
+		return out;
+	}
 	char msg[400];
 	snprintf(msg, sizeof msg, "GitHub login %s %s: the person invited (GitHub id %lld) has renamed their account. "
 		 "Nothing was sent to GitHub. Once they sign in here their new login is taken up; then Retry.",
@@ -741,25 +757,48 @@ static int invitation_look(struct gh_ctx *c)
 	return INVITE_GO_ON;
 }
 
-/* Whether the member has a direct grant on the repository now: GET /repos/{o}/{r}/collaborators?affiliation=direct,
- * every page (docs "List repository collaborators": direct collaborators, organisation members or not; not the
- * organisation's owners, base permission or teams), matched by GitHub user id. *had = 1 or 0; INVITE_GO_ON when
- * known, else the job's outcome (a retry, or GitHub's refusal). */
+/* How long a listing of the repository's direct collaborators serves the member jobs of its project, in seconds
+ * (member_direct_grants, 027_member_calls.sql). A sync of all members reads it once instead of once per member.
+ * Why the window is acceptable: the listing only tells whether a 204 to the PUT is ghbridge's own grant, and the
+ * per-member listing this replaces had the same race, a grant made or removed on GitHub between the listing and
+ * the PUT, only shorter (one round trip against up to this time). ghbridge's own changes keep the kept listing
+ * right: each 204 adds its user (direct_grant_noted), each collaborator DELETE drops the listing. A wrong answer
+ * either way costs what it cost before: a grant made on GitHub by someone else inside the window taken for
+ * ghbridge's (removed with the member), or ghbridge's taken for one from before (left when the member goes). The
+ * killed-worker redo never reads it: the answer before the PUT is kept per member with the mark (gh_put_direct). */
+#define DIRECT_LISTING_SECONDS 60
+
+/* Whether the member has a direct grant on the repository now: the project's kept listing when it is younger than
+ * DIRECT_LISTING_SECONDS, else GET /repos/{o}/{r}/collaborators?affiliation=direct, every page (docs "List
+ * repository collaborators": direct collaborators, organisation members or not; not the organisation's owners,
+ * base permission or teams), matched by GitHub user id and kept. *had = 1 or 0; INVITE_GO_ON when known, else
+ * the job's outcome (a retry, or GitHub's refusal). */
 static int direct_look(int *had, struct gh_ctx *c)
 {
 	struct err e = { 0 };
-	char path[256];
+	char path[256], repo[256];
+	struct buf ids = { 0 };
+	int out = INVITE_GO_ON, complete = 0;
+	long long started = (long long)time(NULL);
 	*had = 0;
+	snprintf(repo, sizeof repo, "%s/%s", c->p->repo_owner, c->p->repo_name);
+	if (store_direct_grant_has(had, c->ctx->db, c->p->id, repo, c->m->github_user_id, DIRECT_LISTING_SECONDS, &e) == 0 &&
+	    *had >= 0)
+		return INVITE_GO_ON;
+	err_clear(&e);
+	*had = 0;
+	buf_putc(&ids, '{');
 	for (int page = 1; page <= 50; page++) {
 		struct gh_resp g;
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators?affiliation=direct&per_page=100&page=%d",
 			 c->p->repo_owner, c->p->repo_name, page);
 		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
 			gh_resp_free(&g);
-			return job_retry(c->ctx, "GET %s: %s", path, e.msg);
+			out = job_retry(c->ctx, "GET %s: %s", path, e.msg);
+			goto cleanup;
 		}
 		if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
-			int out = gh_outcome(c->ctx, &g, path);
+			out = gh_outcome(c->ctx, &g, path);
 			if (out == JOB_PERMANENT) {
 				char em[256], msg[400];
 				snprintf(msg, sizeof msg, "GitHub refused the list of direct collaborators: %s",
@@ -767,19 +806,45 @@ static int direct_look(int *had, struct gh_ctx *c)
 				store_member_set_gh(c->ctx->db, c->m->id, "error", NULL, 0, -1, msg, 1, &e);
 			}
 			gh_resp_free(&g);
-			return out;
+			goto cleanup;
 		}
-		for (size_t i = 0; i < json_object_array_length(g.json) && !*had; i++) {
+		for (size_t i = 0; i < json_object_array_length(g.json); i++) {
 			struct json_object *v;
-			*had = json_object_object_get_ex(json_object_array_get_idx(g.json, i), "id", &v) &&
-			       json_object_get_int64(v) == c->m->github_user_id;
+			if (!json_object_object_get_ex(json_object_array_get_idx(g.json, i), "id", &v) ||
+			    json_object_get_int64(v) <= 0)
+				continue;
+			long long id = json_object_get_int64(v);
+			if (id == c->m->github_user_id)
+				*had = 1;
+			buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "", id);
 		}
-		int more = g.link_next[0] != '\0' && !*had;
+		int more = g.link_next[0] != '\0';
 		gh_resp_free(&g);
-		if (!more)
+		if (!more) {
+			complete = 1;
 			break;
+		}
 	}
-	return INVITE_GO_ON;
+	buf_putc(&ids, '}');
+	buf_putc(&ids, '\0');
+	/* Only a whole listing is kept: past 50 pages the next job reads again (as every job did before). */
+	if (complete && store_direct_grants_put(c->ctx->db, c->p->id, repo, started, ids.data, &e))
+		log_msg(LOG_WARN, "project %lld: the direct collaborators' listing was not kept: %s", c->p->id, e.msg);
+cleanup:
+	buf_free(&ids);
+	return out;
+}
+
+/* After a PUT answered 204 (the user has a direct grant now) or a collaborator DELETE by ghbridge (added 0): the
+ * project's kept listing follows, so that the next job within DIRECT_LISTING_SECONDS reads the truth. */
+static void direct_grant_noted(struct job_ctx *ctx, const struct project *p, long long github_user_id, int added)
+{
+	struct err e = { 0 };
+	char repo[256];
+	snprintf(repo, sizeof repo, "%s/%s", p->repo_owner, p->repo_name);
+	if (added ? store_direct_grant_add(ctx->db, p->id, repo, github_user_id, &e)
+		  : store_direct_grants_forget(ctx->db, p->id, &e))
+		log_msg(LOG_WARN, "project %lld: the direct collaborators' listing was not updated: %s", p->id, e.msg);
 }
 
 /* GitHub's refusal of a permission below the organisation's base permission (docs "Add a repository
@@ -919,6 +984,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			members_op_note(ctx, job, p.id, login, "remove", msg, NULL, e.msg, out);
 			goto cleanup;
 		}
+		if (g.status == 204 || g.status == 404)
+			direct_grant_noted(ctx, &p, 0, 0);
 		if (g.status == 204)
 			ops_audit_note(ctx->db, "member.github_removed", "member", login, p.id, "success",
 				       gh_details(det, sizeof det, login, &p, NULL, 0));
@@ -975,6 +1042,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				goto cleanup;
 			}
 			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
+			if (out == JOB_DONE)
+				direct_grant_noted(ctx, &p, 0, 0);
 			members_op_note(ctx, job, p.id, m.login, "remove", msg, &g, NULL, out);
 			if (g.status == 204) {
 				char det[768];
@@ -1059,6 +1128,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		 * stays as it was: gh_added unchanged. */
 		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, !m.gh_added && had_direct == 0 ? 1 : -1,
 			       "member.github_permission_set", gh_details(det, sizeof det, m.login, &p, perm, 0));
+		direct_grant_noted(ctx, &p, m.github_user_id, 1);
 	} else if (base_permission_refused(&g)) {
 		base_permission_record(&gc, base_permission_refused(&g)); /* organisation access: the job is done */
 	} else {
