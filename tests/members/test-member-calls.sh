@@ -69,4 +69,14 @@ check_eq "stale: one page of direct collaborators" 1 "$PAGES"
 check "stale: at most 2N + pages + 3 calls in all ($CALLS)" test "$CALLS" -le $((2 * N + 1 + 3))
 check_eq "stale: each check confirmed the login again" "$N" "$(q "SELECT count(*) FROM project_members WHERE project_id = $PID AND role = 'developer' AND login_confirmed_at > now() - interval '5 minutes'")"
 
+# ---- 3. what confirms a login and what clears it (sql/027)
+MID=$(q "SELECT id FROM project_members WHERE project_id = $PID AND login = 'mstale1-$S'")
+q "UPDATE project_members SET login = 'mstale1x-$S' WHERE id = $MID" >/dev/null
+check_eq "a member's login changed without a confirmation (e.g. a '~' step aside) loses it" "" "$(q "SELECT login_confirmed_at FROM project_members WHERE id = $MID")"
+q "UPDATE project_members SET login = 'mstale1-$S' WHERE id = $MID" >/dev/null
+check_eq "… nor is it confirmed again by changing it back" "" "$(q "SELECT login_confirmed_at FROM project_members WHERE id = $MID")"
+signin "$T/jar-m" "mstale1-$S" >/dev/null
+check_eq "their sign-in here (GitHub's OAuth answer) makes them active" active "$(q "SELECT state FROM project_members WHERE id = $MID")"
+check_eq "… confirms their login on the member row" t "$(q "SELECT login_confirmed_at > now() - interval '1 minute' FROM project_members WHERE id = $MID")"
+
 finish
