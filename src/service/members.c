@@ -105,13 +105,17 @@ static int enqueue(long long *job_id, struct db *db, const char *kind, long long
 
 /* Queues member_github for one member and sets its gh_state 'queued', when the project is connected. Both in one
  * transaction (unless the caller has one open): a worker woken by the new job could otherwise finish it before
- * the mark was written, and the mark then hid the job's answer behind 'queued' for good. */
-static int queue_github(struct db *db, const struct project *p, long long member_id, struct err *e)
+ * the mark was written, and the mark then hid the job's answer behind 'queued' for good. sync_all: the epoch second
+ * of "sync all members" for its jobs (they may share a listing read after it: direct_look), else 0. */
+static int queue_github(struct db *db, const struct project *p, long long member_id, long long sync_all, struct err *e)
 {
 	if (!p->repo_owner)
 		return 0;
-	char payload[64], dedup[64];
-	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
+	char payload[96], dedup[64];
+	if (sync_all > 0)
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld,\"sync_all\":%lld}", member_id, sync_all);
+	else
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
 	int own = !db_in_tx(db);
 	int rc = own ? db_begin(db, e) : 0;
@@ -173,7 +177,7 @@ int members_set_role(struct db *db, long long project_id, const char *key, const
 		rc = store_member_set_role(db, project_id, m.id, role, e);
 	rc = owner_kept(db, ops_audit_commit(db, rc, "member.role_changed", "member", m.login, project_id, details, e), e);
 	if (rc == 0 && m.github_user_id && store_project_get(&p, db, project_id, 0, e) == 0) {
-		if (queue_github(db, &p, m.id, e))
+		if (queue_github(db, &p, m.id, 0, e))
 			log_msg(LOG_WARN, "member %lld: the GitHub update was not queued: %s", m.id, e->msg);
 		err_clear(e);
 	}
@@ -246,10 +250,11 @@ int members_sync_all(int *n, struct db *db, long long project_id, struct err *e)
 	}
 	if ((rc = store_members_list(&rows, &k, db, project_id, e)))
 		goto cleanup;
+	long long clicked = (long long)time(NULL);
 	for (int i = 0; i < k && rc == 0; i++) {
 		if (rows[i].user_id && rows[i].user_id == p.owner_id) /* no job, no GitHub call: see members_job_github */
 			rc = store_member_set_gh(db, rows[i].id, "skipped", NULL, 0, -1, OWN_ACCOUNT, 0, e);
-		else if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, e)) == 0)
+		else if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, clicked, e)) == 0)
 			(*n)++;
 	}
 cleanup:
@@ -273,7 +278,7 @@ int members_retry(struct db *db, long long project_id, const char *key, struct e
 		else if (!m.github_user_id)
 			rc = err_set(e, ERR_CONFLICT, "GitHub has not said who %s is yet.", m.login);
 		else
-			rc = queue_github(db, &p, m.id, e);
+			rc = queue_github(db, &p, m.id, 0, e);
 		store_project_free(&p);
 	}
 	store_member_free(&m);
@@ -362,7 +367,7 @@ int members_job_lookup(struct job_ctx *ctx, const struct job *job)
 			store_member_lookup_failed(ctx->db, m.id, e.msg, &e);
 		} else
 			out = job_retry(ctx, "%s", e.msg);
-	} else if (queue_github(ctx->db, &p, m.id, &e))
+	} else if (queue_github(ctx->db, &p, m.id, 0, &e))
 		out = job_retry(ctx, "queueing the GitHub invitation: %s", e.msg);
 	gh_resp_free(&g);
 cleanup:
@@ -757,22 +762,26 @@ static int invitation_look(struct gh_ctx *c)
 	return INVITE_GO_ON;
 }
 
-/* How long a listing of the repository's direct collaborators serves the member jobs of its project, in seconds
- * (member_direct_grants, 027_member_calls.sql). A sync of all members reads it once instead of once per member.
+/* How long a listing of the repository's direct collaborators serves the jobs of one "sync all members", in
+ * seconds (member_direct_grants, 027_member_calls.sql): the sync reads it once instead of once per member. Only
+ * those jobs read the kept listing, and only one read after the sync was asked (payload sync_all, an epoch second:
+ * the web's clock against the worker's, both on NTP); a single invitation, role change or Retry reads GitHub's.
  * Why the window is acceptable: the listing only tells whether a 204 to the PUT is ghbridge's own grant, and the
  * per-member listing this replaces had the same race, a grant made or removed on GitHub between the listing and
- * the PUT, only shorter (one round trip against up to this time). ghbridge's own changes keep the kept listing
- * right: each 204 adds its user (direct_grant_noted), each collaborator DELETE drops the listing. A wrong answer
- * either way costs what it cost before: a grant made on GitHub by someone else inside the window taken for
- * ghbridge's (removed with the member), or ghbridge's taken for one from before (left when the member goes). The
- * killed-worker redo never reads it: the answer before the PUT is kept per member with the mark (gh_put_direct). */
+ * the PUT, only shorter (one round trip against the sync's run, at most this long). ghbridge's own changes keep
+ * the kept listing right: each 204 adds its user (direct_grant_noted), each collaborator DELETE drops it. A wrong
+ * answer either way costs what it cost before: a grant made on GitHub by someone else during the sync taken for
+ * ghbridge's (removed with the member), or one removed there taken for one from before (left when the member
+ * goes). The killed-worker redo never reads it: the answer before the PUT is kept per member with the mark
+ * (gh_put_direct), read instead of any look. */
 #define DIRECT_LISTING_SECONDS 60
 
-/* Whether the member has a direct grant on the repository now: the project's kept listing when it is younger than
- * DIRECT_LISTING_SECONDS, else GET /repos/{o}/{r}/collaborators?affiliation=direct, every page (docs "List
- * repository collaborators": direct collaborators, organisation members or not; not the organisation's owners,
- * base permission or teams), matched by GitHub user id and kept. *had = 1 or 0; INVITE_GO_ON when known, else
- * the job's outcome (a retry, or GitHub's refusal). */
+/* Whether the member has a direct grant on the repository now: for a job of "sync all members", the project's
+ * kept listing when it was read after the sync was asked and less than DIRECT_LISTING_SECONDS ago; else GET
+ * /repos/{o}/{r}/collaborators?affiliation=direct, every page (docs "List repository collaborators": direct
+ * collaborators, organisation members or not; not the organisation's owners, base permission or teams), matched by
+ * GitHub user id and kept. *had = 1 or 0; INVITE_GO_ON when known, else the job's outcome (a retry, or GitHub's
+ * refusal). */
 static int direct_look(int *had, struct gh_ctx *c)
 {
 	struct err e = { 0 };
@@ -782,8 +791,9 @@ static int direct_look(int *had, struct gh_ctx *c)
 	long long started = (long long)time(NULL);
 	*had = 0;
 	snprintf(repo, sizeof repo, "%s/%s", c->p->repo_owner, c->p->repo_name);
-	if (store_direct_grant_has(had, c->ctx->db, c->p->id, repo, c->m->github_user_id, DIRECT_LISTING_SECONDS, &e) == 0 &&
-	    *had >= 0)
+	long long sync_all = payload_ll(c->job, "sync_all");
+	if (sync_all > 0 && store_direct_grant_has(had, c->ctx->db, c->p->id, repo, c->m->github_user_id,
+						   DIRECT_LISTING_SECONDS, sync_all, &e) == 0 && *had >= 0)
 		return INVITE_GO_ON;
 	err_clear(&e);
 	*had = 0;

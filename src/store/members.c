@@ -541,19 +541,21 @@ int store_member_login_confirmed(struct db *db, long long member_id, const char 
 
 DB_STMT(stmt_direct_grant_has,
 	"SELECT $3::bigint = ANY(ids) FROM member_direct_grants"
-	" WHERE project_id = $1 AND repo = $2 AND fetched_at > now() - make_interval(secs => $4::int)");
+	" WHERE project_id = $1 AND repo = $2 AND fetched_at > now() - make_interval(secs => $4::int)"
+	" AND fetched_at >= to_timestamp($5::bigint)");
 
 int store_direct_grant_has(int *had, struct db *db, long long project_id, const char *repo, long long github_user_id,
-			   int max_age, struct err *e)
+			   int max_age, long long not_before, struct err *e)
 {
-	char p[24], g[24], a[24];
+	char p[24], g[24], a[24], nb[24];
 	LL(p, project_id);
 	LL(g, github_user_id);
 	LL(a, max_age);
-	const char *v[] = { p, repo, g, a };
+	LL(nb, not_before);
+	const char *v[] = { p, repo, g, a, nb };
 	PGresult *r;
 	*had = -1;
-	int rc = db_query(&r, db, &stmt_direct_grant_has, 4, v, e);
+	int rc = db_query(&r, db, &stmt_direct_grant_has, 5, v, e);
 	if (rc)
 		return rc;
 	if (PQntuples(r) == 1)

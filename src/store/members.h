@@ -103,9 +103,10 @@ int store_member_deferred(struct db *db, long long member_id, long long until, c
 int store_member_login_confirmed(struct db *db, long long member_id, const char *login, long long github_user_id,
 				 struct err *e);
 /* From the project's kept listing of direct collaborators of repo ("owner/name"), read less than max_age seconds
- * ago: *had 1 when github_user_id is among them, 0 when not, -1 when there is no such listing. */
+ * ago and not before not_before (epoch seconds): *had 1 when github_user_id is among them, 0 when not, -1 when
+ * there is no such listing. */
 int store_direct_grant_has(int *had, struct db *db, long long project_id, const char *repo, long long github_user_id,
-			   int max_age, struct err *e);
+			   int max_age, long long not_before, struct err *e);
 /* Keeps the listing: ids a PostgreSQL array literal of GitHub user ids ("{1,2}"), fetched_at epoch seconds (when
  * the reading began). Replaces any earlier one. */
 int store_direct_grants_put(struct db *db, long long project_id, const char *repo, long long fetched_at,

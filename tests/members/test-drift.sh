@@ -302,10 +302,6 @@ for u in $G1 $G2 $G3 $G4; do
 	curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$u\"}"
 	orgmember "$u" member >/dev/null
 done
-# The project's kept listing of direct collaborators (sql/027: shared by its member jobs for 60 s) is made old, so
-# that each case here is read from GitHub as a first job would read it.
-stale_listing() { q "UPDATE member_direct_grants SET fetched_at = fetched_at - interval '1 hour' WHERE project_id = $PID"; }
-stale_listing
 SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
 invite $G1 developer
 check "an organisation member invited as a developer" wait_for 60 settled
@@ -319,9 +315,7 @@ check_eq "… the base permission stays theirs" "204 read" "$(gh GET "$R/collabo
 check "compare" compare
 check_eq "… and the next check shows no difference for them" "" "$(drift $G1)"
 # A direct grant made on GitHub before ghbridge asked: 204 too, but not ghbridge's.
-# (Made within 60 s of a kept listing, it would be the race DIRECT_LISTING_SECONDS accepts: members.c.)
 gh PUT "$R/collaborators/$G2" "$OTOK" -d '{"permission":"push"}' >/dev/null
-stale_listing
 invite $G2 developer
 check "an organisation member with a direct grant of their own, invited" wait_for 60 settled
 check_eq "… a collaborator, not added by ghbridge" "collaborator false" "$(member $G2 '.github.state + " " + (.github.added_by_ghbridge|tostring)')"
@@ -332,7 +326,6 @@ check_eq "… no DELETE was sent for them" 0 "$(curl -s "$FH/requests?since_id=$
 # A worker killed while its PUT is on GitHub's side: the redo must not take its own grant for one from before.
 curl -s -o /dev/null -X POST "$FH/faults" -H 'Content-Type: application/json' \
 	-d "{\"method\":\"PUT\",\"path\":\"/api/v3$R/collaborators/$G3\",\"kind\":\"hang\",\"seconds\":2,\"count\":1}"
-stale_listing
 SINCE=$(curl -s "$FH/requests/count" | jq -r .last_id)
 invite $G3 developer
 hung() { [ "$(curl -s "$FH/faults" | jq "[.[] | select(.path | endswith(\"$G3\"))] | length")" = 0 ]; }

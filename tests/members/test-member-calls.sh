@@ -3,7 +3,7 @@
 # write per member plus the listing pages), counted in fakehub's request log. N organisation members on an
 # organisation's repository, bound to their GitHub ids: with their logins confirmed lately (as right after their
 # lookups or sign-ins) the sync makes N PUTs, one page of direct collaborators (kept for the project's jobs,
-# sql/027) and no GET /users/{login}; with confirmations older than 10 minutes each PUT is still preceded by
+# sql/027, for the jobs of that sync only: a single invitation after it reads GitHub's) and no GET /users/{login}; with confirmations older than 10 minutes each PUT is still preceded by
 # GET /users/{login} (the renamed-login check, members.c login_still_theirs), and nothing else is added.
 set -u
 . "$ROOT/tests/lib.sh"
@@ -60,6 +60,18 @@ check_eq "fresh: one PUT per member" "$N" "$PUTS"
 check_eq "fresh: one page of direct collaborators for all of them (kept for the project's jobs)" 1 "$PAGES"
 check_eq "fresh: no GET /users/{login}: the logins were confirmed within 10 minutes" 0 "$USERS"
 check "fresh: at most N + pages + 3 calls in all ($CALLS)" test "$CALLS" -le $((N + 1 + 3))
+# A single invitation right after the sync does not use the sync's listing: a direct grant made on GitHub in
+# between (by the owner there) is seen, and not taken for ghbridge's.
+G=pre$S
+curl -s -o /dev/null -X POST "$FH/users" -H 'Content-Type: application/json' -d "{\"login\":\"$G\"}"
+curl -s -o /dev/null -X PUT "$FH/orgs/$ORG/members/$G" -H 'Content-Type: application/json' -d '{"role":"member"}'
+OTOK=$(curl -s -X POST "$FH/users/$O/tokens" -H 'Content-Type: application/json' -d '{"scope":"repo,read:org"}' | jq -r .token)
+check_eq "fresh: the owner gives $G a direct grant on GitHub" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $OTOK" -H 'Content-Type: application/json' -d '{"permission":"push"}' "$FAKEHUB_API_URL/repos/$ORG/calls-fresh-$S/collaborators/$G")"
+SINCE=$(last_id)
+check_eq "fresh: … then invites $G here → 202" 202 "$(call POST "/projects/$PID/members" -H 'Content-Type: application/json' -d "{\"login\":\"$G\",\"role\":\"developer\"}")"
+check "fresh: … their job is over" wait_for 60 eval "[ \"\$(q \"SELECT gh_state FROM project_members WHERE project_id = $PID AND login = '$G'\")\" = collaborator ]"
+check_eq "fresh: … the grant from before is not recorded as ghbridge's" f "$(q "SELECT gh_added FROM project_members WHERE project_id = $PID AND login = '$G'")"
+check_eq "fresh: … GitHub's listing was read for it" 1 "$(curl -s "$FH/requests?since_id=$SINCE&login=$O" | jq '[.[] | select(.method == "GET" and (.query // "" | test("affiliation=direct")))] | length')"
 
 # ---- 2. confirmations 11 minutes old: GitHub is asked again before each PUT (the rename check), no more
 run stale "now() - interval '11 minutes'"
