@@ -9,9 +9,10 @@
 -- so a '~' placeholder or a stale row is never taken for confirmed.
 --
 -- member_direct_grants: one listing of a repository's direct collaborators (GET …/collaborators?affiliation=direct,
--- every page: GitHub user ids) shared by the member jobs of a project for 60 seconds, instead of one listing per
--- member. fetched_at is when it was read; repo the owner/name it was read from (a project connected elsewhere
--- reads again). Each 204 PUT adds its user; a collaborator DELETE by ghbridge drops the row.
+-- every page: GitHub user ids) shared by the jobs of one "sync all members" (only a listing read after the sync was
+-- asked, at most 60 seconds old), instead of one listing per member; other member jobs read GitHub's. fetched_at
+-- is when the reading began; repo the owner/name it was read from (a project connected elsewhere reads again).
+-- Each 204 PUT adds its user; a collaborator DELETE by ghbridge drops the row.
 ALTER TABLE project_members ADD COLUMN login_confirmed_at timestamptz;
 
 CREATE FUNCTION project_members_confirm_clear() RETURNS trigger LANGUAGE plpgsql AS $$
