@@ -507,7 +507,9 @@ int members_invitation_expired(struct db *db, const struct member *m, struct jso
 	int rc = db_begin(db, e);
 	if (rc)
 		return rc;
-	rc = store_member_expired(&changed, db, m->id, at, again, e);
+	/* created: the expired invitation's, so that a listing read before the re-invitation (a second check
+	 * running at the same time) cannot expire the newer invitation and send a third one. */
+	rc = store_member_expired(&changed, db, m->id, at, again, at - INVITE_TTL, e);
 	if (rc == 0 && changed && again) {
 		char payload[96], dedup[64];
 		snprintf(payload, sizeof payload, "{\"member_id\":%lld,\"reinvite\":1}", m->id);

@@ -468,18 +468,21 @@ DB_STMT(stmt_member_expired,
 	"  ELSE 'The invitation expired on '"
 	"   || to_char(to_timestamp($2::double precision) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
 	"   || ' UTC, after being sent again once: not sent a third time by itself (Retry sends it again).' END,"
-	" gh_updated_at = now() WHERE id = $1 AND gh_state <> 'expired' RETURNING id");
+	" gh_updated_at = now() WHERE id = $1 AND gh_state <> 'expired'"
+	" AND (gh_invited_at IS NULL OR gh_invited_at <= to_timestamp($4::double precision) + interval '1 second')"
+	" RETURNING id");
 
 int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
-			 struct err *e)
+			 long long created_at, struct err *e)
 {
-	char i[24], t[24];
+	char i[24], t[24], c[24];
 	LL(i, member_id);
 	LL(t, expired_at);
-	const char *v[] = { i, t, reinviting ? "true" : "false" };
+	LL(c, created_at);
+	const char *v[] = { i, t, reinviting ? "true" : "false", c };
 	PGresult *r;
 	*changed = 0;
-	int rc = db_query(&r, db, &stmt_member_expired, 3, v, e);
+	int rc = db_query(&r, db, &stmt_member_expired, 4, v, e);
 	if (rc == 0) {
 		*changed = PQntuples(r) == 1;
 		PQclear(r);

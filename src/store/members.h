@@ -87,10 +87,11 @@ int store_member_invited(struct db *db, long long member_id, const char *permiss
 			 const char *created_at, struct err *e);
 /* The pending invitation expired at expired_at (epoch seconds): state expired, gh_error says whether it is being
  * sent again (reinviting: gh_reinvites counts it now, with the decision, so a retry that replaces the queued job
- * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already (nothing
- * written). */
+ * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already, or when
+ * the invitation the member now holds is newer than the expired one (created_at, epoch seconds, GitHub's
+ * created_at of the invitation found expired): nothing written. */
 int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
-			 struct err *e);
+			 long long created_at, struct err *e);
 /* A member_github job is queued: gh_state queued, except that a pending (invited) or expired invitation keeps its
  * state and id, which the job needs (PATCH or replace it). */
 int store_member_gh_queued(struct db *db, long long member_id, struct err *e);
