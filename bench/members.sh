@@ -13,6 +13,10 @@ BUILD=${BUILD:-$ROOT/build}
 : "${GHB_URL:?run through scripts/dev bench members}" "${FAKEHUB_URL:?fakehub is needed}" "${STACK_VAR:?}"
 . "$ROOT/tests/lib.sh"
 N=${BENCH_MEMBERS:-200}
+# login_confirmed_at of the members (sql/027): now() as right after their lookups; NULL (never confirmed) or an
+# older time makes each PUT ask GET /users/{login} first (members.c login_still_theirs).
+CONF=${BENCH_MEMBERS_CONFIRMED:-now()}
+case $CONF in now\(\)|NULL) ;; *) echo "BENCH_MEMBERS_CONFIRMED: now() or NULL" >&2; exit 2 ;; esac
 API=$GHB_URL/api/v1
 FH=$FAKEHUB_URL/_fakehub
 U=mbench$$
@@ -52,7 +56,7 @@ call() { local m=$1 p=$2; shift 2; curl -s -o "$W/body" -w '%{http_code}' --max-
 last_id() { curl -s "$FH/requests/count" | jq -r .last_id; }
 
 # The members: fakehub accounts (org members in the first case), already named by GitHub id in ghbridge (as
-# after their lookups), on a project connected before they were added, so that nothing was sent for them yet.
+# after their lookups, which confirm each login's GitHub id: sql/027 login_confirmed_at), on a project connected before they were added, so that nothing was sent for them yet.
 echo "# $N fakehub accounts" >&2
 : > "$W/ids"
 for i in $(seq 1 "$N"); do
@@ -69,7 +73,7 @@ project() {
 	PID=$(jq -r .id "$W/body")
 	call POST "/projects/$PID/repository" -H 'Content-Type: application/json' -d "{\"mode\":\"create\",\"owner\":\"$2\",\"name\":\"$3\"}" >/dev/null
 	[ "$(wait_connect "$KEY" "$PID" 120)" = done ] || { echo "bench/members.sh: connecting $2/$3 failed" >&2; exit 1; }
-	awk -v c="$1" -v u="$U" -v p="$PID" '$1 == c { printf "INSERT INTO project_members (project_id, login, role, state, github_user_id) VALUES (%s, '"'"'m%s%s-%s'"'"', '"'"'developer'"'"', '"'"'invited'"'"', %s);\n", p, c, $2, u, $3 }' "$W/ids" |
+	awk -v c="$1" -v u="$U" -v p="$PID" -v conf="$CONF" '$1 == c { printf "INSERT INTO project_members (project_id, login, role, state, github_user_id, login_confirmed_at) VALUES (%s, '"'"'m%s%s-%s'"'"', '"'"'developer'"'"', '"'"'invited'"'"', %s, %s);\n", p, c, $2, u, $3, conf }' "$W/ids" |
 		psql -XAtq -v ON_ERROR_STOP=1 >/dev/null
 }
 # run CASE OWNER REPO: "sync all members", timed until no member is queued; then the same PUTs by curl.
@@ -116,6 +120,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo
 	echo "Command: \`scripts/dev bench members\` against \`scripts/dev up\` (fakehub on loopback; the worker restarted with the periodic check off)."
 	echo "Machine: $(uname -srm), $(nproc) cores; load average before the run: $LOAD0, after: $LOAD1."
+	echo "Members' logins confirmed (login_confirmed_at): $CONF."
 	echo "ghbridge: POST …/members/sync queues one member_github job per member; timed until no member is none or queued."
 	echo "curl: the same PUT …/collaborators/{u} for each member, one curl process each, to a second repository."
 	echo

@@ -105,13 +105,17 @@ static int enqueue(long long *job_id, struct db *db, const char *kind, long long
 
 /* Queues member_github for one member and sets its gh_state 'queued', when the project is connected. Both in one
  * transaction (unless the caller has one open): a worker woken by the new job could otherwise finish it before
- * the mark was written, and the mark then hid the job's answer behind 'queued' for good. */
-static int queue_github(struct db *db, const struct project *p, long long member_id, struct err *e)
+ * the mark was written, and the mark then hid the job's answer behind 'queued' for good. sync_all: the epoch second
+ * of "sync all members" for its jobs (they may share a listing read after it: direct_look), else 0. */
+static int queue_github(struct db *db, const struct project *p, long long member_id, long long sync_all, struct err *e)
 {
 	if (!p->repo_owner)
 		return 0;
-	char payload[64], dedup[64];
-	snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
+	char payload[96], dedup[64];
+	if (sync_all > 0)
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld,\"sync_all\":%lld}", member_id, sync_all);
+	else
+		snprintf(payload, sizeof payload, "{\"member_id\":%lld}", member_id);
 	snprintf(dedup, sizeof dedup, "member_github:%lld", member_id);
 	int own = !db_in_tx(db);
 	int rc = own ? db_begin(db, e) : 0;
@@ -173,7 +177,7 @@ int members_set_role(struct db *db, long long project_id, const char *key, const
 		rc = store_member_set_role(db, project_id, m.id, role, e);
 	rc = owner_kept(db, ops_audit_commit(db, rc, "member.role_changed", "member", m.login, project_id, details, e), e);
 	if (rc == 0 && m.github_user_id && store_project_get(&p, db, project_id, 0, e) == 0) {
-		if (queue_github(db, &p, m.id, e))
+		if (queue_github(db, &p, m.id, 0, e))
 			log_msg(LOG_WARN, "member %lld: the GitHub update was not queued: %s", m.id, e->msg);
 		err_clear(e);
 	}
@@ -246,10 +250,11 @@ int members_sync_all(int *n, struct db *db, long long project_id, struct err *e)
 	}
 	if ((rc = store_members_list(&rows, &k, db, project_id, e)))
 		goto cleanup;
+	long long clicked = (long long)time(NULL);
 	for (int i = 0; i < k && rc == 0; i++) {
 		if (rows[i].user_id && rows[i].user_id == p.owner_id) /* no job, no GitHub call: see members_job_github */
 			rc = store_member_set_gh(db, rows[i].id, "skipped", NULL, 0, -1, OWN_ACCOUNT, 0, e);
-		else if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, e)) == 0)
+		else if (rows[i].github_user_id && (rc = queue_github(db, &p, rows[i].id, clicked, e)) == 0)
 			(*n)++;
 	}
 cleanup:
@@ -273,7 +278,7 @@ int members_retry(struct db *db, long long project_id, const char *key, struct e
 		else if (!m.github_user_id)
 			rc = err_set(e, ERR_CONFLICT, "GitHub has not said who %s is yet.", m.login);
 		else
-			rc = queue_github(db, &p, m.id, e);
+			rc = queue_github(db, &p, m.id, 0, e);
 		store_project_free(&p);
 	}
 	store_member_free(&m);
@@ -362,7 +367,7 @@ int members_job_lookup(struct job_ctx *ctx, const struct job *job)
 			store_member_lookup_failed(ctx->db, m.id, e.msg, &e);
 		} else
 			out = job_retry(ctx, "%s", e.msg);
-	} else if (queue_github(ctx->db, &p, m.id, &e))
+	} else if (queue_github(ctx->db, &p, m.id, 0, &e))
 		out = job_retry(ctx, "queueing the GitHub invitation: %s", e.msg);
 	gh_resp_free(&g);
 cleanup:
@@ -502,7 +507,9 @@ int members_invitation_expired(struct db *db, const struct member *m, struct jso
 	int rc = db_begin(db, e);
 	if (rc)
 		return rc;
-	rc = store_member_expired(&changed, db, m->id, at, again, e);
+	/* created: the expired invitation's, so that a listing read before the re-invitation (a second check
+	 * running at the same time) cannot expire the newer invitation and send a third one. */
+	rc = store_member_expired(&changed, db, m->id, at, again, at - INVITE_TTL, e);
 	if (rc == 0 && changed && again) {
 		char payload[96], dedup[64];
 		snprintf(payload, sizeof payload, "{\"member_id\":%lld,\"reinvite\":1}", m->id);
@@ -589,15 +596,31 @@ static int login_holder(long long *id, struct job_ctx *ctx, const struct project
 	return out;
 }
 
-/* login_holder for the member c->m: INVITE_GO_ON when their login is still theirs on GitHub; otherwise the member
- * is marked error with why (nothing is sent: the call would reach whoever holds the login now) and JOB_DONE. */
+/* How long a confirmation of a member's login (GitHub saying that login names their GitHub id: the lookup, this
+ * check, their sign-in here; project_members.login_confirmed_at, 027_member_calls.sql) spares the check before a
+ * PUT, in seconds. A sync of all members right after their lookups (or of members who signed in lately) then costs
+ * no GET /users/{login} per member. What it gives up: a rename, and the freed login taken by someone else, both
+ * within this time of the confirmation (GitHub frees a login at once, docs "Changing your GitHub username"); the
+ * check itself had the same kind of window, only shorter, between its GET and the PUT. */
+#define LOGIN_CONFIRMED_SECONDS 600
+
+/* login_holder for the member c->m: INVITE_GO_ON when their login is still theirs on GitHub (or GitHub said so
+ * less than LOGIN_CONFIRMED_SECONDS ago); otherwise the member is marked error with why (nothing is sent: the call
+ * would reach whoever holds the login now) and JOB_DONE. */
 static int login_still_theirs(struct gh_ctx *c)
 {
 	struct err e = { 0 };
 	long long id = 0;
+	if (c->m->login_confirmed_age >= 0 && c->m->login_confirmed_age < LOGIN_CONFIRMED_SECONDS)
+		return INVITE_GO_ON;
 	int out = login_holder(&id, c->ctx, c->p, c->token, c->refreshed, c->m->login);
-	if (out != INVITE_GO_ON || id == c->m->github_user_id)
+	if (out != INVITE_GO_ON)
 		return out;
+	if (id == c->m->github_user_id) {
+		if (store_member_login_confirmed(c->ctx->db, c->m->id, c->m->login, id, &e))
+			log_msg(LOG_WARN, "member %lld: the login's confirmation was not kept: %s", c->m->id, e.msg);
+		return out;
+	}
 	char msg[400];
 	snprintf(msg, sizeof msg, "GitHub login %s %s: the person invited (GitHub id %lld) has renamed their account. "
 		 "Nothing was sent to GitHub. Once they sign in here their new login is taken up; then Retry.",
@@ -741,25 +764,53 @@ static int invitation_look(struct gh_ctx *c)
 	return INVITE_GO_ON;
 }
 
-/* Whether the member has a direct grant on the repository now: GET /repos/{o}/{r}/collaborators?affiliation=direct,
- * every page (docs "List repository collaborators": direct collaborators, organisation members or not; not the
- * organisation's owners, base permission or teams), matched by GitHub user id. *had = 1 or 0; INVITE_GO_ON when
- * known, else the job's outcome (a retry, or GitHub's refusal). */
+/* How long a listing of the repository's direct collaborators serves the jobs of one "sync all members", in
+ * seconds (member_direct_grants, 027_member_calls.sql): the sync reads it once instead of once per member. Only
+ * those jobs read the kept listing, and only one read after the sync was asked (payload sync_all, an epoch second:
+ * the web's clock against the worker's, both on NTP); a single invitation, role change or Retry reads GitHub's.
+ * Why the window is acceptable: the listing only tells whether a 204 to the PUT is ghbridge's own grant, and the
+ * per-member listing this replaces had the same race, a grant made or removed on GitHub between the listing and
+ * the PUT, only shorter (one round trip against the sync's run, at most this long). ghbridge's own changes keep
+ * the kept listing right: each 204 adds its user (direct_grant_noted), each collaborator DELETE drops it. A wrong
+ * answer either way costs what it cost before: a grant made on GitHub by someone else during the sync taken for
+ * ghbridge's (removed with the member), or one removed there taken for one from before (left when the member
+ * goes). The killed-worker redo never reads it: the answer before the PUT is kept per member with the mark
+ * (gh_put_direct), read instead of any look. */
+#define DIRECT_LISTING_SECONDS 60
+
+/* Whether the member has a direct grant on the repository now: for a job of "sync all members", the project's
+ * kept listing when it was read after the sync was asked and less than DIRECT_LISTING_SECONDS ago; else GET
+ * /repos/{o}/{r}/collaborators?affiliation=direct, every page (docs "List repository collaborators": direct
+ * collaborators, organisation members or not; not the organisation's owners, base permission or teams), matched by
+ * GitHub user id and kept. *had = 1 or 0; INVITE_GO_ON when known, else the job's outcome (a retry, or GitHub's
+ * refusal). */
 static int direct_look(int *had, struct gh_ctx *c)
 {
 	struct err e = { 0 };
-	char path[256];
+	char path[256], repo[256];
+	struct buf ids = { 0 };
+	int out = INVITE_GO_ON, complete = 0;
+	long long started = (long long)time(NULL);
 	*had = 0;
+	snprintf(repo, sizeof repo, "%s/%s", c->p->repo_owner, c->p->repo_name);
+	long long sync_all = payload_ll(c->job, "sync_all");
+	if (sync_all > 0 && store_direct_grant_has(had, c->ctx->db, c->p->id, repo, c->m->github_user_id,
+						   DIRECT_LISTING_SECONDS, sync_all, &e) == 0 && *had >= 0)
+		return INVITE_GO_ON;
+	err_clear(&e);
+	*had = 0;
+	buf_putc(&ids, '{');
 	for (int page = 1; page <= 50; page++) {
 		struct gh_resp g;
 		snprintf(path, sizeof path, "/repos/%s/%s/collaborators?affiliation=direct&per_page=100&page=%d",
 			 c->p->repo_owner, c->p->repo_name, page);
 		if (ghrepos_call(&g, c->token, c->refreshed, c->ctx->db, c->p->owner_id, "GET", path, NULL, &e)) {
 			gh_resp_free(&g);
-			return job_retry(c->ctx, "GET %s: %s", path, e.msg);
+			out = job_retry(c->ctx, "GET %s: %s", path, e.msg);
+			goto cleanup;
 		}
 		if (g.status != 200 || !json_object_is_type(g.json, json_type_array)) {
-			int out = gh_outcome(c->ctx, &g, path);
+			out = gh_outcome(c->ctx, &g, path);
 			if (out == JOB_PERMANENT) {
 				char em[256], msg[400];
 				snprintf(msg, sizeof msg, "GitHub refused the list of direct collaborators: %s",
@@ -767,19 +818,45 @@ static int direct_look(int *had, struct gh_ctx *c)
 				store_member_set_gh(c->ctx->db, c->m->id, "error", NULL, 0, -1, msg, 1, &e);
 			}
 			gh_resp_free(&g);
-			return out;
+			goto cleanup;
 		}
-		for (size_t i = 0; i < json_object_array_length(g.json) && !*had; i++) {
+		for (size_t i = 0; i < json_object_array_length(g.json); i++) {
 			struct json_object *v;
-			*had = json_object_object_get_ex(json_object_array_get_idx(g.json, i), "id", &v) &&
-			       json_object_get_int64(v) == c->m->github_user_id;
+			if (!json_object_object_get_ex(json_object_array_get_idx(g.json, i), "id", &v) ||
+			    json_object_get_int64(v) <= 0)
+				continue;
+			long long id = json_object_get_int64(v);
+			if (id == c->m->github_user_id)
+				*had = 1;
+			buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "", id);
 		}
-		int more = g.link_next[0] != '\0' && !*had;
+		int more = g.link_next[0] != '\0';
 		gh_resp_free(&g);
-		if (!more)
+		if (!more) {
+			complete = 1;
 			break;
+		}
 	}
-	return INVITE_GO_ON;
+	buf_putc(&ids, '}');
+	buf_putc(&ids, '\0');
+	/* Only a whole listing is kept: past 50 pages the next job reads again (as every job did before). */
+	if (complete && store_direct_grants_put(c->ctx->db, c->p->id, repo, started, ids.data, &e))
+		log_msg(LOG_WARN, "project %lld: the direct collaborators' listing was not kept: %s", c->p->id, e.msg);
+cleanup:
+	buf_free(&ids);
+	return out;
+}
+
+/* After a PUT answered 204 (the user has a direct grant now) or a collaborator DELETE by ghbridge (added 0): the
+ * project's kept listing follows, so that the next job within DIRECT_LISTING_SECONDS reads the truth. */
+static void direct_grant_noted(struct job_ctx *ctx, const struct project *p, long long github_user_id, int added)
+{
+	struct err e = { 0 };
+	char repo[256];
+	snprintf(repo, sizeof repo, "%s/%s", p->repo_owner, p->repo_name);
+	if (added ? store_direct_grant_add(ctx->db, p->id, repo, github_user_id, &e)
+		  : store_direct_grants_forget(ctx->db, p->id, &e))
+		log_msg(LOG_WARN, "project %lld: the direct collaborators' listing was not updated: %s", p->id, e.msg);
 }
 
 /* GitHub's refusal of a permission below the organisation's base permission (docs "Add a repository
@@ -919,6 +996,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 			members_op_note(ctx, job, p.id, login, "remove", msg, NULL, e.msg, out);
 			goto cleanup;
 		}
+		if (g.status == 204 || g.status == 404)
+			direct_grant_noted(ctx, &p, 0, 0);
 		if (g.status == 204)
 			ops_audit_note(ctx->db, "member.github_removed", "member", login, p.id, "success",
 				       gh_details(det, sizeof det, login, &p, NULL, 0));
@@ -975,6 +1054,8 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 				goto cleanup;
 			}
 			out = g.status == 204 || g.status == 404 ? JOB_DONE : gh_outcome(ctx, &g, path);
+			if (out == JOB_DONE)
+				direct_grant_noted(ctx, &p, 0, 0);
 			members_op_note(ctx, job, p.id, m.login, "remove", msg, &g, NULL, out);
 			if (g.status == 204) {
 				char det[768];
@@ -1059,6 +1140,7 @@ int members_job_github(struct job_ctx *ctx, const struct job *job)
 		 * stays as it was: gh_added unchanged. */
 		gh_set_audited(ctx->db, &m, "collaborator", perm, 0, !m.gh_added && had_direct == 0 ? 1 : -1,
 			       "member.github_permission_set", gh_details(det, sizeof det, m.login, &p, perm, 0));
+		direct_grant_noted(ctx, &p, m.github_user_id, 1);
 	} else if (base_permission_refused(&g)) {
 		base_permission_record(&gc, base_permission_refused(&g)); /* organisation access: the job is done */
 	} else {

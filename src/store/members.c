@@ -12,7 +12,8 @@
 	" to_char(gh_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), gh_added, gh_attempts," \
 	" gh_put_at IS NOT NULL, to_char(gh_expired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), gh_reinvites," \
 	" to_char(gh_deferred_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(extract(epoch FROM gh_deferred_until), 0)::bigint," \
-	" coalesce(gh_put_direct::int, -1), no_github_user"
+	" coalesce(gh_put_direct::int, -1), no_github_user," \
+	" coalesce(floor(extract(epoch FROM now() - login_confirmed_at)), -1)::bigint"
 
 static void member_from(struct member *m, PGresult *r, int row)
 {
@@ -41,6 +42,7 @@ static void member_from(struct member *m, PGresult *r, int row)
 	m->gh_deferred_epoch = store_col_ll(r, row, c++);
 	m->gh_put_direct = (int)store_col_ll(r, row, c++);
 	m->no_github_user = PQgetvalue(r, row, c++)[0] == 't';
+	m->login_confirmed_age = store_col_ll(r, row, c++);
 }
 
 void store_member_free(struct member *m)
@@ -193,7 +195,7 @@ int store_member_invite(long long *id, struct db *db, long long project_id, cons
 }
 
 DB_STMT(stmt_member_resolved,
-	"UPDATE project_members m SET github_user_id = $2, login = $3, lookup_error = NULL,"
+	"UPDATE project_members m SET github_user_id = $2, login = $3, lookup_error = NULL, login_confirmed_at = clock_timestamp(),"
 	" user_id = u.id, state = CASE WHEN u.id IS NULL THEN 'invited' ELSE 'active' END"
 	" FROM (SELECT $2::bigint AS gid) g LEFT JOIN users u ON u.github_id = g.gid"
 	" WHERE m.id = $1 RETURNING m.id");
@@ -466,18 +468,21 @@ DB_STMT(stmt_member_expired,
 	"  ELSE 'The invitation expired on '"
 	"   || to_char(to_timestamp($2::double precision) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
 	"   || ' UTC, after being sent again once: not sent a third time by itself (Retry sends it again).' END,"
-	" gh_updated_at = now() WHERE id = $1 AND gh_state <> 'expired' RETURNING id");
+	" gh_updated_at = now() WHERE id = $1 AND gh_state <> 'expired'"
+	" AND (gh_invited_at IS NULL OR gh_invited_at <= to_timestamp($4::double precision) + interval '1 second')"
+	" RETURNING id");
 
 int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
-			 struct err *e)
+			 long long created_at, struct err *e)
 {
-	char i[24], t[24];
+	char i[24], t[24], c[24];
 	LL(i, member_id);
 	LL(t, expired_at);
-	const char *v[] = { i, t, reinviting ? "true" : "false" };
+	LL(c, created_at);
+	const char *v[] = { i, t, reinviting ? "true" : "false", c };
 	PGresult *r;
 	*changed = 0;
-	int rc = db_query(&r, db, &stmt_member_expired, 3, v, e);
+	int rc = db_query(&r, db, &stmt_member_expired, 4, v, e);
 	if (rc == 0) {
 		*changed = PQntuples(r) == 1;
 		PQclear(r);
@@ -513,6 +518,100 @@ int store_member_gh_queued(struct db *db, long long member_id, struct err *e)
 	const char *v[] = { i };
 	PGresult *r;
 	int rc = db_query(&r, db, &stmt_member_gh_queued, 1, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+/* ---- fewer calls per sync (027_member_calls.sql) */
+DB_STMT(stmt_member_login_confirmed,
+	"UPDATE project_members SET login_confirmed_at = clock_timestamp()"
+	" WHERE id = $1 AND login = $2 AND github_user_id = $3");
+
+int store_member_login_confirmed(struct db *db, long long member_id, const char *login, long long github_user_id,
+				 struct err *e)
+{
+	char i[24], g[24];
+	LL(i, member_id);
+	LL(g, github_user_id);
+	const char *v[] = { i, login, g };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_member_login_confirmed, 3, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_direct_grant_has,
+	"SELECT $3::bigint = ANY(ids) FROM member_direct_grants"
+	" WHERE project_id = $1 AND repo = $2 AND fetched_at > now() - make_interval(secs => $4::int)"
+	" AND fetched_at >= to_timestamp($5::bigint)");
+
+int store_direct_grant_has(int *had, struct db *db, long long project_id, const char *repo, long long github_user_id,
+			   int max_age, long long not_before, struct err *e)
+{
+	char p[24], g[24], a[24], nb[24];
+	LL(p, project_id);
+	LL(g, github_user_id);
+	LL(a, max_age);
+	LL(nb, not_before);
+	const char *v[] = { p, repo, g, a, nb };
+	PGresult *r;
+	*had = -1;
+	int rc = db_query(&r, db, &stmt_direct_grant_has, 5, v, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1)
+		*had = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
+DB_STMT(stmt_direct_grants_put,
+	"INSERT INTO member_direct_grants (project_id, repo, fetched_at, ids) VALUES ($1, $2, to_timestamp($3::bigint), $4::bigint[])"
+	" ON CONFLICT (project_id) DO UPDATE SET repo = EXCLUDED.repo, fetched_at = EXCLUDED.fetched_at, ids = EXCLUDED.ids");
+
+int store_direct_grants_put(struct db *db, long long project_id, const char *repo, long long fetched_at,
+			    const char *ids, struct err *e)
+{
+	char p[24], f[24];
+	LL(p, project_id);
+	LL(f, fetched_at);
+	const char *v[] = { p, repo, f, ids };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_direct_grants_put, 4, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_direct_grant_add,
+	"UPDATE member_direct_grants SET ids = array_append(ids, $3::bigint)"
+	" WHERE project_id = $1 AND repo = $2 AND NOT ($3::bigint = ANY(ids))");
+
+int store_direct_grant_add(struct db *db, long long project_id, const char *repo, long long github_user_id,
+			   struct err *e)
+{
+	char p[24], g[24];
+	LL(p, project_id);
+	LL(g, github_user_id);
+	const char *v[] = { p, repo, g };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_direct_grant_add, 3, v, e);
+	if (rc == 0)
+		PQclear(r);
+	return rc;
+}
+
+DB_STMT(stmt_direct_grants_forget, "DELETE FROM member_direct_grants WHERE project_id = $1");
+
+int store_direct_grants_forget(struct db *db, long long project_id, struct err *e)
+{
+	char p[24];
+	LL(p, project_id);
+	const char *v[] = { p };
+	PGresult *r;
+	int rc = db_query(&r, db, &stmt_direct_grants_forget, 1, v, e);
 	if (rc == 0)
 		PQclear(r);
 	return rc;

@@ -16,6 +16,7 @@ struct member {
 	long long gh_deferred_epoch;    /* the same in epoch seconds, 0 when none */
 	int gh_put_direct;              /* 026: a direct grant before the marked PUT: 1 yes, 0 no, -1 not looked */
 	int no_github_user;             /* 026: the lookup found no such GitHub user (404): never active */
+	long long login_confirmed_age;  /* 027: seconds since GitHub last said login names github_user_id; -1 never */
 };
 void store_member_free(struct member *m);
 void store_members_free(struct member *rows, int n);
@@ -86,14 +87,35 @@ int store_member_invited(struct db *db, long long member_id, const char *permiss
 			 const char *created_at, struct err *e);
 /* The pending invitation expired at expired_at (epoch seconds): state expired, gh_error says whether it is being
  * sent again (reinviting: gh_reinvites counts it now, with the decision, so a retry that replaces the queued job
- * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already (nothing
- * written). */
+ * cannot make a second automatic one) or not. *changed = 0 when the member was marked expired already, or when
+ * the invitation the member now holds is newer than the expired one (created_at, epoch seconds, GitHub's
+ * created_at of the invitation found expired): nothing written. */
 int store_member_expired(int *changed, struct db *db, long long member_id, long long expired_at, int reinviting,
-			 struct err *e);
+			 long long created_at, struct err *e);
 /* A member_github job is queued: gh_state queued, except that a pending (invited) or expired invitation keeps its
  * state and id, which the job needs (PATCH or replace it). */
 int store_member_gh_queued(struct db *db, long long member_id, struct err *e);
 /* Past GitHub's 50-invitations-a-day limit: state deferred until (epoch seconds), why in gh_error. */
 int store_member_deferred(struct db *db, long long member_id, long long until, const char *why, struct err *e);
+
+/* ---- fewer calls per sync (027_member_calls.sql) */
+/* GitHub said just now (GET /users/{login}) that login names github_user_id: login_confirmed_at = now, unless
+ * the row's login or GitHub id changed meanwhile (then nothing is written). */
+int store_member_login_confirmed(struct db *db, long long member_id, const char *login, long long github_user_id,
+				 struct err *e);
+/* From the project's kept listing of direct collaborators of repo ("owner/name"), read less than max_age seconds
+ * ago and not before not_before (epoch seconds): *had 1 when github_user_id is among them, 0 when not, -1 when
+ * there is no such listing. */
+int store_direct_grant_has(int *had, struct db *db, long long project_id, const char *repo, long long github_user_id,
+			   int max_age, long long not_before, struct err *e);
+/* Keeps the listing: ids a PostgreSQL array literal of GitHub user ids ("{1,2}"), fetched_at epoch seconds (when
+ * the reading began). Replaces any earlier one. */
+int store_direct_grants_put(struct db *db, long long project_id, const char *repo, long long fetched_at,
+			    const char *ids, struct err *e);
+/* A PUT answered 204: github_user_id has a direct grant now; added to the kept listing of repo if there is one. */
+int store_direct_grant_add(struct db *db, long long project_id, const char *repo, long long github_user_id,
+			   struct err *e);
+/* A collaborator was removed: the kept listing goes (the next job reads GitHub's). */
+int store_direct_grants_forget(struct db *db, long long project_id, struct err *e);
 
 #endif

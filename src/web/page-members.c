@@ -94,9 +94,19 @@ static struct json_object *members_ctx(struct request *req, long long project_id
 	}
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *d = json_object_new_array();
 	const char *failed = req_query(req, "failed"); /* ?failed=1: only members whose GitHub call failed */
-	for (int i = 0; i < n; i++)
+	int queued = 0;
+	for (int i = 0; i < n; i++) {
 		if (!failed || strcmp(failed, "1") != 0 || (ms[i].gh_state && strcmp(ms[i].gh_state, "error") == 0))
 			json_object_array_add(a, member_json(&ms[i]));
+		queued += ms[i].gh_state && strcmp(ms[i].gh_state, "queued") == 0;
+	}
+	/* "Sync all members" (issue 14: with progress): how many members' GitHub jobs are still waiting. */
+	struct json_object *pr = json_object_new_object();
+	json_object_object_add(pr, "members", json_object_new_int(n));
+	json_object_object_add(pr, "queued", json_object_new_int(queued));
+	json_object_object_add(pr, "done", json_object_new_int(n - queued));
+	json_object_object_add(pr, "busy", json_object_new_boolean(queued > 0));
+	json_object_object_add(o, "github_progress", pr);
 	for (int i = 0; i < nd; i++)
 		json_object_array_add(d, drift_json(&ds[i]));
 	json_object_object_add(o, "members", a);
