@@ -427,18 +427,28 @@ static void key_from(struct apikey_row *k, PGresult *r, int row)
 	k->rate_limit = store_col_ll(r, row, 14);
 }
 
+/* The one row of st for public_id: 0 and *r set, or ERR_NOTFOUND / the query's error with *r NULL. */
+static int key_row(PGresult **r, struct db *db, struct db_stmt *st, const char *public_id, struct err *e)
+{
+	const char *p[] = { public_id };
+	int rc = db_query(r, db, st, 1, p, e);
+	if (rc)
+		return rc;
+	if (PQntuples(*r) != 1) {
+		PQclear(*r);
+		*r = NULL;
+		return err_set(e, ERR_NOTFOUND, "no such API key");
+	}
+	return 0;
+}
+
 int store_apikey_lookup(struct apikey_row *out, struct db *db, const char *public_id, struct err *e)
 {
 	memset(out, 0, sizeof *out);
-	const char *p[] = { public_id };
 	PGresult *r;
-	int rc = db_query(&r, db, &stmt_key_lookup, 1, p, e);
+	int rc = key_row(&r, db, &stmt_key_lookup, public_id, e);
 	if (rc)
 		return rc;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return err_set(e, ERR_NOTFOUND, "no such API key");
-	}
 	key_from(out, r, 0);
 	PQclear(r);
 	return 0;
@@ -449,15 +459,10 @@ int store_apikey_lookup_user(struct apikey_row *out, struct user *user, struct d
 {
 	memset(out, 0, sizeof *out);
 	memset(user, 0, sizeof *user);
-	const char *p[] = { public_id };
 	PGresult *r;
-	int rc = db_query(&r, db, &stmt_key_lookup_user, 1, p, e);
+	int rc = key_row(&r, db, &stmt_key_lookup_user, public_id, e);
 	if (rc)
 		return rc;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return err_set(e, ERR_NOTFOUND, "no such API key");
-	}
 	key_from(out, r, 0);
 	store_user_from(user, r, 0, KEY_NCOLS);
 	PQclear(r);
