@@ -9,6 +9,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 : "${GHB_URL:?run through scripts/dev bench lfs}" "${FAKEHUB_URL:?fakehub is needed}" "${STACK_VAR:?}"
 . "$ROOT/tests/lib.sh"
+. "$ROOT/bench/lib.sh"
 SMALL=${BENCH_LFS_SMALL:-200}          # files of 1 MiB
 BIG_MIB=${BENCH_LFS_BIG_MIB:-200}      # and one of this many MiB
 MEM_MIB=${BENCH_LFS_MEM_MIB:-1024}     # then the memory run: one LFS file of this many MiB up, down, touched (0: none)
@@ -19,21 +20,6 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/ghb-bench-lfs.XXXXXX")
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 WPIDF=$STACK_VAR/run/worker.pid
 for c in jq git git-lfs curl awk; do command -v $c >/dev/null || { echo "bench/lfs.sh needs $c" >&2; exit 1; }; done
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-bench() { echo "BENCH $1 $2 $3"; RES+=("$1|$2|$3"); }
-val() { local x; for x in "${RES[@]}"; do [ "${x%%|*}" = "$1" ] && { x=${x#*|}; echo "${x%%|*}"; return; }; done; echo "?"; }
-RES=()
-worker_restart() {
-	local pid i
-	pid=$(cat "$WPIDF" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	fi
-	env "$@" setsid "$BUILD/ghbridge" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
-	echo $! > "$WPIDF"
-}
 cleanup() { worker_restart; rm -rf "$W"; }
 trap cleanup EXIT
 worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=0

@@ -12,6 +12,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 : "${GHB_URL:?run through scripts/dev bench members}" "${FAKEHUB_URL:?fakehub is needed}" "${STACK_VAR:?}"
 . "$ROOT/tests/lib.sh"
+. "$ROOT/bench/lib.sh"
 N=${BENCH_MEMBERS:-200}
 # login_confirmed_at of the members (sql/027): now() as right after their lookups; NULL (never confirmed) or an
 # older time makes each PUT ask GET /users/{login} first (members.c login_still_theirs).
@@ -22,24 +23,9 @@ FH=$FAKEHUB_URL/_fakehub
 U=mbench$$
 ORG=mbenchorg$$
 W=$(mktemp -d "${TMPDIR:-/tmp}/ghb-bench-members.XXXXXX")
-WPIDF=$STACK_VAR/run/worker.pid
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for c in jq curl awk psql; do command -v $c >/dev/null || { echo "bench/members.sh needs $c" >&2; exit 1; }; done
 
-now_ms() { date +%s%3N; }
-bench() { echo "BENCH $1 $2 $3"; RES+=("$1|$2|$3"); }
-val() { local x; for x in "${RES[@]}"; do [ "${x%%|*}" = "$1" ] && { x=${x#*|}; echo "${x%%|*}"; return; }; done; echo "?"; }
-RES=()
-worker_restart() {
-	local pid i
-	pid=$(cat "$WPIDF" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	fi
-	env "$@" setsid "$BUILD/ghbridge" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
-	echo $! > "$WPIDF"
-}
 cleanup() { worker_restart; rm -rf "$W"; }
 trap cleanup EXIT
 # The periodic check off: its requests would mix into the counts.

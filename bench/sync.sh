@@ -9,6 +9,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 : "${GHB_URL:?run through scripts/dev bench sync}" "${FAKEHUB_URL:?fakehub is needed}" "${STACK_VAR:?}"
 . "$ROOT/tests/lib.sh"
+. "$ROOT/bench/lib.sh"
 FILES=${BENCH_SYNC_FILES:-10000}
 BIN_FILES=$((FILES / 5))                 # a fifth binary (incompressible), the rest text
 BIN_SIZE=${BENCH_SYNC_BIN_SIZE:-16384}
@@ -24,22 +25,7 @@ WPIDF=$STACK_VAR/run/worker.pid
 for c in jq git curl openssl awk; do command -v $c >/dev/null || { echo "bench/sync.sh needs $c" >&2; exit 1; }; done
 curl -sf -o /dev/null "$FAKEHUB_URL/api/v3/rate_limit" || { echo "fakehub is not running (scripts/dev up without GitHub credentials)" >&2; exit 1; }
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-bench() { echo "BENCH $1 $2 $3"; RES+=("$1|$2|$3"); }
-val() { local x; for x in "${RES[@]}"; do [ "${x%%|*}" = "$1" ] && { x=${x#*|}; echo "${x%%|*}"; return; }; done; echo "?"; }
-RES=()
 
-worker_restart() {
-	local pid i
-	pid=$(cat "$WPIDF" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	fi
-	env "$@" setsid "$BUILD/ghbridge" worker >> "$STACK_VAR/log/worker.log" 2>&1 < /dev/null &
-	echo $! > "$WPIDF"
-}
 cleanup() { worker_restart; rm -rf "$W"; }
 trap cleanup EXIT
 worker_restart GHBRIDGE_PROJECT_POLL_SECONDS=0
